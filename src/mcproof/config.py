@@ -1,0 +1,248 @@
+"""Environment model: what to test, what "good" means (SLOs), and what is allowed (guards).
+
+An environment file is YAML (see environments/*.yaml). `load_environment("staging")` looks for
+`environments/staging.yaml`; a path works too. Any problem becomes one ConfigError line naming the
+file, the field, what was expected and what was found. Secrets are only references (env var or
+file), resolved when used.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mcproof.errors import ConfigError
+from mcproof.paths import project_root
+from mcproof.secrets import SecretRef
+
+
+class Tier(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StaticServer(_Model):
+    """One Minecraft server named in the environment file."""
+
+    host: str
+    port: int = Field(25565, ge=1, le=65535)
+    edition: Literal["java", "bedrock"] = "java"
+    name: str | None = None
+    query_port: int | None = Field(None, ge=1, le=65535)
+    rcon_port: int | None = Field(None, ge=1, le=65535)
+
+
+class StaticDiscovery(_Model):
+    kind: Literal["static"]
+    servers: list[StaticServer] = Field(min_length=1)
+
+
+class SandboxDiscovery(_Model):
+    """Targets are the servers of the embedded sandbox whose state lives in `state_dir`."""
+
+    kind: Literal["sandbox"]
+    state_dir: Path = Path(".mcproof/sandbox")
+
+
+Discovery = Annotated[StaticDiscovery | SandboxDiscovery, Field(discriminator="kind")]
+
+
+class ExpectedVersion(_Model):
+    """What every server must report in its status reply."""
+
+    name: str | None = None
+    protocol: int | None = Field(None, ge=0)
+
+
+class RconSettings(_Model):
+    enabled: bool = False
+    port: int = Field(25575, ge=1, le=65535)
+    password: SecretRef | None = None
+
+
+class MinecraftSettings(_Model):
+    discovery: Discovery
+    expect: ExpectedVersion = ExpectedVersion()
+    query_enabled: bool = False
+    rcon: RconSettings = RconSettings()
+    status_timeout_s: float = Field(3.0, gt=0, le=60)
+    sweep_concurrency: int = Field(256, ge=1, le=4096)
+    latency_servers: int = Field(50, ge=1, le=10_000)
+    latency_rounds: int = Field(5, ge=1, le=100)
+    failure_list_cap: int = Field(20, ge=1, le=1000)
+
+
+class Slo(_Model):
+    """Service level objectives the environment is held to."""
+
+    availability: float = Field(0.999, gt=0, le=1)
+    mttr_s: float = Field(900, gt=0)
+    rto_s: float = Field(900, gt=0)
+    rpo_s: float = Field(300, gt=0)
+    status_latency_p95_ms: float = Field(250, gt=0)
+    concurrent_servers: int = Field(10_000, ge=1)
+    serving_ratio: float = Field(0.999, gt=0, le=1)
+
+
+class Guards(_Model):
+    """Safety limits for destructive suites."""
+
+    production_guard: bool = True
+    allowed_namespaces: list[str] = []
+    max_blast_radius: float = Field(0.2, gt=0, le=1)
+    loopback_only: bool = False
+
+
+class SandboxSettings(_Model):
+    """How `mcproof sandbox up` builds the embedded platform for this environment."""
+
+    servers: int = Field(200, ge=1, le=20_000)
+    version_name: str = "1.21.4"
+    protocol: int = 769
+    motd: str = "mcproof sandbox"
+    max_players: int = Field(20, ge=1)
+    boot_delay_s: float = Field(2.0, ge=0)
+    base_address: str = "127.1.0.1"
+
+
+class KubernetesSettings(_Model):
+    """Reserved for Kubernetes discovery and checks (namespaces, selector, kubeconfig)."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    namespaces: list[str] = []
+    label_selector: str = "app.kubernetes.io/name=minecraft"
+
+
+class PlatformApiSettings(_Model):
+    """Reserved for the hosting platform's API (base URL and token reference)."""
+
+    base_url: str
+    token: SecretRef | None = None
+
+
+class Environment(_Model):
+    """A validated environment file."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
+    tier: Tier
+    description: str = ""
+    minecraft: MinecraftSettings
+    slo: Slo = Slo()
+    guards: Guards = Guards()
+    sandbox: SandboxSettings | None = None
+    kubernetes: KubernetesSettings | None = None
+    platform_api: PlatformApiSettings | None = None
+    source: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _sandbox_consistent(self) -> Environment:
+        if isinstance(self.minecraft.discovery, SandboxDiscovery) and self.sandbox is None:
+            raise ValueError("discovery kind 'sandbox' needs a 'sandbox' section")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Directory relative paths in the file are resolved against (the project root)."""
+        if self.source is None:
+            return Path.cwd()
+        parent = self.source.parent
+        return parent.parent if parent.name == "environments" else parent
+
+    def resolve_path(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return isinstance(self.minecraft.discovery, SandboxDiscovery)
+
+    @property
+    def sandbox_state_dir(self) -> Path | None:
+        discovery = self.minecraft.discovery
+        if not isinstance(discovery, SandboxDiscovery):
+            return None
+        override = os.environ.get("MCPROOF_STATE_DIR")
+        return Path(override).resolve() if override else self.resolve_path(discovery.state_dir)
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-safe copy for evidence: secret references only, never values."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        data["source"] = str(self.source) if self.source else None
+        return data
+
+
+ENVIRONMENTS_DIR_ENV = "MCPROOF_ENVIRONMENTS_DIR"
+
+
+def environments_dir() -> Path:
+    override = os.environ.get(ENVIRONMENTS_DIR_ENV)
+    return Path(override) if override else project_root() / "environments"
+
+
+def find_environment_file(name_or_path: str) -> Path:
+    """Map `--env` to a file: an existing path, or `environments/<name>.yaml`."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or os.sep in name_or_path:
+        if candidate.is_file():
+            return candidate
+        raise ConfigError(f"environment file {candidate} does not exist; check the path given to --env")
+    directory = environments_dir()
+    for suffix in (".yaml", ".yml"):
+        path = directory / f"{name_or_path}{suffix}"
+        if path.is_file():
+            return path
+    known = sorted(p.stem for p in directory.glob("*.yaml")) if directory.is_dir() else []
+    hint = f"known: {', '.join(known)}" if known else f"no environment files in {directory}/"
+    raise ConfigError(f"unknown environment '{name_or_path}' ({hint}); pass --env NAME or a path to a YAML file")
+
+
+def _describe_input(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _format_validation_error(path: Path, err: ValidationError) -> str:
+    first = err.errors(include_url=False)[0]
+    loc = ".".join(str(part) for part in first["loc"] if not str(part).startswith(("function-", "tagged-")))
+    field = loc or "(top level)"
+    found = "nothing (field missing)" if first["type"] == "missing" else _describe_input(first.get("input"))
+    more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{path}: field {field}: {first['msg'].lower()}; found {found}{more}"
+
+
+def parse_environment(text: str, source: Path) -> Environment:
+    """Validate YAML text as an Environment; ConfigError with one line on any problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{source}:{where}: malformed YAML ({problem}); fix the syntax") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping with name, tier and minecraft; found {type(data).__name__}")
+    try:
+        env = Environment.model_validate({**data, "source": source})
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(source, err)) from None
+    return env
+
+
+def load_environment(name_or_path: str) -> Environment:
+    """Load `--env` (a name in environments/ or a path)."""
+    path = find_environment_file(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot be read ({err}); check permissions and encoding") from None
+    return parse_environment(text, path.resolve())

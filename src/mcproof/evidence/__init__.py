@@ -1,0 +1,29 @@
+"""Evidence: frozen records and the run store they are written to."""
+
+from mcproof.evidence.records import (
+    CheckOutcome,
+    FleetStatusEvidence,
+    LatencyEvidence,
+    QueryEvidence,
+    Record,
+    RunEnd,
+    RunInfo,
+    SloMeasurement,
+    load_record,
+)
+from mcproof.evidence.store import RunStore, new_run_id, read_records
+
+__all__ = [
+    "CheckOutcome",
+    "FleetStatusEvidence",
+    "LatencyEvidence",
+    "QueryEvidence",
+    "Record",
+    "RunEnd",
+    "RunInfo",
+    "RunStore",
+    "SloMeasurement",
+    "load_record",
+    "new_run_id",
+    "read_records",
+]

@@ -1,0 +1,71 @@
+"""The state of one mcproof run inside pytest: environment, run store, secrets for redaction."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcproof import __version__
+from mcproof.config import Environment
+from mcproof.errors import SecretError
+from mcproof.evidence import RunInfo, RunStore, new_run_id
+from mcproof.minecraft.status import utc_now
+from mcproof.secrets import Secret, SecretRef
+
+SUITES = ("smoke", "load", "chaos", "security", "compliance")
+
+
+def _secret_refs(env: Environment) -> list[SecretRef]:
+    refs = [env.minecraft.rcon.password]
+    if env.platform_api is not None:
+        refs.append(env.platform_api.token)
+    return [ref for ref in refs if ref is not None]
+
+
+def resolvable_secrets(env: Environment) -> list[Secret]:
+    """Every secret of the environment that can be read now (for redaction; missing ones are skipped)."""
+    found: list[Secret] = []
+    for ref in _secret_refs(env):
+        try:
+            found.append(ref.resolve(env.base_dir))
+        except SecretError:
+            continue
+    return found
+
+
+@dataclass
+class RunSession:
+    """One run: created when the plugin activates, closed at session finish."""
+
+    environment: Environment
+    store: RunStore
+    run_id: str
+    checks: int = 0
+    report: Any = None
+    report_error: str = "no report rendered"
+
+    @classmethod
+    def start(cls, env: Environment, reports_dir: Path, run_id: str | None = None) -> RunSession:
+        run_id = run_id or new_run_id(env.name)
+        store = RunStore.create(reports_dir, run_id, resolvable_secrets(env))
+        store.write_json("environment.json", env.snapshot())
+        store.append(
+            RunInfo(
+                run_id=run_id,
+                environment=env.name,
+                tier=env.tier.value,
+                started_at=utc_now(),
+                mcproof_version=__version__,
+                argv=[store.redact(arg) for arg in sys.argv],
+                environment_snapshot=env.snapshot(),
+                host=platform.node(),
+            )
+        )
+        return cls(environment=env, store=store, run_id=run_id)
+
+    def add_secret(self, secret: Secret) -> None:
+        """Register a secret discovered at run time (e.g. the sandbox RCON password) for redaction."""
+        self.store = RunStore(self.store.run_dir, [*resolvable_secrets(self.environment), secret])

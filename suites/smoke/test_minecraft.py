@@ -1,0 +1,167 @@
+"""Smoke: every discovered Minecraft server answers, reports the expected version, and is healthy.
+
+Environment-agnostic: targets come from discovery, expectations and thresholds from the
+environment file. Fleet-wide checks are one test each; their failure message names every failing
+server (capped) and the evidence keeps all results.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mcproof.config import Environment
+from mcproof.discovery import Target
+from mcproof.evidence import LatencyEvidence, QueryEvidence, RunStore, SloMeasurement
+from mcproof.minecraft.expectations import describe_failures, status_problems
+from mcproof.minecraft.latency import pick_evenly, sample_latency
+from mcproof.minecraft.query import query_fleet
+from mcproof.minecraft.status import utc_now
+from mcproof.minecraft.sweep import SweepResult
+from mcproof.stats import summarize
+
+pytestmark = pytest.mark.smoke
+
+
+def test_every_server_answers_status(fleet_status: SweepResult, environment: Environment) -> None:
+    failures = [(r.target, f"{r.error_kind}: {r.error}") for r in fleet_status.results if not r.ok]
+    assert not failures, describe_failures(
+        failures,
+        len(fleet_status.results),
+        f"answer a status ping within {fleet_status.timeout_s}s",
+        environment.minecraft.failure_list_cap,
+    )
+
+
+def test_version_and_protocol_match(fleet_status: SweepResult, environment: Environment) -> None:
+    expect = environment.minecraft.expect
+    if expect.name is None and expect.protocol is None:
+        pytest.skip("environment sets no minecraft.expect version or protocol")
+    answered = [r for r in fleet_status.results if r.ok]
+    if not answered:
+        pytest.fail("no server answered a status ping, so no version could be checked", pytrace=False)
+    failures = [
+        (r.target, "; ".join(p))
+        for r in answered
+        if (p := [x for x in status_problems(r, expect) if "version" in x or "protocol" in x])
+    ]
+    assert not failures, describe_failures(
+        failures,
+        len(answered),
+        f"report version {expect.name!r} / protocol {expect.protocol}",
+        environment.minecraft.failure_list_cap,
+    )
+
+
+def test_motd_and_player_counts_sane(fleet_status: SweepResult, environment: Environment) -> None:
+    answered = [r for r in fleet_status.results if r.ok]
+    if not answered:
+        pytest.fail("no server answered a status ping, so no status could be checked", pytrace=False)
+    failures = [
+        (r.target, "; ".join(p))
+        for r in answered
+        if (p := [x for x in status_problems(r, environment.minecraft.expect) if "MOTD" in x or "players" in x])
+    ]
+    assert not failures, describe_failures(
+        failures, len(answered), "show a MOTD and 0 <= online <= max, max > 0", environment.minecraft.failure_list_cap
+    )
+
+
+def test_fleet_serving_ratio(fleet_status: SweepResult, environment: Environment, evidence: RunStore) -> None:
+    threshold = environment.slo.serving_ratio
+    ratio = fleet_status.serving_ratio
+    evidence.append(
+        SloMeasurement(
+            environment=environment.name,
+            slo="serving_ratio",
+            objective=f"share of servers answering a status ping >= {threshold}",
+            target=threshold,
+            measured=round(ratio, 6),
+            unit="ratio",
+            comparator=">=",
+            passed=ratio >= threshold,
+            method="one concurrent status sweep of every discovered server",
+            check="test_fleet_serving_ratio",
+            samples=len(fleet_status.results),
+        )
+    )
+    assert ratio >= threshold, (
+        f"fleet serving ratio {ratio:.4f} ({fleet_status.serving} of {len(fleet_status.results)}) "
+        f"is below the threshold {threshold}"
+    )
+
+
+def test_status_latency_p95_within_slo(targets: list[Target], environment: Environment, evidence: RunStore) -> None:
+    settings = environment.minecraft
+    sampled = pick_evenly(targets, settings.latency_servers)
+    started = utc_now()
+    results = sample_latency(sampled, rounds=settings.latency_rounds, timeout=settings.status_timeout_s)
+    samples = [r.latency_ms for r in results if r.ok and r.latency_ms is not None]
+    failed = [r for r in results if not r.ok]
+    summary = summarize(samples)
+    evidence.append(
+        LatencyEvidence(
+            environment=environment.name,
+            method="sequential mcstatus status() pings (no client queueing), tries=1",
+            check="test_status_latency_p95_within_slo",
+            started_at=started,
+            ended_at=utc_now(),
+            servers=len(sampled),
+            rounds=settings.latency_rounds,
+            samples_ms=samples,
+            sample_times=[r.at for r in results if r.ok],
+            failures=len(failed),
+            summary=summary,
+        )
+    )
+    slo = environment.slo.status_latency_p95_ms
+    if not samples:
+        pytest.fail(
+            f"no latency sample: all {len(results)} pings failed ({failed[0].target}: {failed[0].error_kind})",
+            pytrace=False,
+        )
+    p95 = summary["p95"]
+    evidence.append(
+        SloMeasurement(
+            environment=environment.name,
+            slo="status_latency_p95_ms",
+            objective=f"status ping latency p95 <= {slo} ms",
+            target=slo,
+            measured=round(p95, 3),
+            unit="ms",
+            comparator="<=",
+            passed=p95 <= slo,
+            method=f"{settings.latency_rounds} sequential rounds over {len(sampled)} servers",
+            check="test_status_latency_p95_within_slo",
+            samples=len(samples),
+        )
+    )
+    slowest = sorted((r for r in results if r.ok), key=lambda r: r.latency_ms or 0, reverse=True)[:5]
+    assert p95 <= slo, (
+        f"status latency p95 {p95:.1f} ms exceeds the SLO {slo} ms over {len(samples)} samples; slowest: "
+        + ", ".join(f"{r.target} ({r.latency_ms:.0f} ms)" for r in slowest)
+    )
+
+
+def test_query_answers(targets: list[Target], environment: Environment, evidence: RunStore) -> None:
+    settings = environment.minecraft
+    if not settings.query_enabled:
+        pytest.skip("Query is not enabled for this environment (minecraft.query_enabled: false)")
+    started = utc_now()
+    results = query_fleet(targets, timeout=settings.status_timeout_s, concurrency=settings.sweep_concurrency)
+    failures = [(r.target, f"{r.error_kind}: {r.error}") for r in results if not r.ok]
+    evidence.append(
+        QueryEvidence(
+            environment=environment.name,
+            method="mcstatus async query() full stat over UDP, tries=1",
+            check="test_query_answers",
+            started_at=started,
+            ended_at=utc_now(),
+            total=len(results),
+            answered=len(results) - len(failures),
+            failures=[{"target": t, "error": e} for t, e in failures],
+            results=[r.as_dict() for r in results],
+        )
+    )
+    assert not failures, describe_failures(
+        failures, len(results), "answer a Query full stat", settings.failure_list_cap
+    )
