@@ -47,7 +47,12 @@ def main() -> None:
 @click.option("--stop-sandbox", is_flag=True, help="stop a sandbox this command started when it ends")
 @click.pass_context
 def run(
-    ctx: click.Context, env_ref: str, suites: tuple[str, ...], reports_dir: Path, ack_production: bool, stop_sandbox: bool
+    ctx: click.Context,
+    env_ref: str,
+    suites: tuple[str, ...],
+    reports_dir: Path,
+    ack_production: bool,
+    stop_sandbox: bool,
 ) -> None:
     """Run suites against ENV; extra arguments go to pytest (e.g. -k version -x).
 
@@ -78,8 +83,9 @@ def signoff(env_ref: str, reports_dir: Path, ack_production: bool, keep_sandbox:
     click.echo(f"mcproof: signing off '{env.name}' ({env.tier.value}) with suites: {', '.join(suites)}")
     try:
         with sandbox_for_run(env, keep=keep_sandbox, echo=click.echo):
-            code, run_dir = run_pytest(env_ref, suite_paths(suites), production_marker_filter(env, ack_production),
-                                       reports_dir=reports_dir)
+            code, run_dir = run_pytest(
+                env_ref, suite_paths(suites), production_marker_filter(env, ack_production), reports_dir=reports_dir
+            )
         verdict = read_verdict(run_dir)
     except McproofError as err:
         _fail(err)
@@ -97,7 +103,7 @@ def report(run_dir: Path) -> None:
         built = write_report(run_dir)
     except McproofError as err:
         _fail(err)
-    for line in render_summary_lines(built):
+    for line in render_summary_lines(built, run_dir):
         click.echo(line)
 
 

@@ -171,5 +171,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run.report is None:
         terminalreporter.write_line(f"mcproof report NOT written: {run.report_error}", red=True)
         return
-    for line in render_summary_lines(run.report):
+    for line in render_summary_lines(run.report, run.store.run_dir):
         terminalreporter.write_line(line)

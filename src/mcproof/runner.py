@@ -59,6 +59,8 @@ def run_pytest(
         str(project_root()),
         "-p",
         "no:cacheprovider",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
         *extra,
     ]
     code = int(pytest.main(args))

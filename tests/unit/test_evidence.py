@@ -12,9 +12,19 @@ from mcproof.secrets import Secret
 
 
 def _slo(measured: float) -> SloMeasurement:
-    return SloMeasurement(environment="e", slo="status_latency_p95_ms", objective="p95 <= 250 ms", target=250.0,
-                          measured=measured, unit="ms", comparator="<=", passed=measured <= 250, method="m",
-                          check="c", samples=10)
+    return SloMeasurement(
+        environment="e",
+        slo="status_latency_p95_ms",
+        objective="p95 <= 250 ms",
+        target=250.0,
+        measured=measured,
+        unit="ms",
+        comparator="<=",
+        passed=measured <= 250,
+        method="m",
+        check="c",
+        samples=10,
+    )
 
 
 def test_records_are_frozen_and_round_trip() -> None:
@@ -35,16 +45,24 @@ def test_margin_sign() -> None:
 def test_store_appends_and_reads_back(tmp_path: Path) -> None:
     store = RunStore.create(tmp_path, new_run_id("e"))
     store.append(_slo(1.0))
-    store.append(CheckOutcome(environment="e", suite="smoke", check="t", nodeid="n", outcome="passed",
-                              duration_s=0.1))
+    store.append(CheckOutcome(environment="e", suite="smoke", check="t", nodeid="n", outcome="passed", duration_s=0.1))
     kinds = [r.record_type for r in read_records(store.run_dir)]
     assert kinds == ["slo", "check"]
 
 
 def test_store_redacts_secrets(tmp_path: Path) -> None:
     store = RunStore.create(tmp_path, "run1", [Secret("hunter2", "env:X")])
-    store.append(CheckOutcome(environment="e", suite="smoke", check="t", nodeid="n", outcome="failed",
-                              duration_s=0.1, message="login with hunter2 failed"))
+    store.append(
+        CheckOutcome(
+            environment="e",
+            suite="smoke",
+            check="t",
+            nodeid="n",
+            outcome="failed",
+            duration_s=0.1,
+            message="login with hunter2 failed",
+        )
+    )
     text = store.evidence_path.read_text()
     assert "hunter2" not in text
     assert "login with *** failed" in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
@@ -17,8 +16,18 @@ EXPECT = ExpectedVersion(name="1.21.4", protocol=769)
 
 
 def _ok(**kw: object) -> StatusResult:
-    base: dict[str, object] = dict(target="mc-1", address="127.1.0.1:25565", ok=True, at="t", latency_ms=1.0,
-                                   version_name="1.21.4", protocol=769, motd="hi", players_online=3, players_max=20)
+    base: dict[str, object] = dict(
+        target="mc-1",
+        address="127.1.0.1:25565",
+        ok=True,
+        at="t",
+        latency_ms=1.0,
+        version_name="1.21.4",
+        protocol=769,
+        motd="hi",
+        players_online=3,
+        players_max=20,
+    )
     base.update(kw)
     return StatusResult(**base)  # type: ignore[arg-type]
 
@@ -52,7 +61,6 @@ def test_failed_ping_reports_kind() -> None:
     ("err", "kind"),
     [
         (TimeoutError(), "timeout"),
-        (socket.timeout(), "timeout"),
         (ConnectionRefusedError(111, "refused"), "refused"),
         (ConnectionResetError(), "reset"),
         (json.JSONDecodeError("x", "doc", 0), "malformed"),
@@ -74,8 +82,11 @@ def test_describe_failures_caps_the_list() -> None:
 
 
 def test_loopback_guard() -> None:
-    assert is_loopback("127.200.3.4") and is_loopback("::1") and is_loopback("localhost")
-    assert not is_loopback("192.0.2.1") and not is_loopback("example.org")
+    assert is_loopback("127.200.3.4")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("203.0.113.7")
+    assert not is_loopback("example.org")
     ensure_loopback([Target("a", "127.0.0.1")], "local")
-    with pytest.raises(TargetError, match=r"b \(192\.0\.2\.1\)"):
-        ensure_loopback([Target("a", "127.0.0.1"), Target("b", "192.0.2.1")], "local")
+    with pytest.raises(TargetError, match=r"b \(203\.0\.113\.7\)"):
+        ensure_loopback([Target("a", "127.0.0.1"), Target("b", "203.0.113.7")], "local")

@@ -1,0 +1,112 @@
+"""Benchmark: a 10,000-server sandbox (startup time, memory) and a full smoke sweep against it.
+
+The baseline is measured in the same run: a raw mcstatus loop (asyncio + semaphore, one process)
+over the same servers. Prints a table and, with --json, the figures as JSON.
+
+    .venv/bin/python bench/fleet_sweep.py --servers 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mcstatus import JavaServer
+
+from mcproof.discovery import Target, sandbox_targets
+from mcproof.minecraft.sweep import sweep_fleet
+from mcproof.sandbox import Sandbox, SandboxSpec
+
+
+async def _raw_loop(targets: list[Target], concurrency: int, timeout: float) -> int:
+    semaphore = asyncio.Semaphore(concurrency)
+    ok = 0
+
+    async def one(t: Target) -> None:
+        nonlocal ok
+        async with semaphore:
+            try:
+                await JavaServer(t.host, t.port, timeout=timeout).async_status(tries=1)
+                ok += 1
+            except Exception:  # noqa: S110 - the baseline counts successes only
+                pass
+
+    await asyncio.gather(*(one(t) for t in targets))
+    return ok
+
+
+def raw_mcstatus(targets: list[Target], concurrency: int, timeout: float) -> tuple[float, int]:
+    start = time.perf_counter()
+    ok = asyncio.run(_raw_loop(targets, concurrency, timeout))
+    return time.perf_counter() - start, ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="sweeps of each kind (best and median reported)")
+    parser.add_argument("--base-address", default="127.60.0.1")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    figures: dict[str, object] = {"servers": args.servers}
+    with tempfile.TemporaryDirectory(prefix="mcproof-bench-") as tmp:
+        sandbox = Sandbox(Path(tmp))
+        start = time.perf_counter()
+        status = sandbox.up(SandboxSpec(servers=args.servers, base_address=args.base_address), timeout=300)
+        figures["startup_s"] = round(time.perf_counter() - start, 2)
+        figures["rss_mb"] = round((status.rss_bytes or 0) / 2**20, 1)
+        try:
+            targets = sandbox_targets(Path(tmp))
+            ours, raw = [], []
+            for _ in range(args.rounds):
+                duration, ok = raw_mcstatus(targets, args.concurrency, 3.0)
+                raw.append((duration, ok))
+                sweep = sweep_fleet(targets, timeout=3.0, concurrency=args.concurrency, processes=args.processes)
+                ours.append((sweep.duration_s, sweep.serving))
+            after = sandbox.status()
+            figures["rss_after_mb"] = round(((after.rss_bytes if after else 0) or 0) / 2**20, 1)
+        finally:
+            sandbox.down()
+    best_ours = min(ours)
+    best_raw = min(raw)
+    figures.update(
+        sweep_s=round(best_ours[0], 3),
+        sweep_serving=best_ours[1],
+        sweep_pings_per_s=round(args.servers / best_ours[0]),
+        sweep_runs_s=[round(d, 3) for d, _ in ours],
+        raw_s=round(best_raw[0], 3),
+        raw_serving=best_raw[1],
+        raw_pings_per_s=round(args.servers / best_raw[0]),
+        raw_runs_s=[round(d, 3) for d, _ in raw],
+        concurrency=args.concurrency,
+        processes=args.processes,
+    )
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(
+            f"sandbox of {args.servers} servers: up in {figures['startup_s']} s, RSS {figures['rss_mb']} MB "
+            f"(after sweeps {figures['rss_after_mb']} MB)"
+        )
+        print(
+            f"mcproof sweep ({args.processes} proc, concurrency {args.concurrency}): best {figures['sweep_s']} s, "
+            f"{figures['sweep_pings_per_s']} pings/s, serving {best_ours[1]}/{args.servers}; runs {figures['sweep_runs_s']}"
+        )
+        print(
+            f"raw mcstatus loop (1 proc, same concurrency): best {figures['raw_s']} s, "
+            f"{figures['raw_pings_per_s']} pings/s, serving {best_raw[1]}/{args.servers}; runs {figures['raw_runs_s']}"
+        )
+    ok = best_ours[1] == args.servers
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""`index.html`: a self-contained sign-off page (inline CSS and SVG, no scripts, opens offline).
+
+Every piece of text goes through `html.escape` (`_e`): messages, check names and error kinds come
+from servers and evidence and may be hostile. A Content-Security-Policy meta tag forbids scripts and
+external loads as a second line of defence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+
+from mcproof.report.evidence_index import EvidenceItem
+from mcproof.report.fmt import fmt_margin, fmt_target, fmt_value, one_line
+from mcproof.report.model import Report, SloResult, SuiteResult
+from mcproof.report.svg import bar_svg, latency_histogram_svg
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#f4f5f7}
+main{max-width:1100px;margin:0 auto;padding:24px}
+header{background:#fff;border-radius:8px;padding:20px 24px;display:flex;gap:24px;align-items:center;
+ justify-content:space-between;box-shadow:0 1px 3px #0002}
+header h1{font-size:20px;margin:0 0 6px} header dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:2px 12px}
+header dt{color:#666} header dd{margin:0;font-family:ui-monospace,monospace;word-break:break-all}
+.big{font-size:40px;font-weight:700;padding:12px 28px;border-radius:8px;color:#fff;text-transform:uppercase}
+section{background:#fff;border-radius:8px;padding:16px 24px;margin-top:18px;box-shadow:0 1px 3px #0002}
+h2{font-size:17px;margin:4px 0 12px} table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e4e4e4;vertical-align:top}
+th{background:#fafafa;font-weight:600} td.msg{white-space:pre-wrap;word-break:break-word;max-width:560px}
+code{font-family:ui-monospace,monospace;font-size:12.5px;word-break:break-all}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
+.pass{background:#2e7d32} .fail{background:#c62828} .incomplete{background:#ef6c00}
+.skipped,.not-evidenced{background:#78909c} .type{background:#546e7a}
+ul.reasons{margin:8px 0 0;padding-left:20px;color:#444}
+.ev{border-top:1px solid #eee;padding:12px 0} .ev:target{background:#fff8e1}
+.ev dl{display:grid;grid-template-columns:repeat(4,auto 1fr);gap:2px 10px;margin:6px 0}
+.ev dt{color:#666} .ev dd{margin:0;font-family:ui-monospace,monospace} .muted{color:#777}
+"""
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _badge(verdict: str) -> str:
+    return f'<span class="badge {_e(verdict.replace(" ", "-"))}">{_e(verdict)}</span>'
+
+
+def _links(anchors: Iterable[str]) -> str:
+    return ", ".join(f'<a href="#{_e(a)}">{_e(a)}</a>' for a in anchors) or '<span class="muted">—</span>'
+
+
+def _table(headers: Iterable[str], rows: Iterable[str], empty: str) -> str:
+    body = "".join(rows) or f'<tr><td colspan="99" class="muted">{_e(empty)}</td></tr>'
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _header(report: Report) -> str:
+    run = report.run
+    facts = [
+        ("environment", run.environment),
+        ("tier", run.tier),
+        ("run id", run.run_id),
+        ("window", f"{run.started_at} → {run.ended_at or 'unfinished'}"),
+        ("exit status", "—" if run.exit_status is None else run.exit_status),
+        ("mcproof", f"{run.mcproof_version} on {run.host}"),
+    ]
+    dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in report.reasons)
+    c = report.counts
+    counts = (
+        f"{c.passed} passed · {c.failed} failed · {c.errors} errors · {c.skipped} skipped · "
+        f"{len(report.evidence)} evidence records"
+    )
+    return (
+        f"<header><div><h1>mcproof sign-off: {_e(run.environment)}</h1><dl>{dl}</dl>"
+        f'<p class="muted">{_e(counts)}</p><ul class="reasons">{reasons}</ul></div>'
+        f'<div class="big {_e(report.verdict)}">{_e(report.verdict)}</div></header>'
+    )
+
+
+def _slo_row(slo: SloResult) -> str:
+    how = (
+        f'<code>{_e(slo.check)}</code><br><span class="muted">{_e(slo.method)} · {_e(slo.samples)} samples'
+        f"{' · ' + _e(len(slo.measurements)) + ' measurements' if len(slo.measurements) > 1 else ''}</span>"
+        if slo.measurements
+        else f'<span class="muted">run the {_e(slo.suite)} suite</span>'
+    )
+    notes = "".join(f'<br><span class="muted">{_e(one_line(n, 300))}</span>' for n in slo.notes if slo.measurements)
+    return (
+        f'<tr><td><b>{_e(slo.slo)}</b><br><span class="muted">{_e(slo.objective)}</span></td>'
+        f"<td>{_e(fmt_target(slo.comparator, slo.target, slo.unit))}</td>"
+        f"<td>{_e(fmt_value(slo.measured, slo.unit))}</td><td>{_e(fmt_margin(slo.margin, slo.unit))}</td>"
+        f"<td>{_badge(slo.verdict)}{notes}</td><td>{how}</td><td>{_links(slo.evidence)}</td></tr>"
+    )
+
+
+def _suite_row(suite: SuiteResult) -> str:
+    c = suite.counts
+    skips = "".join(f'<br><span class="muted">skipped: {_e(one_line(r, 300))}</span>' for r in suite.skip_reasons)
+    return (
+        f"<tr><td><b>{_e(suite.suite)}</b></td><td>{_badge(suite.verdict)}{skips}</td><td>{c.passed}</td>"
+        f"<td>{c.failed}</td><td>{c.errors}</td><td>{c.skipped}</td><td>{_links(suite.evidence)}</td></tr>"
+    )
+
+
+def _evidence(item: EvidenceItem) -> str:
+    totals = "".join(
+        f"<dt>{_e(k)}</dt><dd>{_e(f'{v:.4g}' if isinstance(v, float) else v)}</dd>" for k, v in item.totals.items()
+    )
+    plot = ""
+    if item.latency is not None:
+        plot = latency_histogram_svg(item.latency)
+    elif item.bar is not None:
+        plot = bar_svg(item.bar)
+    return (
+        f'<div class="ev" id="{_e(item.anchor)}"><b>{_e(item.anchor)}</b> · '
+        f'<span class="badge type">{_e(item.type)}</span> · '
+        f'<code>{_e(item.check)}</code><br><span class="muted">{_e(item.method)} · '
+        f"{_e(item.started_at)} → {_e(item.ended_at)}</span><dl>{totals}</dl>{plot}</div>"
+    )
+
+
+def render_html(report: Report) -> str:
+    """`index.html` text.
+
+    >>> from mcproof.report.model import build_report
+    >>> from mcproof.evidence import RunInfo
+    >>> "<script>" in render_html(build_report([RunInfo("r", "<script>", "t", "s", "0", [], {}, "h")]))
+    False
+    """
+    run = report.run
+    slos = _table(
+        ["SLO", "target", "measured", "margin", "verdict", "measured by", "evidence"],
+        (_slo_row(s) for s in report.slos),
+        "no SLOs in the environment snapshot",
+    )
+    suites = _table(
+        ["suite", "verdict", "passed", "failed", "errors", "skipped", "evidence"],
+        (_suite_row(s) for s in report.suites),
+        "no check ran",
+    )
+    failures = _table(
+        ["check", "outcome", "message", "evidence"],
+        (
+            f'<tr><td><code>{_e(f.nodeid or f.check)}</code><br><span class="muted">{_e(f.suite)}</span></td>'
+            f'<td>{_badge("fail")} {_e(f.outcome)}</td><td class="msg">{_e(one_line(f.message, 4000))}</td>'
+            f"<td>{_links(f.evidence)}</td></tr>"
+            for f in report.failures
+        ),
+        "no failures",
+    )
+    missing = "".join(
+        f"<li><b>{_e(s.slo)}</b> ({_e(s.objective)}): run the {_e(s.suite)} suite</li>" for s in report.not_evidenced
+    )
+    missing_section = (
+        f"<section><h2>Not evidenced ({len(report.not_evidenced)})</h2><ul>{missing}</ul></section>" if missing else ""
+    )
+    evidence = "".join(_evidence(item) for item in report.evidence) or '<p class="muted">no raw evidence</p>'
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(report.verdict.upper())} · mcproof · {_e(run.environment)} · {_e(run.run_id)}</title>"
+        f"<style>{CSS}</style></head><body><main>{_header(report)}"
+        f"<section><h2>SLOs</h2>{slos}</section>"
+        f"<section><h2>Suites</h2>{suites}</section>"
+        f"<section><h2>Failures ({len(report.failures)})</h2>{failures}</section>"
+        f"{missing_section}"
+        f"<section><h2>Evidence ({len(report.evidence)})</h2>{evidence}</section>"
+        "</main></body></html>\n"
+    )

@@ -1,0 +1,61 @@
+"""`report.json`: the report as data, for CI gates and dashboards.
+
+Schema `mcproof.report/1` (keys are stable; new keys may be added, never renamed)::
+
+    schema          "mcproof.report/1"
+    run             run_id, environment, tier, started_at, ended_at|null, exit_status|null,
+                    mcproof_version, host, argv
+    verdict         "pass" | "fail" | "incomplete";  reasons: [str] (why)
+    counts          passed, failed, errors, skipped, total (check outcomes)
+    suites          [{suite, verdict: pass|fail|skipped, counts, skip_reasons, evidence: [anchor]}]
+    slos            [{slo, verdict: pass|fail|"not evidenced", suite, objective, target, comparator,
+                      unit, measured, margin, method, samples, check, evidence, notes,
+                      measurements: [{target, measured, unit, comparator, margin, passed, method,
+                                      samples, check, recorded_at, evidence, notes}]}]
+    not_evidenced   [slo name]
+    failures        [{suite, check, nodeid, outcome, message, evidence}]
+    evidence        [{anchor: "ev-N", type: fleet_status|latency|query, check, method, started_at,
+                      ended_at, totals: {...}, bar: {ok_label, total, ok, failures_by_kind}|null,
+                      latency: {count, min_ms, p50_ms, p95_ms, max_ms, slo_ms, bin_edges,
+                                bin_counts, beyond}|null}]
+
+Margins are positive when the objective is met. Non-finite numbers (NaN, inf) are written as null
+so the file is strict JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from mcproof.report.model import Report
+
+SCHEMA = "mcproof.report/1"
+
+
+def _strict(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    """The JSON document as a dict (schema key first)."""
+    data: dict[str, Any] = _strict({"schema": SCHEMA, **report.as_dict()})
+    return data
+
+
+def render_json(report: Report) -> str:
+    """`report.json` text.
+
+    >>> from mcproof.report.model import build_report
+    >>> from mcproof.evidence import RunInfo
+    >>> json.loads(render_json(build_report([RunInfo("r", "e", "dev", "t", "0", [], {}, "h")])))["schema"]
+    'mcproof.report/1'
+    """
+    return json.dumps(report_data(report), indent=2, allow_nan=False) + "\n"
