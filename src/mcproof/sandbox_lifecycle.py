@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from mcproof.config import Environment
+from mcproof.sandbox.control import Sandbox
+from mcproof.sandbox.spec import SandboxSpec
 
 
-def sandbox_spec(env: Environment):  # type: ignore[no-untyped-def]
+def sandbox_spec(env: Environment) -> SandboxSpec:
     """The SandboxSpec an environment's `sandbox` section describes."""
-    from mcproof.sandbox import SandboxSpec
-
     settings = env.sandbox
     assert settings is not None
     return SandboxSpec(
@@ -36,8 +36,6 @@ def sandbox_for_run(env: Environment, *, keep: bool, echo: Callable[[str], None]
     if state_dir is None:
         yield
         return
-    from mcproof.sandbox import Sandbox
-
     sandbox = Sandbox(state_dir)
     started = False
     if sandbox.status() is None:

@@ -1,0 +1,76 @@
+"""SandboxSpec validation, address allocation, fault catalogue and state-dir helpers."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from mcproof.errors import SandboxError
+from mcproof.sandbox import SandboxServer, SandboxSpec, read_rcon_password, read_state
+from mcproof.sandbox.spec import normalize_fault, server_host, server_id
+from mcproof.sandbox.state import write_json_atomic, write_rcon_password
+
+
+def test_addresses_skip_zero_and_broadcast_octets() -> None:
+    hosts = [server_host("127.1.0.1", i) for i in range(256)]
+    assert hosts[0] == "127.1.0.1"
+    assert hosts[253] == "127.1.0.254"
+    assert hosts[254] == "127.1.1.1"
+    assert len(set(hosts)) == 256
+    assert not any(h.endswith((".0", ".255")) for h in hosts)
+    assert server_host("127.100.7.200", 60) == "127.100.8.6"
+    assert server_id(12) == "mc-00012"
+
+
+def test_spec_rejects_bad_values_in_one_message() -> None:
+    with pytest.raises(SandboxError, match=r"servers must be.*slp_port and rcon_port must differ"):
+        SandboxSpec(servers=0, rcon_port=25565)
+    with pytest.raises(SandboxError, match="base_address"):
+        SandboxSpec(base_address="10.0.0.1")
+    with pytest.raises(SandboxError, match="outside 127"):
+        SandboxSpec(servers=60_000, base_address="127.255.250.1")
+
+
+def test_spec_dict_never_holds_the_password() -> None:
+    spec = SandboxSpec(servers=3, rcon_password="hunter2")
+    data = spec.as_dict()
+    assert "hunter2" not in repr(data)
+    assert data["rcon_password_set"] is True
+    assert SandboxSpec.from_dict(data, rcon_password="hunter2") == spec
+    assert SandboxSpec(servers=5001, shard_size=2500).shard_count == 3
+
+
+def test_fault_defaults_and_errors() -> None:
+    assert normalize_fault("slow", {}) == {"delay_s": 1.0}
+    assert normalize_fault("kill", {"restart": False}) == {"restart": False}
+    assert normalize_fault("wrong_version", {"protocol": "5"}) == {"version_name": "0.0.0-wrong", "protocol": 5}
+    with pytest.raises(SandboxError, match="unknown fault kind"):
+        normalize_fault("explode", {})
+    with pytest.raises(SandboxError, match="takes"):
+        normalize_fault("hang", {"delay_s": 1})
+    with pytest.raises(SandboxError, match="delay_s"):
+        normalize_fault("slow", {"delay_s": -1})
+
+
+def test_password_file_is_private(tmp_path: Path) -> None:
+    generated = write_rcon_password(tmp_path, None)
+    assert len(generated) >= 20
+    assert read_rcon_password(tmp_path) == generated
+    assert stat.S_IMODE((tmp_path / "rcon.password").stat().st_mode) == 0o600
+    assert write_rcon_password(tmp_path, "given") == "given"
+    with pytest.raises(SandboxError, match="no RCON password"):
+        read_rcon_password(tmp_path / "missing")
+
+
+def test_state_file_round_trip(tmp_path: Path) -> None:
+    assert read_state(tmp_path) is None
+    server = SandboxServer("mc-00000", "127.1.0.1", 25565, 25565, 25575)
+    write_json_atomic(tmp_path / "state.json", {"format": 1, "servers": [server.as_dict()]})
+    state = read_state(tmp_path)
+    assert state is not None
+    assert SandboxServer.from_dict(state["servers"][0]) == server
+    (tmp_path / "state.json").write_text("{", encoding="utf-8")
+    with pytest.raises(SandboxError, match="not valid JSON"):
+        read_state(tmp_path)
