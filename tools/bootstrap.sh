@@ -44,6 +44,22 @@ ensure_venv() {
   echo "$want" > "$stamp"
 }
 
+ensure_kube_binaries() {
+  # kube-apiserver, controller-manager, scheduler, kubectl, etcd, kwok from Go modules (tools/kube/README.md):
+  # ~6 min the first time, 0.02 s when cached. MCPROOF_SKIP_KUBE_BUILD=1 skips (Kubernetes tests then fail).
+  if [ "${MCPROOF_SKIP_KUBE_BUILD:-0}" = 1 ]; then
+    say "skipping the Kubernetes binaries (MCPROOF_SKIP_KUBE_BUILD=1)"
+    return 0
+  fi
+  local bin
+  say "Kubernetes binaries: building or reusing (tools/kube/build.sh; the first build takes ~6 min)"
+  bin=$(tools/kube/build.sh | tail -n1)
+  say "Kubernetes binaries ready in $bin"
+}
+
 ensure_debian_packages
 ensure_venv
+ensure_kube_binaries
+tools/checkov/install.sh >/dev/null  # Checkov in its own cached venv (security suite's manifest scan)
+tools/actionlint/install.sh >/dev/null  # actionlint for the delivery tests (workflow lint)
 say "ready: $VENV ($("$VENV/bin/python" -c 'import mcproof, sys; print(sys.version.split()[0])'))"

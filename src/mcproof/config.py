@@ -16,9 +16,15 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mcproof.chaos.settings import ChaosSettings
+from mcproof.compliance.settings import ComplianceSettings
+from mcproof.dr.settings import DrSettings
 from mcproof.errors import ConfigError
+from mcproof.load.settings import LoadSettings
+from mcproof.monitoring.settings import MonitoringSettings
 from mcproof.paths import project_root
 from mcproof.secrets import SecretRef
+from mcproof.security.settings import SecuritySettings
 
 
 class Tier(StrEnum):
@@ -35,11 +41,16 @@ class StaticServer(_Model):
     """One Minecraft server named in the environment file."""
 
     host: str
-    port: int = Field(25565, ge=1, le=65535)
+    port: int = Field(0, ge=0, le=65535)  # 0: the edition's default (25565 Java, 19132 Bedrock)
     edition: Literal["java", "bedrock"] = "java"
     name: str | None = None
     query_port: int | None = Field(None, ge=1, le=65535)
     rcon_port: int | None = Field(None, ge=1, le=65535)
+
+    @property
+    def effective_port(self) -> int:
+        """The port given, else the edition's default."""
+        return self.port or (19132 if self.edition == "bedrock" else 25565)
 
 
 class StaticDiscovery(_Model):
@@ -54,7 +65,15 @@ class SandboxDiscovery(_Model):
     state_dir: Path = Path(".mcproof/sandbox")
 
 
-Discovery = Annotated[StaticDiscovery | SandboxDiscovery, Field(discriminator="kind")]
+class KubernetesDiscovery(_Model):
+    """Targets are the ready endpoints (pod IP + target port) of the Minecraft Services in the
+    environment's `kubernetes` section (namespaces, label_selector); never ClusterIPs."""
+
+    kind: Literal["kubernetes"]
+    port_name: str = "minecraft"  # the Service port whose endpoints are the game endpoints
+
+
+Discovery = Annotated[StaticDiscovery | SandboxDiscovery | KubernetesDiscovery, Field(discriminator="kind")]
 
 
 class ExpectedVersion(_Model):
@@ -115,13 +134,29 @@ class SandboxSettings(_Model):
     base_address: str = "127.1.0.1"
 
 
-class KubernetesSettings(_Model):
-    """Reserved for Kubernetes discovery and checks (namespaces, selector, kubeconfig)."""
+class EmbeddedKubernetes(_Model):
+    """The sandbox's own cluster (real control plane, kwok nodes) and the Minecraft tenants it holds."""
 
-    kubeconfig: Path | None = None
+    nodes: int = Field(3, ge=1, le=1000)
+    tenants: list[str] = ["minecraft", "tenant-b"]
+    releases_per_tenant: int = Field(2, ge=1, le=5000)
+    replicas: int = Field(1, ge=1, le=1000)
+    persistence: bool = True  # volumeClaimTemplates bound to static PVs (kwok has no provisioner)
+    proxy_replicas: int = Field(2, ge=0, le=100)  # per tenant: a proxy/lobby Deployment (0: none)
+    bridge_shards: int = Field(1, ge=1, le=16)
+    pod_cidr: str = "127.64.0.0/16"
+
+
+class KubernetesSettings(_Model):
+    """Kubernetes discovery and smoke checks: which cluster, which namespaces, which objects."""
+
+    kubeconfig: Path | None = None  # None: the embedded cluster's, else $KUBECONFIG / ~/.kube/config
     context: str | None = None
-    namespaces: list[str] = []
+    namespaces: list[str] = []  # empty: every namespace
     label_selector: str = "app.kubernetes.io/name=minecraft"
+    max_restarts: int = Field(3, ge=0)  # smoke: a pod restarted more often than this fails
+    request_timeout_s: float = Field(10.0, gt=0, le=120)
+    embedded: EmbeddedKubernetes | None = None  # set: `mcproof sandbox up` starts this cluster
 
 
 class PlatformApiSettings(_Model):
@@ -129,6 +164,9 @@ class PlatformApiSettings(_Model):
 
     base_url: str
     token: SecretRef | None = None
+    ca_file: Path | None = None  # PEM bundle that signs the API's certificate; None: system trust store
+    cert_warning_days: int = Field(14, ge=0, le=3650)  # smoke: fail when the certificate expires sooner
+    second_tenant_token: SecretRef | None = None  # security: another tenant's token for the cross-tenant check
 
 
 class Environment(_Model):
@@ -143,12 +181,20 @@ class Environment(_Model):
     sandbox: SandboxSettings | None = None
     kubernetes: KubernetesSettings | None = None
     platform_api: PlatformApiSettings | None = None
+    chaos: ChaosSettings | None = None
+    load: LoadSettings | None = None
+    dr: DrSettings | None = None
+    security: SecuritySettings | None = None
+    compliance: ComplianceSettings | None = None
+    monitoring: MonitoringSettings | None = None
     source: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _sandbox_consistent(self) -> Environment:
         if isinstance(self.minecraft.discovery, SandboxDiscovery) and self.sandbox is None:
             raise ValueError("discovery kind 'sandbox' needs a 'sandbox' section")
+        if self.minecraft.discovery.kind == "kubernetes" and self.kubernetes is None:
+            raise ValueError("discovery kind 'kubernetes' needs a 'kubernetes' section")
         return self
 
     @property
@@ -173,6 +219,27 @@ class Environment(_Model):
             return None
         override = os.environ.get("MCPROOF_STATE_DIR")
         return Path(override).resolve() if override else self.resolve_path(discovery.state_dir)
+
+    @property
+    def kube_state_dir(self) -> Path | None:
+        """The embedded cluster's state dir, ``<sandbox state dir>/kube`` (None without kubernetes.embedded)."""
+        if self.kubernetes is None or self.kubernetes.embedded is None:
+            return None
+        sandbox_dir = self.sandbox_state_dir
+        if sandbox_dir is None:
+            override = os.environ.get("MCPROOF_STATE_DIR")
+            sandbox_dir = Path(override).resolve() if override else self.resolve_path(Path(".mcproof/sandbox"))
+        return sandbox_dir / "kube"
+
+    @property
+    def kubeconfig_path(self) -> Path | None:
+        """kubernetes.kubeconfig, else the embedded cluster's, else None ($KUBECONFIG / ~/.kube/config)."""
+        if self.kubernetes is None:
+            return None
+        if self.kubernetes.kubeconfig is not None:
+            return self.resolve_path(self.kubernetes.kubeconfig)
+        state = self.kube_state_dir
+        return state / "kubeconfig" if state is not None else None
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-safe copy for evidence: secret references only, never values."""

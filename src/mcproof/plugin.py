@@ -4,6 +4,8 @@ It activates when `--env` is given (or MCPROOF_ENV is set) or when the collected
 `suites/`. Activated, it loads the environment (one-line UsageError on a bad file), opens
 `reports/<run-id>/`, points JUnit XML and Allure results there unless told otherwise, records a
 `CheckOutcome` per check, and at the end writes `run_end` and the report, and links `reports/latest`.
+With Allure enabled, each check's Allure result gets the evidence records it appended as JSON
+attachments (redacted by the store, size-capped; see `mcproof.evidence.attachments`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from mcproof.minecraft.status import utc_now
 from mcproof.session import SUITES, RunSession
 
 SESSION_KEY = pytest.StashKey[RunSession]()
+EVIDENCE_OFFSET_KEY = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -141,6 +144,35 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             message=_message(report) if verdict != "passed" else "",
         )
     )
+
+
+def _allure_enabled(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "allure_report_dir", None))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Remember where evidence.jsonl ends before the check (and the fixtures it sets up first) run."""
+    session = get_session(item.config)
+    if session is None or not _allure_enabled(item.config):
+        return
+    try:
+        item.stash[EVIDENCE_OFFSET_KEY] = session.store.evidence_path.stat().st_size
+    except OSError:
+        item.stash[EVIDENCE_OFFSET_KEY] = 0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, Any, None]:
+    """After teardown, attach to the check's Allure result the evidence it appended (redacted, capped)."""
+    yield
+    session = get_session(item.config)
+    offset = item.stash.get(EVIDENCE_OFFSET_KEY, None)
+    if session is None or offset is None:
+        return
+    from mcproof.evidence.attachments import attach_to_allure, read_new_lines
+
+    attach_to_allure(read_new_lines(session.store.evidence_path, offset))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

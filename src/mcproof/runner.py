@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -30,8 +31,18 @@ def suite_paths(names: list[str], root: Path | None = None) -> list[str]:
     return [str(base / n) for n in names]
 
 
+ACK_PRODUCTION_ENV = "MCPROOF_ACK_PRODUCTION"
+
+
 def production_marker_filter(env: Environment, acknowledged: bool) -> list[str]:
-    """On tier production, destructive checks are deselected unless explicitly acknowledged."""
+    """On tier production, destructive checks are deselected unless explicitly acknowledged.
+
+    The acknowledgement is passed on to checks that guard themselves (chaos) as MCPROOF_ACK_PRODUCTION=1.
+    """
+    if acknowledged:
+        os.environ[ACK_PRODUCTION_ENV] = "1"
+    else:
+        os.environ.pop(ACK_PRODUCTION_ENV, None)
     if env.tier is Tier.PRODUCTION and env.guards.production_guard and not acknowledged:
         return ["-m", "not destructive"]
     return []

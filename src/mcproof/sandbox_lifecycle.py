@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from mcproof.config import Environment
+from mcproof.kube.cluster import EmbeddedCluster
+from mcproof.monitoring.services import MonitoringServices, PrometheusSpec
+from mcproof.monitoring.settings import SANDBOX
+from mcproof.platform.control import PlatformServices
+from mcproof.platform.engine import EngineConfig
 from mcproof.sandbox.control import Sandbox
 from mcproof.sandbox.spec import SandboxSpec
 
@@ -44,9 +50,70 @@ def sandbox_for_run(env: Environment, *, keep: bool, echo: Callable[[str], None]
         status = sandbox.up(spec)
         started = True
         echo(f"mcproof: sandbox ready: {len(status.servers)} servers")
+    kube_started: Path | None = None
+    platform: PlatformServices | None = None
+    monitoring: MonitoringServices | None = None
     try:
+        kube_started = _start_cluster(env, echo)
+        platform = _start_platform(env, state_dir, echo)
+        monitoring = _start_monitoring(env, state_dir, echo)
         yield
     finally:
+        if monitoring is not None and not keep:
+            echo("mcproof: stopping the sandbox Prometheus")
+            monitoring.down()
+        if platform is not None and not keep:
+            echo("mcproof: stopping the sandbox platform API")
+            platform.down()
+        if kube_started and not keep:
+            echo("mcproof: stopping the embedded Kubernetes cluster")
+            EmbeddedCluster(kube_started).down()
         if started and not keep:
             echo("mcproof: stopping the sandbox")
             sandbox.down()
+
+
+def _start_cluster(env: Environment, echo: Callable[[str], None]) -> Path | None:
+    """Start the environment's embedded cluster unless it runs; its state dir if we started it."""
+    from mcproof.kube.embedded import start_embedded
+
+    kube_dir = env.kube_state_dir
+    if kube_dir is None or env.kubernetes is None or env.kubernetes.embedded is None:
+        return None
+    if EmbeddedCluster(kube_dir).status() is not None:
+        return None
+    start_embedded(kube_dir, env, env.kubernetes.embedded, echo=echo)
+    return kube_dir
+
+
+def _start_platform(env: Environment, state_dir: Path, echo: Callable[[str], None]) -> PlatformServices | None:
+    """Start the sandbox's platform API (servers, power, backups) unless the environment names its own
+    or it already runs; the handle if we started it."""
+    if env.platform_api is not None:
+        return None
+    services = PlatformServices(state_dir)
+    if services.info() is not None:
+        return None
+    info = services.up(EngineConfig(environment=env.name))
+    echo(f"mcproof: sandbox platform API at {info.url}")
+    return services
+
+
+def _start_monitoring(env: Environment, state_dir: Path, echo: Callable[[str], None]) -> MonitoringServices | None:
+    """Start the sandbox's Prometheus + fleet exporter when the environment asks for the sandbox's own
+    (``monitoring.prometheus_url: sandbox``) and it does not run yet; the handle if we started it."""
+    if env.monitoring is None or env.monitoring.prometheus_url != SANDBOX:
+        return None
+    services = MonitoringServices(state_dir)
+    if services.info() is not None:
+        return None
+    spec = PrometheusSpec.from_settings(env.monitoring, env.name, env.slo.rpo_s)
+    info = services.up(spec, kube_dir=env.kube_state_dir)
+    echo(f"mcproof: sandbox Prometheus at {info.prometheus_url}")
+    return services
+
+
+def stop_platform_services(state_dir: Path) -> None:
+    """Stop the sandbox's Prometheus and platform API if they run (idempotent; before the fleet goes)."""
+    MonitoringServices(state_dir).down()
+    PlatformServices(state_dir).down()

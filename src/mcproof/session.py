@@ -15,7 +15,7 @@ from mcproof.evidence import RunInfo, RunStore, new_run_id
 from mcproof.minecraft.status import utc_now
 from mcproof.secrets import Secret, SecretRef
 
-SUITES = ("smoke", "load", "chaos", "security", "compliance")
+SUITES = ("smoke", "load", "chaos", "dr", "security", "compliance")
 
 
 def _secret_refs(env: Environment) -> list[SecretRef]:
@@ -68,4 +68,4 @@ class RunSession:
 
     def add_secret(self, secret: Secret) -> None:
         """Register a secret discovered at run time (e.g. the sandbox RCON password) for redaction."""
-        self.store = RunStore(self.store.run_dir, [*resolvable_secrets(self.environment), secret])
+        self.store.add_secret(secret)  # in place: earlier run-time secrets stay redacted too

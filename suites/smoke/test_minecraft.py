@@ -146,8 +146,11 @@ def test_query_answers(targets: list[Target], environment: Environment, evidence
     settings = environment.minecraft
     if not settings.query_enabled:
         pytest.skip("Query is not enabled for this environment (minecraft.query_enabled: false)")
+    java = [t for t in targets if t.edition == "java"]
+    if not java:
+        pytest.skip("Query is a Java Edition protocol and no Java Edition server was discovered")
     started = utc_now()
-    results = query_fleet(targets, timeout=settings.status_timeout_s, concurrency=settings.sweep_concurrency)
+    results = query_fleet(java, timeout=settings.status_timeout_s, concurrency=settings.sweep_concurrency)
     failures = [(r.target, f"{r.error_kind}: {r.error}") for r in results if not r.ok]
     evidence.append(
         QueryEvidence(

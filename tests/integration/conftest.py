@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from mcproof.sandbox import Sandbox, SandboxSpec
+from mcproof.sandbox_lifecycle import stop_platform_services
 
 
 def random_base_address() -> str:
@@ -36,4 +37,5 @@ def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
 
     yield make
     for sandbox in started:
+        stop_platform_services(sandbox.state_dir)  # a test or CLI may have started the API / Prometheus on it
         sandbox.down(timeout=10.0)

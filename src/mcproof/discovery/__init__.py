@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mcproof.config import Environment, SandboxDiscovery, StaticDiscovery
+from mcproof.config import Environment, KubernetesDiscovery, SandboxDiscovery, StaticDiscovery
 from mcproof.discovery.target import Target, ensure_loopback, is_loopback
 from mcproof.errors import SandboxError
 
@@ -47,9 +47,9 @@ def sandbox_targets(state_dir: Path) -> list[Target]:
 def _static_targets(discovery: StaticDiscovery) -> list[Target]:
     return [
         Target(
-            id=server.name or f"{server.host}:{server.port}",
+            id=server.name or f"{server.host}:{server.effective_port}",
             host=server.host,
-            port=server.port,
+            port=server.effective_port,
             edition=server.edition,
             query_port=server.query_port,
             rcon_port=server.rcon_port,
@@ -66,6 +66,10 @@ def discover_targets(env: Environment) -> list[Target]:
         state_dir = env.sandbox_state_dir
         assert state_dir is not None
         targets = sandbox_targets(state_dir)
+    elif isinstance(discovery, KubernetesDiscovery):
+        from mcproof.discovery.kubernetes import kubernetes_targets
+
+        targets = kubernetes_targets(env, discovery.port_name)
     else:
         targets = _static_targets(discovery)
     if env.guards.loopback_only or env.uses_sandbox:

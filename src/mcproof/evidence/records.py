@@ -141,9 +141,319 @@ class QueryEvidence(_Record):
     results: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class LoadEvidence(_Record):
+    """One load run: percentiles, throughput, failures by kind and by target, thresholds and verdict."""
+
+    record_type: ClassVar[str] = "load"
+    environment: str
+    method: str
+    check: str
+    started_at: str
+    ended_at: str
+    duration_s: float
+    shape: str
+    plan: dict[str, Any]
+    users: int
+    distinct_targets: int
+    workers: int
+    ping_interval_s: float
+    timeout_s: float
+    passed: bool
+    thresholds: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    status_ms: dict[str, Any]
+    query_ms: dict[str, Any]
+    failures_by_kind: dict[str, int]
+    failed_targets: int
+    failures_by_target: list[dict[str, Any]]
+    slow_targets: int
+    slow_by_target: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    status_per_second: list[list[int]]
+    outputs: list[str]
+    recorded_at: str = field(default_factory=utc_now)
+
+    @property
+    def failed_thresholds(self) -> list[str]:
+        return [str(t["expression"]) for t in self.thresholds if not t["passed"]]
+
+
+@dataclass(frozen=True)
+class RecoveryEvidence(_Record):
+    """A chaos experiment's recovery as measured by the independent observer (MTTR, unrecovered, timeline)."""
+
+    record_type: ClassVar[str] = "recovery"
+    environment: str
+    method: str
+    check: str
+    experiment: str
+    journal: str
+    journal_status: str
+    deviated: bool
+    passed: bool
+    reasons: list[str]
+    seed: int
+    injected_at: str | None
+    observed_from: str
+    observed_to: str
+    interval_s: float
+    targets_observed: int
+    affected: list[str]
+    unrecovered: list[str]
+    per_server: list[dict[str, Any]]
+    mttr_p50_s: float | None
+    mttr_p95_s: float | None
+    mttr_max_s: float | None
+    fleet_mttr_s: float | None
+    mttr_slo_s: float
+    good_sample_ratio: float
+    downtime_server_s: float
+    serving_after_rollback: bool
+    timeline: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DrEvidence(_Record):
+    """A disaster-recovery drill: raw markers and timestamps (unix seconds), RPO/RTO and integrity."""
+
+    record_type: ClassVar[str] = "dr"
+    environment: str
+    method: str
+    check: str
+    started_at: str
+    ended_at: str
+    server: str
+    disaster: str
+    disaster_at: float
+    backup_id: str
+    snapshot: str
+    backup_created_at: float
+    last_written: dict[str, Any] | None
+    last_recovered: dict[str, Any] | None
+    rpo_s: float
+    rto_s: float
+    rpo_target_s: float
+    rto_target_s: float
+    recovered: bool
+    integrity_ok: bool
+    integrity_problems: list[str]
+    restore_bytes: int
+    restore_duration_s: float
+    restore_throughput_mib_s: float
+    written_marks: list[dict[str, Any]]
+    recovered_marks: list[dict[str, Any]]
+    backups: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DetectionEvidence(_Record):
+    """Incident detection: an injected outage and when the matching alert fired (None: never)."""
+
+    record_type: ClassVar[str] = "detection"
+    environment: str
+    method: str
+    check: str
+    alert: str
+    injected_at: float
+    fired_at: float | None
+    time_to_fire_s: float | None
+    window_s: float
+    passed: bool
+    samples: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class AvailabilityEvidence(_Record):
+    """Availability over a window from the observer's samples and from Prometheus, and their agreement."""
+
+    record_type: ClassVar[str] = "availability"
+    environment: str
+    method: str
+    check: str
+    window_start: float
+    window_end: float
+    observer_availability: float
+    prometheus_availability: float | None
+    tolerance: float
+    agree: bool
+    objective: float
+    error_budget_consumed: float
+    observer_samples: int
+    promql: str
+
+
+@dataclass(frozen=True)
+class ProvisioningEvidence(_Record):
+    """Provisioning load: server lifecycles (create -> ready -> ping -> delete) through the platform API,
+    time-to-ready percentiles (seconds), failures by step, and the threshold they were held to."""
+
+    record_type: ClassVar[str] = "provisioning"
+    environment: str
+    method: str
+    check: str
+    base_url: str
+    users: int
+    cycles_per_user: int
+    planned: int
+    completed: int
+    time_to_ready_s: dict[str, float]
+    ready_samples_s: list[float]
+    failures_by_step: dict[str, int]
+    failure_details: list[dict[str, Any]]
+    requests: dict[str, dict[str, Any]]
+    threshold_p95_s: float
+    started_at: float
+    ended_at: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class ExposureEvidence(_Record):
+    """A port exposure scan: every probe, the policy it was judged by, breaches and accepted exceptions."""
+
+    record_type: ClassVar[str] = "exposure"
+    environment: str
+    method: str
+    check: str
+    started_at: str
+    ended_at: str
+    hosts_total: int
+    hosts_scanned: int
+    timeout_s: float
+    policy: dict[str, Any]
+    counts: dict[str, int]
+    violations: list[dict[str, str]]
+    accepted: list[dict[str, str]]
+    probes: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RconAuthEvidence(_Record):
+    """Default-password logins tried on reachable RCON ports (passwords by list index, never echoed)."""
+
+    record_type: ClassVar[str] = "rcon_auth"
+    environment: str
+    method: str
+    check: str
+    servers_checked: int
+    passwords_tried: int
+    accepted: list[dict[str, Any]]
+    unanswered: list[dict[str, Any]]
+    passed: bool
+    recorded_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class FuzzEvidence(_Record):
+    """Protocol robustness: the seeded case list and, per server, its reactions and whether it survived."""
+
+    record_type: ClassVar[str] = "fuzz"
+    environment: str
+    method: str
+    check: str
+    seed: int
+    cases: list[dict[str, Any]]
+    servers: list[dict[str, Any]]
+    passed: bool
+    recorded_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class TlsEvidence(_Record):
+    """TLS endpoints inspected (protocol, chain, hostname, expiry) and every problem found."""
+
+    record_type: ClassVar[str] = "tls"
+    environment: str
+    method: str
+    check: str
+    min_version: str
+    endpoints: list[dict[str, Any]]
+    problems: list[str]
+    passed: bool
+    recorded_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class PolicyScanEvidence(_Record):
+    """A policy scan (Checkov over manifests, mcproof's Kubernetes rules over files or a live cluster)."""
+
+    record_type: ClassVar[str] = "policy_scan"
+    environment: str
+    method: str
+    check: str
+    tool: str
+    source: str
+    passed_checks: int
+    findings: list[dict[str, Any]]
+    accepted: list[dict[str, Any]]
+    passed: bool
+    recorded_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class ComplianceScoreEvidence(_Record):
+    """Controls catalog judged against evidence: score per framework and every control's status."""
+
+    record_type: ClassVar[str] = "compliance_score"
+    environment: str
+    method: str
+    check: str
+    catalog: str
+    catalog_version: str
+    scores: dict[str, dict[str, Any]]
+    controls: list[dict[str, Any]]
+    runs: list[str]
+    recorded_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class DeployEvidence(_Record):
+    """A rollout watched tick by tick: every ready endpoint pinged each tick; gaps = ticks none answered."""
+
+    record_type: ClassVar[str] = "deploy"
+    environment: str
+    method: str
+    check: str
+    workload: str
+    service: str
+    strategy: str
+    replicas: int
+    started_at: str
+    ended_at: str
+    completed: bool
+    rollout_s: float | None
+    interval_s: float
+    zero_downtime: bool
+    gaps: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+
+
 RECORD_TYPES: dict[str, type[_Record]] = {
     cls.record_type: cls
-    for cls in (RunInfo, RunEnd, CheckOutcome, SloMeasurement, FleetStatusEvidence, LatencyEvidence, QueryEvidence)
+    for cls in (
+        RunInfo,
+        RunEnd,
+        CheckOutcome,
+        SloMeasurement,
+        FleetStatusEvidence,
+        LatencyEvidence,
+        QueryEvidence,
+        LoadEvidence,
+        RecoveryEvidence,
+        DrEvidence,
+        DetectionEvidence,
+        AvailabilityEvidence,
+        ProvisioningEvidence,
+        ExposureEvidence,
+        RconAuthEvidence,
+        FuzzEvidence,
+        TlsEvidence,
+        PolicyScanEvidence,
+        ComplianceScoreEvidence,
+        DeployEvidence,
+    )
 }
 
 

@@ -51,6 +51,11 @@ class RunStore:
     def evidence_path(self) -> Path:
         return self.run_dir / EVIDENCE_FILE
 
+    def add_secret(self, secret: Secret) -> None:
+        """Redact ``secret`` from now on too (in place: every holder of this store sees it)."""
+        with self._lock:
+            self._secrets.append(secret)
+
     def redact(self, text: str) -> str:
         return redact_text(text, self._secrets)
 

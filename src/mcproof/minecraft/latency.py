@@ -26,4 +26,8 @@ def pick_evenly(targets: Sequence[Target], count: int) -> list[Target]:
 
 def sample_latency(targets: Sequence[Target], *, rounds: int, timeout: float) -> list[StatusResult]:
     """`rounds` sequential status pings of every target (round-robin, bounded: rounds x targets)."""
-    return [status_ping(t.host, t.port, timeout=timeout, target=t.id) for _ in range(rounds) for t in targets]
+    return [
+        status_ping(t.host, t.port, timeout=timeout, target=t.id, edition=t.edition)
+        for _ in range(rounds)
+        for t in targets
+    ]

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mcstatus import JavaServer
+from mcstatus import BedrockServer, JavaServer
 
 ERROR_KINDS = ("timeout", "refused", "reset", "malformed", "unreachable", "error")
 
@@ -100,13 +100,21 @@ def _failed(target: str, address: str, at: str, err: BaseException) -> StatusRes
     return StatusResult(target, address, False, at, error_kind=kind, error=message)
 
 
-def status_ping(host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None) -> StatusResult:
-    """One blocking status ping (gevent-friendly); never raises for a bad server."""
+def status_ping(
+    host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None, edition: str = "java"
+) -> StatusResult:
+    """One blocking status ping (gevent-friendly); never raises for a bad server.
+
+    Java Edition: Server List Ping over TCP; Bedrock Edition: RakNet unconnected ping over UDP.
+    """
     address = f"{host}:{port}"
     at = utc_now()
     deadline = time.monotonic() + 2 * timeout
     try:
-        response = JavaServer(host, port, timeout=timeout).status(tries=1)
+        if edition == "bedrock":
+            response: Any = BedrockServer(host, port, timeout=timeout).status(tries=1)
+        else:
+            response = JavaServer(host, port, timeout=timeout).status(tries=1)
         if time.monotonic() > deadline:
             raise TimeoutError("exchange exceeded the deadline")
         return _ok_result(target or address, address, at, response)
@@ -115,14 +123,17 @@ def status_ping(host: str, port: int = 25565, *, timeout: float = 3.0, target: s
 
 
 async def async_status_ping(
-    host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None
+    host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None, edition: str = "java"
 ) -> StatusResult:
     """One asyncio status ping with a deadline over the whole exchange; never raises for a bad server."""
     address = f"{host}:{port}"
     at = utc_now()
     try:
         async with asyncio.timeout(timeout):
-            response = await JavaServer(host, port, timeout=timeout).async_status(tries=1)
+            if edition == "bedrock":
+                response: Any = await BedrockServer(host, port, timeout=timeout).async_status(tries=1)
+            else:
+                response = await JavaServer(host, port, timeout=timeout).async_status(tries=1)
         return _ok_result(target or address, address, at, response)
     except Exception as err:
         return _failed(target or address, address, at, err)

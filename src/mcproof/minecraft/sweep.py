@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mcproof.discovery.target import Target
+from mcproof.evidence.records import FleetStatusEvidence
 from mcproof.minecraft.bounded import probe_all
 from mcproof.minecraft.status import StatusResult, async_status_ping, utc_now
 
@@ -71,7 +72,9 @@ async def _sweep_async(
     on_progress: ProgressCallback | None,
 ) -> list[StatusResult]:
     async def ping(target: Target) -> StatusResult:
-        return await async_status_ping(target.host, target.port, timeout=timeout, target=target.id)
+        return await async_status_ping(
+            target.host, target.port, timeout=timeout, target=target.id, edition=target.edition
+        )
 
     return await probe_all(
         targets, ping, concurrency=concurrency, deadline_s=deadline_s, unreached=_unreached, on_progress=on_progress
@@ -112,3 +115,31 @@ def sweep_fleet(
             on_progress(len(targets), len(targets))
     duration = time.perf_counter() - start
     return SweepResult(started_at, utc_now(), round(duration, 4), concurrency, timeout, processes, tuple(results))
+
+
+def sweep_evidence(
+    sweep: SweepResult, *, environment: str, method: str, check: str, threshold: float
+) -> FleetStatusEvidence:
+    """The evidence record of a sweep: every result, and what was wrong with the failing ones."""
+    failures = [
+        {"target": r.target, "address": r.address, "error_kind": r.error_kind or "", "error": r.error or ""}
+        for r in sweep.results
+        if not r.ok
+    ]
+    return FleetStatusEvidence(
+        environment=environment,
+        method=method,
+        check=check,
+        started_at=sweep.started_at,
+        ended_at=sweep.ended_at,
+        duration_s=sweep.duration_s,
+        total=len(sweep.results),
+        serving=sweep.serving,
+        serving_ratio=round(sweep.serving_ratio, 6),
+        threshold=threshold,
+        concurrency=sweep.concurrency,
+        timeout_s=sweep.timeout_s,
+        pings_per_s=round(sweep.pings_per_s, 1),
+        failures=failures,
+        results=[r.as_dict() for r in sweep.results],
+    )

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mcproof.evidence.records import FleetStatusEvidence, LatencyEvidence, QueryEvidence, Record
+from mcproof.report.generic import generic_fields, is_raw
 from mcproof.stats import percentile
 
 EVIDENCE_TYPES = (FleetStatusEvidence, LatencyEvidence, QueryEvidence)
@@ -186,10 +187,14 @@ def summarize_evidence(number: int, record: Record, slo_latency_ms: float | None
         return EvidenceItem(
             anchor, record.record_type, record.check, record.method, record.started_at, record.ended_at, totals, bar=bar
         )
-    raise TypeError(f"{type(record).__name__} is not raw evidence")
+    if not is_raw(record):
+        raise TypeError(f"{type(record).__name__} is not raw evidence")
+    kind, check, method, started, ended, totals = generic_fields(record)
+    return EvidenceItem(anchor, kind, check, method, started, ended, totals)
 
 
 def index_evidence(records: Iterable[Record], slo_latency_ms: float | None = None) -> tuple[EvidenceItem, ...]:
-    """Summaries of every raw evidence record, numbered in the order written (`ev-1`, `ev-2`...)."""
-    raw = [r for r in records if isinstance(r, EVIDENCE_TYPES)]
+    """Summaries of every raw evidence record of any registered type, numbered in the order written
+    (`ev-1`, `ev-2`...); types without a specific view get a generic summary (`generic.py`)."""
+    raw = [r for r in records if is_raw(r)]
     return tuple(summarize_evidence(n, r, slo_latency_ms) for n, r in enumerate(raw, start=1))

@@ -28,6 +28,8 @@ from typing import Any
 from mcproof.errors import EvidenceError
 from mcproof.evidence.records import CheckOutcome, Record, RunEnd, RunInfo, SloMeasurement
 from mcproof.report.evidence_index import EvidenceItem, index_evidence
+from mcproof.report.hints import fix_hint
+from mcproof.report.plots import Plot, build_plots
 
 # slo key -> (suite that evidences it, comparator, unit)
 SLO_CATALOG: dict[str, tuple[str, str, str]] = {
@@ -136,6 +138,7 @@ class Failure(_AsDict):
     outcome: str
     message: str
     evidence: tuple[str, ...]
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class Report(_AsDict):
     slos: tuple[SloResult, ...]
     failures: tuple[Failure, ...]
     evidence: tuple[EvidenceItem, ...]
+    plots: tuple[Plot, ...] = ()
 
     @property
     def not_evidenced(self) -> tuple[SloResult, ...]:
@@ -315,7 +319,15 @@ def build_report(records: Iterable[Record]) -> Report:
     counts = _count(checks)
     verdict, reasons = _overall(end, counts, suites, slos)
     failures = tuple(
-        Failure(c.suite, c.check, c.nodeid, c.outcome, c.message, _anchors(index, c.nodeid, c.check))
+        Failure(
+            c.suite,
+            c.check,
+            c.nodeid,
+            c.outcome,
+            c.message,
+            _anchors(index, c.nodeid, c.check),
+            fix_hint(c.check, c.message),
+        )
         for c in checks
         if c.outcome not in {"passed", "skipped"}
     )
@@ -330,4 +342,4 @@ def build_report(records: Iterable[Record]) -> Report:
         run.host,
         tuple(run.argv),
     )
-    return Report(summary, verdict, reasons, counts, suites, slos, failures, evidence)
+    return Report(summary, verdict, reasons, counts, suites, slos, failures, evidence, build_plots(records, objectives))

@@ -12,8 +12,10 @@ from html import escape
 
 from mcproof.report.evidence_index import EvidenceItem
 from mcproof.report.fmt import fmt_margin, fmt_target, fmt_value, one_line
-from mcproof.report.model import Report, SloResult, SuiteResult
+from mcproof.report.model import NOT_EVIDENCED, Report, SloResult, SuiteResult
+from mcproof.report.plots import Plot
 from mcproof.report.svg import bar_svg, latency_histogram_svg
+from mcproof.report.svg_charts import plot_svg
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
@@ -36,6 +38,11 @@ ul.reasons{margin:8px 0 0;padding-left:20px;color:#444}
 .ev{border-top:1px solid #eee;padding:12px 0} .ev:target{background:#fff8e1}
 .ev dl{display:grid;grid-template-columns:repeat(4,auto 1fr);gap:2px 10px;margin:6px 0}
 .ev dt{color:#666} .ev dd{margin:0;font-family:ui-monospace,monospace} .muted{color:#777}
+.plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:14px}
+figure{margin:0;border:1px solid #eee;border-radius:6px;padding:8px} figure svg{max-width:100%;height:auto}
+figcaption{font-size:12.5px;color:#444;margin-top:4px} tr:target{background:#fff8e1}
+.decision{font-size:15px;margin:10px 0 0} td.hint{max-width:360px;color:#37474f}
+nav a{margin-right:12px}
 """
 
 
@@ -49,6 +56,10 @@ def _badge(verdict: str) -> str:
 
 def _links(anchors: Iterable[str]) -> str:
     return ", ".join(f'<a href="#{_e(a)}">{_e(a)}</a>' for a in anchors) or '<span class="muted">—</span>'
+
+
+def _suite_link(suite: str) -> str:
+    return f'<a href="#suite-{_e(suite)}">suite {_e(suite)}</a>'
 
 
 def _table(headers: Iterable[str], rows: Iterable[str], empty: str) -> str:
@@ -89,11 +100,12 @@ def _slo_row(slo: SloResult) -> str:
         else f'<span class="muted">run the {_e(slo.suite)} suite</span>'
     )
     notes = "".join(f'<br><span class="muted">{_e(one_line(n, 300))}</span>' for n in slo.notes if slo.measurements)
+    evidence = _links(slo.evidence) if slo.verdict != NOT_EVIDENCED else '<a href="#not-evidenced">not evidenced</a>'
     return (
-        f'<tr><td><b>{_e(slo.slo)}</b><br><span class="muted">{_e(slo.objective)}</span></td>'
+        f'<tr id="slo-{_e(slo.slo)}"><td><b>{_e(slo.slo)}</b><br><span class="muted">{_e(slo.objective)}</span></td>'
         f"<td>{_e(fmt_target(slo.comparator, slo.target, slo.unit))}</td>"
         f"<td>{_e(fmt_value(slo.measured, slo.unit))}</td><td>{_e(fmt_margin(slo.margin, slo.unit))}</td>"
-        f"<td>{_badge(slo.verdict)}{notes}</td><td>{how}</td><td>{_links(slo.evidence)}</td></tr>"
+        f"<td>{_badge(slo.verdict)}{notes}</td><td>{how}</td><td>{evidence}</td></tr>"
     )
 
 
@@ -101,7 +113,8 @@ def _suite_row(suite: SuiteResult) -> str:
     c = suite.counts
     skips = "".join(f'<br><span class="muted">skipped: {_e(one_line(r, 300))}</span>' for r in suite.skip_reasons)
     return (
-        f"<tr><td><b>{_e(suite.suite)}</b></td><td>{_badge(suite.verdict)}{skips}</td><td>{c.passed}</td>"
+        f'<tr id="suite-{_e(suite.suite)}"><td><b>{_e(suite.suite)}</b></td><td>{_badge(suite.verdict)}{skips}</td>'
+        f"<td>{c.passed}</td>"
         f"<td>{c.failed}</td><td>{c.errors}</td><td>{c.skipped}</td><td>{_links(suite.evidence)}</td></tr>"
     )
 
@@ -121,6 +134,28 @@ def _evidence(item: EvidenceItem) -> str:
         f'<code>{_e(item.check)}</code><br><span class="muted">{_e(item.method)} · '
         f"{_e(item.started_at)} → {_e(item.ended_at)}</span><dl>{totals}</dl>{plot}</div>"
     )
+
+
+DECISION = {
+    "pass": "GO: every suite that ran passed and every evidenced SLO was met.",
+    "fail": "NO-GO: at least one suite or SLO failed; see the failures and their fix hints.",
+    "incomplete": "NOT DECIDABLE: the run is incomplete; see the reasons above and run what is missing.",
+}
+
+
+def _plot(plot: Plot) -> str:
+    return (
+        f'<figure id="{_e(plot.anchor)}" data-kind="{_e(plot.kind)}">{plot_svg(plot)}'
+        f"<figcaption>{_e(plot.title)} · evidence {_links(plot.evidence)}</figcaption></figure>"
+    )
+
+
+def _evidence_plots(report: Report) -> str:
+    """A pointer to the per-record plots (latency histograms, status bars) kept with their evidence."""
+    anchors = [item.anchor for item in report.evidence if item.latency or item.bar]
+    if not anchors:
+        return ""
+    return f'<p class="muted">Latency histograms and status bars are drawn with their evidence: {_links(anchors)}</p>'
 
 
 def render_html(report: Report) -> str:
@@ -143,11 +178,11 @@ def render_html(report: Report) -> str:
         "no check ran",
     )
     failures = _table(
-        ["check", "outcome", "message", "evidence"],
+        ["check", "outcome", "message", "fix hint", "evidence"],
         (
             f'<tr><td><code>{_e(f.nodeid or f.check)}</code><br><span class="muted">{_e(f.suite)}</span></td>'
             f'<td>{_badge("fail")} {_e(f.outcome)}</td><td class="msg">{_e(one_line(f.message, 4000))}</td>'
-            f"<td>{_links(f.evidence)}</td></tr>"
+            f'<td class="hint">{_e(f.hint)}</td><td>{_links(f.evidence) if f.evidence else _suite_link(f.suite)}</td></tr>'
             for f in report.failures
         ),
         "no failures",
@@ -156,19 +191,35 @@ def render_html(report: Report) -> str:
         f"<li><b>{_e(s.slo)}</b> ({_e(s.objective)}): run the {_e(s.suite)} suite</li>" for s in report.not_evidenced
     )
     missing_section = (
-        f"<section><h2>Not evidenced ({len(report.not_evidenced)})</h2><ul>{missing}</ul></section>" if missing else ""
+        f'<section id="not-evidenced"><h2>Not evidenced ({len(report.not_evidenced)})</h2><ul>{missing}</ul></section>'
+        if missing
+        else ""
+    )
+    plots = "".join(_plot(p) for p in report.plots)
+    more = _evidence_plots(report)
+    plots_section = (
+        f'<section id="plots"><h2>Plots</h2><div class="plots">{plots}</div>{more}</section>' if plots or more else ""
     )
     evidence = "".join(_evidence(item) for item in report.evidence) or '<p class="muted">no raw evidence</p>'
+    nav = "".join(
+        f'<a href="#{a}">{t}</a>'
+        for a, t in (("slos", "SLOs"), ("plots", "Plots"), ("failures", "Failures"), ("suites", "Suites"),
+                     ("evidence", "Evidence"))
+        if a != "plots" or plots or more
+    )  # fmt: skip
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(report.verdict.upper())} · mcproof · {_e(run.environment)} · {_e(run.run_id)}</title>"
         f"<style>{CSS}</style></head><body><main>{_header(report)}"
-        f"<section><h2>SLOs</h2>{slos}</section>"
-        f"<section><h2>Suites</h2>{suites}</section>"
-        f"<section><h2>Failures ({len(report.failures)})</h2>{failures}</section>"
+        f'<p class="decision"><b>Release decision:</b> {_e(DECISION.get(report.verdict, report.verdict))}</p>'
+        f"<nav>{nav}</nav>"
+        f'<section id="slos"><h2>Verdict per SLO</h2>{slos}</section>'
+        f"{plots_section}"
+        f'<section id="failures"><h2>Failures ({len(report.failures)})</h2>{failures}</section>'
+        f'<section id="suites"><h2>Suites</h2>{suites}</section>'
         f"{missing_section}"
-        f"<section><h2>Evidence ({len(report.evidence)})</h2>{evidence}</section>"
+        f'<section id="evidence"><h2>Evidence ({len(report.evidence)})</h2>{evidence}</section>'
         "</main></body></html>\n"
     )

@@ -13,11 +13,20 @@ Schema `mcproof.report/1` (keys are stable; new keys may be added, never renamed
                       measurements: [{target, measured, unit, comparator, margin, passed, method,
                                       samples, check, recorded_at, evidence, notes}]}]
     not_evidenced   [slo name]
-    failures        [{suite, check, nodeid, outcome, message, evidence}]
+    failures        [{suite, check, nodeid, outcome, message, evidence, hint}]
     evidence        [{anchor: "ev-N", type: fleet_status|latency|query, check, method, started_at,
                       ended_at, totals: {...}, bar: {ok_label, total, ok, failures_by_kind}|null,
                       latency: {count, min_ms, p50_ms, p95_ms, max_ms, slo_ms, bin_edges,
                                 bin_counts, beyond}|null}]
+                    (type is any registered record type; types without a specific view carry
+                    generic totals: scalar fields and list lengths)
+    plots           [{anchor: "plot-...", kind, title, x_label, y_label, evidence: [anchor],
+                      series: [{name, points: [[x, y]]}], bars: [[label, value]],
+                      lines: [[label, level]], windows: [[x_from, x_to, label]]}]
+                    kinds: latency_over_time, load_throughput, load_latency, recovery_time,
+                    availability_timeline, dr_objectives, compliance_score (only when evidenced)
+
+See docs/report-schema.md for the full description.
 
 Margins are positive when the objective is met. Non-finite numbers (NaN, inf) are written as null
 so the file is strict JSON.

@@ -10,10 +10,11 @@ import click
 
 from mcproof.config import Environment, load_environment
 from mcproof.errors import McproofError, SandboxError
+from mcproof.kube import embedded
 from mcproof.sandbox.control import Sandbox, default_state_dir
 from mcproof.sandbox.spec import FAULT_KINDS, SandboxSpec
 from mcproof.sandbox.state import SandboxStatus
-from mcproof.sandbox_lifecycle import sandbox_spec
+from mcproof.sandbox_lifecycle import sandbox_spec, stop_platform_services
 
 __all__ = ["sandbox"]
 
@@ -79,10 +80,19 @@ def sandbox() -> None:
 @click.option("--servers", type=int, default=None, help="Number of servers [default: the environment's, else 50].")
 @click.option("--boot-delay", type=float, default=None, help="Seconds before a restart [default: 2.0].")
 @click.option("--base-address", default=None, help="First server address (loopback) [default: 127.1.0.1].")
+@click.option(
+    "--kubernetes", "with_kubernetes", is_flag=True,
+    help="Also start the embedded Kubernetes cluster (automatic when the environment has kubernetes.embedded).",
+)  # fmt: skip
 @_env_option
 @_state_dir_option
 def up_cmd(
-    servers: int | None, boot_delay: float | None, base_address: str | None, env_ref: str | None, state_dir: Path | None
+    servers: int | None,
+    boot_delay: float | None,
+    base_address: str | None,
+    with_kubernetes: bool,
+    env_ref: str | None,
+    state_dir: Path | None,
 ) -> None:
     """Start the fleet (detached) and wait until every server listens."""
     try:
@@ -95,10 +105,15 @@ def up_cmd(
             base_address=base_address if base_address is not None else base.base_address,
         )
         click.echo(f"starting {spec.servers} servers from {spec.base_address} ...", err=True)
-        status = _sandbox(state_dir, env_ref).up(spec)
+        sb = _sandbox(state_dir, env_ref)
+        status = sb.up(spec)
+        kube_rows = []
+        if with_kubernetes or embedded.wants_cluster(env):
+            kube_rows = embedded.cli_up(sb.state_dir, env, lambda line: click.echo(line, err=True))
     except McproofError as err:
         raise click.ClickException(str(err)) from None
     click.echo(_table(status))
+    click.echo("\n".join(f"{k:<11} {v}" for k, v in kube_rows) if kube_rows else "kubernetes  not started")
 
 
 @sandbox.command("status")
@@ -109,12 +124,14 @@ def status_cmd(env_ref: str | None, state_dir: Path | None) -> None:
     try:
         sb = _sandbox(state_dir, env_ref)
         status = sb.status()
+        kube_rows = embedded.cli_status(sb.state_dir, _environment(env_ref))
     except McproofError as err:
         raise click.ClickException(str(err)) from None
     if status is None:
         click.echo(f"running     no\nstate dir   {sb.state_dir}")
-        return
-    click.echo(_table(status))
+    else:
+        click.echo(_table(status))
+    click.echo("\n".join(f"{k:<11} {v}" for k, v in kube_rows) if kube_rows else "kubernetes  not running")
 
 
 @sandbox.command("down")
@@ -124,7 +141,11 @@ def status_cmd(env_ref: str | None, state_dir: Path | None) -> None:
 def down_cmd(timeout: float, env_ref: str | None, state_dir: Path | None) -> None:
     """Stop the fleet and every process it started."""
     try:
-        _sandbox(state_dir, env_ref).down(timeout=timeout)
+        sb = _sandbox(state_dir, env_ref)
+        stop_platform_services(sb.state_dir)
+        if embedded.cli_down(sb.state_dir, _environment(env_ref)):
+            click.echo("kubernetes cluster stopped")
+        sb.down(timeout=timeout)
     except McproofError as err:
         raise click.ClickException(str(err)) from None
     click.echo("sandbox stopped")

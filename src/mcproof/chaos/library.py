@@ -1,0 +1,130 @@
+"""The experiment library (``suites/chaos/experiments/``) and what an experiment will touch.
+
+:func:`describe` reads an experiment (already loaded by chaoslib) without running it: its tiers
+(tags ``tier:<name>``), whether it needs Kubernetes (a ``chaosk8s`` activity) or the fault proxy
+(an ``mcproof`` extension with ``fault_path``), and every fault step with its scope, so the guard can
+check the blast radius and namespaces before anything is done.
+
+Example extension::
+
+    "extensions": [{"name": "mcproof", "fault_path": {"count": 1}}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcproof.paths import project_root
+
+__all__ = ["ExperimentPlan", "FaultStep", "describe", "experiment_files", "find_experiment"]
+
+_SCOPED = {"kill_servers", "hang_servers", "slow_servers", "refuse_servers"}
+_PLATFORM_API = {"stop_platform_api", "start_platform_api", "platform_api_ready", "wait_until_platform_api_ready"}
+
+
+@dataclass(frozen=True)
+class FaultStep:
+    """One fault activity: where it acts and how many targets it may hit."""
+
+    name: str
+    module: str
+    func: str
+    count: int | None = None
+    share: float | None = None
+    namespace: str | None = None
+    label_selector: str | None = None
+    all_targets: bool = False
+    arguments: dict[str, Any] = field(default_factory=dict)  # chaosk8s steps: sized by mcproof.chaos.kube_blast
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    name: str
+    title: str
+    path: str
+    tiers: tuple[str, ...]
+    tags: tuple[str, ...]
+    needs_kubernetes: bool
+    fault_path: dict[str, Any] | None
+    faults: tuple[FaultStep, ...] = field(default_factory=tuple)
+    rollbacks: tuple[str, ...] = field(default_factory=tuple)
+    needs_platform_api: bool = False  # an activity acts on or probes the platform API
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "faults": [f.as_dict() for f in self.faults]}
+
+
+def experiments_dir() -> Path:
+    return project_root() / "suites" / "chaos" / "experiments"
+
+
+def experiment_files(directory: Path | None = None) -> list[Path]:
+    base = directory or experiments_dir()
+    return sorted(p for p in base.iterdir() if p.suffix in {".json", ".yaml", ".yml"}) if base.is_dir() else []
+
+
+def find_experiment(ref: str, directory: Path | None = None) -> Path:
+    """A path, or a name in the library (``kill-one-server``)."""
+    from mcproof.errors import ConfigError
+
+    path = Path(ref)
+    if path.is_file():
+        return path
+    for candidate in experiment_files(directory):
+        if candidate.stem == ref:
+            return candidate
+    known = ", ".join(p.stem for p in experiment_files(directory)) or "none"
+    raise ConfigError(f"unknown experiment {ref!r}; library: {known}; or pass a path to a JSON/YAML experiment")
+
+
+def _provider(activity: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    provider = activity.get("provider") or {}
+    return str(provider.get("module", "")), str(provider.get("func", "")), dict(provider.get("arguments") or {})
+
+
+def _step(activity: Mapping[str, Any]) -> FaultStep | None:
+    module, func, args = _provider(activity)
+    name = str(activity.get("name", func))
+    if module == "mcproof.chaos.actions" and func in _SCOPED:
+        return FaultStep(name, module, func, args.get("count"), args.get("share"), args.get("namespace"),
+                         args.get("label_selector"))  # fmt: skip
+    if module.startswith("chaosk8s") and activity.get("type") == "action":
+        qty, mode = args.get("qty", args.get("count", 1)), args.get("mode", "fixed")
+        count, share = (None, float(qty) / 100) if mode == "percentage" else (int(qty), None)
+        return FaultStep(name, module, func, count, share, args.get("ns", args.get("pod_namespace", "default")), args.get("label_selector"),
+                         bool(args.get("all", False)) or func == "deny_all_ingress", args)  # fmt: skip
+    return None
+
+
+def describe(experiment: Mapping[str, Any], path: Path) -> ExperimentPlan:
+    """What ``experiment`` will do, read from its tags, method, rollbacks and extensions."""
+    tags = tuple(str(t) for t in experiment.get("tags", []))
+    method: Sequence[Mapping[str, Any]] = experiment.get("method", [])
+    rollbacks: Sequence[Mapping[str, Any]] = experiment.get("rollbacks", [])
+    every = [*method, *rollbacks, *(experiment.get("steady-state-hypothesis") or {}).get("probes", [])]
+    needs_k8s = any(_provider(a)[0].startswith("chaosk8s") for a in every)
+    ext: dict[str, Any] = next((e for e in experiment.get("extensions", []) if e.get("name") == "mcproof"), {})
+    faults = tuple(s for s in (_step(a) for a in method) if s is not None)
+    return ExperimentPlan(
+        name=path.stem,
+        title=str(experiment.get("title", path.stem)),
+        path=str(path),
+        tiers=tuple(t.split(":", 1)[1] for t in tags if t.startswith("tier:")),
+        tags=tags,
+        needs_kubernetes=needs_k8s,
+        fault_path=dict(ext["fault_path"]) if ext.get("fault_path") else None,
+        faults=faults,
+        rollbacks=tuple(str(a.get("name", _provider(a)[1])) for a in rollbacks),
+        needs_platform_api=any(_uses_platform_api(a) for a in every),
+    )
+
+
+def _uses_platform_api(activity: Mapping[str, Any]) -> bool:
+    module, func, _ = _provider(activity)
+    return module.startswith("mcproof.chaos") and func in _PLATFORM_API

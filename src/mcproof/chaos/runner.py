@@ -1,0 +1,275 @@
+"""Run one experiment through chaoslib's Python API, watched by the observer, into evidence.
+
+Experiments with chaostoolkit-kubernetes activities run against the environment's cluster
+(:func:`mcproof.chaos.kube.chaosk8s_cluster` points chaosk8s at ``env.kubeconfig_path``); their fleet
+is the environment's Minecraft pods (:class:`mcproof.chaos.kube.KubeFleet`), which the observer
+re-locates on every tick, since a replaced pod serves again at a new IP.
+
+Order: load + describe the experiment -> guards (tier, production ack, namespaces, labels, blast
+radius) -> dry-run stops here -> fault proxy for network experiments -> observer starts -> chaoslib
+``run_experiment`` with rollbacks strategy ``always`` (chaoslib also plays them on Ctrl-C) -> observer
+tail -> safety net (clear leftover sandbox faults, stop the proxy) in ``finally`` -> journal saved in the
+run directory -> ``RecoveryEvidence`` + ``SloMeasurement`` (``mttr_s``, ``availability``).
+
+Verdict: pass only when the journal did not deviate and completed, no observed target is left
+unrecovered when the rollbacks start, and the fleet MTTR is within ``slo.mttr_s``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcproof.chaos import guard, platform_api
+from mcproof.chaos.kube import KubeFleet, chaosk8s_cluster
+from mcproof.chaos.kube_blast import check_kube_step
+from mcproof.chaos.library import ExperimentPlan, describe, find_experiment
+from mcproof.chaos.measure import measure
+from mcproof.chaos.netfault import FaultProxy
+from mcproof.chaos.observer import Observer
+from mcproof.chaos.recovery import epoch_to_iso
+from mcproof.chaos.scope import ENV_KEY, SEED_KEY, chaos_settings, parse_selector, select_victims
+from mcproof.chaos.watch import AbortWatch, ObserverSync
+from mcproof.config import Environment
+from mcproof.discovery import Target, discover_targets
+from mcproof.errors import ConfigError, McproofError
+from mcproof.evidence.records import RecoveryEvidence
+from mcproof.evidence.store import RunStore
+from mcproof.minecraft.latency import pick_evenly
+
+__all__ = [
+    "ChaosOutcome",
+    "ExperimentSkipped",
+    "plan_experiment",
+    "run_chaos_experiment",
+]
+
+Echo = Callable[[str], None]
+
+
+class ExperimentSkipped(McproofError):
+    """The experiment cannot run in this environment (e.g. it needs Kubernetes); the message says why."""
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    plan: ExperimentPlan
+    experiment: dict[str, Any]
+    targets: list[Target]
+    victims: list[Target]
+    seed: int
+    notes: list[str] = field(default_factory=list)  # e.g. the sized blast of chaosk8s steps
+
+    def describe_lines(self) -> list[str]:
+        lines = [f"experiment {self.plan.name}: {self.plan.title}", f"  tiers: {', '.join(self.plan.tiers)}"]
+        for step in self.plan.faults:
+            scope = f"count={step.count}" if step.count is not None else f"share={step.share}"
+            lines.append(f"  fault {step.name}: {step.module}.{step.func} ({scope}, namespace={step.namespace})")
+        if self.plan.fault_path:
+            lines.append(f"  fault path (userspace proxy) in front of: {', '.join(t.id for t in self.victims)}")
+        shown = ", ".join(t.id for t in self.victims[:20]) or "(chosen by the Kubernetes activity)"
+        lines.append(f"  would affect {len(self.victims)} of {len(self.targets)} servers (seed {self.seed}): {shown}")
+        lines.extend(self.notes)
+        lines.append(f"  rollbacks: {', '.join(self.plan.rollbacks) or 'none'}")
+        return lines
+
+
+@dataclass
+class ChaosOutcome:
+    plan: ExperimentPlan
+    dry_run: bool
+    passed: bool = False
+    reasons: list[str] = field(default_factory=list)
+    journal_path: Path | None = None
+    journal: dict[str, Any] | None = None
+    evidence: RecoveryEvidence | None = None
+    lines: list[str] = field(default_factory=list)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    from chaoslib.exceptions import ChaosException
+    from chaoslib.loader import load_experiment
+
+    try:
+        experiment: dict[str, Any] = load_experiment(str(path))
+    except (ChaosException, OSError, ValueError) as err:
+        raise ConfigError(f"experiment {path} cannot be loaded ({err}); run `chaos validate {path}`") from None
+    return experiment
+
+
+def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False, seed: int | None = None) -> PlannedRun:
+    """Load and check an experiment without touching anything; GuardError / ExperimentSkipped on refusal."""
+    path = find_experiment(ref)
+    experiment = _load(path)
+    plan = describe(experiment, path)
+    guard.check_tier(env, plan.name, plan.tiers, ack_production)
+    if plan.needs_kubernetes and env.kubernetes is None:
+        raise ExperimentSkipped(
+            f"{plan.name}: needs the environment's kubernetes section (chaostoolkit-kubernetes activities); "
+            f"'{env.name}' has none"
+        )
+    skip = platform_api.skip_reason(env) if plan.needs_platform_api else None
+    if skip:
+        raise ExperimentSkipped(f"{plan.name}: {skip}")
+    settings = chaos_settings(env)
+    run_seed = seed if seed is not None else (settings.seed if settings.seed is not None else random.randrange(2**31))
+    targets = KubeFleet(env).targets() if plan.needs_kubernetes else discover_targets(env)
+    victims: dict[str, Target] = {}
+    notes: list[str] = []
+    for step in plan.faults:
+        guard.check_namespace(env, step.namespace, plan.name)
+        if step.module.startswith("chaosk8s"):
+            guard.check_labels(env, parse_selector(step.label_selector), plan.name)
+            if step.all_targets:
+                guard.check_blast_radius(env, len(targets), len(targets), plan.name)
+            blast = check_kube_step(env, plan.name, step.func, step.arguments, guard.max_blast_radius(env))
+            if blast is not None:
+                notes.append(f"  {step.name}: {blast.describe()}")
+            continue
+        for t in select_victims(targets, count=step.count, share=step.share, seed=run_seed,
+                                namespace=step.namespace, label_selector=step.label_selector):  # fmt: skip
+            victims[t.id] = t
+    if plan.fault_path:
+        scope = plan.fault_path
+        for t in select_victims(targets, count=scope.get("count"), share=scope.get("share"), seed=run_seed):
+            victims[t.id] = t
+    chosen = sorted(victims.values(), key=lambda t: t.id)
+    guard.check_blast_radius(env, len(chosen), len(targets), plan.name)
+    return PlannedRun(plan, experiment, targets, chosen, run_seed, notes)
+
+
+def _observed(planned: PlannedRun, fronts: list[Target], sample: int) -> list[Target]:
+    if not planned.victims:  # chosen inside chaosk8s: watch everything we may
+        return pick_evenly(planned.targets, max(sample, 1)) if sample < len(planned.targets) else planned.targets
+    ids = {t.id for t in planned.victims}
+    rest = [t for t in planned.targets if t.id not in ids]
+    direct = [t for t in planned.victims if t.id not in {f.id for f in fronts}]
+    return [*fronts, *direct, *(pick_evenly(rest, sample) if rest and sample else [])]
+
+
+def run_chaos_experiment(
+    env: Environment,
+    ref: str,
+    store: RunStore,
+    *,
+    dry_run: bool = False,
+    ack_production: bool = False,
+    seed: int | None = None,
+    check: str = "mcproof chaos run",
+    echo: Echo | None = None,
+    abort_below: float | None = None,
+) -> ChaosOutcome:
+    """Plan, guard, run and measure one experiment; evidence goes to ``store``.
+
+    ``abort_below``: interrupt the experiment (chaoslib still plays the rollbacks) as soon as the
+    observer's estimate of the fleet's serving ratio falls below it.
+    """
+    say = echo or (lambda _line: None)
+    planned = plan_experiment(env, ref, ack_production=ack_production, seed=seed)
+    outcome = ChaosOutcome(planned.plan, dry_run, lines=planned.describe_lines())
+    if dry_run:
+        outcome.passed = True
+        outcome.lines.append("  dry run: nothing was done")
+        return outcome
+    settings = chaos_settings(env)
+    experiment = planned.experiment
+    config = dict(experiment.get("configuration") or {})
+    config[ENV_KEY] = str(env.source) if env.source else env.name
+    config[SEED_KEY] = planned.seed
+    experiment["configuration"] = config
+    proxy: FaultProxy | None = None
+    journal: dict[str, Any] = {}
+    samples = []
+    observer: Observer | None = None
+    try:
+        fronts: list[Target] = []
+        if planned.plan.fault_path:
+            proxy = FaultProxy(planned.victims, settings.proxy_base_address).start()
+            fronts = proxy.front_list
+        refresh = KubeFleet(env).targets if planned.plan.needs_kubernetes else None
+        observer = Observer(_observed(planned, fronts, settings.observer_sample), interval_s=settings.observer_interval_s,
+                            timeout_s=settings.observer_timeout_s, max_duration_s=settings.observer_max_duration_s,
+                            refresh=refresh,
+                            checks=platform_api.observer_checks(env, settings.observer_timeout_s)
+                            if planned.plan.needs_platform_api else None)  # fmt: skip
+        observer.start()
+        time.sleep(settings.observer_interval_s)  # a baseline tick before anything happens
+        say(f"mcproof: running {planned.plan.name} ({len(planned.victims)} target(s), seed {planned.seed})")
+        sync = ObserverSync(observer)
+        with (
+            chaosk8s_cluster(env),
+            AbortWatch(observer, [t.id for t in planned.victims], len(planned.targets), abort_below) as watch,
+        ):
+            journal = _run_chaoslib(experiment, sync)
+        if watch.reason:
+            outcome.reasons.append(watch.reason)
+            say(f"mcproof: {planned.plan.name} aborted: {watch.reason}")
+        journal["mcproof_rollbacks_cutoff"] = epoch_to_iso(sync.cutoff) if sync.cutoff else None
+        time.sleep(2 * settings.observer_interval_s)  # tail: see the state the rollbacks left
+    finally:
+        if observer is not None:
+            samples = observer.stop()
+        leftovers = _safety_net(env, planned, proxy)
+        if leftovers:
+            outcome.reasons.append(leftovers)
+        restarted = platform_api.safety_restart(env) if planned.plan.needs_platform_api else ""
+        if restarted:
+            outcome.reasons.append(restarted)
+    outcome.journal = journal
+    outcome.journal_path = store.write_json(f"journal-{planned.plan.name}-{planned.seed}.json", journal)
+    measure(env, planned, journal, samples, settings.observer_interval_s, outcome, store, check)
+    if planned.plan.needs_platform_api and outcome.evidence is not None:
+        outcome.lines.extend(platform_api.summary_lines(outcome.evidence.per_server))
+    return outcome
+
+
+def _handler(sync: ObserverSync) -> Any:
+    from chaoslib.run import RunEventHandler
+
+    class Handler(RunEventHandler):  # type: ignore[misc]
+        def start_rollbacks(self, experiment: Any) -> None:
+            sync.start_rollbacks(experiment)
+
+    return Handler()
+
+
+def _run_chaoslib(experiment: dict[str, Any], sync: ObserverSync) -> dict[str, Any]:
+    from chaoslib.experiment import run_experiment
+    from chaoslib.types import Strategy
+
+    settings = {"runtime": {"rollbacks": {"strategy": "always"}}}
+    journal: dict[str, Any] = run_experiment(
+        experiment, settings=settings, strategy=Strategy.DEFAULT, event_handlers=[_handler(sync)]
+    )
+    return journal
+
+
+def _safety_net(env: Environment, planned: PlannedRun, proxy: FaultProxy | None) -> str:
+    """After chaoslib (even if it blew up): stop the proxy; clear sandbox faults still on our victims."""
+    if proxy is not None:
+        proxy.stop()
+    if not env.uses_sandbox or not planned.victims:
+        return ""
+    from mcproof.sandbox import Sandbox
+
+    state_dir = env.sandbox_state_dir
+    assert state_dir is not None
+    sandbox = Sandbox(state_dir)
+    with contextlib.suppress(McproofError):
+        status = sandbox.status()
+        ids = {t.id for t in planned.victims}
+        left = sorted(i for i in (status.faults if status else {}) if i in ids)
+        if left:
+            sandbox.clear(left)
+            return f"safety net cleared faults the rollbacks left on {', '.join(left[:10])}"
+    return ""
+
+
+def journal_json(outcome: ChaosOutcome) -> str:
+    return json.dumps(outcome.journal or {}, indent=2, default=str)

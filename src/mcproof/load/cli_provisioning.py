@@ -1,0 +1,53 @@
+"""What `mcproof load --provisioning` does: the server-lifecycle load against the environment's platform
+API (``load.provisioning`` bounds), recorded as ProvisioningEvidence in a run directory with its report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from mcproof.config import Environment
+from mcproof.dr.connect import NoPlatformApi
+from mcproof.errors import ConfigError
+from mcproof.evidence import RunEnd
+from mcproof.load.provisioning import provisioning_config_for, run_provisioning
+from mcproof.load.provisioning_evidence import describe_provisioning, provisioning_evidence
+from mcproof.load.settings import LoadSettings
+from mcproof.minecraft.status import utc_now
+from mcproof.session import RunSession
+
+__all__ = ["run_provisioning_command"]
+
+
+def run_provisioning_command(
+    env: Environment, *, users: int | None, reports_dir: Path, echo: Callable[[str], None]
+) -> int:
+    """Run, record evidence + report; 0 when every lifecycle completed within the p95 threshold, else 1."""
+    settings = (env.load or LoadSettings()).provisioning
+    try:
+        config = provisioning_config_for(
+            env, users=users or settings.users, cycles_per_user=settings.cycles_per_user,
+            ready_timeout_s=settings.ready_timeout_s, deadline_s=settings.deadline_s,
+            status_timeout_s=env.minecraft.status_timeout_s,
+        )  # fmt: skip
+    except NoPlatformApi as err:
+        raise ConfigError(f"{err}; provisioning load needs one") from None
+    session = RunSession.start(env, reports_dir)
+    echo(f"mcproof: provisioning load: {config.users} users x {config.cycles_per_user} lifecycles on {config.base_url}")
+    result = run_provisioning(config, session.store.run_dir / "provisioning")
+    record = provisioning_evidence(
+        result, environment=env.name, threshold_p95_s=settings.time_to_ready_p95_s, check="mcproof load --provisioning"
+    )
+    session.store.append(record)
+    echo(f"mcproof: {describe_provisioning(record)}")
+    code = 0 if record.passed else 1
+    session.store.append(RunEnd(run_id=session.run_id, ended_at=utc_now(), exit_status=code, checks=0))
+    session.store.link_latest()
+    try:
+        from mcproof.report import write_report
+
+        write_report(session.store.run_dir)
+    except Exception as err:  # the verdict stands even if the report cannot be rendered
+        echo(f"mcproof: report not written ({err})")
+    echo(f"mcproof: provisioning verdict {'PASS' if record.passed else 'FAIL'}; run directory {session.store.run_dir}")
+    return code

@@ -1,0 +1,68 @@
+"""What `mcproof load` does once the environment is loaded and its sandbox is up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from mcproof.config import Environment
+from mcproof.discovery import discover_targets
+from mcproof.errors import ConfigError
+from mcproof.evidence import RunEnd
+from mcproof.load.evidence import capacity_measurement, load_evidence
+from mcproof.load.plan import load_config_for
+from mcproof.load.report import describe_run, threshold_lines
+from mcproof.load.runner import run_load, run_web
+from mcproof.load.settings import LoadSettings
+from mcproof.minecraft.status import utc_now
+from mcproof.session import RunSession
+
+__all__ = ["run_load_command"]
+
+
+def run_load_command(
+    env: Environment,
+    *,
+    web: bool,
+    workers: int | None,
+    shape: str | None,
+    duration_s: float | None,
+    users: int | None,
+    reports_dir: Path,
+    web_port: int | None,
+    echo: Callable[[str], None],
+) -> int:
+    """Headless: run, record evidence + report, return 0 (thresholds met) or 1. Web: serve the UI until Ctrl-C."""
+    targets = discover_targets(env)
+    if not targets:
+        raise ConfigError(f"discovery for environment '{env.name}' returned no targets; check minecraft.discovery")
+    session = RunSession.start(env, reports_dir)
+    run_dir = session.store.run_dir / "load"
+    config = load_config_for(env, targets, shape=shape, users=users, duration_s=duration_s, workers=workers,
+                             run_dir=run_dir)  # fmt: skip
+    if web:
+        port = web_port or (env.load or LoadSettings()).web_port
+        echo(f"mcproof: Locust web UI on http://127.0.0.1:{port} ({len(targets)} targets); Ctrl-C ends it")
+        web_code = run_web(config, run_dir, port=port, with_shape=shape is not None)
+        session.store.append(RunEnd(run_id=session.run_id, ended_at=utc_now(), exit_status=web_code, checks=0))
+        return web_code
+    run = run_load(config, run_dir, echo=echo)
+    record = load_evidence(config, run.result, check="mcproof load", outputs=[f"load/{o}" for o in run.outputs])
+    session.store.append(record)
+    if record.distinct_targets >= env.slo.concurrent_servers:
+        session.store.append(capacity_measurement(record, env.slo.concurrent_servers, "mcproof load"))
+    for line in threshold_lines(record):
+        echo(f"mcproof: {line}")
+    if not record.passed:
+        echo(f"mcproof: {describe_run(record)}")
+    code = 0 if record.passed else 1
+    session.store.append(RunEnd(run_id=session.run_id, ended_at=utc_now(), exit_status=code, checks=0))
+    session.store.link_latest()
+    try:
+        from mcproof.report import write_report
+
+        write_report(session.store.run_dir)
+    except Exception as err:  # the verdict stands even if the report cannot be rendered
+        echo(f"mcproof: report not written ({err})")
+    echo(f"mcproof: load verdict {'PASS' if record.passed else 'FAIL'}; run directory {session.store.run_dir}")
+    return code

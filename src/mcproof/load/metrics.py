@@ -1,0 +1,84 @@
+"""Turn a run's Locust stats snapshot and collector into the metrics thresholds are held against.
+
+Pure: the stats snapshot is a plain dict (see `mcproof.load.locust_glue.stats_snapshot`):
+``{"SLP": {"requests", "failures", "p50", "p90", "p95", "p99", "min", "max", "avg", "histogram"}, "QUERY": {...},
+"start_time": epoch, "last_request": epoch}``. Locust keeps response times in buckets (exact below
+100 ms, 2 significant digits above), so percentiles are bucket values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcproof.load.collector import LoadCollector
+
+__all__ = ["compute_metrics", "entry_summary"]
+
+
+def _percentile_from_histogram(histogram: dict[str, int], q: float) -> float | None:
+    """Percentile (q in 0..1) from a {response_time_ms: count} histogram, Locust's method.
+
+    >>> _percentile_from_histogram({"10": 90, "300": 10}, 0.95)
+    300.0
+    """
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    processed = 0
+    for value, count in sorted(((float(k), v) for k, v in histogram.items()), reverse=True):
+        processed += count
+        if total - processed <= int(total * q):
+            return value
+    return float(min(float(k) for k in histogram))
+
+
+def entry_summary(entry: dict[str, Any]) -> dict[str, float | None]:
+    """Percentiles of one stats entry recomputed from its histogram (the raw data Locust keeps)."""
+    histogram = {str(k): int(v) for k, v in entry.get("histogram", {}).items()}
+    return {q: _percentile_from_histogram(histogram, p) for q, p in (("p50", 0.5), ("p90", 0.9), ("p95", 0.95),
+                                                                       ("p99", 0.99))}  # fmt: skip
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def compute_metrics(
+    stats: dict[str, Any],
+    collector: LoadCollector,
+    *,
+    full_load_window: tuple[float, float],
+    peak_users: int,
+) -> dict[str, float | None]:
+    """Every metric named in `mcproof.load.thresholds.METRICS` (None when it has no samples).
+
+    `full_load_window` is in wall-clock epoch seconds.
+    """
+    slp: dict[str, Any] = stats.get("SLP", {})
+    query: dict[str, Any] = stats.get("QUERY", {})
+    requests = int(slp.get("requests", 0)) + int(query.get("requests", 0))
+    failures = int(slp.get("failures", 0)) + int(query.get("failures", 0))
+    start, last = float(stats.get("start_time") or 0), float(stats.get("last_request") or 0)
+    elapsed = last - start if last > start else 0.0
+    slp_ok = int(slp.get("requests", 0)) > 0
+    pings_per_s = collector.rate_over(*full_load_window)
+    if pings_per_s is None and elapsed > 0:
+        pings_per_s = int(slp.get("requests", 0)) / elapsed
+    return {
+        "status_p50_ms": slp.get("p50") if slp_ok else None,
+        "status_p90_ms": slp.get("p90") if slp_ok else None,
+        "status_p95_ms": slp.get("p95") if slp_ok else None,
+        "status_p99_ms": slp.get("p99") if slp_ok else None,
+        "status_max_ms": slp.get("max") if slp_ok else None,
+        "status_avg_ms": slp.get("avg") if slp_ok else None,
+        "query_p95_ms": query.get("p95") if int(query.get("requests", 0)) else None,
+        "failure_ratio": _ratio(failures, requests),
+        "status_failure_ratio": _ratio(int(slp.get("failures", 0)), int(slp.get("requests", 0))),
+        "query_failure_ratio": _ratio(int(query.get("failures", 0)), int(query.get("requests", 0))),
+        "failures": float(failures),
+        "requests": float(requests),
+        "pings_per_s": round(pings_per_s, 2) if pings_per_s is not None else None,
+        "requests_per_s": round(requests / elapsed, 2) if elapsed > 0 else None,
+        "users": float(peak_users),
+        "failed_targets": float(len(collector.failures_by_target)),
+    }

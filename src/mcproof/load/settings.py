@@ -1,0 +1,70 @@
+"""The `load:` section of an environment file: users, shape, pacing, thresholds, run mode.
+
+Kept apart from `mcproof.config` (which imports this module) so the load package stays importable
+on its own. Every field is bounded: a load run always has a count and a deadline.
+
+Example (YAML)::
+
+    load:
+      shape: steady            # ramp | steady | spike | soak
+      users: 200               # simulated servers; default: slo.concurrent_servers
+      duration_s: 15
+      ping_interval_s: 1.0
+      thresholds: ["status_p95_ms < 250", "failure_ratio < 0.001"]
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mcproof.load.thresholds import parse_threshold
+
+ShapeName = Literal["ramp", "steady", "spike", "soak"]
+SHAPE_NAMES: tuple[str, ...] = ("ramp", "steady", "spike", "soak")
+DEFAULT_THRESHOLDS = ("status_p95_ms < 250", "failure_ratio < 0.001")
+
+
+class ProvisioningSettings(BaseModel):
+    """``load.provisioning``: the server-lifecycle load (create -> ready -> ping -> delete), bounded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    users: int = Field(2, ge=1, le=200)
+    cycles_per_user: int = Field(3, ge=1, le=1000)
+    ready_timeout_s: float = Field(30.0, gt=0, le=3600)
+    deadline_s: float = Field(120.0, gt=0, le=6 * 3600)
+    time_to_ready_p95_s: float = Field(10.0, gt=0, le=3600)  # the threshold the check holds
+
+
+class LoadSettings(BaseModel):
+    """How the load suite and `mcproof load` drive the environment's servers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shape: ShapeName = "steady"
+    users: int | None = Field(None, ge=1, le=100_000)
+    duration_s: float = Field(60.0, gt=0, le=7 * 86400)
+    ramp_s: float = Field(10.0, ge=0, le=86400)
+    ping_interval_s: float = Field(5.0, gt=0, le=3600)
+    query_every: int = Field(0, ge=0, le=10_000)
+    timeout_s: float | None = Field(None, gt=0, le=60)
+    spike_base_ratio: float = Field(0.2, gt=0, le=1)
+    spike_at_s: float = Field(10.0, ge=0)
+    spike_hold_s: float = Field(20.0, gt=0)
+    warmup_s: float | None = Field(None, ge=0)
+    stop_grace_s: float = Field(10.0, ge=0, le=600)
+    thresholds: tuple[str, ...] = DEFAULT_THRESHOLDS
+    workers: int = Field(0, ge=0, le=64)
+    failure_targets_cap: int = Field(50, ge=1, le=10_000)
+    web_port: int = Field(8089, ge=1, le=65535)
+    master_port: int = Field(5557, ge=1, le=65534)
+    provisioning: ProvisioningSettings = ProvisioningSettings()
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for expression in value:
+            parse_threshold(expression)  # ValueError -> one-line ConfigError via config loading
+        return value

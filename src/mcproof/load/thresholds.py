@@ -1,0 +1,128 @@
+"""Declarative k6-style thresholds: `status_p95_ms < 250`, `failure_ratio < 0.001`, `pings_per_s >= 2000`.
+
+A threshold is `METRIC OP NUMBER`. Metrics are the keys of the metrics dict a load run computes
+(see METRICS); a malformed expression raises ThresholdError (a ConfigError) with one line saying
+what was expected. Evaluation is pure: a metric with no value (no samples) fails its threshold.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mcproof.errors import ConfigError
+
+__all__ = ["METRICS", "Threshold", "ThresholdError", "ThresholdResult", "evaluate", "parse_threshold"]
+
+METRICS: dict[str, str] = {
+    "status_p50_ms": "median SLP status response time (ms)",
+    "status_p90_ms": "90th percentile SLP status response time (ms)",
+    "status_p95_ms": "95th percentile SLP status response time (ms)",
+    "status_p99_ms": "99th percentile SLP status response time (ms)",
+    "status_max_ms": "slowest SLP status response (ms)",
+    "status_avg_ms": "mean SLP status response time (ms)",
+    "query_p95_ms": "95th percentile Query response time (ms)",
+    "failure_ratio": "failed requests / all requests (status and query)",
+    "status_failure_ratio": "failed status pings / status pings",
+    "query_failure_ratio": "failed queries / queries",
+    "failures": "failed requests (count)",
+    "requests": "requests (count)",
+    "pings_per_s": "completed status pings per second while the shape holds its full user count",
+    "requests_per_s": "completed requests per second over the whole run",
+    "users": "peak simulated servers (users) reached",
+    "failed_targets": "targets with at least one failed request",
+}
+
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+}
+_PATTERN = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|==|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+class ThresholdError(ConfigError, ValueError):
+    """A threshold expression cannot be parsed (ValueError too, so pydantic reports it as a field error)."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One parsed expression.
+
+    >>> Threshold("status_p95_ms", "<", 250.0).holds(120.0)
+    True
+    """
+
+    metric: str
+    op: str
+    value: float
+
+    @property
+    def expression(self) -> str:
+        return f"{self.metric} {self.op} {self.value:g}"
+
+    def holds(self, observed: float | None) -> bool:
+        if observed is None or math.isnan(observed):
+            return False
+        return _OPERATORS[self.op](observed, self.value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "expression": self.expression}
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    """A threshold held against what a run measured."""
+
+    expression: str
+    metric: str
+    op: str
+    value: float
+    observed: float | None
+    passed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_threshold(expression: str) -> Threshold:
+    """Parse `METRIC OP NUMBER`; ThresholdError (one line) when malformed.
+
+    >>> parse_threshold("pings_per_s >= 2000")
+    Threshold(metric='pings_per_s', op='>=', value=2000.0)
+    """
+    if not isinstance(expression, str):
+        raise ThresholdError(f"threshold {expression!r} is not a string; write e.g. 'status_p95_ms < 250'")
+    match = _PATTERN.match(expression)
+    if match is None:
+        raise ThresholdError(
+            f"threshold {expression!r} is malformed; expected 'METRIC OP NUMBER' with OP one of "
+            f"{', '.join(_OPERATORS)}, e.g. 'status_p95_ms < 250'"
+        )
+    metric, op, number = match.groups()
+    if metric not in METRICS:
+        raise ThresholdError(f"threshold {expression!r} names unknown metric {metric!r}; known: {', '.join(METRICS)}")
+    return Threshold(metric, op, float(number))
+
+
+def parse_thresholds(expressions: Iterable[str]) -> list[Threshold]:
+    return [parse_threshold(e) for e in expressions]
+
+
+def evaluate(thresholds: Iterable[Threshold], metrics: Mapping[str, float | None]) -> list[ThresholdResult]:
+    """Hold every threshold against the measured metrics (missing metric = failed).
+
+    >>> [r.passed for r in evaluate([parse_threshold("failure_ratio < 0.001")], {"failure_ratio": 0.01})]
+    [False]
+    """
+    results = []
+    for t in thresholds:
+        observed = metrics.get(t.metric)
+        results.append(ThresholdResult(t.expression, t.metric, t.op, t.value, observed, t.holds(observed)))
+    return results

@@ -1,0 +1,47 @@
+"""The `monitoring:` section of an environment file (defined here so the config module stays generic).
+
+Example (YAML)::
+
+    monitoring:
+      prometheus_url: sandbox          # or https://prometheus.example:9090 (read-only API access)
+      detection_window_s: 30           # an injected outage must raise its alert within this
+      availability_tolerance: 0.02     # |observer - PromQL| availability may differ by this much
+      availability_window_s: 20        # smoke: how long availability is observed
+
+``prometheus_url: sandbox`` means the Prometheus that :class:`mcproof.monitoring.services.MonitoringServices`
+runs in the sandbox state dir; the ``sandbox_*`` fields shape that Prometheus only (a real environment
+has its own scrape intervals and rules, and names its alert and metric in ``server_down_alert`` and
+``up_metric``).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["SANDBOX", "MonitoringSettings"]
+
+SANDBOX = "sandbox"
+
+
+class MonitoringSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prometheus_url: str = SANDBOX
+    detection_window_s: float = Field(30.0, gt=0, le=3600)
+    availability_tolerance: float = Field(0.02, ge=0, le=1)
+    availability_window_s: float = Field(20.0, gt=0, le=3600)
+    observer_interval_s: float = Field(0.5, gt=0, le=60)
+    request_timeout_s: float = Field(5.0, gt=0, le=120)
+    # what the checks look for (a real environment names its own)
+    server_down_alert: str = "MinecraftServerDown"
+    server_label: str = "server"
+    up_metric: str = "mcproof_server_up"
+    # smoke: the scrape job of the cluster's kube-apiserver, required when the environment has `kubernetes`
+    # ("": not checked)
+    kube_apiserver_job: str = "kube-apiserver"
+    # the sandbox Prometheus only
+    sandbox_scrape_interval_s: float = Field(1.0, ge=0.2, le=300)
+    sandbox_evaluation_interval_s: float = Field(1.0, ge=0.2, le=300)
+    sandbox_server_down_for_s: float = Field(2.0, ge=0, le=3600)
+    sandbox_latency_alert_ms: float = Field(500.0, gt=0)
+    sandbox_max_servers: int = Field(1000, ge=1, le=20_000)  # servers the fleet exporter pings per scrape

@@ -1,0 +1,45 @@
+"""Chaos: every experiment of the library runs against the environment and the fleet recovers.
+
+Each experiment goes through :func:`mcproof.chaos.runner.run_chaos_experiment`: guards first (an
+experiment not allowed here, or one needing Kubernetes where there is none, is skipped with the
+reason), then chaoslib with rollbacks that always run, watched by the independent observer. The
+check fails when the journal deviated or the observer saw a server not recover within the MTTR SLO;
+`RecoveryEvidence` and the `mttr_s` / `availability` SLO measurements are written either way.
+
+On a production-tier environment the experiments also need ``MCPROOF_ACK_PRODUCTION=1`` (the
+suite-level form of ``--ack-production``) besides the environment's own allowance.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mcproof.chaos.library import experiment_files
+from mcproof.chaos.runner import ExperimentSkipped, run_chaos_experiment
+from mcproof.config import Environment
+from mcproof.discovery import Target
+from mcproof.errors import GuardError
+from mcproof.evidence import RunStore
+
+pytestmark = [pytest.mark.chaos, pytest.mark.destructive]
+
+EXPERIMENTS = [p.stem for p in experiment_files()]
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiment_recovers(
+    experiment: str, environment: Environment, targets: list[Target], evidence: RunStore, request: pytest.FixtureRequest
+) -> None:
+    try:
+        outcome = run_chaos_experiment(
+            environment,
+            experiment,
+            evidence,
+            check=request.node.name,
+            ack_production=os.environ.get("MCPROOF_ACK_PRODUCTION") == "1",
+        )
+    except (ExperimentSkipped, GuardError) as err:
+        pytest.skip(str(err))
+    assert outcome.passed, f"{experiment}: " + "; ".join(outcome.reasons)

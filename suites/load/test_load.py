@@ -1,0 +1,59 @@
+"""Load: every discovered server watched by one simulated server-list user, held to the environment's thresholds.
+
+Environment-agnostic: targets from discovery, shape/duration/users/thresholds from the `load:` section
+(defaults when absent). One bounded headless Locust run per session; its LoadEvidence keeps percentiles,
+throughput, failures by kind and by target, and Locust's CSV + HTML land in `<run>/load/`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mcproof.config import Environment
+from mcproof.discovery import Target
+from mcproof.errors import McproofError
+from mcproof.evidence import RunStore
+from mcproof.load.evidence import LoadEvidence, capacity_measurement, load_evidence
+from mcproof.load.plan import load_config_for
+from mcproof.load.report import describe_run
+from mcproof.load.runner import run_load
+
+pytestmark = pytest.mark.load
+
+
+@pytest.fixture(scope="module")
+def load_record(environment: Environment, targets: list[Target], evidence: RunStore) -> LoadEvidence:
+    """Run the environment's load shape once (bounded) and record its evidence."""
+    try:
+        config = load_config_for(environment, targets)
+        run = run_load(config, evidence.run_dir / "load")
+    except McproofError as err:
+        pytest.fail(str(err), pytrace=False)
+    record = load_evidence(config, run.result, check="load_thresholds", outputs=[f"load/{o}" for o in run.outputs])
+    evidence.append(record)
+    return record
+
+
+def test_load_thresholds_met(load_record: LoadEvidence) -> None:
+    assert load_record.passed, describe_run(load_record)
+
+
+def test_load_error_types_kept_apart(load_record: LoadEvidence) -> None:
+    """Every failure is attributed to a protocol, an error kind and a target (nothing unexplained)."""
+    by_kind = sum(load_record.failures_by_kind.values())
+    failures = int(load_record.metrics.get("failures") or 0)
+    assert by_kind == failures, f"{failures} failed requests but {by_kind} attributed to an error kind"
+    if failures:
+        assert load_record.failures_by_target, "failures recorded but no failing target named"
+
+
+def test_capacity_concurrent_servers(load_record: LoadEvidence, environment: Environment, evidence: RunStore) -> None:
+    objective = environment.slo.concurrent_servers
+    if load_record.distinct_targets < objective:
+        pytest.skip(
+            f"this load run watched {load_record.distinct_targets} servers; the concurrent_servers SLO "
+            f"({objective}) needs a capacity run: mcproof load --env {environment.name} --users {objective}"
+        )
+    measurement = capacity_measurement(load_record, objective, "test_capacity_concurrent_servers")
+    evidence.append(measurement)
+    assert measurement.passed, describe_run(load_record)

@@ -1,0 +1,71 @@
+"""A bounded, seeded schemathesis run of the platform API against its OpenAPI document (the environment's
+`security.api_fuzz` section): no 5xx, no undocumented status code, no response that breaks its schema.
+Authorised as one tenant; servers the run creates are deleted afterwards. Failures become evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcproof.config import Environment
+from mcproof.evidence import RunStore
+from mcproof.evidence.records import PolicyScanEvidence
+from mcproof.platform.adapter import ApiCallError
+from mcproof.security.api_fuzz import run_schemathesis
+from mcproof.security.platform_api import ApiTarget
+from mcproof.security.settings import SecuritySettings
+
+pytestmark = pytest.mark.security
+
+
+def test_api_conforms_to_openapi(
+    platform_api: ApiTarget, environment: Environment, security: SecuritySettings, evidence: RunStore
+) -> None:
+    cfg = security.api_fuzz
+    if cfg.openapi is None:
+        pytest.skip("security.api_fuzz.openapi is null: no OpenAPI document to fuzz against")
+    tenant = platform_api.tenant_a
+    if tenant is None or not platform_api.secrets:
+        pytest.skip("platform_api.token not set: the run must be authorised as a tenant")
+    document = environment.resolve_path(cfg.openapi)
+    if not document.is_file():
+        pytest.fail(f"OpenAPI document {document} not found; set security.api_fuzz.openapi", pytrace=False)
+    before = {s.id for s in tenant.list_servers()}
+    try:
+        run = run_schemathesis(
+            document, platform_api.base_url, platform_api.secrets[0].reveal(),
+            verify=str(platform_api.ca_file) if platform_api.ca_file else True, seed=cfg.seed,
+            max_examples=cfg.max_examples, deadline_s=cfg.deadline_s, request_timeout_s=cfg.request_timeout_s,
+            exclude=tuple(cfg.exclude),
+        )  # fmt: skip
+    finally:
+        leftovers = []
+        for server in tenant.list_servers():
+            if server.id not in before:
+                try:
+                    tenant.delete_server(server.id)
+                except ApiCallError as err:
+                    leftovers.append(f"{server.id} ({err.status})")
+    evidence.append(
+        PolicyScanEvidence(
+            environment=environment.name,
+            method=(
+                f"schemathesis {run.version}, seed {run.seed}, <= {run.max_examples} examples per operation, "
+                f"deadline {cfg.deadline_s:g}s, {run.cases} requests in {run.duration_s:.1f}s"
+                + (" (deadline hit)" if run.deadline_hit else "")
+            ),
+            check="test_api_conforms_to_openapi",
+            tool="schemathesis",
+            source=f"{document} @ {platform_api.base_url}",
+            passed_checks=run.cases - len(run.failures),
+            findings=[f.as_dict() for f in run.failures],
+            accepted=[{"operation": op, "reason": "excluded by security.api_fuzz.exclude"} for op in run.skipped],
+            passed=run.passed and not leftovers,
+        )
+    )
+    assert run.cases > 0, f"schemathesis sent no request to {platform_api.base_url}; raise security.api_fuzz.deadline_s"
+    assert not run.failures, (
+        f"{len(run.failures)} schemathesis failure(s) over {run.cases} requests: "
+        + "; ".join(str(f) for f in run.failures[:10])
+        + ". Fix: handle every input the OpenAPI document allows without a 5xx, and document every status code"
+    )
+    assert not leftovers, f"could not delete servers the run created: {', '.join(leftovers)}"

@@ -1,0 +1,77 @@
+"""TLS on every endpoint the environment declares (security.tls, plus the platform API -- the
+`platform_api` section's, else the sandbox's own -- when it is HTTPS): protocol >= the minimum, legacy protocols refused, chain valid for the hostname, expiry beyond
+the window."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from mcproof.config import Environment
+from mcproof.errors import McproofError
+from mcproof.evidence import RunStore
+from mcproof.evidence.records import TlsEvidence
+from mcproof.security.platform_api import api_target
+from mcproof.security.settings import SecuritySettings, TlsEndpoint
+from mcproof.security.tls import inspect_tls, tls_problems
+
+pytestmark = pytest.mark.security
+
+
+def _endpoints(environment: Environment, security: SecuritySettings) -> list[TlsEndpoint]:
+    found = [
+        e.model_copy(update={"ca_file": environment.resolve_path(e.ca_file) if e.ca_file else None})
+        for e in security.tls
+    ]
+    api = environment.platform_api
+    if api is None:  # the sandbox's own API, found like the API checks find it
+        try:
+            target = api_target(environment)
+        except McproofError:
+            target = None
+        if target is not None and target.base_url.startswith("https://"):
+            url = urlsplit(target.base_url)
+            found.append(
+                TlsEndpoint(name="platform_api", host=url.hostname or "", port=url.port or 443, ca_file=target.ca_file)
+            )
+    if api is not None and api.base_url.startswith("https://"):
+        url = urlsplit(api.base_url)
+        found.append(
+            TlsEndpoint(
+                name="platform_api",
+                host=url.hostname or "",
+                port=url.port or 443,
+                ca_file=environment.resolve_path(api.ca_file) if api.ca_file else None,
+                expiry_window_days=api.cert_warning_days,
+            )
+        )
+    return found
+
+
+def test_tls_endpoints(environment: Environment, security: SecuritySettings, evidence: RunStore) -> None:
+    endpoints = _endpoints(environment, security)
+    if not endpoints:
+        pytest.skip("no TLS endpoint declared (security.tls is empty and platform_api is not https)")
+    results = [
+        inspect_tls(e.name, e.host, e.port, server_name=e.server_name, ca_file=e.ca_file, timeout=security.timeout_s)
+        for e in endpoints
+    ]
+    problems = [
+        p
+        for e, r in zip(endpoints, results, strict=True)
+        for p in tls_problems(r, min_version=security.tls_min_version, window_days=e.expiry_window_days)
+    ]
+    evidence.append(
+        TlsEvidence(
+            environment=environment.name,
+            method="Python ssl: verified handshake (CA, hostname), unverified handshake for the certificate, "
+            "a TLS 1.0/1.1-only handshake",
+            check="test_tls_endpoints",
+            min_version=security.tls_min_version,
+            endpoints=[r.as_dict() for r in results],
+            problems=problems,
+            passed=not problems,
+        )
+    )
+    assert not problems, "; ".join(problems)

@@ -1,0 +1,80 @@
+"""The compliance suite over real runs: the security suite runs first against a sandbox, then the
+compliance suite scores the catalog from that run's evidence (earlier runs within the window count).
+Hardened: no control fails; weak: CC6.1/CC6.6/CIS controls FAIL naming the evidence and the fix, and
+the score drops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from suite_runs import check_outcomes, run_suite, write_environment
+
+from mcproof.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+SandboxFactory = Callable[..., Sandbox]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_both(sandbox: Sandbox, tmp_path: Path, *, weak: bool) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    rcon = {"name": "rcon", "protocol": "tcp", "role": "rcon"}
+    security = {
+        "exposure": {
+            "forbidden": [rcon] if weak else [],
+            "management": [] if weak else [{**rcon, "reason": "test: the harness is the management plane"}],
+            "connect_timeout_s": 0.5,
+        },
+        "rcon_servers": 4,
+        "fuzz": {"cases": 8, "servers": 1, "read_timeout_s": 0.2},
+        "manifests": {"directory": str(ROOT / "fixtures" / "manifests" / ("weak" if weak else "hardened"))},
+    }
+    reports = tmp_path / "reports"
+    env = write_environment(
+        tmp_path / "env.yaml", sandbox.state_dir, security=security, compliance={"reports_dir": str(reports)}
+    )
+    first = run_suite(env, reports, "-k", "not checkov", suite="security", timeout=120)
+    assert first.code == (1 if weak else 0), first.output
+    second = run_suite(env, reports, suite="compliance", timeout=60)
+    score = next(r for r in second.evidence() if r["type"] == "compliance_score")
+    assert first.run_dir is not None
+    assert score["runs"][0] == first.run_dir.name
+    return score, check_outcomes(second)
+
+
+def test_hardened_run_has_no_failing_control(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    score, outcomes = _run_both(sandbox_factory(servers=4), tmp_path, weak=False)
+    assert outcomes["test_catalog_consistent"]["outcome"] == "passed"
+    assert outcomes["test_no_failing_controls"]["outcome"] == "passed", outcomes["test_no_failing_controls"]
+    assert outcomes["test_framework_scores_meet_minimum"]["outcome"] == "skipped"
+    assert "no compliance.min_scores declared" in outcomes["test_framework_scores_meet_minimum"]["message"]
+    # No DR drill and no game day in the window: those checks fail with the command that fixes it.
+    assert "run the DR drill" in outcomes["test_dr_drill_within_window"]["message"]
+    assert "mcproof gameday" in outcomes["test_gameday_within_window"]["message"]
+    controls = {c["id"]: c for c in score["controls"]}
+    assert controls["5.4.1"]["status"] == "unevidenced"  # the live-cluster check is skipped without kubernetes
+    assert "skipped: the environment has no kubernetes section" in str(controls["5.4.1"]["requirements"])
+    assert controls["SC-ZERO-DOWNTIME"]["status"] == "unevidenced"
+    assert {c["status"] for c in score["controls"]} <= {"satisfied", "unevidenced", "failing"}
+    assert not [c for c in score["controls"] if c["status"] == "failing" and c["framework"] != "soc2"]
+
+
+def test_weak_run_fails_controls_and_lowers_the_score(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    score, outcomes = _run_both(sandbox_factory(servers=4, rcon_password="minecraft"), tmp_path, weak=True)
+    failing = outcomes["test_no_failing_controls"]
+    assert failing["outcome"] == "failed"
+    message = failing["message"]
+    assert "soc2 CC6.1 Logical access" in message
+    assert "check test_rcon_refuses_default_passwords: failed" in message
+    assert "accept a default RCON password" in message
+    assert "Fix: RCON and the platform API must authenticate" in message
+    assert "soc2 CC6.6" in message
+    controls = {c["id"]: c["status"] for c in score["controls"]}
+    assert controls["CC6.1"] == "failing"
+    assert controls["CC6.6"] == "failing"
+    assert controls["5.1.6"] == "failing"  # the weak manifests mount the token and hold a secret in env
+    assert score["scores"]["soc2"]["failing"] >= 2
+    assert score["scores"]["cis-k8s"]["score"] == 0.0

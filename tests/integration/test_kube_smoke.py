@@ -1,0 +1,121 @@
+"""The Kubernetes smoke checks, run as the product runs them (pytest subprocess on an environment
+file): they pass on a healthy tenant, FAIL naming the object for an unschedulable StatefulSet, a
+Service selecting no pods and an unbound PVC, and SKIP with the reason without a kubernetes section."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from suite_runs import check_outcomes, run_suite, write_environment
+
+from mcproof.kube.cluster import EmbeddedCluster, create_or_keep
+from mcproof.kube.embedded import wait_serving
+from mcproof.kube.endpoints import pod_is_ready
+from mcproof.kube.manifests import minecraft_service, minecraft_statefulset
+from mcproof.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
+
+pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
+
+SUITE = "smoke/test_kubernetes.py"
+
+
+def _env(tmp_path: Path, cluster: EmbeddedCluster, namespace: str) -> Path:
+    return write_environment(
+        tmp_path / "env.yaml",
+        tmp_path / "unused",
+        minecraft={"discovery": {"kind": "kubernetes"}, "status_timeout_s": 1.0, "sweep_concurrency": 32},
+        sandbox=None,
+        kubernetes={"kubeconfig": str(cluster.kubeconfig), "namespaces": [namespace]},
+    )
+
+
+def test_healthy_tenant_passes_every_kubernetes_check(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    api = embedded_cluster.api()
+    deploy_tenant(api, Tenant(kube_namespace, releases=2, replicas=2, persistence=True))
+    wait_workloads_ready(api, [kube_namespace], timeout=30)
+    wait_serving(api, [kube_namespace], timeout=20)
+    run = run_suite(_env(tmp_path, embedded_cluster, kube_namespace), tmp_path / "reports", suite=SUITE, timeout=90)
+    assert run.code == 0, run.output
+    outcomes = check_outcomes(run)
+    assert {name: o["outcome"] for name, o in outcomes.items()} == {
+        "test_apiserver_readyz": "passed",
+        "test_nodes_ready": "passed",
+        "test_workloads_have_desired_ready_replicas": "passed",
+        "test_no_crashloop_or_excess_restarts": "passed",
+        "test_pvcs_bound": "passed",
+        "test_every_minecraft_service_has_ready_endpoints": "passed",
+        "test_every_endpoint_answers_status": "passed",
+    }
+    fleet = next(r for r in run.evidence() if r["type"] == "fleet_status")
+    assert fleet["total"] == 4
+    assert fleet["serving"] == 4
+    assert all(r["address"].startswith("127.") for r in fleet["results"])
+
+
+def test_broken_objects_fail_the_checks_by_name(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    api = embedded_cluster.api()
+    ns = kube_namespace
+    deploy_tenant(api, Tenant(ns, releases=1, replicas=1))  # one healthy release: mc-000
+    # A StatefulSet whose nodeSelector matches no node: its pod stays Pending (Unschedulable).
+    create_or_keep(api, minecraft_statefulset(ns, "stranded", node_selector={"type": "no-such-node"}))
+    create_or_keep(api, minecraft_service(ns, "stranded"))
+    # A Service whose selector matches no pod.
+    create_or_keep(api, minecraft_service(ns, "orphan", selector={"app.kubernetes.io/instance": "nobody"}))
+    # A PVC no PV will ever bind (static class, no matching PV).
+    create_or_keep(api, minecraft_statefulset(ns, "unbound", persistence=True))
+    deadline = time.monotonic() + 30  # let the scheduler judge stranded-0 and mc-000 become ready
+    while time.monotonic() < deadline:
+        pods = {p["metadata"]["name"]: p for p in api.objects("pods", ns)}
+        stranded = pods.get("stranded-0", {}).get("status", {}).get("conditions") or []
+        if any(c["type"] == "PodScheduled" and c.get("reason") == "Unschedulable" for c in stranded) and pod_is_ready(
+            pods.get("mc-000-0", {})
+        ):
+            break
+        time.sleep(0.2)
+    run = run_suite(_env(tmp_path, embedded_cluster, ns), tmp_path / "reports", suite=SUITE, timeout=90)
+    assert run.code == 1, run.output
+    outcomes = check_outcomes(run)
+
+    workloads = outcomes["test_workloads_have_desired_ready_replicas"]
+    assert workloads["outcome"] == "failed"
+    assert (
+        f"statefulset {ns}/stranded (desired 1, ready 0; pod stranded-0: Pending: Unschedulable:"
+        in workloads["message"]
+    )
+    assert "didn't match Pod's node affinity/selector" in workloads["message"]
+    assert f"statefulset {ns}/mc-000" not in workloads["message"]
+
+    endpoints = outcomes["test_every_minecraft_service_has_ready_endpoints"]
+    assert endpoints["outcome"] == "failed"
+    assert f"service {ns}/orphan (selector app.kubernetes.io/instance=nobody matches no pod)" in endpoints["message"]
+    assert f"service {ns}/stranded (1 pod(s) match" in endpoints["message"]
+    assert f"service {ns}/mc-000" not in endpoints["message"]
+
+    pvcs = outcomes["test_pvcs_bound"]
+    assert pvcs["outcome"] == "failed"
+    assert f"pvc {ns}/data-unbound-0 (phase Pending)" in pvcs["message"]
+
+    assert outcomes["test_apiserver_readyz"]["outcome"] == "passed"
+    assert outcomes["test_nodes_ready"]["outcome"] == "passed"
+
+
+def test_without_a_kubernetes_section_every_check_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    env_file = write_environment(
+        tmp_path / "env.yaml",
+        tmp_path / "unused",
+        minecraft={"discovery": {"kind": "static", "servers": [{"host": "127.0.0.1", "port": 25565}]}},
+        sandbox=None,
+    )
+    run = run_suite(env_file, tmp_path / "reports", suite=SUITE, timeout=60)
+    assert run.code == 0, run.output
+    outcomes = check_outcomes(run)
+    assert len(outcomes) == 7
+    for outcome in outcomes.values():
+        assert outcome["outcome"] == "skipped"
+        assert "has no kubernetes section" in outcome["message"]
