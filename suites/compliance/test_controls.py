@@ -149,47 +149,6 @@ def test_log_retention_meets_catalog(
     assert not problems, "; ".join(problems)
 
 
-@pytest.fixture(scope="module")
-def scored(
-    catalog: Catalog, catalog_path: Path, compliance: ComplianceSettings, environment: Environment, evidence: RunStore
-) -> ScoreResult:
-    records, runs = _records(compliance, catalog, environment, evidence)
-    result = score_catalog(catalog, records)
-    evidence.append(
-        ComplianceScoreEvidence(
-            environment=environment.name,
-            method=f"controls catalog judged against evidence of {len(runs)} run(s) within {_window(compliance, catalog)} days",
-            check="test_no_failing_controls",
-            catalog=str(catalog_path),
-            catalog_version=catalog.version,
-            scores=result.scores,
-            controls=[c.as_dict() for c in result.controls],
-            runs=runs,
-        )
-    )
-    return result
-
-
-def test_no_failing_controls(scored: ScoreResult) -> None:
-    failing = [c for c in scored.controls if c.status == "failing"]
-    assert not failing, f"{len(failing)} control(s) failing: " + " | ".join(c.summary() for c in failing)
-
-
-def test_framework_scores_meet_minimum(scored: ScoreResult, compliance: ComplianceSettings) -> None:
-    if not compliance.min_scores:
-        summary = ", ".join(f"{fw} {s['satisfied']}/{s['controls']}" for fw, s in scored.scores.items())
-        pytest.skip(f"no compliance.min_scores declared; scores recorded in evidence ({summary})")
-    short = []
-    for fw, minimum in compliance.min_scores.items():
-        score = scored.scores.get(fw)
-        if score is None:
-            short.append(f"framework {fw!r} is not in the catalog (known: {', '.join(scored.scores)})")
-        elif score["score"] < minimum:
-            missing = [c for c in scored.not_satisfied() if c.framework == fw]
-            short.append(f"{fw} score {score['score']:.2f} < {minimum}: " + " | ".join(c.summary() for c in missing))
-    assert not short, "; ".join(short)
-
-
 def _newest_within(records: list[dict[str, Any]], kind: str, days: int) -> list[dict[str, Any]]:
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     out = []
@@ -276,3 +235,47 @@ def _check_apiserver_audit_log(path: Path) -> None:
         "format (--audit-log-format=json)"
     )
     assert not summary.without_id, f"{summary.without_id} mutating audit events in {path} lack an auditID"
+
+
+# --- the score: last, so every outcome of this run (window, retention, audit checks) counts in it ---
+
+
+@pytest.fixture(scope="module")
+def scored(
+    catalog: Catalog, catalog_path: Path, compliance: ComplianceSettings, environment: Environment, evidence: RunStore
+) -> ScoreResult:
+    records, runs = _records(compliance, catalog, environment, evidence)
+    result = score_catalog(catalog, records)
+    evidence.append(
+        ComplianceScoreEvidence(
+            environment=environment.name,
+            method=f"controls catalog judged against evidence of {len(runs)} run(s) within {_window(compliance, catalog)} days",
+            check="test_no_failing_controls",
+            catalog=str(catalog_path),
+            catalog_version=catalog.version,
+            scores=result.scores,
+            controls=[c.as_dict() for c in result.controls],
+            runs=runs,
+        )
+    )
+    return result
+
+
+def test_no_failing_controls(scored: ScoreResult) -> None:
+    failing = [c for c in scored.controls if c.status == "failing"]
+    assert not failing, f"{len(failing)} control(s) failing: " + " | ".join(c.summary() for c in failing)
+
+
+def test_framework_scores_meet_minimum(scored: ScoreResult, compliance: ComplianceSettings) -> None:
+    if not compliance.min_scores:
+        summary = ", ".join(f"{fw} {s['satisfied']}/{s['controls']}" for fw, s in scored.scores.items())
+        pytest.skip(f"no compliance.min_scores declared; scores recorded in evidence ({summary})")
+    short = []
+    for fw, minimum in compliance.min_scores.items():
+        score = scored.scores.get(fw)
+        if score is None:
+            short.append(f"framework {fw!r} is not in the catalog (known: {', '.join(scored.scores)})")
+        elif score["score"] < minimum:
+            missing = [c for c in scored.not_satisfied() if c.framework == fw]
+            short.append(f"{fw} score {score['score']:.2f} < {minimum}: " + " | ".join(c.summary() for c in missing))
+    assert not short, "; ".join(short)

@@ -1,0 +1,1 @@
+"""The product: suites runnable against any environment."""

@@ -1,0 +1,1 @@
+"""mcproof smoke suite."""
