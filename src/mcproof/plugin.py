@@ -19,8 +19,7 @@ import pytest
 
 from mcproof.config import load_environment
 from mcproof.errors import McproofError
-from mcproof.evidence import CheckOutcome, RunEnd
-from mcproof.minecraft.status import utc_now
+from mcproof.evidence import CheckOutcome
 from mcproof.session import SUITES, RunSession
 
 SESSION_KEY = pytest.StashKey[RunSession]()
@@ -179,16 +178,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = get_session(session.config)
     if run is None:
         return
-    run.store.append(RunEnd(run_id=run.run_id, ended_at=utc_now(), exit_status=int(exitstatus), checks=run.checks))
-    run.store.link_latest()
-    if session.config.getoption("mcproof_no_report"):
-        return
-    from mcproof.report import write_report
-
-    try:
-        run.report = write_report(run.store.run_dir)
-    except McproofError as err:
-        run.report_error = str(err)
+    run.finish(int(exitstatus), run.checks, render=not session.config.getoption("mcproof_no_report"))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

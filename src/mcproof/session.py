@@ -10,7 +10,7 @@ from typing import Any
 
 from mcproof import __version__
 from mcproof.config import Environment
-from mcproof.errors import SecretError
+from mcproof.errors import McproofError, SecretError
 from mcproof.evidence import RunInfo, RunStore, new_run_id
 from mcproof.minecraft.status import utc_now
 from mcproof.secrets import Secret, SecretRef
@@ -69,3 +69,22 @@ class RunSession:
     def add_secret(self, secret: Secret) -> None:
         """Register a secret discovered at run time (e.g. the sandbox RCON password) for redaction."""
         self.store.add_secret(secret)  # in place: earlier run-time secrets stay redacted too
+
+    def finish(self, exit_status: int, checks: int, *, render: bool = True) -> str | None:
+        """Close the run: `run_end`, `reports/latest`, and the report unless told not to.
+
+        Returns why the report could not be written (the verdict stands either way), else None.
+        """
+        from mcproof.evidence import RunEnd
+        from mcproof.report import write_report
+
+        self.store.append(RunEnd(run_id=self.run_id, ended_at=utc_now(), exit_status=exit_status, checks=checks))
+        self.store.link_latest()
+        if not render:
+            return None
+        try:
+            self.report = write_report(self.store.run_dir)
+        except McproofError as err:
+            self.report_error = str(err)
+            return self.report_error
+        return None

@@ -37,8 +37,7 @@ def chaos_run(
     from mcproof.chaos.runner import plan_experiment, run_chaos_experiment
     from mcproof.config import load_environment
     from mcproof.errors import McproofError
-    from mcproof.evidence import CheckOutcome, RunEnd
-    from mcproof.minecraft.status import utc_now
+    from mcproof.evidence import CheckOutcome
     from mcproof.sandbox_lifecycle import sandbox_for_run
     from mcproof.session import RunSession
 
@@ -61,9 +60,7 @@ def chaos_run(
     store.append(CheckOutcome(environment=env.name, suite="chaos", check=f"chaos run {experiment}",
                               nodeid=f"chaos::{experiment}", outcome="passed" if outcome.passed else "failed",
                               duration_s=0.0, message="; ".join(outcome.reasons)))  # fmt: skip
-    store.append(RunEnd(run_id=session.run_id, ended_at=utc_now(), exit_status=0 if outcome.passed else 1, checks=1))
-    store.link_latest()
-    _render(store.run_dir)
+    _report_problem(session.finish(0 if outcome.passed else 1, checks=1))
     for line in outcome.lines:
         click.echo(line)
     click.echo(f"mcproof: run directory {store.run_dir}")
@@ -81,8 +78,6 @@ def gameday(env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, 
     from mcproof.chaos.gameday import load_plan, run_gameday
     from mcproof.config import load_environment
     from mcproof.errors import McproofError
-    from mcproof.evidence import RunEnd
-    from mcproof.minecraft.status import utc_now
     from mcproof.sandbox_lifecycle import sandbox_for_run
     from mcproof.session import RunSession
 
@@ -97,19 +92,11 @@ def gameday(env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, 
         _fail(err)
         return
     passed = summary["verdict"] == "pass"
-    session.store.append(RunEnd(run_id=session.run_id, ended_at=utc_now(), exit_status=0 if passed else 1,
-                                checks=len(summary["experiments"])))  # fmt: skip
-    session.store.link_latest()
-    _render(session.store.run_dir)
+    _report_problem(session.finish(0 if passed else 1, checks=len(summary["experiments"])))
     click.echo(f"mcproof: game day {plan.name}: {summary['verdict'].upper()} — {session.store.run_dir}")
     sys.exit(0 if passed else 1)
 
 
-def _render(run_dir: Path) -> None:
-    from mcproof.errors import McproofError
-    from mcproof.report import write_report
-
-    try:
-        write_report(run_dir)
-    except McproofError as err:
-        click.echo(f"mcproof: report not rendered: {err}", err=True)
+def _report_problem(problem: str | None) -> None:
+    if problem is not None:
+        click.echo(f"mcproof: report not rendered: {problem}", err=True)

@@ -9,11 +9,9 @@ from pathlib import Path
 from mcproof.config import Environment
 from mcproof.dr.connect import NoPlatformApi
 from mcproof.errors import ConfigError
-from mcproof.evidence import RunEnd
 from mcproof.load.provisioning import provisioning_config_for, run_provisioning
 from mcproof.load.provisioning_evidence import describe_provisioning, provisioning_evidence
 from mcproof.load.settings import LoadSettings
-from mcproof.minecraft.status import utc_now
 from mcproof.session import RunSession
 
 __all__ = ["run_provisioning_command"]
@@ -41,13 +39,8 @@ def run_provisioning_command(
     session.store.append(record)
     echo(f"mcproof: {describe_provisioning(record)}")
     code = 0 if record.passed else 1
-    session.store.append(RunEnd(run_id=session.run_id, ended_at=utc_now(), exit_status=code, checks=0))
-    session.store.link_latest()
-    try:
-        from mcproof.report import write_report
-
-        write_report(session.store.run_dir)
-    except Exception as err:  # the verdict stands even if the report cannot be rendered
-        echo(f"mcproof: report not written ({err})")
+    problem = session.finish(code, checks=0)
+    if problem is not None:  # the verdict stands even if the report cannot be rendered
+        echo(f"mcproof: report not written ({problem})")
     echo(f"mcproof: provisioning verdict {'PASS' if record.passed else 'FAIL'}; run directory {session.store.run_dir}")
     return code

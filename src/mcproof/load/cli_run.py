@@ -8,13 +8,11 @@ from pathlib import Path
 from mcproof.config import Environment
 from mcproof.discovery import discover_targets
 from mcproof.errors import ConfigError
-from mcproof.evidence import RunEnd
 from mcproof.load.evidence import capacity_measurement, load_evidence
 from mcproof.load.plan import load_config_for
 from mcproof.load.report import describe_run, threshold_lines
 from mcproof.load.runner import run_load, run_web
 from mcproof.load.settings import LoadSettings
-from mcproof.minecraft.status import utc_now
 from mcproof.session import RunSession
 
 __all__ = ["run_load_command"]
@@ -44,7 +42,7 @@ def run_load_command(
         port = web_port or (env.load or LoadSettings()).web_port
         echo(f"mcproof: Locust web UI on http://127.0.0.1:{port} ({len(targets)} targets); Ctrl-C ends it")
         web_code = run_web(config, run_dir, port=port, with_shape=shape is not None)
-        session.store.append(RunEnd(run_id=session.run_id, ended_at=utc_now(), exit_status=web_code, checks=0))
+        session.finish(web_code, checks=0, render=False)
         return web_code
     run = run_load(config, run_dir, echo=echo)
     record = load_evidence(config, run.result, check="mcproof load", outputs=[f"load/{o}" for o in run.outputs])
@@ -56,13 +54,8 @@ def run_load_command(
     if not record.passed:
         echo(f"mcproof: {describe_run(record)}")
     code = 0 if record.passed else 1
-    session.store.append(RunEnd(run_id=session.run_id, ended_at=utc_now(), exit_status=code, checks=0))
-    session.store.link_latest()
-    try:
-        from mcproof.report import write_report
-
-        write_report(session.store.run_dir)
-    except Exception as err:  # the verdict stands even if the report cannot be rendered
-        echo(f"mcproof: report not written ({err})")
+    problem = session.finish(code, checks=0)
+    if problem is not None:  # the verdict stands even if the report cannot be rendered
+        echo(f"mcproof: report not written ({problem})")
     echo(f"mcproof: load verdict {'PASS' if record.passed else 'FAIL'}; run directory {session.store.run_dir}")
     return code
