@@ -55,6 +55,6 @@ def test_skipped_when_the_sandbox_daemon_is_not_running(tmp_path: Path) -> None:
 
 
 def test_readyz_refuses_a_non_loopback_host_without_connecting() -> None:
-    result = asyncio.run(readyz("https://192.0.2.10:8443", None, 0.1))
+    result = asyncio.run(readyz("https://203.0.113.10:8443", None, 0.1))
     assert not result.ok
     assert result.error_kind == "not-loopback"

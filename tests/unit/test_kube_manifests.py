@@ -65,12 +65,12 @@ def test_cluster_spec_refuses_non_loopback_ranges() -> None:
     from mcproof.kube.client import KubeError
 
     with pytest.raises(KubeError, match=r"127\.0\.0\.0/8"):
-        ClusterSpec(pod_cidr="10.0.0.0/24")
+        ClusterSpec(pod_cidr="203.0.113.0/24")
 
 
 def test_bridge_serves_only_running_loopback_pods() -> None:
     running = {"metadata": {"name": "a"}, "status": {"phase": "Running", "podIP": "127.64.0.3"}}
     assert desired_ip(running) == "127.64.0.3"
     assert desired_ip({"metadata": {}, "status": {"phase": "Pending", "podIP": "127.64.0.3"}}) is None
-    assert desired_ip({"metadata": {}, "status": {"phase": "Running", "podIP": "10.0.0.3"}}) is None
+    assert desired_ip({"metadata": {}, "status": {"phase": "Running", "podIP": "203.0.113.3"}}) is None
     assert {shard_of("t1", f"mc-{i}-0", 3) for i in range(50)} == {0, 1, 2}

@@ -47,7 +47,7 @@ def test_metric_endpoints_from_recorded_kwok_yaml() -> None:
 
 def test_metric_endpoint_off_loopback_is_refused() -> None:
     with pytest.raises(SandboxError, match="not loopback"):
-        metric_endpoints(KWOK_YAML.replace("127.0.0.1:32755", "10.1.2.3:32755"))
+        metric_endpoints(KWOK_YAML.replace("127.0.0.1:32755", "203.0.113.3:32755"))
 
 
 def test_scrape_jobs_verify_tls_and_send_the_token_to_the_apiserver_only() -> None:
@@ -68,7 +68,7 @@ def test_scrape_jobs_verify_tls_and_send_the_token_to_the_apiserver_only() -> No
     assert "insecure_skip_verify" not in render_config(cfg)
     with pytest.raises(TargetError):
         prometheus_config(
-            exporter="127.0.0.1:9100", rule_file="r.yml", kube=[KubeScrapeTarget("etcd", "10.0.0.1:2379")]
+            exporter="127.0.0.1:9100", rule_file="r.yml", kube=[KubeScrapeTarget("etcd", "203.0.113.1:2379")]
         )
 
 

@@ -61,7 +61,7 @@ def test_config_scrapes_loopback_only_without_remote_write() -> None:
     assert yaml.safe_load(text) == cfg
 
 
-@pytest.mark.parametrize("address", ["10.0.0.1:9100", "192.168.1.2:80", "example.com:9100"])
+@pytest.mark.parametrize("address", ["203.0.113.1:9100", "198.51.100.2:80", "example.com:9100"])
 def test_config_refuses_non_loopback_targets(address: str) -> None:
     with pytest.raises(TargetError, match="not on loopback"):
         prometheus_config(exporter=address, rule_file="r.yml")

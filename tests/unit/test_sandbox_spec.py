@@ -28,7 +28,7 @@ def test_spec_rejects_bad_values_in_one_message() -> None:
     with pytest.raises(SandboxError, match=r"servers must be.*slp_port and rcon_port must differ"):
         SandboxSpec(servers=0, rcon_port=25565)
     with pytest.raises(SandboxError, match="base_address"):
-        SandboxSpec(base_address="10.0.0.1")
+        SandboxSpec(base_address="203.0.113.1")
     with pytest.raises(SandboxError, match="outside 127"):
         SandboxSpec(servers=60_000, base_address="127.255.250.1")
 

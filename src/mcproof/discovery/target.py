@@ -36,7 +36,7 @@ class Target:
 def is_loopback(host: str) -> bool:
     """True for 127.0.0.0/8, ::1 and 'localhost'.
 
-    >>> is_loopback("127.1.0.7"), is_loopback("10.0.0.1")
+    >>> is_loopback("127.1.0.7"), is_loopback("203.0.113.1")
     (True, False)
     """
     if host == "localhost":

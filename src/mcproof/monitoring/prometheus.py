@@ -3,10 +3,10 @@
 >>> cfg = prometheus_config(exporter="127.0.0.1:9100", rule_file="rules.yml")
 >>> cfg["scrape_configs"][0]["static_configs"][0]["targets"]
 ['127.0.0.1:9100']
->>> prometheus_config(exporter="10.0.0.5:9100", rule_file="r.yml")
+>>> prometheus_config(exporter="203.0.113.5:9100", rule_file="r.yml")
 Traceback (most recent call last):
 ...
-mcproof.errors.TargetError: scrape target 10.0.0.5:9100 is not on loopback; the sandbox Prometheus scrapes 127.0.0.0/8 only
+mcproof.errors.TargetError: scrape target 203.0.113.5:9100 is not on loopback; the sandbox Prometheus scrapes 127.0.0.0/8 only
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import logging
 import time
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,7 +31,7 @@ def tcp_factory(cls: type[_TcpBase], server: SimServer) -> Callable[[], asyncio.
     return lambda: cls(server)
 
 
-class _TcpBase(asyncio.Protocol):
+class _TcpBase(asyncio.Protocol, metaclass=ABCMeta):
     """Connection bookkeeping shared by SLP and RCON: budget, deadline, buffer cap, safe close."""
 
     max_buffer = 4096
@@ -108,8 +109,9 @@ class _TcpBase(asyncio.Protocol):
             log.exception("handler error on %s", self.server.host)
             self.abort()
 
+    @abstractmethod
     def process(self) -> None:
-        raise NotImplementedError
+        """Consume complete packets from ``self.buf`` (each subclass speaks its protocol)."""
 
 
 class SlpProtocol(_TcpBase):
