@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -85,7 +84,3 @@ def read_verdict(run_dir: Path) -> str:
         return str(json.loads(path.read_text(encoding="utf-8"))["verdict"])
     except (OSError, ValueError, KeyError) as err:
         raise EvidenceError(f"no readable report at {path} ({err}); the run did not finish, see its output") from None
-
-
-def unique_suffix() -> str:
-    return uuid.uuid4().hex[:6]

@@ -59,7 +59,6 @@ class LoadSettings(BaseModel):
     workers: int = Field(0, ge=0, le=64)
     failure_targets_cap: int = Field(50, ge=1, le=10_000)
     web_port: int = Field(8089, ge=1, le=65535)
-    master_port: int = Field(5557, ge=1, le=65534)
     provisioning: ProvisioningSettings = ProvisioningSettings()
 
     @field_validator("thresholds")

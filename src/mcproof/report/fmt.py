@@ -13,26 +13,26 @@ import math
 DASH = "—"
 
 
-def fmt_value(value: float | None, unit: str) -> str:
+def _fmt_number(value: float | None, unit: str, *, signed: bool) -> str:
     if value is None:
         return DASH
     if not math.isfinite(value):
         return str(value)
+    sign = "+" if signed else ""
     if unit == "ratio":
-        return f"{value * 100:.5g}%"
-    number = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+        return f"{value * 100:{sign}.3g} pp" if signed else f"{value * 100:.5g}%"
+    number = f"{value:{sign},.0f}" if abs(value) >= 1000 else f"{value:{sign}.4g}"
     return f"{number} {unit}".strip()
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    """A measured figure: `0.214 ms`, `99.95%`, `10,000 servers`."""
+    return _fmt_number(value, unit, signed=False)
 
 
 def fmt_margin(value: float | None, unit: str) -> str:
-    if value is None:
-        return DASH
-    if not math.isfinite(value):
-        return str(value)
-    if unit == "ratio":
-        return f"{value * 100:+.3g} pp"
-    number = f"{value:+,.0f}" if abs(value) >= 1000 else f"{value:+.4g}"
-    return f"{number} {unit}".strip()
+    """Room left against a target, signed: `+249.8 ms`, `+0.1 pp`."""
+    return _fmt_number(value, unit, signed=True)
 
 
 def fmt_target(comparator: str, value: float | None, unit: str) -> str:
