@@ -113,6 +113,25 @@ class Slo(_Model):
     serving_ratio: float = Field(0.999, gt=0, le=1)
 
 
+class Waiver(_Model):
+    """An SLO or compliance control the environment accepts as not measured: who decided, and why.
+
+    Listed as `waived` in every report format; without one, an unmeasured declared SLO makes the
+    sign-off inconclusive.
+    """
+
+    slo: str | None = None
+    control: str | None = None
+    reason: str = Field(min_length=3)
+    owner: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_one(self) -> Waiver:
+        if (self.slo is None) == (self.control is None):
+            raise ValueError("a waiver names exactly one of 'slo' or 'control'")
+        return self
+
+
 class Guards(_Model):
     """Safety limits for destructive suites."""
 
@@ -177,6 +196,7 @@ class Environment(_Model):
     description: str = ""
     minecraft: MinecraftSettings
     slo: Slo = Slo()
+    waivers: list[Waiver] = []
     guards: Guards = Guards()
     sandbox: SandboxSettings | None = None
     kubernetes: KubernetesSettings | None = None
@@ -196,6 +216,21 @@ class Environment(_Model):
         if self.minecraft.discovery.kind == "kubernetes" and self.kubernetes is None:
             raise ValueError("discovery kind 'kubernetes' needs a 'kubernetes' section")
         return self
+
+    @model_validator(mode="after")
+    def _waivers_name_slos(self) -> Environment:
+        known = set(Slo.model_fields)
+        for waiver in self.waivers:
+            if waiver.slo is not None and waiver.slo not in known:
+                raise ValueError(f"waiver names unknown SLO {waiver.slo!r}; SLOs: {', '.join(sorted(known))}")
+        return self
+
+    def waiver_for(self, *, slo: str | None = None, control: str | None = None) -> Waiver | None:
+        """The waiver for an SLO or a control, if the environment file has one."""
+        for waiver in self.waivers:
+            if (slo is not None and waiver.slo == slo) or (control is not None and waiver.control == control):
+                return waiver
+        return None
 
     @property
     def base_dir(self) -> Path:

@@ -8,7 +8,13 @@ Tree::
     ├── TargetError               a target is unusable (not loopback in the sandbox, bad address)
     ├── SandboxError              the embedded sandbox cannot start, is not running, or refused a command
     ├── EvidenceError             the run store or a report input is missing or inconsistent
-    └── GuardError                a safety guard refused an action (production, blast radius)
+    ├── GuardError                a safety guard refused an action (production, blast radius)
+    └── InconclusiveError         the harness could not measure what it claims (fault not applied,
+                                  generator saturated, too few samples); carries the reason and the fix.
+                                  A check that raises it ends `inconclusive`; the CLI exits 3
+
+Exit codes (`mcproof.verdict`): 0 pass, 1 fail, 2 refused (bad input, guard, usage, interrupted),
+3 inconclusive.
 
 Messages never contain secret values.
 """
@@ -42,3 +48,16 @@ class EvidenceError(McproofError):
 
 class GuardError(McproofError):
     """A safety guard refused an action."""
+
+
+class InconclusiveError(McproofError):
+    """The harness could not measure what it claims; `reason` says why, `fix` what to do.
+
+    >>> str(InconclusiveError("fault action failed: refused", "check the chaos guards"))
+    'INCONCLUSIVE: fault action failed: refused; fix: check the chaos guards'
+    """
+
+    def __init__(self, reason: str, fix: str) -> None:
+        self.reason = reason
+        self.fix = fix
+        super().__init__(f"INCONCLUSIVE: {reason}; fix: {fix}")

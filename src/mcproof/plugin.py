@@ -4,6 +4,9 @@ It activates when `--env` is given (or MCPROOF_ENV is set) or when the collected
 `suites/`. Activated, it loads the environment (one-line UsageError on a bad file), opens
 `reports/<run-id>/`, points JUnit XML and Allure results there unless told otherwise, records a
 `CheckOutcome` per check, and at the end writes `run_end` and the report, and links `reports/latest`.
+A check that raises `InconclusiveError` (`mcproof.verdict.inconclusive`) is recorded `inconclusive`,
+shown as INCONCLUSIVE in the terminal and as failed (JUnit) / broken (Allure) with its reason; the
+session's exit code is the run verdict's (`mcproof.verdict`: 0 pass, 1 fail, 2 refused, 3 inconclusive).
 With Allure enabled, each check's Allure result gets the evidence records it appended as JSON
 attachments (redacted by the store, size-capped; see `mcproof.evidence.attachments`).
 """
@@ -18,9 +21,10 @@ from typing import Any
 import pytest
 
 from mcproof.config import load_environment
-from mcproof.errors import McproofError
-from mcproof.evidence import CheckOutcome
+from mcproof.errors import InconclusiveError, McproofError
+from mcproof.evidence import CheckOutcome, RunScope
 from mcproof.session import SUITES, RunSession
+from mcproof.verdict import EXIT_INCONCLUSIVE, EXIT_REFUSED, exit_code
 
 SESSION_KEY = pytest.StashKey[RunSession]()
 EVIDENCE_OFFSET_KEY = pytest.StashKey[int]()
@@ -104,7 +108,13 @@ def suite_of(item: pytest.Item) -> str | None:
     return None
 
 
+INCONCLUSIVE_ATTR = "mcproof_inconclusive"
+
+
 def _message(report: pytest.TestReport) -> str:
+    reason = getattr(report, INCONCLUSIVE_ATTR, None)
+    if reason:
+        return str(reason)
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
     crash = getattr(report.longrepr, "reprcrash", None)
@@ -117,6 +127,9 @@ def _message(report: pytest.TestReport) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(InconclusiveError):
+        setattr(report, INCONCLUSIVE_ATTR, str(call.excinfo.value))
+        report.user_properties.append(("mcproof_verdict", "inconclusive"))
     session = get_session(item.config)
     suite = suite_of(item)
     if session is None or suite is None:
@@ -127,6 +140,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     if report.skipped:
         verdict = "skipped"
+    elif getattr(report, INCONCLUSIVE_ATTR, None):
+        verdict = "inconclusive"
     elif report.failed:
         verdict = "failed" if report.when == "call" else "error"
     else:
@@ -143,6 +158,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             message=_message(report) if verdict != "passed" else "",
         )
     )
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """Inconclusive checks get their own word in the terminal (pytest still counts them as failed)."""
+    if getattr(report, INCONCLUSIVE_ATTR, None):
+        return "inconclusive", "I", "INCONCLUSIVE"
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Record which suites this run covers: the report requires the SLOs those suites evidence."""
+    run = get_session(session.config)
+    if run is None:
+        return
+    suites = sorted({s for s in (suite_of(item) for item in session.items) if s is not None})
+    run.store.append(RunScope(run_id=run.run_id, suites=suites, checks=len(session.items)))
 
 
 def _allure_enabled(config: pytest.Config) -> bool:
@@ -174,11 +206,22 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, Any, None]:
     attach_to_allure(read_new_lines(session.store.evidence_path, offset))
 
 
+# pytest's own exit statuses that mean the run was refused or broke off (interrupted, internal, usage).
+_PYTEST_REFUSED = {int(pytest.ExitCode.INTERRUPTED), int(pytest.ExitCode.INTERNAL_ERROR), int(pytest.ExitCode.USAGE_ERROR)}
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the run and make the exit code the verdict's (refusals and interruptions stay 2)."""
     run = get_session(session.config)
     if run is None:
         return
     run.finish(int(exitstatus), run.checks, render=not session.config.getoption("mcproof_no_report"))
+    if int(exitstatus) in _PYTEST_REFUSED:
+        session.exitstatus = EXIT_REFUSED
+    elif run.verdict is None:
+        session.exitstatus = EXIT_INCONCLUSIVE
+    else:
+        session.exitstatus = exit_code(run.verdict)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -46,6 +46,7 @@ class RunSession:
     checks: int = 0
     report: Any = None
     report_error: str = "no report rendered"
+    verdict: str | None = None
 
     @classmethod
     def start(cls, env: Environment, reports_dir: Path, run_id: str | None = None) -> RunSession:
@@ -71,20 +72,20 @@ class RunSession:
         self.store.add_secret(secret)  # in place: earlier run-time secrets stay redacted too
 
     def finish(self, exit_status: int, checks: int, *, render: bool = True) -> str | None:
-        """Close the run: `run_end`, `reports/latest`, and the report unless told not to.
+        """Close the run: `run_end`, `reports/latest`, the verdict, and the report unless told not to.
 
-        Returns why the report could not be written (the verdict stands either way), else None.
+        Returns why the report could not be written or judged, else None; `self.verdict` stays None
+        when the evidence could not be judged (callers treat that as inconclusive).
         """
         from mcproof.evidence import RunEnd
-        from mcproof.report import write_report
+        from mcproof.report import build_report_from, write_report
 
         self.store.append(RunEnd(run_id=self.run_id, ended_at=utc_now(), exit_status=exit_status, checks=checks))
         self.store.link_latest()
-        if not render:
-            return None
         try:
-            self.report = write_report(self.store.run_dir)
+            self.report = write_report(self.store.run_dir) if render else build_report_from(self.store.run_dir)
         except McproofError as err:
             self.report_error = str(err)
             return self.report_error
+        self.verdict = str(self.report.verdict)
         return None

@@ -8,6 +8,7 @@ from mcproof.evidence.records import (
     Record,
     RunEnd,
     RunInfo,
+    RunScope,
     SloMeasurement,
     load_record,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "Record",
     "RunEnd",
     "RunInfo",
+    "RunScope",
     "RunStore",
     "SloMeasurement",
     "load_record",

@@ -47,15 +47,29 @@ class RunEnd(_Record):
 
 
 @dataclass(frozen=True)
+class RunScope(_Record):
+    """What a run set out to check, written once collection is done: the report requires every
+    declared SLO that these suites evidence (a run without this record is held to every SLO)."""
+
+    record_type: ClassVar[str] = "run_scope"
+    run_id: str
+    suites: list[str]
+    checks: int
+
+
+@dataclass(frozen=True)
 class CheckOutcome(_Record):
-    """The outcome of one check (a pytest test) in one suite."""
+    """The outcome of one check (a pytest test) in one suite.
+
+    `inconclusive`: the check could not measure what it claims (InconclusiveError); message = reason + fix.
+    """
 
     record_type: ClassVar[str] = "check"
     environment: str
     suite: str
     check: str
     nodeid: str
-    outcome: str  # passed | failed | skipped | error
+    outcome: str  # passed | failed | inconclusive | skipped | error
     duration_s: float
     message: str = ""
     recorded_at: str = field(default_factory=utc_now)
@@ -435,6 +449,7 @@ RECORD_TYPES: dict[str, type[_Record]] = {
     for cls in (
         RunInfo,
         RunEnd,
+        RunScope,
         CheckOutcome,
         SloMeasurement,
         FleetStatusEvidence,

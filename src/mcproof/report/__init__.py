@@ -18,7 +18,15 @@ from mcproof.report.render_html import render_html
 from mcproof.report.render_json import SCHEMA, render_json
 from mcproof.report.render_markdown import render_markdown
 
-__all__ = ["REPORT_FILES", "SCHEMA", "Report", "build_report", "render_summary_lines", "write_report"]
+__all__ = [
+    "REPORT_FILES",
+    "SCHEMA",
+    "Report",
+    "build_report",
+    "build_report_from",
+    "render_summary_lines",
+    "write_report",
+]
 
 REPORT_FILES = ("report.json", "report.md", "index.html")
 
@@ -34,11 +42,8 @@ def _write(path: Path, text: str) -> None:
         raise EvidenceError(f"cannot write {path} ({err.strerror}); check that the run directory is writable") from None
 
 
-def write_report(run_dir: Path) -> Report:
-    """Read `run_dir/evidence.jsonl`, build the report, write report.json, report.md and index.html.
-
-    Raises EvidenceError (one actionable line) when the evidence is missing or damaged.
-    """
+def build_report_from(run_dir: Path) -> Report:
+    """Read `run_dir/evidence.jsonl` and judge it (no files written); EvidenceError when unreadable."""
     try:
         records = list(read_records(run_dir))
     except OSError as err:
@@ -49,7 +54,15 @@ def write_report(run_dir: Path) -> Report:
         raise EvidenceError(
             f"{run_dir}/evidence.jsonl has a line that is not a JSON object; the run cannot be reported"
         ) from None
-    report = build_report(records)
+    return build_report(records)
+
+
+def write_report(run_dir: Path) -> Report:
+    """Read `run_dir/evidence.jsonl`, build the report, write report.json, report.md and index.html.
+
+    Raises EvidenceError (one actionable line) when the evidence is missing or damaged.
+    """
+    report = build_report_from(run_dir)
     for name, text in zip(
         REPORT_FILES, (render_json(report), render_markdown(report), render_html(report)), strict=True
     ):
