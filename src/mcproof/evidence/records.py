@@ -408,7 +408,8 @@ class PolicyScanEvidence(_Record):
 
 @dataclass(frozen=True)
 class ComplianceScoreEvidence(_Record):
-    """Controls catalog judged against evidence: score per framework and every control's status."""
+    """Controls catalog judged against every record in its window: per framework the counts (satisfied,
+    failing, unevidenced, waived) and the share satisfied; every control's status with the evidence."""
 
     record_type: ClassVar[str] = "compliance_score"
     environment: str
@@ -419,6 +420,10 @@ class ComplianceScoreEvidence(_Record):
     scores: dict[str, dict[str, Any]]
     controls: list[dict[str, Any]]
     runs: list[str]
+    window_days: int = 0
+    failing: list[str] = field(default_factory=list)  # control ids
+    unevidenced: list[str] = field(default_factory=list)  # control ids, not waived
+    waived: list[dict[str, str]] = field(default_factory=list)  # {control, reason, owner}
     recorded_at: str = field(default_factory=utc_now)
 
 
