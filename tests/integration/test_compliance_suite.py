@@ -105,7 +105,7 @@ def test_earlier_failure_in_the_window_fails_the_control_and_unevidenced_is_inco
     reports = tmp_path / "reports"
     compliance = {"reports_dir": str(reports)}
     # Run 1: the RCON checks fail (a default password); run 2, later, against a fixed fleet: they pass.
-    weak = sandbox_factory(servers=4, rcon_password="minecraft")  # noqa: S106 (the weak fixture's point)
+    weak = sandbox_factory(servers=4, rcon_password="minecraft")
     weak_env = write_environment(
         tmp_path / "weak.yaml", weak.state_dir, security=_rcon_security(), compliance=compliance
     )
@@ -118,7 +118,8 @@ def test_earlier_failure_in_the_window_fails_the_control_and_unevidenced_is_inco
     )
     second = run_suite(fixed_env, reports, "-k", "rcon", suite="security", timeout=120)
     assert second.code == 0, second.output
-    assert first.run_dir is not None and second.run_dir is not None
+    assert first.run_dir is not None
+    assert second.run_dir is not None
 
     scored = run_suite(fixed_env, reports, suite="compliance", timeout=60)
     outcomes = check_outcomes(scored)
@@ -131,7 +132,8 @@ def test_earlier_failure_in_the_window_fails_the_control_and_unevidenced_is_inco
     message = failing["message"]
     assert "soc2 CC6.1 Logical access" in message
     assert f"test_rcon_refuses_default_passwords failed in run {first.run_dir.name}" in message
-    assert f"a later pass (run {second.run_dir.name}" in message and "does not clear it" in message
+    assert f"a later pass (run {second.run_dir.name}" in message
+    assert "does not clear it" in message
     assert "CC6.1" in score["failing"]
     assert score["scores"]["soc2"]["failing"] >= 1
     # Unevidenced and not waived: the suite is inconclusive, listing the controls.

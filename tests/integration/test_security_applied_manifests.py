@@ -42,7 +42,9 @@ def test_sandbox_applied_manifests_pass_and_weak_fixture_fails(sandbox_factory: 
     )
     env = load_environment(str(env_file))
     kube_dir = env.kube_state_dir
-    assert kube_dir is not None and env.kubernetes is not None and env.kubernetes.embedded is not None
+    assert kube_dir is not None
+    assert env.kubernetes is not None
+    assert env.kubernetes.embedded is not None
     # Before the cluster applied anything there is nothing of the environment to scan: inconclusive.
     before = run_suite(env_file, tmp_path / "reports", "-k", "manifest", suite="security", timeout=120)
     outcome = check_outcomes(before)["test_manifest_kubernetes_policy"]
@@ -67,7 +69,8 @@ def test_sandbox_applied_manifests_pass_and_weak_fixture_fails(sandbox_factory: 
             assert outcomes["test_checkov_manifests"]["outcome"] == "passed", outcomes["test_checkov_manifests"]
         assert run.code == 0, run.output
         scans = [r for r in run.evidence() if r["type"] == "policy_scan"]
-        assert scans and {r["source"] for r in scans} == {str(applied)}
+        assert scans
+        assert {r["source"] for r in scans} == {str(applied)}
         assert all(r["passed"] for r in scans)
     finally:
         EmbeddedCluster(kube_dir).down()

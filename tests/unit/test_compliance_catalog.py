@@ -55,7 +55,9 @@ CATALOG = Catalog.model_validate(
 )  # fmt: skip
 
 
-def _check(name: str, outcome: str, message: str = "", run: str = "r1", at: str = "2026-11-25T00:00:00Z") -> dict[str, Any]:
+def _check(
+    name: str, outcome: str, message: str = "", run: str = "r1", at: str = "2026-11-25T00:00:00Z"
+) -> dict[str, Any]:
     return {
         "type": "check", "check": name, "nodeid": f"suites/s.py::{name}", "outcome": outcome, "message": message,
         "recorded_at": at, RUN_KEY: run,
@@ -112,7 +114,8 @@ def test_evidence_and_slo_records_are_all_judged() -> None:
     missed = {**slo, "passed": False, "measured": 1200, RUN_KEY: "run-a"}
     c2 = score_catalog(CATALOG, [missed, dr_ok, slo]).controls[1]
     assert c2.status == "failing"
-    assert "SLO rto_s measurement in run run-a" in c2.summary() and "measured 1200 s" in c2.summary()
+    assert "SLO rto_s measurement in run run-a" in c2.summary()
+    assert "measured 1200 s" in c2.summary()
 
 
 def test_inconclusive_records_never_satisfy() -> None:
@@ -123,7 +126,8 @@ def test_inconclusive_records_never_satisfy() -> None:
     c1 = score_catalog(CATALOG, records, current_run="run-b").controls[0]
     assert c1.status == "unevidenced"
     assert c1.requirements[0].status == "inconclusive"
-    assert "inconclusive in run run-b" in c1.summary() and "never satisfies" in c1.summary()
+    assert "inconclusive in run run-b" in c1.summary()
+    assert "never satisfies" in c1.summary()
     # Evidence written by an inconclusive check does not satisfy either (nor fail).
     dr = {"type": "dr", "recovered": True, "check": "test_drill", RUN_KEY: "run-b"}
     slo = {"type": "slo", "slo": "rto_s", "passed": True, "check": "test_drill", RUN_KEY: "run-b"}
@@ -152,7 +156,9 @@ def test_skip_rule_this_run_versus_earlier_runs() -> None:
 def test_unevidenced_controls_are_listed_and_waivers_apply() -> None:
     waiver = Waiver(control="C3", reason="no cluster in this environment yet", owner="sre-team")
     records = [_check("test_rcon_a", "passed"), _check("test_kube", "skipped", "no kubernetes")]
-    result = score_catalog(CATALOG, records, waivers={"C3": waiver, "C1": Waiver(control="C1", reason="n/a", owner="x")})
+    result = score_catalog(
+        CATALOG, records, waivers={"C3": waiver, "C1": Waiver(control="C1", reason="n/a", owner="x")}
+    )
     status = {c.id: c.status for c in result.controls}
     assert status == {"C1": "satisfied", "C2": "unevidenced", "C3": "waived"}
     assert [c.id for c in result.with_status("unevidenced")] == ["C2"]
@@ -163,7 +169,8 @@ def test_unevidenced_controls_are_listed_and_waivers_apply() -> None:
     assert result.scores["a"] == {
         "name": "A", "controls": 2, "satisfied": 1, "failing": 0, "unevidenced": 1, "waived": 0, "score": 0.5,
     }  # fmt: skip
-    assert result.scores["b"]["waived"] == 1 and result.scores["b"]["score"] == 0.0  # waived is not satisfied
+    assert result.scores["b"]["waived"] == 1
+    assert result.scores["b"]["score"] == 0.0
     # A waiver never hides a failing control.
     failing = score_catalog(CATALOG, [_check("test_kube", "failed", "boom")], waivers={"C3": waiver}).controls[2]
     assert failing.status == "failing"

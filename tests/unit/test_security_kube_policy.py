@@ -75,7 +75,8 @@ def test_sandbox_manifests_as_applied_are_clean(tmp_path: Path) -> None:
     """What the local sandbox's cluster applies (the same render deploy_tenant uses), written as it
     writes them, passes every rule."""
     env = load_environment(str(Path(__file__).resolve().parents[2] / "environments" / "local.yaml"))
-    assert env.kubernetes is not None and env.kubernetes.embedded is not None
+    assert env.kubernetes is not None
+    assert env.kubernetes.embedded is not None
     rendered = {t.namespace: tenant_manifests(t, labels={"mcproof.io/sandbox": "true"}) for t in
                 tenants(env, env.kubernetes.embedded)}  # fmt: skip
     write_manifests(tmp_path, rendered)
@@ -88,8 +89,9 @@ def test_sandbox_manifests_as_applied_are_clean(tmp_path: Path) -> None:
 
 
 def test_local_environment_scans_the_embedded_clusters_applied_manifests(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MCPROOF_STATE_DIR", "/tmp/mcproof-unit-state")  # noqa: S108 (never created)
+    monkeypatch.setenv("MCPROOF_STATE_DIR", "/tmp/mcproof-unit-state")
     env = load_environment(str(Path(__file__).resolve().parents[2] / "environments" / "local.yaml"))
-    assert env.security is not None and env.security.manifests is not None
+    assert env.security is not None
+    assert env.security.manifests is not None
     assert env.security.manifests.directory is None
-    assert manifests_directory(env, env.security.manifests) == Path("/tmp/mcproof-unit-state/kube/applied")  # noqa: S108
+    assert manifests_directory(env, env.security.manifests) == Path("/tmp/mcproof-unit-state/kube/applied")

@@ -166,18 +166,24 @@ def _check(req: Requirement, records: list[dict[str, Any]], current: str) -> Req
         if rows:
             r = rows[-1][1]
             return RequirementResult(name, MISSING, f"skipped in {_where(r)}: {str(r.get('message', ''))[:200]}")
-        return RequirementResult(name, MISSING, "no outcome in the runs considered" + (" (planned)" if req.planned else ""))
+        return RequirementResult(
+            name, MISSING, "no outcome in the runs considered" + (" (planned)" if req.planned else "")
+        )
     runs = sorted({_run(r) for _, r in ran})
     checks = {str(r.get("nodeid")) for _, r in ran}
     latest = max(_stamp(r) for _, r in ran)
     return RequirementResult(
-        name, MET, f"all {len(ran)} record(s) of {len(checks)} check(s) passed in run(s) {', '.join(runs)}, latest {latest}"
+        name,
+        MET,
+        f"all {len(ran)} record(s) of {len(checks)} check(s) passed in run(s) {', '.join(runs)}, latest {latest}",
     )
 
 
 def _inconclusive_checks(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
     """(run, check name) of every inconclusive check: the evidence such a check wrote proves nothing."""
-    return {(_run(r), str(r.get("check"))) for r in records if r.get("type") == "check" and r.get("outcome") == INCONCLUSIVE}
+    return {
+        (_run(r), str(r.get("check"))) for r in records if r.get("type") == "check" and r.get("outcome") == INCONCLUSIVE
+    }
 
 
 def _records_against(
@@ -226,7 +232,9 @@ def _slo(req: Requirement, records: list[dict[str, Any]], unsure: set[tuple[str,
     def wrong(r: dict[str, Any]) -> str:
         if r.get("passed"):
             return ""
-        return f"missed: measured {r.get('measured')} {r.get('unit')}, objective {r.get('comparator')} {r.get('target')}"
+        return (
+            f"missed: measured {r.get('measured')} {r.get('unit')}, objective {r.get('comparator')} {r.get('target')}"
+        )
 
     return _records_against(req.describe(), rows, unsure, wrong, f"SLO {req.slo} measurement")
 
@@ -278,6 +286,8 @@ def score_catalog(
             "score": round(counts[SATISFIED] / len(mine), 4) if mine else 0.0,  # waived never count as satisfied
         }
     return ScoreResult(scores, controls)
+
+
 def _run_started(lines: list[dict[str, Any]]) -> dt.datetime | None:
     for r in lines:
         if r.get("type") == "run":

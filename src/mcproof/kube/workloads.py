@@ -85,9 +85,7 @@ def tenant_manifests(tenant: Tenant, *, labels: dict[str, str] | None = None) ->
     return out
 
 
-def deploy_tenant(
-    api: KubeApi, tenant: Tenant, *, labels: dict[str, str] | None = None
-) -> list[dict[str, Any]]:
+def deploy_tenant(api: KubeApi, tenant: Tenant, *, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Create (or keep) everything :func:`tenant_manifests` renders; returns the manifests applied."""
     manifests = tenant_manifests(tenant, labels=labels)
     for manifest in manifests:
