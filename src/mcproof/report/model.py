@@ -5,7 +5,8 @@ the `Report` it returns. Three verdicts (`mcproof.verdict`): pass, fail, inconcl
 
 - suite: `fail` if any check failed or errored; else `inconclusive` if any check was inconclusive
   (the harness could not measure: reason + fix); else `pass` if at least one passed; else `skipped`;
-- SLO (every key of the run's `environment_snapshot["slo"]`, plus any other SLO that was measured):
+- SLO (every SLO the environment file declares — `environment_snapshot["slo_declared"]` — plus any
+  other SLO that was measured):
   `fail` if any measurement failed, `pass` if measured and every measurement passed. Without a
   measurement it is `waived` when the environment waives it (reason + owner), `not in scope` when
   the suite that evidences it was not part of this run (`run_scope`), else `inconclusive` (declared,
@@ -306,11 +307,14 @@ def _slo(
 
 
 def _objectives(run: RunInfo) -> dict[str, float | None]:
-    slo = run.environment_snapshot.get("slo") if isinstance(run.environment_snapshot, dict) else None
+    snapshot = run.environment_snapshot if isinstance(run.environment_snapshot, dict) else {}
+    slo = snapshot.get("slo")
     if not isinstance(slo, dict) or not slo:
         return dict.fromkeys(SLO_CATALOG)
+    declared = snapshot.get("slo_declared")  # the SLOs the environment file names (older runs: all of them)
+    names = [str(k) for k in declared if k in slo] if isinstance(declared, list) else list(map(str, slo))
     order = list(SLO_CATALOG)
-    keys = sorted(map(str, slo), key=lambda k: (order.index(k) if k in order else len(order), k))
+    keys = sorted(names, key=lambda k: (order.index(k) if k in order else len(order), k))
     return {k: float(slo[k]) if isinstance(slo[k], int | float) else None for k in keys}
 
 
