@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from mcstatus import JavaServer
 from suite_runs import check_outcomes, run_suite
 
@@ -23,6 +24,7 @@ from mcproof.minecraft.query import async_query_server, query_server
 from mcproof.minecraft.rcon import RconError, rcon_command, rcon_login
 from mcproof.minecraft.status import async_legacy_ping, async_status_ping, legacy_ping, status_ping
 from mcproof.sandbox import Sandbox
+from mcproof.sandbox.commands import sandbox as sandbox_cli
 
 pytestmark = pytest.mark.integration
 
@@ -190,3 +192,23 @@ def test_too_few_latency_pings_are_inconclusive(sandbox_factory: Callable[..., S
     latency = check_outcomes(run)["test_status_latency_p95_within_slo"]
     assert latency["outcome"] == "inconclusive", run.output
     assert "6 pings are too few for a p95 (need >= 20)" in latency["message"]
+
+
+def test_cli_plants_trickle_and_oversized_faults(sandbox_factory: Callable[..., Sandbox]) -> None:
+    sb = sandbox_factory(servers=3)
+    first, second, _ = sb.servers()
+    runner = CliRunner()
+    state = ["--state-dir", str(sb.state_dir)]
+    result = runner.invoke(sandbox_cli, ["fault", first.id, "--kind", "trickle", "--interval", "0.2", *state])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(sandbox_cli, ["fault", second.id, "--kind", "oversized", *state]).exit_code == 0
+    shown = runner.invoke(sandbox_cli, ["status", *state]).output
+    assert f"{first.id}: trickle" in shown and f"{second.id}: oversized" in shown
+    refused = runner.invoke(sandbox_cli, ["fault", first.id, "--kind", "trickle", "--interval", "0", *state])
+    assert refused.exit_code == 1 and "trickle interval_s must be a number in (0, 60]" in refused.output
+
+    result, elapsed = timed(lambda: status_ping(first.host, first.port, timeout=TIMEOUT, target=first.id))
+    assert elapsed < bound() and result.error == "reply not complete within 1 s"
+    assert status_ping(second.host, second.port, timeout=TIMEOUT).error == "oversized reply: more than 1,048,576 bytes"
+    assert runner.invoke(sandbox_cli, ["clear", first.id, second.id, *state]).exit_code == 0
+    assert status_ping(first.host, first.port, timeout=TIMEOUT).ok

@@ -28,7 +28,7 @@ def test_all_answering_passes_on_the_p95() -> None:
     assert a.passed is True
     assert a.failed == 0 and a.pings == 40
     assert a.percentile_ms is not None and a.percentile_ms < 2
-    assert "p95" in a.reason and "<= SLO 250 ms" in a.reason
+    assert "p95" in a.reason and "is within the SLO 250 ms over 40 pings (0 failed)" in a.reason
 
 
 def test_ten_servers_seven_broken_fails_and_names_them() -> None:

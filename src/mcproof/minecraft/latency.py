@@ -154,5 +154,6 @@ def assess_latency(
         )
         return LatencyAssessment(**common, percentile_ms=value, passed=False, reason=reason)
     within = value <= slo_ms
-    reason = f"{q} {value:.1f} ms {'<=' if within else '>'} SLO {slo_ms:g} ms over {pings} pings ({failed} failed)"
+    verb = "is within" if within else "exceeds"
+    reason = f"{q} {value:.1f} ms {verb} the SLO {slo_ms:g} ms over {pings} pings ({failed} failed)"
     return LatencyAssessment(**common, percentile_ms=value, passed=within, reason=reason)
