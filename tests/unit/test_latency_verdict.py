@@ -26,22 +26,23 @@ def test_all_answering_passes_on_the_p95() -> None:
     results = [ok(f"mc-{i % 10:05d}", 1.0 + i / 100) for i in range(40)]
     a = assess_latency(results, slo_ms=250, timeout_s=1.0)
     assert a.passed is True
-    assert a.failed == 0 and a.pings == 40
-    assert a.percentile_ms is not None and a.percentile_ms < 2
-    assert "p95" in a.reason and "is within the SLO 250 ms over 40 pings (0 failed)" in a.reason
+    assert a.failed == 0
+    assert a.pings == 40
+    assert a.percentile_ms is not None
+    assert a.percentile_ms < 2
+    assert "p95" in a.reason
+    assert "is within the SLO 250 ms over 40 pings (0 failed)" in a.reason
 
 
 def test_ten_servers_seven_broken_fails_and_names_them() -> None:
     """The field case: 7 of 10 dead used to PASS at p95 0.9 ms because failures were not samples."""
     broken = {f"mc-{i:05d}" for i in (1, 2, 3, 5, 6, 7, 9)}
-    results = [
-        dead(t) if t in broken else ok(t, 0.9)
-        for _ in range(3)
-        for t in (f"mc-{i:05d}" for i in range(10))
-    ]
+    results = [dead(t) if t in broken else ok(t, 0.9) for _ in range(3) for t in (f"mc-{i:05d}" for i in range(10))]
     a = assess_latency(results, slo_ms=250, timeout_s=1.0)
     assert a.passed is False
-    assert a.failed == 21 and a.pings == 30 and a.failure_share == pytest.approx(0.7)
+    assert a.failed == 21
+    assert a.pings == 30
+    assert a.failure_share == pytest.approx(0.7)
     assert a.percentile_ms == 1000.0  # failed pings count at the timeout
     assert {t for t, _ in a.failing_servers} == broken
     assert a.failing_servers[0][1] == "timeout: reply not complete within 1 s (3 of 3 pings)"
@@ -54,15 +55,18 @@ def test_failures_never_lower_the_percentile() -> None:
     assert before is not None
     for k in range(1, 30):
         after = assess_latency(base + [dead("b")] * k, slo_ms=1e9, timeout_s=3.0).percentile_ms
-        assert after is not None and after >= before
+        assert after is not None
+        assert after >= before
 
 
 def test_failure_share_at_the_allowance_is_held_to_the_p95_and_above_it_fails() -> None:
     good = [ok(f"s{i}", 1.0) for i in range(38)]
     at_allowance = assess_latency(good + [dead("x")] * 2, slo_ms=250, timeout_s=1.0)  # 2 of 40 = 5 %
-    assert at_allowance.passed is True and at_allowance.failed == 2
+    assert at_allowance.passed is True
+    assert at_allowance.failed == 2
     over = assess_latency(good + [dead("x")] * 3, slo_ms=250, timeout_s=1.0)  # 3 of 41 > 5 %
-    assert over.passed is False and over.failing_servers == [("x", "timeout: reply not complete within 1 s (3 of 3 pings)")]
+    assert over.passed is False
+    assert over.failing_servers == [("x", "timeout: reply not complete within 1 s (3 of 3 pings)")]
 
 
 def test_a_refused_ping_counts_at_the_timeout_not_at_its_fast_failure() -> None:
@@ -75,9 +79,11 @@ def test_a_refused_ping_counts_at_the_timeout_not_at_its_fast_failure() -> None:
 
 def test_too_few_pings_is_inconclusive() -> None:
     a = assess_latency([ok("a", 1.0)] * 19, slo_ms=250, timeout_s=1.0)
-    assert a.passed is None and a.percentile_ms is None
+    assert a.passed is None
+    assert a.percentile_ms is None
     assert a.reason == "19 pings are too few for a p95 (need >= 20)"
-    assert min_samples_for(95) == 20 and min_samples_for(90) == 10
+    assert min_samples_for(95) == 20
+    assert min_samples_for(90) == 10
 
 
 def test_failed_samples_keep_their_kind_and_evidence_round_trips() -> None:
@@ -133,9 +139,14 @@ def test_deadline_socket_bounds_a_trickle_over_the_whole_exchange() -> None:
     wrapped = DeadlineSocket(ours, deadline=time.monotonic() + 0.5, timeout=0.5)
     started = time.monotonic()
     got = 0
-    with pytest.raises(ExchangeTimeout, match=r"reply not complete within 0.5 s"):
+
+    def read_all() -> None:
+        nonlocal got
         for _ in range(1000):
             got += len(wrapped.recv(1024))
+
+    with pytest.raises(ExchangeTimeout, match=r"reply not complete within 0.5 s"):
+        read_all()
     assert time.monotonic() - started < 0.5 * 3
     assert 0 < got < 200
     ours.close()
@@ -148,9 +159,13 @@ def test_deadline_socket_refuses_an_oversized_reply() -> None:
     writer = threading.Thread(target=lambda: _flood(peer), daemon=True)
     writer.start()
     wrapped = DeadlineSocket(ours, deadline=time.monotonic() + 5.0, timeout=5.0, max_bytes=64 * 1024)
-    with pytest.raises(ReplyTooLarge, match="more than 65,536 bytes"):
+
+    def read_all() -> None:
         for _ in range(10_000):
             wrapped.recv(8192)
+
+    with pytest.raises(ReplyTooLarge, match="more than 65,536 bytes"):
+        read_all()
     ours.close()
     peer.close()
     writer.join(timeout=5)

@@ -132,7 +132,9 @@ def tcp_connection(
         conn = TCPSocketConnection((host, port), timeout=_remaining(deadline, timeout))
     except TimeoutError:
         raise ExchangeTimeout(timeout) from None
-    conn.socket = cast(socket.socket, DeadlineSocket(conn.socket, deadline=deadline, timeout=timeout, max_bytes=max_bytes))
+    conn.socket = cast(
+        socket.socket, DeadlineSocket(conn.socket, deadline=deadline, timeout=timeout, max_bytes=max_bytes)
+    )
     with conn:
         yield conn
 
@@ -147,7 +149,9 @@ def udp_connection(
     except ValueError:  # a name: mcstatus's UDP connection wants an address literal
         ip = str(socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0][4][0])
     conn = UDPSocketConnection(Address(ip, port), timeout=_remaining(deadline, timeout))
-    conn.socket = cast(socket.socket, DeadlineSocket(conn.socket, deadline=deadline, timeout=timeout, max_bytes=max_bytes))
+    conn.socket = cast(
+        socket.socket, DeadlineSocket(conn.socket, deadline=deadline, timeout=timeout, max_bytes=max_bytes)
+    )
     with conn:
         yield conn
 

@@ -125,35 +125,36 @@ def assess_latency(
     allowed = round(1 - quantile / 100, 6)
     share = failed / pings if pings else 0.0
     failing = _failing_servers(results)
-    common = {
-        "quantile": quantile,
-        "slo_ms": slo_ms,
-        "timeout_s": timeout_s,
-        "pings": pings,
-        "failed": failed,
-        "failure_share": round(share, 6),
-        "allowed_failure_share": allowed,
-        "samples_ms": samples,
-        "summary": summarize(samples),
-        "failing_servers": failing,
-    }
     need = min_samples_for(quantile)
-    if pings < need:
-        return LatencyAssessment(
-            **common,
-            percentile_ms=None,
-            passed=None,
-            reason=f"{pings} pings are too few for a p{quantile:g} (need >= {need})",
-        )
-    value = round(percentile(samples, quantile), 3)
     q = f"p{quantile:g}"
-    if share > allowed:
-        reason = (
-            f"{failed} of {pings} pings failed ({share:.1%}), more than the {allowed:.0%} a {q} objective "
-            f"allows (failed pings count at their timeout, {timeout_s:g} s)"
-        )
-        return LatencyAssessment(**common, percentile_ms=value, passed=False, reason=reason)
-    within = value <= slo_ms
-    verb = "is within" if within else "exceeds"
-    reason = f"{q} {value:.1f} ms {verb} the SLO {slo_ms:g} ms over {pings} pings ({failed} failed)"
-    return LatencyAssessment(**common, percentile_ms=value, passed=within, reason=reason)
+    value: float | None = None
+    passed: bool | None
+    if pings < need:
+        passed, reason = None, f"{pings} pings are too few for a {q} (need >= {need})"
+    else:
+        value = round(percentile(samples, quantile), 3)
+        if share > allowed:
+            passed = False
+            reason = (
+                f"{failed} of {pings} pings failed ({share:.1%}), more than the {allowed:.0%} a {q} objective "
+                f"allows (failed pings count at their timeout, {timeout_s:g} s)"
+            )
+        else:
+            passed = value <= slo_ms
+            verb = "is within" if passed else "exceeds"
+            reason = f"{q} {value:.1f} ms {verb} the SLO {slo_ms:g} ms over {pings} pings ({failed} failed)"
+    return LatencyAssessment(
+        quantile=quantile,
+        slo_ms=slo_ms,
+        timeout_s=timeout_s,
+        pings=pings,
+        failed=failed,
+        failure_share=round(share, 6),
+        allowed_failure_share=allowed,
+        samples_ms=samples,
+        summary=summarize(samples),
+        percentile_ms=value,
+        passed=passed,
+        reason=reason,
+        failing_servers=failing,
+    )

@@ -11,7 +11,15 @@ from typing import Any
 
 from mcproof.errors import SandboxError
 
-__all__ = ["FAULT_KINDS", "OVERSIZED_MAX_BYTES", "TRICKLE_MAX_S", "SandboxSpec", "normalize_fault", "server_host", "server_id"]
+__all__ = [
+    "FAULT_KINDS",
+    "OVERSIZED_MAX_BYTES",
+    "TRICKLE_MAX_S",
+    "SandboxSpec",
+    "normalize_fault",
+    "server_host",
+    "server_id",
+]
 
 FAULT_KINDS = ("kill", "hang", "slow", "trickle", "oversized", "wrong_version", "malformed", "refuse")
 TRICKLE_MAX_S = 600.0  # a trickling connection is closed after this, whatever is left to send
@@ -140,7 +148,9 @@ def normalize_fault(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     if kind == "oversized" and not (
         isinstance(out["size_bytes"], int) and 1 << 16 <= out["size_bytes"] <= OVERSIZED_MAX_BYTES
     ):
-        raise SandboxError(f"oversized size_bytes must be an integer in 65536..{OVERSIZED_MAX_BYTES}, got {out['size_bytes']!r}")
+        raise SandboxError(
+            f"oversized size_bytes must be an integer in 65536..{OVERSIZED_MAX_BYTES}, got {out['size_bytes']!r}"
+        )
     if kind == "malformed" and out["mode"] not in ("json", "packet"):
         raise SandboxError(f"malformed mode must be 'json' or 'packet', got {out['mode']!r}")
     if kind == "wrong_version":
