@@ -13,7 +13,14 @@ from mcproof.config import Environment
 from mcproof.discovery import Target
 from mcproof.evidence import LatencyEvidence, QueryEvidence, RunStore, SloMeasurement
 from mcproof.minecraft.expectations import describe_failures, status_problems
-from mcproof.minecraft.latency import assess_latency, failed_samples, min_samples_for, pick_evenly, sample_latency
+from mcproof.minecraft.latency import (
+    assess_latency,
+    failed_samples,
+    failure_budget,
+    min_samples_for,
+    pick_evenly,
+    sample_latency,
+)
 from mcproof.minecraft.query import query_fleet
 from mcproof.minecraft.status import utc_now
 from mcproof.minecraft.sweep import SweepResult
@@ -97,8 +104,17 @@ def test_status_latency_p95_within_slo(targets: list[Target], environment: Envir
     sampled = pick_evenly(targets, settings.latency_servers)
     slo, timeout = environment.slo.status_latency_p95_ms, settings.status_timeout_s
     started = utc_now()
-    results = sample_latency(sampled, rounds=settings.latency_rounds, timeout=timeout)
-    verdict = assess_latency(results, slo_ms=slo, timeout_s=timeout)
+    planned = len(sampled) * settings.latency_rounds
+    results = sample_latency(
+        sampled, rounds=settings.latency_rounds, timeout=timeout, max_failures=failure_budget(planned)
+    )
+    verdict = assess_latency(results, slo_ms=slo, timeout_s=timeout, planned=planned)
+    stopped = (
+        f"; stopped after {len(results) // len(sampled)} of {settings.latency_rounds} rounds: more than "
+        f"{failure_budget(planned)} of the {planned} planned pings had failed"
+        if sampled and len(results) < planned
+        else ""
+    )
     outcome = {True: "pass", False: "fail", None: "inconclusive"}[verdict.passed]
     evidence.append(
         LatencyEvidence(
@@ -118,7 +134,7 @@ def test_status_latency_p95_within_slo(targets: list[Target], environment: Envir
             failure_share=verdict.failure_share,
             allowed_failure_share=verdict.allowed_failure_share,
             verdict=outcome,
-            reason=verdict.reason,
+            reason=verdict.reason + stopped,
         )
     )
     if verdict.passed is None:
@@ -145,7 +161,7 @@ def test_status_latency_p95_within_slo(targets: list[Target], environment: Envir
     )
     if verdict.failing_servers and not verdict.passed:
         pytest.fail(
-            f"status latency: {verdict.reason}; "
+            f"status latency: {verdict.reason}{stopped}; "
             + describe_failures(
                 verdict.failing_servers, len(sampled), "answer every latency ping", settings.failure_list_cap
             ),

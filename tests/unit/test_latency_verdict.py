@@ -10,7 +10,7 @@ import pytest
 
 from mcproof.evidence.records import LatencyEvidence, load_record
 from mcproof.minecraft.deadline import DeadlineSocket, ExchangeTimeout, ReplyTooLarge
-from mcproof.minecraft.latency import assess_latency, failed_samples, min_samples_for
+from mcproof.minecraft.latency import assess_latency, failed_samples, failure_budget, min_samples_for
 from mcproof.minecraft.status import StatusResult, classify_error
 
 
@@ -75,6 +75,19 @@ def test_a_refused_ping_counts_at_the_timeout_not_at_its_fast_failure() -> None:
     a = assess_latency(results, slo_ms=250, timeout_s=3.0)
     assert a.samples_ms[-1] == 3000.0
     assert a.summary["max"] == 3000.0
+
+
+def test_an_early_stop_fails_on_the_planned_budget_not_inconclusive() -> None:
+    """10 servers x 2 rounds planned (budget 1 failure); 7 failed in round 1 -> decided after 10 pings."""
+    results = [dead(f"mc-{i:05d}") if i in (1, 2, 3, 5, 6, 7, 9) else ok(f"mc-{i:05d}", 0.9) for i in range(10)]
+    a = assess_latency(results, slo_ms=250, timeout_s=1.0, planned=20)
+    assert a.passed is False
+    assert a.pings == 10
+    assert "7 of 10 pings failed (70.0%), more than the 5% of the 20 planned pings a p95 objective allows" in a.reason
+    assert failure_budget(20) == 1
+    assert failure_budget(250) == 12
+    one = assess_latency(results[:1] + results[2:3], slo_ms=250, timeout_s=1.0, planned=20)
+    assert one.passed is None  # 1 failure is within the budget of 1, and 2 pings are too few
 
 
 def test_too_few_pings_is_inconclusive() -> None:

@@ -7,9 +7,10 @@ over its whole exchange (`status_ping`): a sweep costs at most rounds x servers 
 The rule (`assess_latency`): every ping is a sample. A failed or timed-out ping counts at its timeout
 (`timeout_s` in ms; a bounded ping never takes longer), so failures can only raise a percentile.
 A p95 objective lets 5 % of pings be slow and a failed ping is at least as bad as a slow one, so the
-check FAILS when more than 100 - q % of the pings failed, whatever the successful ones measured; else
-it passes when the p95 over all samples (failures included) is within the SLO. Fewer than
-`min_samples_for(q)` pings (20 for a p95: below that the p95 is just the maximum) -> inconclusive.
+check FAILS when more than 100 - q % of the planned pings failed (`failure_budget`), whatever the
+successful ones measured and however few pings it took to know; else fewer than `min_samples_for(q)`
+pings (20 for a p95: below that the p95 is just the maximum) -> inconclusive; else it passes when the
+p95 over all samples (failures included) is within the SLO.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from mcproof.discovery.target import Target
 from mcproof.minecraft.status import StatusResult, status_ping
 from mcproof.stats import percentile, summarize
 
-__all__ = ["LatencyAssessment", "assess_latency", "failed_samples", "min_samples_for", "pick_evenly", "sample_latency"]
+__all__ = [
+    "LatencyAssessment",
+    "assess_latency",
+    "failed_samples",
+    "failure_budget",
+    "min_samples_for",
+    "pick_evenly",
+    "sample_latency",
+]
 
 
 def pick_evenly(targets: Sequence[Target], count: int) -> list[Target]:
@@ -38,13 +47,30 @@ def pick_evenly(targets: Sequence[Target], count: int) -> list[Target]:
     return [targets[int(i * step)] for i in range(count)]
 
 
-def sample_latency(targets: Sequence[Target], *, rounds: int, timeout: float) -> list[StatusResult]:
-    """`rounds` sequential status pings of every target (round-robin; each bounded by `timeout`)."""
-    return [
-        status_ping(t.host, t.port, timeout=timeout, target=t.id, edition=t.edition)
-        for _ in range(rounds)
-        for t in targets
-    ]
+def sample_latency(
+    targets: Sequence[Target], *, rounds: int, timeout: float, max_failures: int | None = None
+) -> list[StatusResult]:
+    """`rounds` sequential status pings of every target (round-robin; each bounded by `timeout`).
+
+    With `max_failures`, stop at the end of the first full round after which more pings than that
+    have failed: the verdict is then decided (`failure_budget`), every sampled server has been pinged
+    at least once, and an all-dead fleet costs one round of timeouts instead of `rounds`.
+    """
+    results: list[StatusResult] = []
+    for _ in range(rounds):
+        results += [status_ping(t.host, t.port, timeout=timeout, target=t.id, edition=t.edition) for t in targets]
+        if max_failures is not None and sum(1 for r in results if not r.ok) > max_failures:
+            break
+    return results
+
+
+def failure_budget(pings: int, quantile: float = 95.0) -> int:
+    """Most failed pings out of `pings` that a q-th percentile objective can still pass with.
+
+    >>> failure_budget(250), failure_budget(20)
+    (12, 1)
+    """
+    return math.floor(pings * (1 - quantile / 100) + 1e-9)
 
 
 def min_samples_for(quantile: float) -> int:
@@ -106,7 +132,12 @@ def _failing_servers(results: Sequence[StatusResult]) -> list[tuple[str, str]]:
 
 
 def assess_latency(
-    results: Sequence[StatusResult], *, slo_ms: float, timeout_s: float, quantile: float = 95.0
+    results: Sequence[StatusResult],
+    *,
+    slo_ms: float,
+    timeout_s: float,
+    quantile: float = 95.0,
+    planned: int | None = None,
 ) -> LatencyAssessment:
     """Apply the module's rule to sequential ping results (pure).
 
@@ -127,22 +158,24 @@ def assess_latency(
     failing = _failing_servers(results)
     need = min_samples_for(quantile)
     q = f"p{quantile:g}"
-    value: float | None = None
+    planned = max(planned or pings, pings)
+    budget = failure_budget(planned, quantile)
+    value = round(percentile(samples, quantile), 3) if samples else None
     passed: bool | None
-    if pings < need:
-        passed, reason = None, f"{pings} pings are too few for a {q} (need >= {need})"
+    if failed > budget:  # decided, however few pings were taken: failures only ever raise a percentile
+        passed = False
+        of_plan = f" of the {planned} planned pings" if planned != pings else ""
+        reason = (
+            f"{failed} of {pings} pings failed ({share:.1%}), more than the {allowed:.0%}{of_plan} a {q} "
+            f"objective allows (failed pings count at their timeout, {timeout_s:g} s)"
+        )
+    elif pings < need:
+        value, passed, reason = None, None, f"{pings} pings are too few for a {q} (need >= {need})"
     else:
-        value = round(percentile(samples, quantile), 3)
-        if share > allowed:
-            passed = False
-            reason = (
-                f"{failed} of {pings} pings failed ({share:.1%}), more than the {allowed:.0%} a {q} objective "
-                f"allows (failed pings count at their timeout, {timeout_s:g} s)"
-            )
-        else:
-            passed = value <= slo_ms
-            verb = "is within" if passed else "exceeds"
-            reason = f"{q} {value:.1f} ms {verb} the SLO {slo_ms:g} ms over {pings} pings ({failed} failed)"
+        assert value is not None
+        passed = value <= slo_ms
+        verb = "is within" if passed else "exceeds"
+        reason = f"{q} {value:.1f} ms {verb} the SLO {slo_ms:g} ms over {pings} pings ({failed} failed)"
     return LatencyAssessment(
         quantile=quantile,
         slo_ms=slo_ms,
