@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -225,3 +227,33 @@ def test_cli_plants_trickle_and_oversized_faults(sandbox_factory: Callable[..., 
     assert status_ping(second.host, second.port, timeout=TIMEOUT).error == "oversized reply: more than 1,048,576 bytes"
     assert runner.invoke(sandbox_cli, ["clear", first.id, second.id, *state]).exit_code == 0
     assert status_ping(first.host, first.port, timeout=TIMEOUT).ok
+
+
+def test_the_bounded_helpers_work_on_gevent_sockets(sandbox_factory: Callable[..., Sandbox]) -> None:
+    """Locust users run on gevent-patched sockets: `java_status` / `query_status` stay bounded there."""
+    sb = sandbox_factory(servers=2)
+    bad, good = sb.servers()
+    sb.inject([bad.id], "trickle", interval_s=0.2)
+    code = f"""
+from gevent import monkey; monkey.patch_all()
+import time
+from mcproof.minecraft.status import java_status, classify_error
+from mcproof.minecraft.query import query_status
+print(java_status({good.host!r}, {good.port}, timeout=1.0).version.name)
+print(query_status({good.host!r}, {good.port}, timeout=1.0).software.version)
+for call in (java_status, query_status):
+    t = time.monotonic()
+    try:
+        call({bad.host!r}, {bad.port}, timeout=1.0)
+    except Exception as err:
+        print(classify_error(err), round(time.monotonic() - t, 1))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0, done.stderr
+    assert lines[:2] == ["1.21.4", "1.21.4"]
+    for line in lines[2:]:
+        kind_and_message, _, elapsed = line.rpartition(" ")
+        assert kind_and_message == "('timeout', 'reply not complete within 1 s')"
+        assert float(elapsed) < bound()
+    assert len(lines) == 4
