@@ -103,6 +103,30 @@ def test_earlier_failure_in_the_window_is_not_hidden_by_a_later_pass() -> None:
     assert score_catalog(CATALOG, records[1:], current_run="run-b").controls[0].status == "satisfied"
 
 
+def test_a_compliance_window_check_is_judged_by_its_newest_run() -> None:
+    catalog = Catalog.model_validate(
+        {"version": "t", "frameworks": {"a": "A"}, "controls": [
+            {"id": "D1", "framework": "a", "title": "drill", "fix": "run a drill",
+             "requires": [{"check": "test_dr_drill_within_window"}]}]}
+    )  # fmt: skip
+    missed = {
+        **_check("test_dr_drill_within_window", "failed", "no drill in 30 days", run="run-a"),
+        "suite": "compliance",
+    }
+    done = {
+        **_check("test_dr_drill_within_window", "passed", run="run-b", at="2026-11-26T00:00:00Z"),
+        "suite": "compliance",
+    }
+    # The check judges the window itself: once a drill was done, its newest outcome decides.
+    assert score_catalog(catalog, [missed, done], current_run="run-b").controls[0].status == "satisfied"
+    assert score_catalog(catalog, [done, {**missed, RUN_KEY: "run-c"}], current_run="run-c").controls[0].status == (
+        "failing"
+    )
+    # The same history for a check of another suite keeps the earlier failure (the window rule).
+    other = [{**r, "suite": "dr"} for r in (missed, done)]
+    assert score_catalog(catalog, other, current_run="run-b").controls[0].status == "failing"
+
+
 def test_evidence_and_slo_records_are_all_judged() -> None:
     dr_bad = {"type": "dr", "recovered": False, "ended_at": "2026-11-20T00:00:00Z", "check": "d", RUN_KEY: "run-a"}
     dr_ok = {**dr_bad, "recovered": True, "ended_at": "2026-11-24T00:00:00Z", RUN_KEY: "run-b"}
