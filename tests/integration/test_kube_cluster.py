@@ -57,8 +57,14 @@ def test_control_plane_is_real_and_locked_down(embedded_cluster: EmbeddedCluster
     with pytest.raises(KubeError, match="violates PodSecurity"):
         create_or_keep(api, _pod(kube_namespace, "privileged", privileged=True))
     # ResourceQuota: the second pod over a 1-pod quota is refused.
-    create_or_keep(api, tenant_quota(kube_namespace, pods=1))
-    time.sleep(0.5)  # the quota controller fills status.used
+    quota = tenant_quota(kube_namespace, pods=1)
+    create_or_keep(api, quota)
+    deadline = time.monotonic() + 30  # the quota controller fills status.hard/used before admission enforces it
+    while time.monotonic() < deadline:
+        got = api.core.read_namespaced_resource_quota(quota["metadata"]["name"], kube_namespace, _request_timeout=5)
+        if got.status is not None and got.status.hard and got.status.used is not None:
+            break
+        time.sleep(0.1)
     create_or_keep(api, _pod(kube_namespace, "first"))
     with pytest.raises(KubeError, match="exceeded quota"):
         create_or_keep(api, _pod(kube_namespace, "second"))
@@ -114,7 +120,12 @@ def test_sandbox_cli_starts_reports_and_stops_the_cluster(tmp_path: Path) -> Non
         down = run_cli("sandbox", "down", "--env", str(env_file), timeout=90)
     assert down.returncode == 0, down.stdout + down.stderr
     assert "kubernetes cluster stopped" in down.stdout
-    time.sleep(0.5)
-    alive = [p for p in every if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
-    assert not alive, f"orphans after down: {alive}"
+
+    def alive() -> list[int]:
+        return [p for p in every if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+    deadline = time.monotonic() + 15  # processes signalled by `down` may take a moment to exit
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(), f"orphans after down: {alive()}"
     assert EmbeddedCluster(state / "kube").status() is None
