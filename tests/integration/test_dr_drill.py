@@ -5,37 +5,57 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.integration.suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.dr.drill import run_drill, slo_records
+from mcproof.dr.drill import APPEND, READ, parse_storage_reply, run_drill, slo_records, wait_serving
 from mcproof.dr.settings import DrSettings
+from mcproof.platform.adapter import ApiCallError
 from mcproof.platform.client import PlatformClient
 from mcproof.platform.control import PlatformInfo, PlatformServices
 from mcproof.platform.engine import EngineConfig
 from mcproof.sandbox import Sandbox
-from mcproof.sandbox.services.world import read_marks
+from mcproof.sandbox.services.world import STORAGE_FILE, parse_marks, read_marks
 from mcproof.secrets import SecretRef
+from mcproof.verdict import Verdict
 
 pytestmark = pytest.mark.integration
 
-FAST = DrSettings(backups=2, backup_interval_s=0.5, warmup_s=0.5, settle_s=0.5, serving_timeout_s=15, keep_server=True)
+# the platform's schedule backs each server up every second; the drill waits for two of those
+SCHEDULE = EngineConfig(environment="itest", autosave_s=0.7, filler_bytes=512 * 1024, backup_interval_s=1.0)
+FAST = DrSettings(backups=2, schedule_timeout_s=15, warmup_s=0.5, settle_s=0.5, serving_timeout_s=15, keep_server=True)
 
 
 @pytest.fixture
-def platform(sandbox_factory: Callable[..., Sandbox]) -> Iterator[tuple[Sandbox, PlatformInfo, PlatformClient]]:
-    sandbox = sandbox_factory(servers=3, boot_delay_s=0.5)
-    services = PlatformServices(sandbox.state_dir)
-    info = services.up(EngineConfig(environment="itest", autosave_s=0.7, filler_bytes=512 * 1024), timeout=30)
-    client = PlatformClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
-    try:
-        yield sandbox, info, client
-    finally:
+def platform_factory(
+    sandbox_factory: Callable[..., Sandbox],
+) -> Iterator[Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]]]:
+    started: list[PlatformServices] = []
+
+    def make(config: EngineConfig = SCHEDULE) -> tuple[Sandbox, PlatformInfo, PlatformClient]:
+        sandbox = sandbox_factory(servers=3, boot_delay_s=0.5)
+        services = PlatformServices(sandbox.state_dir)
+        started.append(services)
+        info = services.up(config, timeout=30)
+        client = PlatformClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
+        return sandbox, info, client
+
+    yield make
+    for services in started:
         services.down()
+
+
+@pytest.fixture
+def platform(
+    platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]],
+) -> tuple[Sandbox, PlatformInfo, PlatformClient]:
+    return platform_factory(SCHEDULE)
 
 
 def _restic(info: PlatformInfo, *args: str) -> Any:
@@ -47,30 +67,58 @@ def _restic(info: PlatformInfo, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
+def _storage_on_disk(info: PlatformInfo, server: str) -> list[int]:
+    return [m.seq for m in read_marks(info.platform_dir / "worlds" / server / STORAGE_FILE)]
+
+
+def _storage_in_snapshot(info: PlatformInfo, snapshot: str, server: str) -> list[int]:
+    backups = info.platform_dir / "backups" / "itest"
+    env = {"PATH": os.environ["PATH"], "RESTIC_REPOSITORY": str(backups / "repo"),
+           "RESTIC_PASSWORD_FILE": str(backups / "password")}  # fmt: skip
+    path = str(info.platform_dir / "worlds" / server / STORAGE_FILE)
+    done = subprocess.run(["restic", "--no-cache", "dump", snapshot, path], env=env, capture_output=True, text=True,
+                          timeout=60, check=True)  # fmt: skip
+    return [m.seq for m in parse_marks(done.stdout)]
+
+
 def test_drill_figures_agree_with_markers_on_disk(platform: tuple[Sandbox, PlatformInfo, PlatformClient]) -> None:
     _, info, client = platform
     result = run_drill(client, FAST, environment="itest", rpo_target_s=30, rto_target_s=30)
     ev = result.evidence
-    assert result.passed, result.problems
+    assert result.passed, (result.verdict, result.reason, result.problems)
     assert ev.integrity_ok
     assert ev.recovered
-    # independent computation: the players' journal and the restored world's markers, read from disk
-    written = [m for m in read_marks(info.platform_dir / "players" / f"{ev.server}.log") if m.ts <= ev.disaster_at]
-    world = info.platform_dir / "worlds" / ev.server / "region" / "markers.log"
-    recovered = [m for m in read_marks(world) if m.ts <= ev.disaster_at]
+    assert ev.mode == "scheduled"
+    # the drill took no backup: every backup it relied on came from the platform's schedule
+    assert ev.backups
+    assert all(b["trigger"] == "schedule" for b in ev.backups)
+    assert ev.schedule["scheduled_seen"] >= 2
+    assert ev.timeline[[e["event"] for e in ev.timeline].index("disaster")]["at"] == ev.disaster_at
+    # independent computation: the harness's own acknowledged writes vs the restored world's markers on disk
+    written = [m for m in ev.written_marks if m["ts"] <= ev.disaster_at]
+    on_disk = _storage_on_disk(info, ev.server)
     assert written
-    assert recovered
-    assert ev.last_written == {"seq": written[-1].seq, "ts": written[-1].ts}
-    assert ev.last_recovered == {"seq": recovered[-1].seq, "ts": recovered[-1].ts}
-    assert ev.rpo_s == pytest.approx(written[-1].ts - recovered[-1].ts, abs=1e-5)
+    assert on_disk
+    assert on_disk == list(range(1, on_disk[-1] + 1))  # a prefix: a backup is one consistent save
+    acked = {m["seq"]: m["ts"] for m in written}
+    assert ev.last_written == {"seq": written[-1]["seq"], "ts": written[-1]["ts"]}
+    assert ev.last_recovered == {"seq": on_disk[-1], "ts": acked[on_disk[-1]]}
+    assert ev.rpo_s == pytest.approx(ev.disaster_at - acked[on_disk[-1]], abs=1e-5)
+    assert ev.markers_written == len(written)
+    assert ev.markers_recovered == len(on_disk)
+    assert ev.markers_lost == len(written) - len(on_disk)
     # the newest backup holds exactly what was recovered; markers after it were really lost
-    newest = ev.backups[-1]
-    assert recovered[-1].seq == newest["last_seq"]
-    assert written[-1].seq > recovered[-1].seq
-    assert ev.rpo_s >= 0.4  # at least settle_s after the last backup (no upper bound: tests never fail on timing)
-    # RTO: disaster -> verified, and it contains the restore itself
+    assert _storage_in_snapshot(info, ev.snapshot, ev.server) == on_disk
+    assert written[-1]["seq"] > on_disk[-1]
+    assert ev.markers_lost > 0
+    assert ev.rpo_s >= 0.4  # at least settle_s after the newest backup (no upper bound: tests never fail on timing)
+    # RTO: disaster -> verified in four contiguous parts, and it contains the restore itself
     events = {e["event"]: e["at"] for e in ev.timeline}
     assert ev.rto_s == pytest.approx(events["verified"] - ev.disaster_at, abs=1e-5)
+    assert [p["part"] for p in ev.rto_parts] == ["detection", "restore", "boot", "verification"]
+    assert sum(p["s"] for p in ev.rto_parts) == pytest.approx(ev.rto_s, abs=1e-4)
+    assert ev.rto_parts[0]["end"] == events["detected"]
+    assert ev.rto_parts[-1]["end"] == events["verified"]
     assert ev.restore_duration_s < ev.rto_s
     assert ev.restore_bytes >= 512 * 1024
     assert ev.restore_throughput_mib_s > 0
@@ -83,8 +131,11 @@ def test_drill_figures_agree_with_markers_on_disk(platform: tuple[Sandbox, Platf
     assert records["rto_s"].passed
 
 
-def test_stale_backup_fails_rpo(platform: tuple[Sandbox, PlatformInfo, PlatformClient]) -> None:
-    _, _, client = platform
+def test_stale_backup_fails_rpo(
+    platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]],
+) -> None:
+    # the schedule stops after one backup: the disaster 2.5 s later loses more than the 1 s RPO allows
+    _, _, client = platform_factory(replace(SCHEDULE, weak_schedule_stops_after=1))
     stale = FAST.model_copy(update={"backups": 1, "settle_s": 2.5})
     result = run_drill(client, stale, environment="itest", rpo_target_s=1.0, rto_target_s=30)
     ev = result.evidence
@@ -92,7 +143,75 @@ def test_stale_backup_fails_rpo(platform: tuple[Sandbox, PlatformInfo, PlatformC
     assert ev.recovered
     assert ev.rpo_s >= 2.4
     assert not result.passed
+    assert result.verdict == Verdict.FAIL
     assert {r.slo: r.passed for r in slo_records(ev)} == {"rpo_s": False, "rto_s": True}
+
+
+def test_stopped_schedule_fails_the_drill_naming_the_server(
+    platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]],
+) -> None:
+    _, _, client = platform_factory(replace(SCHEDULE, weak_schedule_stops_after=1))
+    result = run_drill(client, FAST.model_copy(update={"schedule_timeout_s": 4.0}), environment="itest",
+                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    ev = result.evidence
+    assert result.verdict == Verdict.FAIL
+    assert ev.verdict == "fail"
+    assert ev.schedule["stale"] is True
+    assert ev.schedule["newest_backup_age_s"] >= 4.0
+    assert f"no scheduled backup of server {ev.server} appeared within 4s" in result.reason
+    assert "newest backup is" in result.reason
+    assert "s old" in result.reason
+    assert ev.disaster_at == 0.0  # nothing destroyed: the verdict was already known
+    assert not any(b["trigger"] != "schedule" for b in client.list_backups(ev.server))
+    assert {r.slo: r.passed for r in slo_records(ev)} == {"rpo_s": False}
+
+
+def test_platform_without_schedule_fails_the_drill(
+    platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]],
+) -> None:
+    _, _, client = platform_factory(replace(SCHEDULE, backup_interval_s=0.0))
+    result = run_drill(client, FAST.model_copy(update={"backups": 1, "schedule_timeout_s": 2.0}), environment="itest",
+                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    assert result.verdict == Verdict.FAIL
+    assert f"server {result.evidence.server}" in result.reason
+    assert "it has no backup at all" in result.reason
+
+
+def test_crash_loses_unsaved_markers(
+    platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]],
+) -> None:
+    # autosave once an hour: only save-all (power stop) puts markers on disk during this test
+    _, info, client = platform_factory(replace(SCHEDULE, autosave_s=3600.0, backup_interval_s=0.0))
+    server = client.create_server("crash")
+    assert wait_serving(server, 15) is not None
+    for seq in (1, 2, 3):
+        client.command(server.id, APPEND.format(seq=seq))
+    client.power(server.id, "stop")  # save-all, then down
+    assert _storage_on_disk(info, server.id) == [1, 2, 3]
+    client.power(server.id, "start")
+    assert wait_serving(server, 15) is not None
+    for seq in (4, 5, 6):
+        assert client.command(server.id, APPEND.format(seq=seq))["reply"] == "Modified storage mcproof:dr"
+    assert parse_storage_reply(client.command(server.id, READ)["reply"]) == [1, 2, 3, 4, 5, 6]  # in memory
+    client.power(server.id, "kill")  # a crash: 4..6 were never saved
+    assert _storage_on_disk(info, server.id) == [1, 2, 3]
+    world = client.world(server.id)
+    assert world["lost_storage"] == 3
+    assert world["saved"]["ok"]
+    with pytest.raises(ApiCallError) as refused:
+        client.command(server.id, APPEND.format(seq=7))  # a dead server takes no command
+    assert refused.value.status == 409
+    client.power(server.id, "start")
+    assert wait_serving(server, 15) is not None
+    deadline = time.monotonic() + 15
+    reply = None
+    while reply is None and time.monotonic() < deadline:
+        try:
+            reply = parse_storage_reply(client.command(server.id, READ)["reply"])
+        except ApiCallError:
+            time.sleep(0.2)
+    assert reply == [1, 2, 3]  # the server came back with what was on disk
+    assert _storage_on_disk(info, server.id) == [1, 2, 3]
 
 
 class _CorruptingClient(PlatformClient):
