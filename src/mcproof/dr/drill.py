@@ -267,7 +267,7 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     if detected_at is None:
         raise _Inconclusive(f"{server.id} still answered {s.detection_timeout_s:g}s after the disaster: it was not applied",
                             "check the platform's disaster/kill action; the drill measured nothing")  # fmt: skip
-    d.mark("detected")
+    d.mark("detected", at=detected_at)
     # --- restore, boot, verification ------------------------------------------------------------------
     latest = max(d.list_backups(), key=lambda b: float(b["created_at"]))
     restore: dict[str, Any] = {}
