@@ -265,3 +265,21 @@ def test_dr_suite_records_rpo_rto_evidence(
     assert slos["rpo_s"]["passed"]
     assert slos["rto_s"]["passed"]
     assert slos["rpo_s"]["measured"] == dr[0]["rpo_s"]
+
+
+def test_provisioned_server_makes_the_smoke_backup_check_measure(
+    platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]], tmp_path: Path
+) -> None:
+    # what `sandbox_for_run` starts: one server for the DR tenant, its first scheduled backup taken at start
+    sandbox, _, client = platform_factory(replace(SCHEDULE, backup_interval_s=30.0, provision_tenant="alpha"))
+    servers = client.list_servers()
+    assert [s.name for s in servers] == ["provisioned"]
+    assert [b["trigger"] for b in client.list_backups(servers[0].id)] == ["schedule"]
+    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, slo__rpo_s=60)
+    check = "test_last_backup_within_rpo"
+    run = run_suite(env_file, tmp_path / "reports", "-k", check, suite="smoke/test_platform.py", timeout=60)
+    assert check_outcomes(run)[check]["outcome"] == "passed", run.output
+    ages = [r for r in run.evidence() if r["type"] == "slo" and r["slo"] == "backup_age_s"]
+    assert len(ages) == 1
+    assert ages[0]["samples"] == 1
+    assert ages[0]["passed"]
