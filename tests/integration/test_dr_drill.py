@@ -283,3 +283,39 @@ def test_provisioned_server_makes_the_smoke_backup_check_measure(
     assert len(ages) == 1
     assert ages[0]["samples"] == 1
     assert ages[0]["passed"]
+
+
+class _NoDisasterClient(PlatformClient):
+    """A platform that refuses the disaster action: the harness cannot apply its fault."""
+
+    def inject_disaster(self, server_id: str, kind: str) -> dict[str, Any]:
+        raise ApiCallError(f"POST /v1/servers/{server_id}/x-sandbox/disaster -> 403: forbidden", 403)
+
+
+def test_disaster_not_applied_is_inconclusive(platform: tuple[Sandbox, PlatformInfo, PlatformClient]) -> None:
+    _, info, _ = platform
+    client = _NoDisasterClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
+    result = run_drill(client, FAST.model_copy(update={"backups": 1}), environment="itest",
+                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    assert result.verdict == Verdict.INCONCLUSIVE
+    assert "could not apply the disaster (delete)" in result.reason
+    assert result.fix
+    assert result.evidence.verdict == "inconclusive"
+    assert slo_records(result.evidence) == []  # nothing measured, nothing claimed
+
+
+def test_dr_suite_fails_naming_the_server_when_the_schedule_stopped(
+    platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]], tmp_path: Path
+) -> None:
+    sandbox, _, _ = platform_factory(replace(SCHEDULE, weak_schedule_stops_after=1))
+    env_file = write_environment(
+        tmp_path / "env.yaml", sandbox.state_dir, slo__rpo_s=20, slo__rto_s=30,
+        dr={"backups": 2, "schedule_timeout_s": 3, "warmup_s": 0.3, "serving_timeout_s": 15},
+    )  # fmt: skip
+    run = run_suite(env_file, tmp_path / "reports", "-k", "test_dr_drill", suite="dr", timeout=120)
+    outcome = check_outcomes(run)["test_dr_drill_meets_rpo_and_rto"]
+    assert outcome["outcome"] == "failed", run.output
+    dr = [r for r in run.evidence() if r["type"] == "dr"]
+    assert f"no scheduled backup of server {dr[0]['server']} appeared within 3s" in outcome["message"]
+    assert "s old" in outcome["message"]
+    assert run.code == 1
