@@ -319,3 +319,18 @@ def test_dr_suite_fails_naming_the_server_when_the_schedule_stopped(
     assert f"no scheduled backup of server {dr[0]['server']} appeared within 3s" in outcome["message"]
     assert "s old" in outcome["message"]
     assert run.code == 1
+
+
+def test_on_demand_drill_is_labelled_as_such(
+    platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]],
+) -> None:
+    _, _, client = platform_factory(replace(SCHEDULE, backup_interval_s=0.0))
+    settings = FAST.model_copy(update={"mode": "on_demand", "backups": 1})
+    result = run_drill(client, settings, environment="itest", rpo_target_s=30, rto_target_s=30)
+    ev = result.evidence
+    assert result.passed, (result.reason, result.problems)
+    assert ev.mode == "on_demand"
+    assert "on-demand backups taken by the drill" in ev.method
+    assert [b["trigger"] for b in ev.backups] == ["api"]
+    assert "on_demand_backup" in [e["event"] for e in ev.timeline]
+    assert all("on-demand" in r.method for r in slo_records(ev))
