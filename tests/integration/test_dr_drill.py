@@ -58,13 +58,24 @@ def platform(
     return platform_factory(SCHEDULE)
 
 
-def _restic(info: PlatformInfo, *args: str) -> Any:
+def _restic_out(info: PlatformInfo, *args: str, timeout: float = 60.0) -> str:
+    """Run restic on the platform's repository; retried while the platform's scheduled prune holds the lock."""
     backups = info.platform_dir / "backups" / "itest"
     env = {"PATH": os.environ["PATH"], "RESTIC_REPOSITORY": str(backups / "repo"),
            "RESTIC_PASSWORD_FILE": str(backups / "password")}  # fmt: skip
-    done = subprocess.run(["restic", "--no-cache", *args, "--json"], env=env, capture_output=True, text=True,
-                          timeout=60, check=True)  # fmt: skip
-    return json.loads(done.stdout)
+    deadline = time.monotonic() + timeout
+    while True:
+        done = subprocess.run(["restic", "--no-cache", *args], env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)  # fmt: skip
+        if done.returncode == 0:
+            return done.stdout
+        assert "lock" in done.stderr, done.stderr
+        assert time.monotonic() < deadline, f"restic repository still locked after {timeout:g}s: {done.stderr}"
+        time.sleep(0.2)
+
+
+def _restic(info: PlatformInfo, *args: str) -> Any:
+    return json.loads(_restic_out(info, *args, "--json"))
 
 
 def _storage_on_disk(info: PlatformInfo, server: str) -> list[int]:
@@ -72,13 +83,8 @@ def _storage_on_disk(info: PlatformInfo, server: str) -> list[int]:
 
 
 def _storage_in_snapshot(info: PlatformInfo, snapshot: str, server: str) -> list[int]:
-    backups = info.platform_dir / "backups" / "itest"
-    env = {"PATH": os.environ["PATH"], "RESTIC_REPOSITORY": str(backups / "repo"),
-           "RESTIC_PASSWORD_FILE": str(backups / "password")}  # fmt: skip
     path = str(info.platform_dir / "worlds" / server / STORAGE_FILE)
-    done = subprocess.run(["restic", "--no-cache", "dump", snapshot, path], env=env, capture_output=True, text=True,
-                          timeout=60, check=True)  # fmt: skip
-    return [m.seq for m in parse_marks(done.stdout)]
+    return [m.seq for m in parse_marks(_restic_out(info, "dump", snapshot, path))]
 
 
 def test_drill_figures_agree_with_markers_on_disk(platform: tuple[Sandbox, PlatformInfo, PlatformClient]) -> None:
