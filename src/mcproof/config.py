@@ -151,6 +151,10 @@ class SandboxSettings(_Model):
     max_players: int = Field(20, ge=1)
     boot_delay_s: float = Field(2.0, ge=0)
     base_address: str = "127.1.0.1"
+    # the sandbox platform's backup schedule, per tenant server (0: none); a server for the DR tenant is
+    # provisioned at start with its first scheduled backup, so backup freshness is measured, not skipped
+    backup_interval_s: float = Field(10.0, ge=0, le=86400)
+    provision_server: bool = True
 
 
 class EmbeddedKubernetes(_Model):

@@ -94,7 +94,14 @@ def _start_platform(env: Environment, state_dir: Path, echo: Callable[[str], Non
     services = PlatformServices(state_dir)
     if services.info() is not None:
         return None
-    info = services.up(EngineConfig(environment=env.name))
+    sandbox = env.sandbox
+    tenant = env.dr.tenant if env.dr is not None else "alpha"
+    config = EngineConfig(
+        environment=env.name,
+        backup_interval_s=sandbox.backup_interval_s if sandbox is not None else 0.0,
+        provision_tenant=tenant if sandbox is not None and sandbox.provision_server else "",
+    )
+    info = services.up(config, timeout=60.0)
     echo(f"mcproof: sandbox platform API at {info.url}")
     return services
 

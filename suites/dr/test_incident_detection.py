@@ -3,7 +3,8 @@ environment's Prometheus fires the matching alert against ``monitoring.detection
 
 Environment-agnostic: the outage is a platform power action (``kill``) on a server created for the check
 and deleted afterwards; the alert is ``monitoring.server_down_alert`` with ``{server_label: <server id>}``.
-Skipped with the reason when there is no platform API or no Prometheus.
+Skipped with the reason when there is no platform API or no Prometheus; inconclusive when the platform
+refuses the server or the outage (nothing was measured). Every wait is on a condition with a deadline.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mcproof.monitoring.promql import PromClient, PromError
 from mcproof.monitoring.settings import MonitoringSettings
 from mcproof.platform.adapter import ApiCallError, ServerRecord
 from mcproof.platform.client import PlatformClient
+from mcproof.verdict import inconclusive
 
 pytestmark = [pytest.mark.dr, pytest.mark.destructive]
 
@@ -60,7 +62,8 @@ def victim(platform: PlatformClient, prometheus: PromClient, environment: Enviro
     try:
         server = platform.create_server("mcproof-detection")
     except ApiCallError as err:
-        pytest.fail(f"could not create a server for the detection check: {err}", pytrace=False)
+        inconclusive(f"the platform refused a server for the detection check: {err}",
+                     "free a server slot for the tenant and rerun; detection was not measured")  # fmt: skip
     try:
         ok = _until(lambda: status_ping(server.host, server.port, timeout=1.0).ok, 30)
         assert ok, f"new server {server.id} ({server.host}:{server.port}) never answered a status ping"
@@ -97,6 +100,9 @@ def test_server_down_alert_fires_within_detection_window(
         )  # fmt: skip
     except PromError as err:
         pytest.fail(str(err), pytrace=False)
+    except ApiCallError as err:
+        inconclusive(f"the harness could not apply the outage (power kill of {victim.id}): {err}",
+                     "check the platform's power API for this tenant; detection was not measured")  # fmt: skip
     evidence.append(ev)
     waited = ev.time_to_fire_s if ev.time_to_fire_s is not None else ev.samples[-1]["t"] - ev.injected_at
     evidence.append(

@@ -62,3 +62,32 @@ def test_verify_detects_corruption_and_missing_files(tmp_path: Path) -> None:
 )
 def test_parse_marks_ignores_torn_and_junk_lines(text: str, seqs: list[int]) -> None:
     assert [m.seq for m in parse_marks(text)] == seqs
+
+
+def test_crash_drops_unsaved_storage_at_once_and_backup_hold_stops_autosave(tmp_path: Path) -> None:
+    from mcproof.sandbox.services.world import STORAGE_FILE
+
+    up, saved = {"mc-00000"}, []
+    w = _writer(tmp_path, up, saved)
+    w.manage("mc-00000")
+    for seq in (1, 2, 3):
+        w.append_storage("mc-00000", seq)
+    w.save_all("mc-00000", hold=True)  # save-off + save-all: a backup reads this save
+    for seq in (4, 5):
+        w.append_storage("mc-00000", seq)
+    t0 = time.time()
+    w.tick(now=t0 + 10.0)  # autosave is due, but held
+    disk = w.world_dir("mc-00000") / STORAGE_FILE
+    assert [m.seq for m in read_marks(disk)] == [1, 2, 3]
+    assert [m.seq for m in w.storage_marks("mc-00000")] == [1, 2, 3, 4, 5]
+    w.release("mc-00000")
+    w.append_storage("mc-00000", 6)
+    assert w.crash("mc-00000") >= 3  # 4, 5, 6 and any unsaved player markers
+    w.tick(now=t0 + 20.0)  # paused after the crash: nothing reaches disk
+    assert [m.seq for m in read_marks(disk)] == [1, 2, 3]
+    assert w.info("mc-00000")["lost_storage"] == 3
+    assert verify_world(w.world_dir("mc-00000")).ok
+    with pytest.raises(RuntimeError):
+        w.append_storage("mc-00000", 7)
+    w.resume("mc-00000")
+    assert [m.seq for m in w.storage_marks("mc-00000")] == [1, 2, 3]

@@ -36,10 +36,17 @@ def drill(env_ref: str, reports_dir: Path, keep_platform: bool, ack_production: 
             )
         for record in read_records(run_dir):
             data = record.as_dict()
-            if data["type"] == "dr":
+            if data["type"] != "dr":
+                continue
+            if data.get("verdict") == "inconclusive" or data.get("schedule", {}).get("stale"):
+                click.echo(f"mcproof: DR drill on {data['server'] or '-'}: {data['verdict']}: {data['reason']}")
+            else:
+                parts = ", ".join(f"{p['part']} {p['s']:.2f}s" for p in data.get("rto_parts", []) if p["s"] is not None)
                 click.echo(
-                    f"mcproof: DR drill on {data['server']}: RPO {data['rpo_s']:.2f}s (SLO {data['rpo_target_s']:g}s), "
-                    f"RTO {data['rto_s']:.2f}s (SLO {data['rto_target_s']:g}s), restore {data['restore_bytes']} bytes "
+                    f"mcproof: DR drill on {data['server']} ({data.get('mode', '')} backups): "
+                    f"{data.get('markers_lost', 0)} of {data.get('markers_written', 0)} markers lost; "
+                    f"RPO {data['rpo_s']:.2f}s (SLO {data['rpo_target_s']:g}s), "
+                    f"RTO {data['rto_s']:.2f}s (SLO {data['rto_target_s']:g}s; {parts}), restore {data['restore_bytes']} bytes "
                     f"in {data['restore_duration_s']:.2f}s ({data['restore_throughput_mib_s']:.1f} MiB/s), "
                     f"integrity {'ok' if data['integrity_ok'] else 'FAILED'}"
                 )

@@ -271,6 +271,15 @@ class DrEvidence(_Record):
     recovered_marks: list[dict[str, Any]]
     backups: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
+    mode: str = "on_demand"  # scheduled: the platform's own backups; on_demand: the drill took them
+    verdict: str = ""  # pass | fail | inconclusive
+    reason: str = ""  # why not pass (fail) or what could not be measured (inconclusive)
+    fix: str = ""
+    markers_written: int = 0  # acknowledged before the disaster
+    markers_recovered: int = 0  # of those, present in the restored world
+    markers_lost: int = 0
+    rto_parts: list[dict[str, Any]] = field(default_factory=list)  # detection, restore, boot, verification
+    schedule: dict[str, Any] = field(default_factory=dict)  # scheduled backups seen, newest backup age
 
 
 @dataclass(frozen=True)

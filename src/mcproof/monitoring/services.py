@@ -123,6 +123,29 @@ def _tail(path: Path, lines: int = 3) -> str:
     return ""
 
 
+def _scrape_pending(session: requests.Session, url: str, jobs: list[str]) -> dict[str, str]:
+    """Jobs not scrape-ready yet -> why (target health and last error, or no sample of its own yet)."""
+    active = session.get(url + "/api/v1/targets", params={"state": "active"}, timeout=2.0).json()
+    pending: dict[str, str] = {j: "no target yet" for j in jobs}
+    for t in active["data"]["activeTargets"]:
+        job = t["labels"]["job"]
+        if job in pending and t["health"] != "up":
+            pending[job] = f"target {t.get('scrapeUrl', '')} {t['health']} {t.get('lastError', '')}".strip()
+        elif job in pending and pending[job] == "no target yet":
+            pending[job] = "up, no sample yet"
+    ready = [j for j in jobs if pending.get(j) == "up, no sample yet"]
+    if ready:
+        selector = "|".join(ready)
+        body = session.get(
+            url + "/api/v1/query", params={"query": f'count by (job) ({{job=~"{selector}",__name__!~"up|scrape_.+"}})'},
+            timeout=2.0,
+        ).json()  # fmt: skip
+        for item in body["data"]["result"]:
+            if float(item["value"][1]) > 0:
+                pending.pop(item["metric"]["job"], None)
+    return pending
+
+
 class MonitoringServices:
     """Handle on the monitoring stack of the sandbox whose state lives in ``state_dir``."""
 
@@ -256,15 +279,19 @@ class MonitoringServices:
         raise SandboxError(f"prometheus did not become ready ({last or 'no log'}); see {self.dir / 'prometheus.log'}")
 
     def _wait_scraped(self, session: requests.Session, url: str, jobs: list[str], deadline: float) -> None:
-        """Prometheus applies new targets after up to 5 s: wait until every job was scraped once."""
-        while time.monotonic() < deadline:
-            with contextlib.suppress(requests.RequestException, ValueError, KeyError):
-                active = session.get(url + "/api/v1/targets", params={"state": "active"}, timeout=1.0).json()
-                seen = {t["labels"]["job"] for t in active["data"]["activeTargets"] if t["health"] != "unknown"}
-                if set(jobs) <= seen:
+        """Scrape readiness: every target of every job ``up`` and a first sample of each job's own metrics
+        queryable (Prometheus applies new targets after up to 5 s; a first scrape can fail or time out)."""
+        pending: dict[str, str] = {j: "no target yet" for j in jobs}
+        while True:
+            with contextlib.suppress(requests.RequestException, ValueError, KeyError, TypeError):
+                pending = _scrape_pending(session, url, jobs)
+                if not pending:
                     return
+            if time.monotonic() >= deadline:
+                break
             time.sleep(0.2)
-        raise SandboxError(f"prometheus did not scrape every job ({', '.join(jobs)}) in time; see {self.dir}")
+        detail = "; ".join(f"{job}: {why}" for job, why in sorted(pending.items()))
+        raise SandboxError(f"prometheus is not scraping every job yet ({detail}); see {self.dir / 'prometheus.log'}")
 
     def down(self, timeout: float = 10.0) -> None:
         """SIGTERM Prometheus and the exporter, SIGKILL after ``timeout``; idempotent; keeps the TSDB."""

@@ -67,6 +67,10 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
             "POST", rf"/v1/servers/{_SID}/backups/{_BID}/restore", "restore",
             lambda e, t, p, b: (200, e.restore_backup(t, p["sid"], p["bid"])),
         ),
+        (
+            "POST", rf"/v1/servers/{_SID}/command", "command",
+            lambda e, t, p, b: (200, e.command(t, p["sid"], str(b.get("command", "")))),
+        ),
         ("GET", rf"/v1/servers/{_SID}/world", "world", lambda e, t, p, b: (200, e.world_info(t, p["sid"]))),
         (
             "POST", rf"/v1/servers/{_SID}/x-sandbox/disaster", "disaster",

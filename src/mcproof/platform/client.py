@@ -103,6 +103,10 @@ class PlatformClient:
     def restore_backup(self, server_id: str, backup_id: str) -> dict[str, Any]:
         return dict(self._json("POST", f"/v1/servers/{server_id}/backups/{backup_id}/restore"))
 
+    def command(self, server_id: str, command: str) -> dict[str, Any]:
+        """A console command (Pterodactyl: ``POST /api/client/servers/{id}/command``); ``reply`` is its output."""
+        return dict(self._json("POST", f"/v1/servers/{server_id}/command", {"command": command}))
+
     def world(self, server_id: str) -> dict[str, Any]:
         return dict(self._json("GET", f"/v1/servers/{server_id}/world"))
 

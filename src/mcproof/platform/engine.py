@@ -2,14 +2,23 @@
 
 A platform server is a sandbox fleet server assigned to a tenant (SQLite). Power actions map onto the
 fleet's public API: ``start`` clears faults, ``kill`` injects ``kill`` without restart (unsaved world data
-is lost), ``stop`` saves over RCON then kills without restart, ``restart`` saves then sends RCON ``stop``
-(the supervised server comes back after its boot delay). Backups are restic snapshots of the world
-directory, taken after ``save-all``; restores stop the server, restore, verify checksums, start it.
+is lost, at once: :meth:`WorldWriter.crash`), ``stop`` saves over RCON then kills without restart,
+``restart`` saves then sends RCON ``stop`` (the supervised server comes back after its boot delay).
+Backups are restic snapshots of the world directory, taken with autosave off after ``save-all`` (so the
+snapshot is exactly that save); restores stop the server, restore, verify checksums, start it.
+
+Backup schedule (``backup_interval_s`` > 0), per server as a panel's schedules: a running server is backed
+up ``backup_interval_s`` after its previous scheduled backup (the first one that long after it was
+created); ``provision_tenant`` gets one server at start whose first scheduled backup is taken at once.
+Console commands (``POST /v1/servers/{id}/command``) need a serving server that answers over RCON; the
+command storage ``mcproof:dr`` (``data modify storage mcproof:dr marks append value <n>`` / ``data get
+storage mcproof:dr marks``) lives in the world and reaches disk only on save.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import shutil
 import threading
@@ -23,7 +32,7 @@ from mcproof.minecraft.rcon import RconError, rcon_command
 from mcproof.platform.store import PlatformStore
 from mcproof.sandbox import Sandbox, read_rcon_password
 from mcproof.sandbox.services.backups import BackupError, Restic
-from mcproof.sandbox.services.world import WorldWriter, corrupt_world, read_marks, verify_world
+from mcproof.sandbox.services.world import WorldWriter, corrupt_world, read_marks, storage_reply, verify_world
 
 __all__ = ["ApiError", "EngineConfig", "PlatformEngine"]
 
@@ -32,6 +41,8 @@ log = logging.getLogger("mcproof.platform.engine")
 POWER_SIGNALS = ("start", "stop", "restart", "kill")
 DISASTERS = ("delete", "corrupt")
 _DOWN_FAULTS = {"kill", "refuse", "hang"}
+_STORAGE_APPEND = re.compile(r"^data modify storage mcproof:dr marks append value (\d{1,15})$")
+_STORAGE_GET = re.compile(r"^data get storage mcproof:dr marks$")
 
 
 class ApiError(Exception):
@@ -49,7 +60,8 @@ class EngineConfig:
     tenants: tuple[str, ...] = ("alpha", "beta")
     autosave_s: float = 5.0
     tick_s: float = 0.1
-    backup_interval_s: float = 0.0  # 0: no scheduled backups
+    backup_interval_s: float = 0.0  # per-server backup schedule; 0: no scheduled backups
+    provision_tenant: str = ""  # one server for this tenant at start, backed up at once ("" : none)
     # restic forget policy (GET /v1/backups/policy); keep_daily 30 meets the catalog's retention.backups_days
     keep_last: int = 10
     keep_hourly: int = 24
@@ -66,6 +78,7 @@ class EngineConfig:
     weak_unauthenticated_route: bool = False  # GET /v1/servers answers without a token (all tenants' servers)
     weak_tenant_isolation: bool = False  # any tenant may use any server (no ownership check)
     weak_crash_route: bool = False  # GET /v1/servers/{id}/backups 500s on ids without a numeric suffix
+    weak_schedule_stops_after: int = 0  # a server's schedule silently stops after N scheduled backups (0: never)
 
 
 class PlatformEngine:
@@ -93,6 +106,7 @@ class PlatformEngine:
         self.counters: dict[tuple[str, str, int], int] = {}
         self._counter_lock = threading.Lock()
         self._assign_lock = threading.Lock()
+        self._scheduled: dict[str, tuple[float, int]] = {}  # server -> (last scheduled backup or created, count)
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -111,6 +125,7 @@ class PlatformEngine:
         for row in self.store.servers():
             self.world.manage(row["id"])
         self.world.start()
+        self._provision()
         if self.config.backup_interval_s > 0:
             self._scheduler = threading.Thread(target=self._schedule, name="backup-scheduler", daemon=True)
             self._scheduler.start()
@@ -122,16 +137,38 @@ class PlatformEngine:
         if self._scheduler is not None:
             self._scheduler.join(10.0)
 
+    def _provision(self) -> None:
+        """``provision_tenant``: one server (unless the tenant has one) and its first scheduled backup now."""
+        tenant = self.config.provision_tenant
+        if not tenant or self.store.servers(tenant):
+            return
+        try:
+            server = self.create_server(tenant, "provisioned")
+            if self.config.backup_interval_s > 0:
+                row = self.owned(tenant, server["id"])
+                self._backup(row, trigger="schedule")
+                self._scheduled[server["id"]] = (time.time(), 1)
+        except ApiError as err:
+            log.warning("could not provision a server for %s: %s", tenant, err.message)
+
     def _schedule(self) -> None:
-        while not self._stop.wait(self.config.backup_interval_s):
+        interval = self.config.backup_interval_s
+        stops_after = self.config.weak_schedule_stops_after
+        while not self._stop.wait(min(interval, 0.25)):
             for row in self.store.servers():
-                if row["power"] != "running":
+                last, count = self._scheduled.get(row["id"], (float(row["created_at"]), 0))
+                if row["power"] != "running" or time.time() - last < interval:
                     continue
+                if stops_after and count >= stops_after:
+                    continue  # WEAK (tests only): the schedule stopped
                 try:
                     self._backup(row, trigger="schedule")
                     self._retention(row["id"])
                 except ApiError as err:
                     log.warning("scheduled backup of %s failed: %s", row["id"], err.message)
+                except KeyError:
+                    continue  # deleted meanwhile
+                self._scheduled[row["id"]] = (time.time(), count + 1)
 
     # --- fleet view ----------------------------------------------------------------------------------
 
@@ -176,6 +213,7 @@ class PlatformEngine:
                 raise ApiError(409, "no free sandbox server; delete one or start the sandbox with more servers")
             server = free[0]
             self.store.assign(server.id, tenant, name or server.id, server.host, server.port, server.rcon_port)
+        self._scheduled.pop(server.id, None)
         self.sandbox.clear([server.id])
         self.world.forget(server.id, delete=True)
         self.world.manage(server.id)
@@ -198,6 +236,7 @@ class PlatformEngine:
             self.sandbox.clear([server_id])
             self.world.resume(server_id)
         elif signal in ("stop", "kill"):
+            self.world.crash(server_id)  # the process dies: what was not saved is gone, now
             self.sandbox.inject([server_id], "kill", restart=False)
         else:
             try:
@@ -218,14 +257,37 @@ class PlatformEngine:
         ]
         return info
 
+    def command(self, tenant: str, server_id: str, command: str) -> dict[str, Any]:
+        """A console command: the server must be serving and answer over RCON; the reply comes back."""
+        row = self.owned(tenant, server_id)
+        line = command.strip().lstrip("/")
+        if not line or len(line) > 256 or any(ord(c) < 32 for c in line):
+            raise ApiError(400, "command must be one line of 1-256 printable characters")
+        if row["power"] != "running" or server_id not in self._serving_ids():
+            raise ApiError(409, f"server {server_id} is not running; start it first")
+        try:
+            reply = rcon_command(row["host"], row["rcon_port"], self.rcon_password, line, timeout=3.0)
+        except RconError as err:
+            raise ApiError(409, f"server did not take the command: {err}") from None
+        append, get = _STORAGE_APPEND.match(line), _STORAGE_GET.match(line)
+        try:
+            if append is not None:
+                self.world.append_storage(server_id, int(append.group(1)))
+                reply = "Modified storage mcproof:dr"
+            elif get is not None:
+                reply = storage_reply(self.world.storage_marks(server_id))
+        except (RuntimeError, KeyError):
+            raise ApiError(409, f"server {server_id} is not running; start it first") from None
+        return {"id": server_id, "command": line, "reply": reply, "at": time.time()}
+
     def disaster(self, tenant: str, server_id: str, kind: str) -> dict[str, Any]:
         """Kill the server without saving, then delete or corrupt its world; returns the disaster time."""
         self.owned(tenant, server_id)
         if kind not in DISASTERS:
             raise ApiError(400, f"kind must be one of {', '.join(DISASTERS)}, got {kind!r}")
+        self.world.crash(server_id)
         self.sandbox.inject([server_id], "kill", restart=False)
         at = time.time()
-        self.world.pause(server_id)
         world = self.world.world_dir(server_id)
         if kind == "delete":
             shutil.rmtree(world, ignore_errors=True)
@@ -248,17 +310,20 @@ class PlatformEngine:
         server_id = row["id"]
         consistent = True
         try:
-            check = self.world.save_all(server_id)
+            check = self.world.save_all(server_id, hold=True)  # save-off + save-all until the snapshot is done
         except ApiError:
             consistent = False  # server down: back up what is on disk (crash-consistent)
             check = verify_world(self.world.world_dir(server_id))
-        with self._repo_lock:
-            try:
+        try:
+            with self._repo_lock:
                 snap = self.restic.backup(
                     self.world.world_dir(server_id), {"server": server_id, "tenant": row["tenant"]}
                 )
-            except BackupError as err:
-                raise ApiError(500, str(err)) from None
+        except BackupError as err:
+            raise ApiError(500, str(err)) from None
+        finally:
+            if consistent:
+                self.world.release(server_id)  # save-on
         backup = {
             "id": "bk_" + uuid.uuid4().hex[:12], "server_id": server_id, "tenant": row["tenant"], "snapshot": snap,
             "created_at": time.time(), "last_seq": check.last_seq, "last_ts": check.last_ts, "bytes": check.bytes,
@@ -284,9 +349,9 @@ class PlatformEngine:
         backup = next((b for b in self.store.backups(server_id) if b["id"] == backup_id), None)
         if backup is None:
             raise ApiError(404, f"no backup {backup_id!r} for server {server_id!r}")
+        self.world.crash(server_id)
         self.sandbox.inject([server_id], "kill", restart=False)
         self.store.set_power(server_id, "stopped")
-        self.world.pause(server_id)
         world = self.world.world_dir(server_id)
         with self._repo_lock:
             try:
@@ -307,7 +372,7 @@ class PlatformEngine:
         return {
             "tool": "restic", "keep_last": c.keep_last, "keep_hourly": c.keep_hourly, "keep_daily": c.keep_daily,
             "keep_weekly": 0, "keep_monthly": 0, "keep_yearly": 0, "keep_within": "",
-            "backup_interval_s": c.backup_interval_s,
+            "backup_interval_s": c.backup_interval_s, "schedule": "per server" if c.backup_interval_s > 0 else "none",
         }  # fmt: skip
 
     def audit_policy(self) -> dict[str, Any]:

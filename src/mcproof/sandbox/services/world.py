@@ -13,9 +13,17 @@ Layout of ``<worlds_dir>/<server_id>/`` (the world directory that backups copy):
     region/markers.log   saved markers, one per line: "<seq>\\t<unix ts>\\t<iso ts>"
     region/r.0.0.mca     filler bytes (``filler_bytes``) so restores move a realistic amount of data
 
+    data/command_storage_mcproof.dat   command storage ``mcproof:dr``: markers a client wrote through the
+                         console (``data modify storage mcproof:dr marks append value <n>``), same line format
+
 and ``<journal_dir>/<server_id>.log`` records every marker the players sent (same line format), saved or
-not — the players' own record, the ground truth for RPO. Markers never repeat a number, even after a
-restore: the counter continues from the journal.
+not — the players' own record. Markers never repeat a number, even after a restore: the counter continues
+from the journal. Command-storage markers are numbered by whoever writes them (the harness's DR drill).
+
+A crash (:meth:`WorldWriter.crash`, called the moment the platform kills the server) drops everything not
+saved, synchronously: nothing written before the kill can reach disk afterwards. While a backup runs,
+autosave is off for that server (``save-off``/``save-all``/backup/``save-on``, as panels do), so a snapshot
+holds exactly what the save before it flushed.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ __all__ = [
     "WorldWriter",
     "corrupt_world",
     "read_marks",
+    "storage_reply",
     "verify_world",
     "world_files",
 ]
@@ -49,6 +58,7 @@ log = logging.getLogger("mcproof.sandbox.services.world")
 LEVEL_FILE = "level.dat"
 MARKERS_FILE = "region/markers.log"
 FILLER_FILE = "region/r.0.0.mca"
+STORAGE_FILE = "data/command_storage_mcproof.dat"
 WORLD_FORMAT = 1
 
 
@@ -192,9 +202,31 @@ class _ServerWorld:
     seq: int = 0
     buffer: list[Mark] = field(default_factory=list)
     last_save: float = 0.0
+    storage: list[Mark] = field(default_factory=list)  # unsaved command-storage markers
     paused: bool = False
+    saves_held: int = 0  # > 0: autosave off (a backup is reading the world)
     crashes: int = 0
     lost_marks: int = 0
+    lost_storage: int = 0
+
+    def drop_unsaved(self) -> int:
+        lost = len(self.buffer) + len(self.storage)
+        if lost:
+            self.crashes += 1
+            self.lost_marks += len(self.buffer)
+            self.lost_storage += len(self.storage)
+        self.buffer.clear()
+        self.storage.clear()
+        return lost
+
+
+def storage_reply(marks: list[Mark]) -> str:
+    """What ``data get storage mcproof:dr marks`` answers (Minecraft's reply shape).
+
+    >>> storage_reply([Mark(1, 0.0), Mark(2, 0.0)])
+    'Storage mcproof:dr has the following contents: [1, 2]'
+    """
+    return "Storage mcproof:dr has the following contents: [" + ", ".join(str(m.seq) for m in marks) + "]"
 
 
 class WorldWriter:
@@ -247,6 +279,8 @@ class WorldWriter:
                 (sw.world / "region").mkdir(parents=True, exist_ok=True)
                 (sw.world / FILLER_FILE).write_bytes(os.urandom(self.filler_bytes))
                 (sw.world / MARKERS_FILE).touch()
+                (sw.world / STORAGE_FILE).parent.mkdir(parents=True, exist_ok=True)
+                (sw.world / STORAGE_FILE).touch()
                 self._write_level(sw, Mark(0, 0.0))
             journal = read_marks(sw.journal)
             sw.seq = journal[-1].seq if journal else 0
@@ -261,11 +295,40 @@ class WorldWriter:
                 self.journal_path(server_id).unlink(missing_ok=True)
 
     def pause(self, server_id: str) -> None:
-        """Stop writing for a server (during a restore); its unsaved buffer is dropped."""
+        """Stop writing for a server (during a restore); its unsaved data is dropped."""
         with self._lock:
             sw = self._servers[server_id]
             sw.paused = True
             sw.buffer.clear()
+            sw.storage.clear()
+
+    def crash(self, server_id: str) -> int:
+        """The server process died: drop every unsaved marker now and stop writing until :meth:`resume`.
+
+        Returns how many markers (players' and command storage) were lost."""
+        with self._lock:
+            sw = self._servers[server_id]
+            sw.paused = True
+            lost = sw.drop_unsaved()
+            if lost:
+                log.info("%s crashed: %d unsaved markers lost", server_id, lost)
+            return lost
+
+    def append_storage(self, server_id: str, seq: int) -> Mark:
+        """``data modify storage mcproof:dr marks append value <seq>``: in memory until the next save."""
+        with self._lock:
+            sw = self._servers[server_id]
+            if sw.paused:
+                raise RuntimeError(f"{server_id} is not running")
+            mark = Mark(seq, time.time())
+            sw.storage.append(mark)
+            return mark
+
+    def storage_marks(self, server_id: str) -> list[Mark]:
+        """The server's view of its command storage: what is on disk plus what is not saved yet."""
+        with self._lock:
+            sw = self._servers[server_id]
+            return read_marks(sw.world / STORAGE_FILE) + list(sw.storage)
 
     def resume(self, server_id: str) -> None:
         with self._lock:
@@ -288,11 +351,9 @@ class WorldWriter:
                 if sw.paused:
                     continue
                 if sw.server_id not in up:
-                    if sw.buffer:
-                        sw.crashes += 1
-                        sw.lost_marks += len(sw.buffer)
-                        log.info("%s down: %d unsaved markers lost", sw.server_id, len(sw.buffer))
-                        sw.buffer.clear()
+                    lost = sw.drop_unsaved()
+                    if lost:
+                        log.info("%s down: %d unsaved markers lost", sw.server_id, lost)
                     sw.last_save = now_ts
                     continue
                 sw.seq += 1
@@ -300,19 +361,40 @@ class WorldWriter:
                 sw.buffer.append(mark)
                 with open(sw.journal, "a", encoding="utf-8") as fh:
                     fh.write(mark.line())
-                if now_ts - sw.last_save >= self.autosave_s:
+                if now_ts - sw.last_save >= self.autosave_s and not sw.saves_held:
                     self._flush(sw, now_ts)
 
-    def save_all(self, server_id: str) -> WorldCheck:
-        """``save-all``: the server must acknowledge over RCON, then the buffer is written to disk."""
+    def save_all(self, server_id: str, *, hold: bool = False) -> WorldCheck:
+        """``save-all``: the server must acknowledge over RCON, then its unsaved data is written to disk.
+
+        ``hold``: also turn autosave off (``save-off``) until :meth:`release`, so a backup reads exactly this
+        save."""
         self.save_hook(server_id)
         with self._lock:
             sw = self._servers[server_id]
             self._flush(sw, time.time())
+            if hold:
+                sw.saves_held += 1
             return verify_world(sw.world)
+
+    def release(self, server_id: str) -> None:
+        """``save-on`` after a backup."""
+        with self._lock:
+            sw = self._servers.get(server_id)
+            if sw is not None and sw.saves_held:
+                sw.saves_held -= 1
 
     def _flush(self, sw: _ServerWorld, now_ts: float) -> None:
         sw.last_save = now_ts
+        if sw.storage:
+            (sw.world / STORAGE_FILE).parent.mkdir(exist_ok=True)
+            with open(sw.world / STORAGE_FILE, "a", encoding="utf-8") as fh:
+                fh.write("".join(m.line() for m in sw.storage))
+                fh.flush()
+                os.fsync(fh.fileno())
+            sw.storage.clear()
+            if not sw.buffer:  # level.dat must list the new checksum of the storage file
+                self._write_level(sw, self._last_saved(sw))
         if not sw.buffer:
             return
         with open(sw.world / MARKERS_FILE, "a", encoding="utf-8") as fh:
@@ -322,6 +404,15 @@ class WorldWriter:
         last = sw.buffer[-1]
         sw.buffer.clear()
         self._write_level(sw, last)
+
+    @staticmethod
+    def _last_saved(sw: _ServerWorld) -> Mark:
+        try:
+            level = json.loads((sw.world / LEVEL_FILE).read_text(encoding="utf-8"))
+            return Mark(int(level["last_seq"]), float(level["last_ts"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            marks = read_marks(sw.world / MARKERS_FILE)
+            return marks[-1] if marks else Mark(0, 0.0)
 
     def _write_level(self, sw: _ServerWorld, last: Mark) -> None:
         level = {
@@ -344,8 +435,10 @@ class WorldWriter:
                 "server": server_id,
                 "written": journal[-1].as_dict() if journal else None,
                 "unsaved": len(sw.buffer),
+                "unsaved_storage": len(sw.storage),
                 "crashes": sw.crashes,
                 "lost_marks": sw.lost_marks,
+                "lost_storage": sw.lost_storage,
                 "paused": sw.paused,
                 "saved": check.as_dict(),
                 "autosave_s": self.autosave_s,
