@@ -52,7 +52,7 @@ def _env(tmp_path: Path, state: Path, **monitoring: object) -> Path:
     settings = {"prometheus_url": "sandbox", "detection_window_s": 15, "availability_window_s": 4,
                 "availability_tolerance": 0.02, **monitoring}  # fmt: skip
     return write_environment(tmp_path / "env.yaml", state, monitoring=settings, sandbox={"servers": 4},
-                             slo={"rpo_s": 300, "availability": 0.999, "serving_ratio": 0.999})  # fmt: skip
+                             slo={"availability": 0.999})  # only what these partial runs measure  # fmt: skip
 
 
 def test_smoke_platform_and_monitoring_checks_pass(platform_stack: Path, tmp_path: Path) -> None:

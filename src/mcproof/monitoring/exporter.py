@@ -1,9 +1,12 @@
 """The fleet exporter: per-server ``mcproof_server_up`` and status latency, probed with mcstatus at scrape time.
 
 Why our own: Prometheus has no Minecraft prober, and the probe must be mcstatus (the project's one ping
-path). It follows the blackbox-exporter pattern: every scrape sweeps the targets (bounded concurrency,
-per-ping timeout below the scrape timeout), so each sample is a fresh observation; a scrape arriving within
-``min_interval_s`` of the last sweep gets that sweep. The text exposition is written by hand (a handful
+path). It probes continuously, like smokeping_prober: a background thread sweeps every target back to
+back (bounded concurrency, a deadline per ping, at most one sweep per ``min_interval_s``) and a scrape
+gets the newest completed sweep at once. So a scrape never times out because the host is busy (with
+sweep-at-scrape, a slow machine turned every target "down" with "context deadline exceeded": a false
+outage); the price is that a sample can be one sweep old, which ``mcproof_exporter_sweep_timestamp_seconds``
+and ``..._sweep_duration_seconds`` expose. The text exposition is written by hand (a handful
 of gauges; prometheus-client is not a harness dependency), like the platform API's ``/metrics``.
 
 Run: ``python -m mcproof.monitoring.exporter --targets T.json --info I.json`` (T: ``[{"id", "host",
@@ -99,23 +102,39 @@ def sweep(targets: Sequence[dict[str, Any]], *, timeout: float = 0.5, concurrenc
 
 
 class _Exporter:
+    """Sweeps in a background thread; `metrics()` serves the newest completed sweep."""
+
+    FIRST_SWEEP_WAIT_S = 30.0
+
     def __init__(self, targets: list[dict[str, Any]], timeout: float, concurrency: int, min_interval_s: float) -> None:
         self.targets = targets
         self.timeout = timeout
         self.concurrency = concurrency
         self.min_interval_s = min_interval_s
-        self._lock = threading.Lock()
         self._text = ""
-        self._at = 0.0
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="exporter-sweeps", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            started, t0 = time.time(), time.monotonic()
+            results = sweep(self.targets, timeout=self.timeout, concurrency=self.concurrency)
+            self._text = render_metrics(results, swept_at=started, duration_s=time.monotonic() - t0)
+            self._ready.set()
+            self._stop.wait(max(0.0, self.min_interval_s - (time.monotonic() - t0)))
 
     def metrics(self) -> str:
-        with self._lock:
-            if time.monotonic() - self._at >= self.min_interval_s or not self._text:
-                started, t0 = time.time(), time.monotonic()
-                results = sweep(self.targets, timeout=self.timeout, concurrency=self.concurrency)
-                self._text = render_metrics(results, swept_at=started, duration_s=time.monotonic() - t0)
-                self._at = t0
-            return self._text
+        """The newest sweep; the first scrape waits (bounded) for the first sweep to finish."""
+        if not self._ready.wait(self.FIRST_SWEEP_WAIT_S):
+            raise TimeoutError(f"no sweep of {len(self.targets)} targets finished within {self.FIRST_SWEEP_WAIT_S:g} s")
+        return self._text
 
 
 def _handler(exporter: _Exporter) -> type[BaseHTTPRequestHandler]:
@@ -128,7 +147,10 @@ def _handler(exporter: _Exporter) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
-                body, status, ctype = exporter.metrics().encode(), 200, "text/plain; version=0.0.4"
+                try:
+                    body, status, ctype = exporter.metrics().encode(), 200, "text/plain; version=0.0.4"
+                except TimeoutError as err:
+                    body, status, ctype = f"{err}\n".encode(), 503, "text/plain"
             elif path == "/healthz":
                 body, status, ctype = b"ok\n", 200, "text/plain"
             else:
@@ -143,16 +165,18 @@ def _handler(exporter: _Exporter) -> type[BaseHTTPRequestHandler]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="mcproof fleet exporter (mcstatus status pings at scrape time)")
+    parser = argparse.ArgumentParser(description="mcproof fleet exporter (continuous mcstatus status sweeps)")
     parser.add_argument("--targets", type=Path, required=True)
     parser.add_argument("--info", type=Path, required=True)
     parser.add_argument("--timeout", type=float, default=0.5)
     parser.add_argument("--concurrency", type=int, default=256)
-    parser.add_argument("--min-interval", type=float, default=0.25)
+    parser.add_argument("--min-interval", type=float, default=1.0, help="seconds between sweep starts (>= 0.1)")
     args = parser.parse_args(argv)
+    args.min_interval = max(0.1, args.min_interval)  # never a busy loop of sweeps
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     targets = list(json.loads(args.targets.read_text(encoding="utf-8")))
     exporter = _Exporter(targets, args.timeout, args.concurrency, args.min_interval)
+    exporter.start()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(exporter))
     server.daemon_threads = True
 
@@ -169,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        exporter.stop()
         server.server_close()
 
 

@@ -222,7 +222,8 @@ class MonitoringServices:
         info_path.unlink(missing_ok=True)
         proc = self._spawn(
             [sys.executable, "-m", "mcproof.monitoring.exporter", "--targets", str(self.dir / "targets.json"),
-             "--info", str(info_path), "--timeout", str(spec.exporter_timeout_s)],
+             "--info", str(info_path), "--timeout", str(spec.exporter_timeout_s),
+             "--min-interval", str(spec.scrape_interval_s)],  # one sweep per scrape interval
             "exporter.log",
         )  # fmt: skip
         while time.monotonic() < deadline:
