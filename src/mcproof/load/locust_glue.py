@@ -19,12 +19,16 @@ import json
 import logging
 import os
 import random
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mcproof.load.bounded import bounded_call
 from mcproof.load.collector import LoadCollector
+from mcproof.load.generator import SaturationLimits, accounting_span, advance_schedule
+from mcproof.load.judge import judge_run
 from mcproof.load.metrics import compute_metrics
 from mcproof.load.plan import RESULT_ENV, LoadConfig, TargetRef, target_index
 from mcproof.load.shapes import ShapePlan
@@ -108,12 +112,15 @@ def build_user_class(config: LoadConfig) -> type:
     targets = config.targets
     sequence = itertools.count()
     interval, timeout = config.ping_interval_s, config.timeout_s
-    deadline_ms = 2 * timeout * 1000
     cap = config.max_pings_per_user
     worker_count = max(1, config.workers)
+    to_epoch = time.time() - time.monotonic()  # schedules run on the monotonic clock; evidence is in epoch s
 
     class MinecraftServerUser(User):
-        """One simulated hosted server: SLP status every `ping_interval_s`, Query every `query_every` pings."""
+        """One simulated hosted server: SLP status every `ping_interval_s`, Query every `query_every` pings.
+
+        Every exchange is bounded as a whole by `timeout_s` (`bounded_call`), not only per socket op.
+        """
 
         # Pacing is our own drift-free schedule, not constant_pacing: measured here, constant_pacing
         # lines users up on the same instants (p50 connect 8 ms at 200 users vs 0.3 ms when spread).
@@ -131,28 +138,43 @@ def build_user_class(config: LoadConfig) -> type:
             self.pings = 0
             self.fire = self.environment.events.request.fire
             jitter = random.uniform(0, interval) if config.plan.jitter_start and interval > 0 else 0.0
-            self.next_due = time.monotonic() + jitter
+            self.free_at = time.monotonic()  # when the user last finished an exchange (or started)
+            self.next_due = self.free_at + jitter
 
         @task
         def watch(self) -> None:
             if cap and self.pings >= cap:
                 raise StopUser
+            due, free_at = self.next_due, self.free_at
             if interval > 0:
                 now = time.monotonic()
-                if self.next_due > now:
-                    gevent.sleep(self.next_due - now)
-                # one ping per interval; after a stall, carry on from now instead of bursting to catch up
-                self.next_due = max(self.next_due + interval, time.monotonic())
+                if due > now:
+                    gevent.sleep(due - now)
+            sent = time.monotonic()
+            slot: dict[str, Any] | None = None
+            if interval > 0:
+                # generator lag: from when the user was due AND free to when it really sent; time the
+                # previous exchange overran its slot is the server holding the user, not lag
+                ready = max(due, free_at)
+                self.next_due, skipped = advance_schedule(due, sent, interval)
+                slot = {
+                    "due": due + to_epoch,
+                    "lag_ms": (sent - ready) * 1000,
+                    "skipped": skipped,
+                    "server_skipped": min(skipped, advance_schedule(due, ready, interval)[1]),
+                    "mono_due": due,
+                }
             self.pings += 1
-            self.status()
+            self.status(slot)
             if self.query_server is not None and self.pings % config.query_every == 0:
                 self.query()
+            self.free_at = time.monotonic()
 
-        def status(self) -> None:
+        def status(self, slot: dict[str, Any] | None) -> None:
             error: LoadRequestError | None = None
             started = time.perf_counter()
             try:
-                response = self.server.status(tries=1)
+                response = bounded_call(lambda: self.server.status(tries=1), timeout)
                 problem = version_problem(
                     str(response.version.name),
                     int(response.version.protocol),
@@ -164,23 +186,26 @@ def build_user_class(config: LoadConfig) -> type:
             except Exception as err:
                 error = _error_for(err)
             elapsed = (time.perf_counter() - started) * 1000
-            if error is None and elapsed > deadline_ms:
-                error = StatusTimeout("exchange exceeded the deadline")
+            context: dict[str, Any] = {"target": self.target.id, "kind": error.kind if error else None}
+            if slot is not None:
+                mono_due = slot.pop("mono_due")
+                context.update(slot, corrected_ms=(time.monotonic() - mono_due) * 1000)
             self.fire(
                 request_type="SLP",
                 name=STATUS_NAME,
                 response_time=elapsed,
                 response_length=0,
                 exception=error,
-                context={"target": self.target.id, "kind": error.kind if error else None},
+                context=context,
             )
 
         def query(self) -> None:
             assert self.query_server is not None
+            query_server = self.query_server
             error: LoadRequestError | None = None
             started = time.perf_counter()
             try:
-                self.query_server.query(tries=1)
+                bounded_call(lambda: query_server.query(tries=1), timeout)
             except Exception as err:
                 error = _error_for(err)
             self.fire(
@@ -248,10 +273,17 @@ class LoadSession:
     def __init__(self, environment: Any, config: LoadConfig) -> None:
         self.environment = environment
         self.config = config
-        self.collector = LoadCollector(slow_ms=config.slow_ms)
+        self.limits = SaturationLimits.from_dict(config.saturation)
+        self.collector = LoadCollector(
+            slow_ms=config.slow_ms,
+            interval_s=config.ping_interval_s,
+            late_after_ms=self.limits.late_after_ms,
+            process=f"{socket.gethostname()}:{os.getpid()}",
+        )
         self.started_epoch: float | None = None
         self.started_at: str | None = None
         self.peak_users = 0
+        self.peak_reached_s: float | None = None
         events = environment.events
         events.request.add_listener(self._on_request)
         events.test_start.add_listener(self._on_test_start)
@@ -261,21 +293,37 @@ class LoadSession:
 
     def _on_request(self, request_type: str, context: dict[str, Any] | None = None, **kw: Any) -> None:
         ctx = context or {}
+        target, ok, now = str(ctx.get("target", "?")), kw.get("exception") is None, time.time()
         self.collector.record(
             request_type,
-            str(ctx.get("target", "?")),
-            ok=kw.get("exception") is None,
+            target,
+            ok=ok,
             kind=ctx.get("kind"),
             response_time_ms=float(kw.get("response_time") or 0.0),
-            at=time.time(),
+            at=now,
         )
+        if "due" in ctx:
+            self.collector.record_slot(
+                target,
+                ok=ok,
+                due=float(ctx["due"]),
+                lag_ms=float(ctx["lag_ms"]),
+                corrected_ms=float(ctx["corrected_ms"]),
+                skipped=int(ctx["skipped"]),
+                server_skipped=int(ctx["server_skipped"]),
+                at=now,
+                cpu_s=time.process_time(),
+            )
 
     def _on_test_start(self, **_: Any) -> None:
         if self.started_epoch is None:
             self.started_epoch, self.started_at = time.time(), utc_now()
+            self.collector.span = accounting_span(self.started_epoch, self.config.plan.full_load_window)
 
     def _on_spawned(self, user_count: int, **_: Any) -> None:
         self.peak_users = max(self.peak_users, int(user_count))
+        if self.peak_reached_s is None and user_count >= self.config.plan.peak_users and self.started_epoch:
+            self.peak_reached_s = round(time.time() - self.started_epoch, 3)
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["mcproof"] = self.collector.drain()
@@ -293,6 +341,15 @@ class LoadSession:
         peak = self.peak_users or int(getattr(self.environment.runner, "user_count", 0) or 0)
         metrics = compute_metrics(stats, collector, full_load_window=epoch_window, peak_users=peak)
         checks = evaluate(parse_thresholds(config.thresholds), metrics)
+        judged = judge_run(
+            config,
+            collector,
+            thresholds_passed=all(c.passed for c in checks),
+            span=collector.span or accounting_span(started, window),
+            peak_users=peak,
+            peak_reached_s=self.peak_reached_s,
+            pings_per_s=metrics.get("pings_per_s"),
+        )
         cap = config.failure_targets_cap
         failures_by_target = [
             {"target": t, "failures": sum(k.values()), "kinds": dict(k)}
@@ -306,7 +363,9 @@ class LoadSession:
             "started_at": self.started_at or utc_now(),
             "ended_at": utc_now(),
             "duration_s": round(time.time() - started, 3),
-            "passed": all(c.passed for c in checks),
+            "passed": judged["verdict"] == "pass",
+            "thresholds_passed": all(c.passed for c in checks),
+            **judged,
             "metrics": metrics,
             "thresholds": [c.as_dict() for c in checks],
             "stats": stats,
@@ -330,4 +389,6 @@ class LoadSession:
         for check in result["thresholds"]:
             log.info("threshold %s: observed %s -> %s", check["expression"], check["observed"],
                      "PASS" if check["passed"] else "FAIL")  # fmt: skip
+        if result["verdict"] == "inconclusive":
+            log.warning("load verdict INCONCLUSIVE: %s; fix: %s", result["reason"], result["fix"])
         return result

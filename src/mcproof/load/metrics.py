@@ -12,7 +12,7 @@ from typing import Any
 
 from mcproof.load.collector import LoadCollector
 
-__all__ = ["compute_metrics", "entry_summary"]
+__all__ = ["compute_metrics", "entry_summary", "histogram_summary"]
 
 
 def _percentile_from_histogram(histogram: dict[str, int], q: float) -> float | None:
@@ -37,6 +37,21 @@ def entry_summary(entry: dict[str, Any]) -> dict[str, float | None]:
     histogram = {str(k): int(v) for k, v in entry.get("histogram", {}).items()}
     return {q: _percentile_from_histogram(histogram, p) for q, p in (("p50", 0.5), ("p90", 0.9), ("p95", 0.95),
                                                                        ("p99", 0.99))}  # fmt: skip
+
+
+def histogram_summary(histogram: dict[str, int] | dict[float, int]) -> dict[str, Any]:
+    """count, p50/p90/p95/p99 and max of a {bucket_ms: count} histogram, plus the histogram itself.
+
+    >>> histogram_summary({"1.0": 98, "40.0": 2})["p99"]
+    40.0
+    """
+    hist = {str(k): int(v) for k, v in histogram.items() if int(v) > 0}
+    out: dict[str, Any] = {"count": sum(hist.values())}
+    for q, p in (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99)):
+        out[q] = _percentile_from_histogram(hist, p)
+    out["max"] = max((float(k) for k in hist), default=None)
+    out["histogram"] = dict(sorted(hist.items(), key=lambda kv: float(kv[0])))
+    return out
 
 
 def _ratio(part: int, whole: int) -> float | None:
