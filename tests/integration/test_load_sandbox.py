@@ -141,11 +141,16 @@ def _environment_file(tmp_path: Path, state_dir: Path, **load: object) -> Path:
     return path
 
 
+def _child_env() -> dict[str, str]:
+    """This process's environment without MCPROOF_STATE_DIR (it would override the file's state_dir)."""
+    return {k: v for k, v in os.environ.items() if k != "MCPROOF_STATE_DIR"}
+
+
 def test_plain_locustfile_reads_mcproof_env(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
     sb = sandbox_factory(servers=20)
     env_file = _environment_file(tmp_path, sb.state_dir)
     result = tmp_path / "result.json"
-    env = {**os.environ, "MCPROOF_ENV": str(env_file), "MCPROOF_LOAD_RESULT": str(result)}
+    env = {**_child_env(), "MCPROOF_ENV": str(env_file), "MCPROOF_LOAD_RESULT": str(result)}
     env.pop("MCPROOF_LOAD_CONFIG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(ROOT / "suites/load/locustfile.py"), "--headless", "--only-summary"],
@@ -165,7 +170,7 @@ def test_mcproof_load_cli_writes_evidence_and_exit_code(
     env_file = _environment_file(tmp_path, sb.state_dir)
     reports = tmp_path / "reports"
     cli = [sys.executable, "-m", "mcproof.cli", "load", "--env", str(env_file), "--reports-dir", str(reports)]
-    ok = subprocess.run(cli, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    ok = subprocess.run(cli, capture_output=True, text=True, timeout=60, cwd=ROOT, env=_child_env())
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "PASS status_p95_ms < 250" in ok.stdout
     run_dir = next(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink())
@@ -175,7 +180,9 @@ def test_mcproof_load_cli_writes_evidence_and_exit_code(
     assert (run_dir / "load" / "locust.html").is_file()
 
     sb.inject([sb.servers()[0].id], "refuse")
-    failed = subprocess.run([*cli, "--duration", "3"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    failed = subprocess.run(
+        [*cli, "--duration", "3"], capture_output=True, text=True, timeout=60, cwd=ROOT, env=_child_env()
+    )
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "FAIL failure_ratio < 0.001" in failed.stdout
     assert f"{sb.servers()[0].id} (refused=" in failed.stdout

@@ -101,16 +101,17 @@ def slots_in_span(due: float, interval: float, skipped: int, span: tuple[float, 
     return max(0, last_k - first_k + 1)
 
 
-def accounting_span(started: float, window: tuple[float, float]) -> tuple[float, float]:
-    """Whole epoch seconds inside the full-load window of a process started at `started`.
+def accounting_span(started: float, window: tuple[float, float], tail_s: float = 0.0) -> tuple[float, float]:
+    """Epoch span over which slots are accounted: the full-load window of a process started at `started`,
+    less `tail_s` at the end (a ping due then may still be in flight when the shape stops the users).
 
-    The length depends only on the window (floor(end - start) - 1 s), so every worker's span is as long.
+    Its length depends only on the window, so every worker's span is as long.
 
-    >>> accounting_span(1000.4, (3.0, 15.0))
-    (1004.0, 1015.0)
+    >>> accounting_span(1000.5, (5.0, 20.0), tail_s=3.0)
+    (1005.5, 1017.5)
     """
-    first = float(math.ceil(started + window[0]))
-    return first, first + max(0.0, math.floor(window[1] - window[0]) - 1.0)
+    start = started + window[0]
+    return start, max(start, started + window[1] - tail_s)
 
 
 def bucket_ms(value_ms: float) -> float:
@@ -130,7 +131,7 @@ def cpu_share(samples: Mapping[int, tuple[float, float]], span: tuple[float, flo
     >>> cpu_share({10: (10.1, 5.0), 11: (11.0, 5.5), 12: (12.1, 6.8)}, (10.0, 13.0))
     0.9
     """
-    inside = sorted(v for s, v in samples.items() if span[0] <= s < span[1])
+    inside = sorted(v for v in samples.values() if span[0] <= v[0] <= span[1])
     if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
         return None
     return round((inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]), 3)
@@ -145,7 +146,8 @@ def saturation_reasons(figures: Mapping[str, Any], limits: SaturationLimits) -> 
 
     Keys read: cpu_share_max, schedule_lag_p95_ms, late_or_dropped, generator_slots (slots the
     generator was free to send: sent + dropped; slots a server held the user through are not its
-    doing), scheduled, paced, peak_reached_s, window_start_s, users, peak_users.
+    doing), scheduled, paced, peak_reached_s, window_start_s, users, peak_users. A run whose window
+    held no scheduled ping is unmeasured, not saturated: `judge_run` says so.
 
     >>> saturation_reasons({"cpu_share_max": 0.97, "schedule_lag_p95_ms": 1200.0, "generator_slots": 1000,
     ...     "scheduled": 1000, "late_or_dropped": 300, "paced": True}, SaturationLimits())
@@ -168,8 +170,6 @@ def saturation_reasons(figures: Mapping[str, Any], limits: SaturationLimits) -> 
             f"{_pct(late / own)} of scheduled pings late (> {limits.late_after_ms:,.0f} ms) or dropped "
             f"(limit {_pct(limits.max_late_ratio)})"
         )
-    if figures.get("paced", True) and not scheduled:
-        reasons.append("no ping was scheduled inside the full-load window (run shorter than a ping interval?)")
     users, peak = figures.get("users"), figures.get("peak_users")
     if users is not None and peak is not None and int(peak) < int(users):
         reasons.append(f"only {int(peak):,} of {int(users):,} users were ever running")

@@ -89,18 +89,22 @@ def judge_run(
     }
     reasons = saturation_reasons(figures, limits)
     figures.update(saturated=bool(reasons), reasons=reasons, limits=limits.as_dict())
-    min_slots = math.floor(span_s / interval) if paced else 0
+    min_slots = math.floor(span_s / interval + 1e-9) if paced else 0
     measurable = paced and min_slots >= 1 and not reasons
     served = served_throughout(collector.slots_by_target, min_slots) if measurable else None
     if reasons:
         asked = figures["asked_pings_per_s"]
         sent = figures["sent_pings_per_s"]
         rate = f"; it sent {sent:,.0f} of the {asked:,.0f} pings/s asked" if asked and sent is not None else ""
-        verdict, reason, fix = (
-            "inconclusive",
-            "generator saturated: " + "; ".join(reasons) + rate,
-            saturation_fix(config.workers),
+        verdict, reason = "inconclusive", "generator saturated: " + "; ".join(reasons) + rate
+        fix = saturation_fix(config.workers)
+    elif paced and not scheduled:
+        verdict = "inconclusive"
+        reason = (
+            f"no status ping was scheduled inside the full-load window ({span_s:g} s accounted, one ping every "
+            f"{interval:g} s): the generator's schedule and the servers served could not be measured"
         )
+        fix = "lengthen load.duration_s (or shorten load.ping_interval_s) so the full-load window holds several pings"
     else:
         verdict, reason, fix = ("pass" if thresholds_passed else "fail"), "", ""
     return {

@@ -318,7 +318,10 @@ class LoadSession:
     def _on_test_start(self, **_: Any) -> None:
         if self.started_epoch is None:
             self.started_epoch, self.started_at = time.time(), utc_now()
-            self.collector.span = accounting_span(self.started_epoch, self.config.plan.full_load_window)
+            self.collector.span = self._span(self.started_epoch)
+
+    def _span(self, started: float) -> tuple[float, float]:
+        return accounting_span(started, self.config.plan.full_load_window, tail_s=self.config.timeout_s)
 
     def _on_spawned(self, user_count: int, **_: Any) -> None:
         self.peak_users = max(self.peak_users, int(user_count))
@@ -345,7 +348,7 @@ class LoadSession:
             config,
             collector,
             thresholds_passed=all(c.passed for c in checks),
-            span=collector.span or accounting_span(started, window),
+            span=collector.span or self._span(started),
             peak_users=peak,
             peak_reached_s=self.peak_reached_s,
             pings_per_s=metrics.get("pings_per_s"),
