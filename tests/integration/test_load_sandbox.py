@@ -59,6 +59,10 @@ def test_healthy_fleet_passes_and_keeps_locust_outputs(sandbox_factory: Callable
     run = run_load(config, tmp_path / "load")
     record = load_evidence(config, run.result, check="itest", outputs=run.outputs)
     assert record.passed, record.thresholds
+    assert record.verdict == "pass"
+    assert not record.generator["saturated"], record.generator["reasons"]
+    assert record.generator["cpu_share_max"] is not None
+    assert record.servers_served == 40  # every server answered every ping scheduled in the full-load window
     assert record.failures_by_kind == {}
     assert run.result["targets_seen"] == 40  # one user per server, every server watched
     assert record.status_ms["requests"] >= 40 * 6
@@ -118,6 +122,8 @@ def test_distributed_master_and_two_workers(sandbox_factory: Callable[..., Sandb
     assert run.passed, run.result["thresholds"]
     assert run.result["targets_seen"] == 40  # users interleave over workers: no server watched twice
     assert run.result["peak_users"] == 40
+    assert run.result["generator"]["processes"] == 2  # each worker measured itself and reported to the master
+    assert run.result["servers_served"] == 40
     assert {"locust-master.log", "locust-worker-1.log", "locust-worker-2.log", "locust.html"} <= set(run.outputs)
 
 

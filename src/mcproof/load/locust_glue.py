@@ -220,6 +220,7 @@ def build_user_class(config: LoadConfig) -> type:
     return MinecraftServerUser
 
 
+_FINAL_MESSAGE = "mcproof_final_report"
 _SHAPE_CLASS_NAMES = {"ramp": "RampShape", "steady": "SteadyShape", "spike": "SpikeShape", "soak": "SoakShape"}
 
 
@@ -290,6 +291,26 @@ class LoadSession:
         events.spawning_complete.add_listener(self._on_spawned)
         events.report_to_master.add_listener(self._on_report_to_master)
         events.worker_report.add_listener(self._on_worker_report)
+        self._hook_final_report(environment.runner)
+
+    def _hook_final_report(self, runner: Any) -> None:
+        """Workers send what they hold when they stop, before telling the master they stopped.
+
+        Locust's own last report travels with its `quit` message, 0.5 s before the master gives up on
+        it; under load it can miss, and with it the last pings of the full-load window (a server would
+        then look unserved). Messages from one worker arrive in order, and the master's stop waits for
+        every worker's `client_stopped`, so this one is merged before the result is computed.
+        """
+        if runner is None:
+            return
+        from locust.runners import MasterRunner, WorkerRunner
+
+        if isinstance(runner, MasterRunner):
+            runner.register_message(_FINAL_MESSAGE, lambda environment, msg, **_: self.collector.merge(msg.data))
+        elif isinstance(runner, WorkerRunner):
+            self.environment.events.test_stop.add_listener(
+                lambda **_: runner.send_message(_FINAL_MESSAGE, self.collector.drain())
+            )
 
     def _on_request(self, request_type: str, context: dict[str, Any] | None = None, **kw: Any) -> None:
         ctx = context or {}
@@ -342,7 +363,9 @@ class LoadSession:
         window = config.plan.full_load_window
         epoch_window = (started + window[0], started + window[1])
         peak = self.peak_users or int(getattr(self.environment.runner, "user_count", 0) or 0)
-        metrics = compute_metrics(stats, collector, full_load_window=epoch_window, peak_users=peak)
+        metrics = compute_metrics(
+            stats, collector, full_load_window=epoch_window, peak_users=peak, ping_interval_s=config.ping_interval_s
+        )
         checks = evaluate(parse_thresholds(config.thresholds), metrics)
         judged = judge_run(
             config,

@@ -64,10 +64,12 @@ def compute_metrics(
     *,
     full_load_window: tuple[float, float],
     peak_users: int,
+    ping_interval_s: float = 0.0,
 ) -> dict[str, float | None]:
     """Every metric named in `mcproof.load.thresholds.METRICS` (None when it has no samples).
 
-    `full_load_window` is in wall-clock epoch seconds.
+    `full_load_window` is in wall-clock epoch seconds; `pings_per_s` is counted over a whole number
+    of ping intervals inside it where whole seconds allow (see `LoadCollector.rate_over`).
     """
     slp: dict[str, Any] = stats.get("SLP", {})
     query: dict[str, Any] = stats.get("QUERY", {})
@@ -76,7 +78,7 @@ def compute_metrics(
     start, last = float(stats.get("start_time") or 0), float(stats.get("last_request") or 0)
     elapsed = last - start if last > start else 0.0
     slp_ok = int(slp.get("requests", 0)) > 0
-    pings_per_s = collector.rate_over(*full_load_window)
+    pings_per_s = collector.rate_over(*full_load_window, period_s=ping_interval_s)
     if pings_per_s is None and elapsed > 0:
         pings_per_s = int(slp.get("requests", 0)) / elapsed
     return {
