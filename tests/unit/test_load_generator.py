@@ -116,8 +116,8 @@ def _collector(span: tuple[float, float]) -> LoadCollector:
 def test_collector_counts_sent_late_dropped_missed_and_merges() -> None:
     worker_a, worker_b, master = _collector((100.0, 110.0)), _collector((100.0, 110.0)), LoadCollector()
     for due in range(100, 110):
-        worker_a.record_slot("mc-1", ok=True, due=due + 0.3, lag_ms=1.0, corrected_ms=3.0, at=due + 0.31,
-                             cpu_s=(due - 100) * 0.2)  # fmt: skip
+        worker_a.record_slot("mc-1", ok=True, due=due + 0.3, lag_ms=1.0, corrected_ms=3.0)
+        worker_a.sample_cpu(due + 0.31, (due - 100) * 0.2)
     worker_b.record_slot("mc-2", ok=True, due=100.2, lag_ms=2600.0, corrected_ms=2603.0, skipped=2)  # generator late
     worker_b.record_slot("mc-3", ok=False, due=100.5, lag_ms=0.0, corrected_ms=3000.0, skipped=3, server_skipped=3)
     worker_b.record_slot("mc-4", ok=True, due=99.5, lag_ms=0.0, corrected_ms=2.0)  # before the span: not counted
@@ -161,8 +161,8 @@ def _healthy_collector(lag_ms: float = 1.0, dead: tuple[int, ...] = ()) -> LoadC
     c = _collector((1000.0, 1010.0))
     for second in range(1000, 1010):
         for i in range(100):
-            c.record_slot(f"mc-{i:05d}", ok=i not in dead, due=second + i / 100, lag_ms=lag_ms, corrected_ms=lag_ms + 2,
-                          at=second + i / 100 + 0.002, cpu_s=(second - 1000 + i / 100) * 0.3)  # fmt: skip
+            c.record_slot(f"mc-{i:05d}", ok=i not in dead, due=second + i / 100, lag_ms=lag_ms, corrected_ms=lag_ms + 2)
+            c.sample_cpu(second + i / 100 + 0.002, (second - 1000 + i / 100) * 0.3)
     return c
 
 

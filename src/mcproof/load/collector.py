@@ -65,6 +65,10 @@ class LoadCollector:
         if request_type == "SLP":
             self.status_per_second[int(at)] += 1
 
+    def sample_cpu(self, at: float, cpu_s: float) -> None:
+        """This process's CPU time `cpu_s` at epoch `at` (the last sample of each second is kept)."""
+        self.cpu[self.process][int(at)] = (at, cpu_s)
+
     def record_slot(
         self,
         target: str,
@@ -75,8 +79,6 @@ class LoadCollector:
         corrected_ms: float,
         skipped: int = 0,
         server_skipped: int = 0,
-        at: float | None = None,
-        cpu_s: float | None = None,
     ) -> None:
         """One status ping against its schedule (`due`: scheduled send, epoch s; `lag_ms`: generator lag).
 
@@ -90,8 +92,6 @@ class LoadCollector:
         >>> c.slots
         {'sent': 1, 'late': 1, 'dropped': 2, 'missed': 0}
         """
-        if at is not None and cpu_s is not None:
-            self.cpu[self.process][int(at)] = (at, cpu_s)
         if self.span is None:
             return
         if self.span[0] <= due < self.span[1]:

@@ -332,9 +332,9 @@ class LoadSession:
                 corrected_ms=float(ctx["corrected_ms"]),
                 skipped=int(ctx["skipped"]),
                 server_skipped=int(ctx["server_skipped"]),
-                at=now,
-                cpu_s=time.process_time(),
             )
+        if request_type == "SLP":
+            self.collector.sample_cpu(now, time.process_time())
 
     def _on_test_start(self, **_: Any) -> None:
         if self.started_epoch is None:
