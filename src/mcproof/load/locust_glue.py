@@ -9,7 +9,9 @@ Why a custom user: Locust ships HTTP users only; a Minecraft server list watches
 Server List Ping (and Query), so the user drives mcstatus's *sync* API (its async API cannot run
 under gevent) and fires Locust request events itself: request_type is the protocol ("SLP",
 "QUERY"), name is a fixed label ("status", "full_stat") so the stats table stays small, and the
-target plus error kind travel in the event context to LoadCollector.
+target plus error kind travel in the event context to LoadCollector, with each status ping's slot
+(scheduled send, generator lag, slots skipped, corrected latency) for the generator's own figures
+(`mcproof.load.generator`). Every exchange is bounded as a whole (`mcproof.load.bounded`).
 """
 
 from __future__ import annotations
