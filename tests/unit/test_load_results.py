@@ -81,6 +81,15 @@ def test_metrics_from_recorded_stats() -> None:
     assert m["failed_targets"] == 2.0
 
 
+def test_paced_pings_per_s_counts_pings_at_their_send_time() -> None:
+    c = collector_with_failures()
+    del c.status_per_second[1008]  # a stall at the window's edge pushed these replies out of their second
+    by_reply = compute_metrics(STATS, c, full_load_window=(1001.0, 1009.0), peak_users=100)
+    by_send = compute_metrics(STATS, c, full_load_window=(1001.0, 1009.0), peak_users=100, sent_in_span=(800, 8.0))
+    assert by_reply["pings_per_s"] == 88.0  # 704 replies in 8 whole seconds
+    assert by_send["pings_per_s"] == 100.0
+
+
 def test_metrics_without_samples_are_none() -> None:
     m = compute_metrics({"start_time": 0, "last_request": None}, LoadCollector(), full_load_window=(1, 5), peak_users=0)
     assert m["status_p95_ms"] is None

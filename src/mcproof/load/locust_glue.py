@@ -365,15 +365,21 @@ class LoadSession:
         window = config.plan.full_load_window
         epoch_window = (started + window[0], started + window[1])
         peak = self.peak_users or int(getattr(self.environment.runner, "user_count", 0) or 0)
+        span = collector.span or self._span(started)
         metrics = compute_metrics(
-            stats, collector, full_load_window=epoch_window, peak_users=peak, ping_interval_s=config.ping_interval_s
+            stats,
+            collector,
+            full_load_window=epoch_window,
+            peak_users=peak,
+            ping_interval_s=config.ping_interval_s,
+            sent_in_span=(collector.slots.get("sent", 0), span[1] - span[0]) if config.ping_interval_s > 0 else None,
         )
         checks = evaluate(parse_thresholds(config.thresholds), metrics)
         judged = judge_run(
             config,
             collector,
             thresholds_passed=all(c.passed for c in checks),
-            span=collector.span or self._span(started),
+            span=span,
             peak_users=peak,
             peak_reached_s=self.peak_reached_s,
             pings_per_s=metrics.get("pings_per_s"),

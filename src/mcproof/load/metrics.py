@@ -65,11 +65,16 @@ def compute_metrics(
     full_load_window: tuple[float, float],
     peak_users: int,
     ping_interval_s: float = 0.0,
+    sent_in_span: tuple[int, float] | None = None,
 ) -> dict[str, float | None]:
     """Every metric named in `mcproof.load.thresholds.METRICS` (None when it has no samples).
 
-    `full_load_window` is in wall-clock epoch seconds; `pings_per_s` is counted over a whole number
-    of ping intervals inside it where whole seconds allow (see `LoadCollector.rate_over`).
+    `full_load_window` is in wall-clock epoch seconds. `pings_per_s`: with `sent_in_span` (status
+    pings sent in the accounting span, the span's seconds; paced runs) it is those pings per second,
+    counted at their send time: every one of them completed (answered, failed or timed out within
+    its bound), and a stall near the window's edge cannot shift replies out of the count. Otherwise
+    it is the replies per wall-clock second over a whole number of ping intervals inside the window
+    (see `LoadCollector.rate_over`).
     """
     slp: dict[str, Any] = stats.get("SLP", {})
     query: dict[str, Any] = stats.get("QUERY", {})
@@ -79,6 +84,8 @@ def compute_metrics(
     elapsed = last - start if last > start else 0.0
     slp_ok = int(slp.get("requests", 0)) > 0
     pings_per_s = collector.rate_over(*full_load_window, period_s=ping_interval_s)
+    if sent_in_span is not None and sent_in_span[0] > 0 and sent_in_span[1] > 0:
+        pings_per_s = sent_in_span[0] / sent_in_span[1]
     if pings_per_s is None and elapsed > 0:
         pings_per_s = int(slp.get("requests", 0)) / elapsed
     return {
