@@ -1,7 +1,8 @@
 """`mcproof` command line: run suites, sign off an environment, render reports, drive the sandbox.
 
-Every expected failure (bad environment file, sandbox not running, missing secret...) is printed as
-one line starting with "mcproof: error:" and exits 2; a failing verdict exits 1.
+Exit codes (`mcproof.verdict`): 0 pass, 1 fail, 2 refused (bad environment file, sandbox not running,
+missing secret, a guard said no, usage error: one line starting "mcproof: error:"), 3 inconclusive
+(the harness could not measure what it claims; one line "mcproof: inconclusive:" with the fix).
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import click
 
 from mcproof import __version__
 from mcproof.config import Environment, load_environment
-from mcproof.errors import McproofError
+from mcproof.errors import InconclusiveError, McproofError
 from mcproof.runner import available_suites, production_marker_filter, read_verdict, run_pytest, suite_paths
 from mcproof.sandbox_lifecycle import sandbox_for_run
+from mcproof.verdict import EXIT_INCONCLUSIVE, EXIT_REFUSED, exit_code
 
 ENV_HELP = "environment name in environments/ or a path to its YAML"
 
 
 def _fail(err: McproofError) -> None:
+    if isinstance(err, InconclusiveError):
+        click.echo(f"mcproof: inconclusive: {err.reason}; fix: {err.fix}", err=True)
+        sys.exit(EXIT_INCONCLUSIVE)
     click.echo(f"mcproof: error: {err}", err=True)
-    sys.exit(2)
+    sys.exit(EXIT_REFUSED)
 
 
 def _load(env_ref: str) -> Environment:
@@ -54,7 +59,7 @@ def run(
     ack_production: bool,
     stop_sandbox: bool,
 ) -> None:
-    """Run suites against ENV; extra arguments go to pytest (e.g. -k version -x).
+    """Run suites against ENV; extra arguments go to pytest (e.g. -k version -x). Exits with the verdict's code.
 
     For a sandbox environment the sandbox is started if it is not running (and left running unless
     --stop-sandbox).
@@ -77,7 +82,10 @@ def run(
 @click.option("--ack-production", is_flag=True, help="allow destructive checks on a production-tier environment")
 @click.option("--keep-sandbox", is_flag=True, help="leave a sandbox this command started running afterwards")
 def signoff(env_ref: str, reports_dir: Path, ack_production: bool, keep_sandbox: bool) -> None:
-    """Run every available suite against ENV and write the sign-off report; exit 0 only on a pass verdict."""
+    """Run every available suite against ENV and write the sign-off report.
+
+    Exit 0 only on a pass verdict (every declared SLO measured and met, or waived); 1 fail; 3 inconclusive.
+    """
     env = _load(env_ref)
     suites = available_suites()
     click.echo(f"mcproof: signing off '{env.name}' ({env.tier.value}) with suites: {', '.join(suites)}")
@@ -90,7 +98,8 @@ def signoff(env_ref: str, reports_dir: Path, ack_production: bool, keep_sandbox:
     except McproofError as err:
         _fail(err)
     click.echo(f"mcproof: sign-off verdict for '{env.name}': {verdict.upper()} — {run_dir / 'index.html'}")
-    sys.exit(0 if verdict == "pass" and code == 0 else 1)
+    # interrupted or refused stays 2 whatever the partial evidence says; otherwise the verdict decides
+    sys.exit(EXIT_REFUSED if code == EXIT_REFUSED else exit_code(verdict))
 
 
 @main.command()

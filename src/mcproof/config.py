@@ -280,8 +280,13 @@ class Environment(_Model):
         """JSON-safe copy for evidence: secret references only, never values."""
         data: dict[str, Any] = self.model_dump(mode="json")
         data["source"] = str(self.source) if self.source else None
+        # The SLOs the file itself names: the ones a run is held to (the rest are defaults checks use).
+        data["slo_declared"] = sorted(self.slo.model_fields_set)
         return data
 
+
+# Keys `Environment.snapshot()` adds that are not environment-file fields (drop them to re-parse a snapshot).
+SNAPSHOT_ONLY_KEYS = ("slo_declared",)
 
 ENVIRONMENTS_DIR_ENV = "MCPROOF_ENVIRONMENTS_DIR"
 

@@ -207,7 +207,11 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, Any, None]:
 
 
 # pytest's own exit statuses that mean the run was refused or broke off (interrupted, internal, usage).
-_PYTEST_REFUSED = {int(pytest.ExitCode.INTERRUPTED), int(pytest.ExitCode.INTERNAL_ERROR), int(pytest.ExitCode.USAGE_ERROR)}
+_PYTEST_REFUSED = {
+    int(pytest.ExitCode.INTERRUPTED),
+    int(pytest.ExitCode.INTERNAL_ERROR),
+    int(pytest.ExitCode.USAGE_ERROR),
+}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

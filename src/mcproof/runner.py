@@ -78,7 +78,7 @@ def run_pytest(
 
 
 def read_verdict(run_dir: Path) -> str:
-    """The overall verdict written to report.json (pass | fail | incomplete)."""
+    """The overall verdict written to report.json (pass | fail | inconclusive)."""
     path = run_dir / "report.json"
     try:
         return str(json.loads(path.read_text(encoding="utf-8"))["verdict"])

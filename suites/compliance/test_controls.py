@@ -1,7 +1,9 @@
-"""Compliance: the controls catalog is consistent with the suites, every control is judged against the
-evidence of this run and earlier runs within the catalog's window (score per framework, evidence and
-fix for every control not satisfied), and the evidence-based controls hold (DR drill and game day
-within the window, platform audit log)."""
+"""Compliance: the controls catalog is consistent with the suites, every control is judged against
+EVERY record of this run and earlier runs within the catalog's window (mcproof.compliance.score: one
+failing record in the window fails the control, naming the record's run; inconclusive records and
+checks this run skipped never satisfy), the score per framework counts satisfied / failing /
+unevidenced / waived, an unevidenced control not waived in the environment file makes the suite
+inconclusive, and the evidence-based controls hold (DR drill and game day within the window, audit logs)."""
 
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ import pytest
 
 from mcproof.compliance.audit import admin_actions, apiserver_audit_log
 from mcproof.compliance.catalog import Catalog, catalog_problems, load_catalog, suite_check_names
-from mcproof.compliance.score import ScoreResult, gather_runs, score_catalog
+from mcproof.compliance.score import FAILING, UNEVIDENCED, WAIVED, ScoreResult, gather_runs, score_catalog
 from mcproof.compliance.settings import ComplianceSettings
 from mcproof.config import Environment, Slo
 from mcproof.errors import ConfigError
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import RECORD_TYPES, ComplianceScoreEvidence
 from mcproof.paths import project_root
+from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.compliance
 
@@ -61,13 +64,19 @@ def _records(
     )
 
 
-def test_catalog_consistent(catalog: Catalog) -> None:
+def test_catalog_consistent(catalog: Catalog, environment: Environment) -> None:
     problems = catalog_problems(
         catalog,
         checks=suite_check_names(project_root() / "suites"),
         record_types=set(RECORD_TYPES),
         slos=set(Slo.model_fields),
     )
+    ids = {c.id for c in catalog.controls}
+    problems += [
+        f"waiver names control {w.control!r}, which is not in the catalog; fix the waiver in {environment.source}"
+        for w in environment.waivers
+        if w.control is not None and w.control not in ids
+    ]
     assert not problems, "; ".join(problems)
 
 
@@ -245,25 +254,51 @@ def scored(
     catalog: Catalog, catalog_path: Path, compliance: ComplianceSettings, environment: Environment, evidence: RunStore
 ) -> ScoreResult:
     records, runs = _records(compliance, catalog, environment, evidence)
-    result = score_catalog(catalog, records)
+    waivers = {w.control: w for w in environment.waivers if w.control is not None}
+    result = score_catalog(catalog, records, current_run=evidence.run_dir.name, waivers=waivers)
+    days = _window(compliance, catalog)
     evidence.append(
         ComplianceScoreEvidence(
             environment=environment.name,
-            method=f"controls catalog judged against evidence of {len(runs)} run(s) within {_window(compliance, catalog)} days",
+            method=(
+                f"controls catalog judged against every record of {len(runs)} run(s) within {days} days: one failing "
+                "record fails a control, inconclusive records and checks this run skipped never satisfy one"
+            ),
             check="test_no_failing_controls",
             catalog=str(catalog_path),
             catalog_version=catalog.version,
             scores=result.scores,
             controls=[c.as_dict() for c in result.controls],
             runs=runs,
+            window_days=days,
+            failing=[c.id for c in result.with_status(FAILING)],
+            unevidenced=[c.id for c in result.with_status(UNEVIDENCED)],
+            waived=[{"control": c.id, **(c.waiver or {})} for c in result.with_status(WAIVED)],
         )
     )
     return result
 
 
 def test_no_failing_controls(scored: ScoreResult) -> None:
-    failing = [c for c in scored.controls if c.status == "failing"]
+    failing = scored.with_status(FAILING)
     assert not failing, f"{len(failing)} control(s) failing: " + " | ".join(c.summary() for c in failing)
+
+
+def test_every_control_evidenced(
+    scored: ScoreResult, catalog: Catalog, compliance: ComplianceSettings, environment: Environment
+) -> None:
+    """Every control not failing is satisfied or waived in the environment file; else inconclusive."""
+    for control in scored.with_status(WAIVED):
+        print(f"waived: {control.summary()}")
+    missing = scored.with_status(UNEVIDENCED)
+    if missing:
+        inconclusive(
+            f"{len(missing)} control(s) unevidenced in the {_window(compliance, catalog)}-day window: "
+            + " | ".join(c.summary() for c in missing),
+            "run the checks that evidence them (the requirement says which; mcproof signoff runs every suite), or "
+            f"waive a control with a reason in {environment.source or 'the environment file'}: "
+            "waivers: [{control: ID, reason: ..., owner: ...}]",
+        )
 
 
 def test_framework_scores_meet_minimum(scored: ScoreResult, compliance: ComplianceSettings) -> None:

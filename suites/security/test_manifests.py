@@ -1,7 +1,10 @@
-"""The platform's manifests (security.manifests.directory): Checkov's Kubernetes/Helm policies (from its
-own venv, offline) and mcproof's own Kubernetes rules. Findings become evidence."""
+"""The manifests the environment deploys (security.manifests.directory; without one, the manifests its
+embedded cluster applied): Checkov's Kubernetes/Helm policies (from its own venv, offline) and mcproof's
+own Kubernetes rules. Findings become evidence."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -10,8 +13,15 @@ from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import PolicyScanEvidence
 from mcproof.security.checkov import run_checkov
-from mcproof.security.kube_policy import load_manifests, namespace_findings, rbac_findings, workload_findings
+from mcproof.security.kube_policy import (
+    load_manifests,
+    manifests_directory,
+    namespace_findings,
+    rbac_findings,
+    workload_findings,
+)
 from mcproof.security.settings import ManifestScanSettings, SecuritySettings
+from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.security
 
@@ -23,8 +33,27 @@ def manifests(security: SecuritySettings) -> ManifestScanSettings:
     return security.manifests
 
 
-def test_checkov_manifests(manifests: ManifestScanSettings, environment: Environment, evidence: RunStore) -> None:
-    directory = environment.resolve_path(manifests.directory)
+@pytest.fixture(scope="module")
+def directory(manifests: ManifestScanSettings, environment: Environment) -> Path:
+    found = manifests_directory(environment, manifests)
+    if found is None:
+        pytest.skip(
+            "no security.manifests.directory and no embedded cluster whose applied manifests could be scanned; "
+            "set it to the manifests the environment deploys (e.g. rendered Helm output)"
+        )
+    if manifests.directory is None and not found.is_dir():
+        inconclusive(
+            f"the embedded cluster has written no applied manifests ({found} is missing), so there is nothing "
+            "of what the environment deploys to scan",
+            "start the sandbox with its cluster (mcproof sandbox up --env ENV) before the security suite, "
+            "or set security.manifests.directory",
+        )
+    return found
+
+
+def test_checkov_manifests(
+    manifests: ManifestScanSettings, directory: Path, environment: Environment, evidence: RunStore
+) -> None:
     checkov = environment.resolve_path(manifests.checkov) if manifests.checkov else None
     try:
         run = run_checkov(
@@ -59,10 +88,7 @@ def test_checkov_manifests(manifests: ManifestScanSettings, environment: Environ
     )
 
 
-def test_manifest_kubernetes_policy(
-    manifests: ManifestScanSettings, environment: Environment, evidence: RunStore
-) -> None:
-    directory = environment.resolve_path(manifests.directory)
+def test_manifest_kubernetes_policy(directory: Path, environment: Environment, evidence: RunStore) -> None:
     objects = load_manifests(directory)
     if not objects:
         pytest.fail(f"no Kubernetes objects in {directory}; fix security.manifests.directory", pytrace=False)

@@ -69,7 +69,7 @@ def test_bedrock_targets_are_pinged_and_checked(bedrock_hosts: list[str], tmp_pa
             "query_enabled": True,
             "status_timeout_s": 1.0,
             "latency_servers": 2,
-            "latency_rounds": 3,
+            "latency_rounds": 10,  # 20 pings: the fewest a p95 needs
         },
         "guards": {"loopback_only": True},
     }

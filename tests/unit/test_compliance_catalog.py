@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from mcproof.compliance.catalog import Catalog, catalog_problems, load_catalog, suite_check_names
-from mcproof.compliance.score import gather_runs, score_catalog
-from mcproof.config import Slo
+from mcproof.compliance.score import RUN_KEY, gather_runs, score_catalog
+from mcproof.config import Slo, Waiver
 from mcproof.errors import ConfigError
 from mcproof.evidence.records import RECORD_TYPES
 
@@ -55,8 +55,13 @@ CATALOG = Catalog.model_validate(
 )  # fmt: skip
 
 
-def _check(name: str, outcome: str, message: str = "") -> dict[str, Any]:
-    return {"type": "check", "check": name, "nodeid": f"suites/s.py::{name}", "outcome": outcome, "message": message}
+def _check(
+    name: str, outcome: str, message: str = "", run: str = "r1", at: str = "2026-11-25T00:00:00Z"
+) -> dict[str, Any]:
+    return {
+        "type": "check", "check": name, "nodeid": f"suites/s.py::{name}", "outcome": outcome, "message": message,
+        "recorded_at": at, RUN_KEY: run,
+    }  # fmt: skip
 
 
 def test_score_statuses() -> None:
@@ -76,10 +81,100 @@ def test_score_statuses() -> None:
     assert "C1 rcon is FAILING" in c1
     assert "mc-1 accepts a default password" in c1
     assert c1.endswith("Fix: fix rcon")
-    assert "skipped: the environment has no kubernetes section" in result.controls[2].summary()
-    # A later run fixing the failure wins (newest outcome per check).
-    assert score_catalog(CATALOG, [*records, _check("test_rcon_b", "passed")]).controls[0].status == "satisfied"
+    assert "skipped in this run (r1): the environment has no kubernetes section" in result.controls[2].summary()
     assert score_catalog(CATALOG, [{"type": "dr", "recovered": False}]).controls[1].status == "failing"
+
+
+def test_earlier_failure_in_the_window_is_not_hidden_by_a_later_pass() -> None:
+    records = [
+        _check("test_rcon_b", "failed", "mc-1 accepts a default password", run="run-a", at="2026-11-20T10:00:00Z"),
+        _check("test_rcon_a", "passed", run="run-b", at="2026-11-24T10:00:00Z"),
+        _check("test_rcon_b", "passed", run="run-b", at="2026-11-24T10:00:01Z"),
+    ]
+    result = score_catalog(CATALOG, records, current_run="run-b")
+    c1 = result.controls[0]
+    assert c1.status == "failing"
+    text = c1.requirements[0].evidence
+    assert "suites/s.py::test_rcon_b failed in run run-a at 2026-11-20T10:00:00Z" in text
+    assert "mc-1 accepts a default password" in text
+    assert "a later pass (run run-b at 2026-11-24T10:00:01Z) does not clear it" in text
+    assert result.scores["a"]["failing"] == 1
+    # Once the failing run has aged out of the window (gather_runs drops it), the control is satisfied.
+    assert score_catalog(CATALOG, records[1:], current_run="run-b").controls[0].status == "satisfied"
+
+
+def test_evidence_and_slo_records_are_all_judged() -> None:
+    dr_bad = {"type": "dr", "recovered": False, "ended_at": "2026-11-20T00:00:00Z", "check": "d", RUN_KEY: "run-a"}
+    dr_ok = {**dr_bad, "recovered": True, "ended_at": "2026-11-24T00:00:00Z", RUN_KEY: "run-b"}
+    slo = {"type": "slo", "slo": "rto_s", "passed": True, "measured": 10, "unit": "s", "comparator": "<=",
+           "target": 900, "check": "d", RUN_KEY: "run-b"}  # fmt: skip
+    c2 = score_catalog(CATALOG, [dr_bad, dr_ok, slo]).controls[1]
+    assert c2.status == "failing"
+    assert "dr record in run run-a at 2026-11-20T00:00:00Z (check d) has {'recovered': False}" in c2.summary()
+    missed = {**slo, "passed": False, "measured": 1200, RUN_KEY: "run-a"}
+    c2 = score_catalog(CATALOG, [missed, dr_ok, slo]).controls[1]
+    assert c2.status == "failing"
+    assert "SLO rto_s measurement in run run-a" in c2.summary()
+    assert "measured 1200 s" in c2.summary()
+
+
+def test_inconclusive_records_never_satisfy() -> None:
+    records = [
+        _check("test_rcon_a", "passed", run="run-a"),
+        _check("test_rcon_a", "inconclusive", "fault not applied; fix the proxy", run="run-b"),
+    ]
+    c1 = score_catalog(CATALOG, records, current_run="run-b").controls[0]
+    assert c1.status == "unevidenced"
+    assert c1.requirements[0].status == "inconclusive"
+    assert "inconclusive in run run-b" in c1.summary()
+    assert "never satisfies" in c1.summary()
+    # Evidence written by an inconclusive check does not satisfy either (nor fail).
+    dr = {"type": "dr", "recovered": True, "check": "test_drill", RUN_KEY: "run-b"}
+    slo = {"type": "slo", "slo": "rto_s", "passed": True, "check": "test_drill", RUN_KEY: "run-b"}
+    outcome = _check("test_drill", "inconclusive", "no backup was taken", run="run-b")
+    c2 = score_catalog(CATALOG, [dr, slo, outcome]).controls[1]
+    assert c2.status == "unevidenced"
+    assert {r.status for r in c2.requirements} == {"inconclusive"}
+
+
+def test_skip_rule_this_run_versus_earlier_runs() -> None:
+    passed_before = _check("test_kube", "passed", run="run-a", at="2026-11-20T00:00:00Z")
+    skipped_now = _check("test_kube", "skipped", "the environment has no kubernetes section", run="run-b")
+    # This run skipped it: an earlier pass is not carried over.
+    c3 = score_catalog(CATALOG, [passed_before, skipped_now], current_run="run-b").controls[2]
+    assert c3.status == "unevidenced"
+    assert "skipped in this run (run-b): the environment has no kubernetes section" in c3.summary()
+    assert "passes in earlier runs (run-a) do not count for a check this run skipped" in c3.summary()
+    # An earlier run's skip measured nothing: a pass (in this run or another) decides.
+    skipped_before = {**skipped_now, RUN_KEY: "run-a"}
+    passed_now = {**passed_before, RUN_KEY: "run-b"}
+    assert score_catalog(CATALOG, [skipped_before, passed_now], current_run="run-b").controls[2].status == "satisfied"
+    # This run did not run the check at all (e.g. only the compliance suite ran): the window's passes count.
+    assert score_catalog(CATALOG, [passed_before], current_run="run-b").controls[2].status == "satisfied"
+
+
+def test_unevidenced_controls_are_listed_and_waivers_apply() -> None:
+    waiver = Waiver(control="C3", reason="no cluster in this environment yet", owner="sre-team")
+    records = [_check("test_rcon_a", "passed"), _check("test_kube", "skipped", "no kubernetes")]
+    result = score_catalog(
+        CATALOG, records, waivers={"C3": waiver, "C1": Waiver(control="C1", reason="n/a", owner="x")}
+    )
+    status = {c.id: c.status for c in result.controls}
+    assert status == {"C1": "satisfied", "C2": "unevidenced", "C3": "waived"}
+    assert [c.id for c in result.with_status("unevidenced")] == ["C2"]
+    c3 = result.controls[2]
+    assert c3.waiver == {"reason": "no cluster in this environment yet", "owner": "sre-team"}
+    assert "(waived: no cluster in this environment yet -- sre-team)" in c3.summary()
+    assert result.controls[0].waiver is None  # satisfied: nothing to waive
+    assert result.scores["a"] == {
+        "name": "A", "controls": 2, "satisfied": 1, "failing": 0, "unevidenced": 1, "waived": 0, "score": 0.5,
+    }  # fmt: skip
+    assert result.scores["b"]["waived"] == 1
+    assert result.scores["b"]["score"] == 0.0
+    # A waiver never hides a failing control.
+    failing = score_catalog(CATALOG, [_check("test_kube", "failed", "boom")], waivers={"C3": waiver}).controls[2]
+    assert failing.status == "failing"
+    assert "a waiver does not cover a failing control" in failing.summary()
 
 
 def _write_run(reports: Path, name: str, started: dt.datetime, env: str, extra: dict[str, Any]) -> None:
@@ -99,3 +194,4 @@ def test_gather_runs_window_and_environment(tmp_path: Path) -> None:
     records, runs = gather_runs(reports / "d-current", reports, environment="stg", window_days=30, now=now)
     assert runs == ["b-recent", "d-current"]
     assert [r["n"] for r in records if r["type"] == "dr"] == [2, 4]
+    assert [r[RUN_KEY] for r in records if r["type"] == "dr"] == ["b-recent", "d-current"]

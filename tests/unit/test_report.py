@@ -18,6 +18,7 @@ from mcproof.evidence import (
     Record,
     RunEnd,
     RunInfo,
+    RunScope,
     RunStore,
     SloMeasurement,
 )
@@ -43,7 +44,13 @@ SMOKE_LATENCY = "suites/smoke/test_fleet.py::test_status_latency"
 HOSTILE = "<script>alert(1)</script>"
 
 
-def run_info() -> RunInfo:
+WAIVERS = [
+    {"slo": "availability", "reason": "measured in the weekly game day", "owner": "sre-oncall"},
+    {"slo": "mttr_s", "reason": "measured in the weekly game day", "owner": "sre-oncall"},
+]
+
+
+def run_info(waivers: list[dict[str, str]] | None = None) -> RunInfo:
     return RunInfo(
         RUN_ID,
         ENV,
@@ -51,9 +58,13 @@ def run_info() -> RunInfo:
         "2025-01-01T00:00:00.000Z",
         "0.1.0",
         ["mcproof", "signoff"],
-        {"name": ENV, "slo": dict(SLO)},
+        {"name": ENV, "slo": dict(SLO), "waivers": WAIVERS if waivers is None else waivers},
         "host1",
     )
+
+
+def scope(*suites: str) -> RunScope:
+    return RunScope(RUN_ID, list(suites), 3)
 
 
 def run_end(exit_status: int = 0, checks: int = 2) -> RunEnd:
@@ -128,8 +139,10 @@ def latency() -> LatencyEvidence:
 
 
 def passing_records() -> list[Record]:
+    """A smoke + chaos run: smoke SLOs measured, chaos skipped and its SLOs waived, dr/load out of scope."""
     return [
         run_info(),
+        scope("smoke", "chaos"),
         fleet(serving=10),
         latency(),
         QueryEvidence(
@@ -178,6 +191,14 @@ def report_of(run_dir: Path) -> Report:
 def test_passing_run_passes(write_run: Callable[[list[Record]], Path]) -> None:
     report = report_of(write_run(passing_records()))
     assert report.verdict == "pass"
+    assert "2 waived: availability, mttr_s" in report.reasons[0]
+    assert {s.slo: s.verdict for s in report.slos if not s.measurements} == {
+        "availability": "waived",
+        "mttr_s": "waived",
+        "rto_s": "not in scope",
+        "rpo_s": "not in scope",
+        "concurrent_servers": "not in scope",
+    }
     assert {s.suite: s.verdict for s in report.suites} == {"smoke": "pass", "chaos": "skipped"}
     chaos = next(s for s in report.suites if s.suite == "chaos")
     assert chaos.skip_reasons == ("no kubernetes section in environments/local.yaml",)
@@ -227,17 +248,65 @@ def test_measurement_against_looser_target_than_environment_fails(write_run: Cal
     assert any("environment's objective" in n for n in row.notes)
 
 
+def test_inconclusive_check_makes_the_run_inconclusive_never_pass(write_run: Callable[[list[Record]], Path]) -> None:
+    records = passing_records()
+    message = "INCONCLUSIVE: fault action failed: GuardError refused; fix: allow the namespace"
+    records.insert(-1, check("suites/chaos/test_kill.py::test_kill_one", "inconclusive", message, suite="chaos"))
+    run_dir = write_run(records)
+    report = report_of(run_dir)
+    assert report.verdict == "inconclusive"
+    assert next(s for s in report.suites if s.suite == "chaos").verdict == "inconclusive"
+    assert report.counts.inconclusive == 1
+    assert any("fault action failed" in r for r in report.reasons)
+    [failure] = report.failures
+    assert (failure.outcome, failure.hint) == ("inconclusive", "allow the namespace")
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert md.splitlines()[0].startswith("**Verdict: ⚠️ INCONCLUSIVE**")
+    html = (run_dir / "index.html").read_text(encoding="utf-8")
+    assert 'class="big inconclusive"' in html
+    assert "NOT DECIDABLE (inconclusive)" in html
+
+
+def test_failure_beats_inconclusive(write_run: Callable[[list[Record]], Path]) -> None:
+    records = passing_records()
+    records.insert(-1, check("suites/chaos/test_kill.py::test_a", "inconclusive", "INCONCLUSIVE: x; fix: y", "chaos"))
+    records.insert(-1, check("suites/smoke/test_fleet.py::test_motd", "failed", "mc-3 has no MOTD"))
+    report = report_of(write_run(records))
+    assert report.verdict == "fail"
+    assert any("inconclusive" in r for r in report.reasons)  # still said, after the failure
+
+
+def test_declared_slo_never_measured_is_inconclusive(write_run: Callable[[list[Record]], Path]) -> None:
+    records = passing_records()
+    records[0] = run_info(waivers=[])  # chaos is in scope and its SLOs are no longer waived
+    run_dir = write_run(records)
+    report = report_of(run_dir)
+    assert report.verdict == "inconclusive"
+    assert {s.slo for s in report.not_evidenced} == {"availability", "mttr_s"}
+    assert "SLO availability declared but not measured in this run (run the chaos suite)" in report.reasons
+    data = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    assert data["verdict"] == "inconclusive"
+    assert set(data["not_evidenced"]) == {"availability", "mttr_s"}
+
+
+def test_run_without_scope_is_held_to_every_declared_slo(write_run: Callable[[list[Record]], Path]) -> None:
+    records = [r for r in passing_records() if not isinstance(r, RunScope)]
+    report = report_of(write_run(records))
+    assert report.verdict == "inconclusive"
+    assert {s.slo for s in report.not_evidenced} == {"rto_s", "rpo_s", "concurrent_servers"}
+
+
 def test_missing_run_end_is_incomplete(write_run: Callable[[list[Record]], Path]) -> None:
     report = report_of(write_run(passing_records()[:-1]))
-    assert report.verdict == "incomplete"
+    assert report.verdict == "inconclusive"
     assert report.run.ended_at is None
     assert "run_end" in report.reasons[0]
 
 
 def test_no_checks_is_incomplete(write_run: Callable[[list[Record]], Path]) -> None:
     report = report_of(write_run([run_info(), run_end(checks=0)]))
-    assert report.verdict == "incomplete"
-    assert report.reasons == ("no check ran",)
+    assert report.verdict == "inconclusive"
+    assert report.reasons[0] == "no check ran"
 
 
 def test_only_skipped_checks_is_incomplete(write_run: Callable[[list[Record]], Path]) -> None:
@@ -246,17 +315,19 @@ def test_only_skipped_checks_is_incomplete(write_run: Callable[[list[Record]], P
         check("suites/chaos/test_kill.py::test_kill", "skipped", "no k8s", "chaos"),
         run_end(),
     ]
-    assert report_of(write_run(records)).verdict == "incomplete"
+    assert report_of(write_run(records)).verdict == "inconclusive"
 
 
 def test_nonzero_exit_without_failures_is_incomplete(write_run: Callable[[list[Record]], Path]) -> None:
     records = passing_records()
     records[-1] = run_end(exit_status=2)
-    assert report_of(write_run(records)).verdict == "incomplete"
+    assert report_of(write_run(records)).verdict == "inconclusive"
 
 
 def test_unmeasured_slos_are_not_evidenced(write_run: Callable[[list[Record]], Path]) -> None:
-    report = report_of(write_run(passing_records()))
+    records = [r for r in passing_records() if not isinstance(r, RunScope)]
+    records[0] = run_info(waivers=[])
+    report = report_of(write_run(records))
     assert [s.slo for s in report.slos] == list(SLO_CATALOG)  # reading order, not the file's sorted keys
     missing = {s.slo: s.suite for s in report.not_evidenced}
     assert missing == {
@@ -266,7 +337,7 @@ def test_unmeasured_slos_are_not_evidenced(write_run: Callable[[list[Record]], P
         "rpo_s": "dr",
         "concurrent_servers": "load",
     }
-    assert all(s.verdict == "not evidenced" and s.measured is None for s in report.not_evidenced)
+    assert all(s.verdict == "inconclusive" and s.measured is None for s in report.not_evidenced)
 
 
 def test_html_has_every_slo_and_escapes_hostile_text(write_run: Callable[[list[Record]], Path]) -> None:
@@ -293,13 +364,14 @@ def test_json_has_schema_and_verdict(write_run: Callable[[list[Record]], Path]) 
     run_dir = write_run(passing_records())
     write_report(run_dir)
     data = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
-    assert data["schema"] == SCHEMA == "mcproof.report/1"
+    assert data["schema"] == SCHEMA == "mcproof.report/2"
     assert data["verdict"] == "pass"
     assert data["run"]["run_id"] == RUN_ID
     assert data["counts"]["total"] == 3
     assert {s["slo"] for s in data["slos"]} == set(SLO)
     assert data["evidence"][0]["bar"]["failures_by_kind"] == {}
-    assert "availability" in data["not_evidenced"]
+    assert data["waived"] == ["availability", "mttr_s"]
+    assert data["not_evidenced"] == []
 
 
 def test_markdown_starts_with_verdict_line() -> None:
@@ -309,7 +381,7 @@ def test_markdown_starts_with_verdict_line() -> None:
     assert md.splitlines()[0].startswith("**Verdict: ❌ FAIL**")
     assert "| SLO | target | measured | margin | verdict | evidence |" in md
     assert "a \\| b" in md
-    assert "## Not evidenced" in md
+    assert "## Waived" in md
 
 
 def test_fleet_failures_by_kind_counts_unlisted() -> None:
@@ -345,7 +417,7 @@ def test_no_run_record_raises() -> None:
 
 def test_html_renders_without_evidence() -> None:
     html = render_html(build_report([run_info()]))
-    assert "incomplete" in html
+    assert "inconclusive" in html
     assert "no check ran" in html
 
 

@@ -54,6 +54,18 @@ def test_fault_defaults_and_errors() -> None:
         normalize_fault("slow", {"delay_s": -1})
 
 
+def test_trickle_and_oversized_fault_parameters() -> None:
+    assert normalize_fault("trickle", {}) == {"interval_s": 1.0}
+    assert normalize_fault("trickle", {"interval_s": 0.2}) == {"interval_s": 0.2}
+    assert normalize_fault("oversized", {}) == {"size_bytes": 2 << 20}
+    with pytest.raises(SandboxError, match=r"trickle interval_s must be a number in \(0, 60\]"):
+        normalize_fault("trickle", {"interval_s": 0})
+    with pytest.raises(SandboxError, match="oversized size_bytes must be an integer in 65536"):
+        normalize_fault("oversized", {"size_bytes": 10})
+    with pytest.raises(SandboxError, match="takes"):
+        normalize_fault("trickle", {"delay_s": 1})
+
+
 def test_password_file_is_private(tmp_path: Path) -> None:
     generated = write_rcon_password(tmp_path, None)
     assert len(generated) >= 20

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mcproof.security.kube_policy import load_manifests, namespace_findings, rbac_findings, workload_findings
+import pytest
+
+from mcproof.config import load_environment
+from mcproof.kube.embedded import tenants
+from mcproof.kube.workloads import tenant_manifests, write_manifests
+from mcproof.security.kube_policy import (
+    load_manifests,
+    manifests_directory,
+    namespace_findings,
+    rbac_findings,
+    workload_findings,
+)
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "fixtures" / "manifests"
 
@@ -58,3 +69,29 @@ def test_rules_on_live_shaped_objects() -> None:
     }
     rules = {f.rule for f in namespace_findings([ns, policy], ["t"])}
     assert rules == {"pod-security", "default-deny", "resource-quota"}  # an allow-all policy is not default-deny
+
+
+def test_sandbox_manifests_as_applied_are_clean(tmp_path: Path) -> None:
+    """What the local sandbox's cluster applies (the same render deploy_tenant uses), written as it
+    writes them, passes every rule."""
+    env = load_environment(str(Path(__file__).resolve().parents[2] / "environments" / "local.yaml"))
+    assert env.kubernetes is not None
+    assert env.kubernetes.embedded is not None
+    rendered = {t.namespace: tenant_manifests(t, labels={"mcproof.io/sandbox": "true"}) for t in
+                tenants(env, env.kubernetes.embedded)}  # fmt: skip
+    write_manifests(tmp_path, rendered)
+    (tmp_path / "stale.yaml").write_text("kind: Pod\n")
+    write_manifests(tmp_path, rendered)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["minecraft.yaml", "tenant-b.yaml"]
+    objects = load_manifests(tmp_path)
+    assert {o["kind"] for o in objects} >= {"Namespace", "NetworkPolicy", "ResourceQuota", "StatefulSet", "Deployment"}
+    assert _all(tmp_path) == []
+
+
+def test_local_environment_scans_the_embedded_clusters_applied_manifests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MCPROOF_STATE_DIR", "/tmp/mcproof-unit-state")
+    env = load_environment(str(Path(__file__).resolve().parents[2] / "environments" / "local.yaml"))
+    assert env.security is not None
+    assert env.security.manifests is not None
+    assert env.security.manifests.directory is None
+    assert manifests_directory(env, env.security.manifests) == Path("/tmp/mcproof-unit-state/kube/applied")

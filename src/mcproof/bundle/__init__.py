@@ -14,7 +14,7 @@ from mcproof.bundle.archive import VerifyResult, create_bundle, verify_bundle
 from mcproof.bundle.keys import KEY_ENV, generate_key, key_path, load_private_key, load_public_key
 from mcproof.bundle.manifest import Manifest
 from mcproof.bundle.redaction import Leak, environment_secrets, find_leaks
-from mcproof.config import Environment, load_environment, parse_environment
+from mcproof.config import SNAPSHOT_ONLY_KEYS, Environment, load_environment, parse_environment
 from mcproof.errors import ConfigError, EvidenceError, McproofError
 from mcproof.evidence.records import RunInfo
 from mcproof.evidence.store import read_records
@@ -65,7 +65,8 @@ def run_secrets(run_dir: Path, env_ref: str | None, info: RunInfo | None = None)
     except McproofError as err:
         errors.append(str(err))
     try:
-        text = yaml.safe_dump(info.environment_snapshot)
+        snapshot = {k: v for k, v in info.environment_snapshot.items() if k not in SNAPSHOT_ONLY_KEYS}
+        text = yaml.safe_dump(snapshot)
         envs.append(parse_environment(text, Path.cwd() / f"{info.environment}.snapshot.yaml"))
     except (McproofError, ValueError) as err:
         errors.append(str(err))

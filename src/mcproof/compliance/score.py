@@ -1,40 +1,60 @@
-"""Score a controls catalog against evidence records (pure): per control satisfied / failing /
-unevidenced with the evidence behind it and the fix, and per framework the share satisfied.
+"""Score a controls catalog against every evidence record in its window (pure): per control satisfied /
+failing / unevidenced / waived with the evidence behind it and the fix, per framework the counts.
 
-Evidence comes as plain dicts (evidence.jsonl lines), newest last; :func:`gather_runs` reads the
-current run and earlier runs within the window.
+Evidence comes as plain dicts (evidence.jsonl lines) in time order, oldest run first, each tagged with
+its run id under ``RUN_KEY`` (:func:`gather_runs` reads the current run and earlier runs within the
+window and tags them). The window rule, per requirement:
+
+- **Every** relevant record in the window must pass. One failing record (a failed or errored check, an
+  evidence record not matching ``where``, an SLO measurement that missed) makes the requirement
+  *failed*, and the evidence names that record, its run and its time; a later pass does not clear it
+  (the evidence says so). The window is how long a failure counts: it ages out, it is never overwritten.
+- An ``inconclusive`` record (a check that could not measure, or evidence written by one) never
+  satisfies: the requirement is *inconclusive* (the control unevidenced).
+- A skip measures nothing. A skip in an **earlier** run is ignored (other records decide); a check
+  **this run** skipped is *missing* even if earlier runs passed it: the current run says it could not
+  check it here, so an old pass is not carried over.
+- No record at all: *missing*.
+
+A control is FAILING when any requirement failed, else UNEVIDENCED when any is inconclusive or
+missing, else SATISFIED. An unevidenced control the environment waives (``waivers: [{control: ID,
+reason, owner}]``) is WAIVED (listed with reason and owner, never counted as satisfied); a waiver
+never hides a failing control.
 
 >>> from mcproof.compliance.catalog import Catalog
 >>> cat = Catalog.model_validate({"version": "1", "frameworks": {"f": "F"}, "controls": [
 ...     {"id": "X", "framework": "f", "title": "t", "fix": "do it", "requires": [{"check": "test_a"}]}]})
->>> rec = {"type": "check", "check": "test_a", "nodeid": "suites/s/test_s.py::test_a", "outcome": "failed",
-...        "message": "boom", "recorded_at": "2026-11-25T00:00:00Z"}
->>> s = score_catalog(cat, [rec])
->>> s.scores["f"]["score"], s.controls[0].status
-(0.0, 'failing')
+>>> rec = {"type": "check", "check": "test_a", "nodeid": "s.py::test_a", "outcome": "failed",
+...        "message": "boom", "recorded_at": "2026-11-25T00:00:00Z", RUN_KEY: "run-1"}
+>>> later = {**rec, "outcome": "passed", "recorded_at": "2026-11-26T00:00:00Z", RUN_KEY: "run-2"}
+>>> s = score_catalog(cat, [rec, later])
+>>> s.scores["f"]["failing"], s.controls[0].status
+(1, 'failing')
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from mcproof.compliance.catalog import Catalog, Control, Requirement
+from mcproof.compliance.window import RUN_KEY, gather_runs
+from mcproof.config import Waiver
 
-__all__ = ["ControlResult", "ScoreResult", "gather_runs", "score_catalog"]
+__all__ = ["RUN_KEY", "ControlResult", "RequirementResult", "ScoreResult", "gather_runs", "score_catalog"]
 
-SATISFIED, FAILING, UNEVIDENCED = "satisfied", "failing", "unevidenced"
+SATISFIED, FAILING, UNEVIDENCED, WAIVED = "satisfied", "failing", "unevidenced", "waived"
+STATUSES = (SATISFIED, FAILING, UNEVIDENCED, WAIVED)
+MET, FAILED, INCONCLUSIVE, MISSING = "met", "failed", "inconclusive", "missing"
+_NOT_FAILING = frozenset({"passed", "skipped", "inconclusive"})
 
 
 @dataclass(frozen=True)
 class RequirementResult:
     requirement: str
-    status: str  # met | failed | missing
+    status: str  # met | failed | inconclusive | missing
     evidence: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,17 +66,22 @@ class ControlResult:
     id: str
     framework: str
     title: str
-    status: str
+    status: str  # satisfied | failing | unevidenced | waived
     requirements: list[RequirementResult]
     fix: str
+    waiver: dict[str, str] | None = None  # {reason, owner} when the environment waives the control
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "requirements": [r.as_dict() for r in self.requirements]}
 
     def summary(self) -> str:
-        bad = [r for r in self.requirements if r.status != "met"]
+        bad = [r for r in self.requirements if r.status != MET]
         why = "; ".join(f"{r.requirement}: {r.status} ({r.evidence})" for r in bad)
-        return f"{self.framework} {self.id} {self.title} is {self.status.upper()}: {why}. Fix: {self.fix}"
+        text = f"{self.framework} {self.id} {self.title} is {self.status.upper()}: {why}."
+        if self.waiver is not None:
+            how = "waived" if self.status == WAIVED else "a waiver does not cover a failing control"
+            text += f" ({how}: {self.waiver['reason']} -- {self.waiver['owner']})"
+        return f"{text} Fix: {self.fix}"
 
 
 @dataclass(frozen=True)
@@ -64,131 +89,197 @@ class ScoreResult:
     scores: dict[str, dict[str, Any]]
     controls: list[ControlResult]
 
+    def with_status(self, status: str) -> list[ControlResult]:
+        return [c for c in self.controls if c.status == status]
+
     def not_satisfied(self) -> list[ControlResult]:
         return [c for c in self.controls if c.status != SATISFIED]
 
 
-def _check(req: Requirement, records: list[dict[str, Any]]) -> RequirementResult:
+def _run(r: Mapping[str, Any]) -> str:
+    return str(r.get(RUN_KEY) or "?")
+
+
+def _stamp(r: Mapping[str, Any]) -> str:
+    return str(r.get("recorded_at") or r.get("ended_at") or r.get("observed_to") or r.get("started_at") or "?")
+
+
+def _where(r: Mapping[str, Any]) -> str:
+    return f"run {_run(r)} at {_stamp(r)}"
+
+
+def _later_pass(first: int, rows: list[tuple[int, dict[str, Any]]], same: Any) -> str:
+    """' ; a later pass ... does not clear it' when a passing row of the same subject follows index ``first``."""
+    later = [r for i, r in rows if i > first and same(r)]
+    if not later:
+        return ""
+    return f"; a later pass ({_where(later[-1])}) does not clear it: every record in the window must pass"
+
+
+def _check(req: Requirement, records: list[dict[str, Any]], current: str) -> RequirementResult:
     assert req.check is not None
-    newest: dict[str, dict[str, Any]] = {}
-    skipped: dict[str, dict[str, Any]] = {}
-    for r in records:
-        if r.get("type") != "check" or not fnmatch.fnmatchcase(str(r.get("check")), req.check):
-            continue
-        (skipped if r.get("outcome") == "skipped" else newest)[str(r.get("nodeid"))] = r
+    pattern = req.check
+    rows = [
+        (i, r)
+        for i, r in enumerate(records)
+        if r.get("type") == "check" and fnmatch.fnmatchcase(str(r.get("check")), pattern)
+    ]
     name = req.describe()
-    if not newest:
-        if skipped:
-            first = next(iter(skipped.values()))
-            return RequirementResult(name, "missing", f"skipped: {first.get('message', '')[:200]}")
-        return RequirementResult(
-            name, "missing", "no outcome in the runs considered" + (" (planned)" if req.planned else "")
+    ran = [(i, r) for i, r in rows if r.get("outcome") != "skipped"]
+    bad = [(i, r) for i, r in ran if r.get("outcome") not in _NOT_FAILING]
+    if bad:
+        i, r = bad[0]
+        node = r.get("nodeid")
+        text = f"{node} {r.get('outcome')} in {_where(r)}: {str(r.get('message', ''))[:300]}"
+        if len(bad) > 1:
+            text += f"; {len(bad) - 1} more failing record(s) in the window"
+        passed = [(j, x) for j, x in ran if x.get("outcome") == "passed"]
+        return RequirementResult(name, FAILED, text + _later_pass(i, passed, lambda x: x.get("nodeid") == node))
+    parts: list[str] = []
+    now = [r for _, r in rows if _run(r) == current]
+    skipped_now = sorted(
+        {str(r.get("nodeid")) for r in now if r.get("outcome") == "skipped"}
+        - {str(r.get("nodeid")) for r in now if r.get("outcome") != "skipped"}
+    )
+    for node in skipped_now[:3]:
+        msg = next(str(r.get("message", "")) for r in now if r.get("nodeid") == node)
+        older = sorted({_run(r) for _, r in ran if r.get("nodeid") == node})
+        text = f"{node} skipped in this run ({current}): {msg[:200]}"
+        if older:
+            text += f"; passes in earlier runs ({', '.join(older)}) do not count for a check this run skipped"
+        parts.append(text)
+    inconclusive = [r for _, r in ran if r.get("outcome") == "inconclusive"]
+    if inconclusive:
+        r = inconclusive[0]
+        parts.insert(
+            0,
+            f"{r.get('nodeid')} inconclusive in {_where(r)}: {str(r.get('message', ''))[:300]}; "
+            "an inconclusive record never satisfies a control",
         )
-    failed = [r for r in newest.values() if r.get("outcome") != "passed"]
-    if failed:
-        r = failed[0]
+        return RequirementResult(name, INCONCLUSIVE, "; ".join(parts))
+    if parts:
+        return RequirementResult(name, MISSING, "; ".join(parts))
+    if not ran:
+        if rows:
+            r = rows[-1][1]
+            return RequirementResult(name, MISSING, f"skipped in {_where(r)}: {str(r.get('message', ''))[:200]}")
         return RequirementResult(
-            name, "failed", f"{r.get('nodeid')} {r.get('outcome')}: {str(r.get('message', ''))[:300]}"
+            name, MISSING, "no outcome in the runs considered" + (" (planned)" if req.planned else "")
         )
-    latest = max(str(r.get("recorded_at", "")) for r in newest.values())
-    return RequirementResult(name, "met", f"{len(newest)} check(s) passed, latest {latest}")
-
-
-def _evidence(req: Requirement, records: list[dict[str, Any]]) -> RequirementResult:
-    found = [r for r in records if r.get("type") == req.evidence]
-    if not found:
-        return RequirementResult(req.describe(), "missing", f"no {req.evidence} record in the runs considered")
-    newest = found[-1]
-    wrong = {k: newest.get(k) for k, v in req.where.items() if newest.get(k) != v}
-    stamp = newest.get("recorded_at") or newest.get("ended_at") or newest.get("started_at") or ""
-    if wrong:
-        return RequirementResult(req.describe(), "failed", f"newest {req.evidence} record ({stamp}) has {wrong}")
+    runs = sorted({_run(r) for _, r in ran})
+    checks = {str(r.get("nodeid")) for _, r in ran}
+    latest = max(_stamp(r) for _, r in ran)
     return RequirementResult(
-        req.describe(), "met", f"newest {req.evidence} record ({stamp}, check {newest.get('check')})"
+        name,
+        MET,
+        f"all {len(ran)} record(s) of {len(checks)} check(s) passed in run(s) {', '.join(runs)}, latest {latest}",
     )
 
 
-def _slo(req: Requirement, records: list[dict[str, Any]]) -> RequirementResult:
-    found = [r for r in records if r.get("type") == "slo" and r.get("slo") == req.slo]
-    if not found:
-        return RequirementResult(req.describe(), "missing", f"no measurement of SLO {req.slo}")
-    r = found[-1]
-    text = f"measured {r.get('measured')} {r.get('unit')} {r.get('comparator')} {r.get('target')} ({r.get('check')})"
-    return RequirementResult(req.describe(), "met" if r.get("passed") else "failed", text)
+def _inconclusive_checks(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(run, check name) of every inconclusive check: the evidence such a check wrote proves nothing."""
+    return {
+        (_run(r), str(r.get("check"))) for r in records if r.get("type") == "check" and r.get("outcome") == INCONCLUSIVE
+    }
 
 
-def _judge(control: Control, records: list[dict[str, Any]]) -> ControlResult:
+def _records_against(
+    name: str, rows: list[tuple[int, dict[str, Any]]], inconclusive: set[tuple[str, str]], wrong: Any, what: str
+) -> RequirementResult:
+    """Judge records of one kind: any wrong one fails (named); any from an inconclusive check does not count."""
+    if not rows:
+        return RequirementResult(name, MISSING, f"no {what} in the runs considered")
+    unsure = [(i, r) for i, r in rows if (_run(r), str(r.get("check"))) in inconclusive]
+    judged = [(i, r) for i, r in rows if (_run(r), str(r.get("check"))) not in inconclusive]
+    bad = [(i, r, wrong(r)) for i, r in judged if wrong(r)]
+    if bad:
+        i, r, why = bad[0]
+        text = f"{what} in {_where(r)} (check {r.get('check')}) {why}"
+        if len(bad) > 1:
+            text += f"; {len(bad) - 1} more failing record(s) in the window"
+        good = [(j, x) for j, x in judged if not wrong(x)]
+        return RequirementResult(name, FAILED, text + _later_pass(i, good, lambda _x: True))
+    if unsure:
+        r = unsure[0][1]
+        return RequirementResult(
+            name, INCONCLUSIVE,
+            f"{what} in {_where(r)} was written by check {r.get('check')}, which was inconclusive there; "
+            "an inconclusive record never satisfies a control",
+        )  # fmt: skip
+    runs = sorted({_run(r) for _, r in judged})
+    newest = judged[-1][1]
+    return RequirementResult(
+        name, MET, f"all {len(judged)} {what}(s) in run(s) {', '.join(runs)} hold, newest {_where(newest)}"
+    )
+
+
+def _evidence(req: Requirement, records: list[dict[str, Any]], unsure: set[tuple[str, str]]) -> RequirementResult:
+    rows = [(i, r) for i, r in enumerate(records) if r.get("type") == req.evidence]
+
+    def wrong(r: dict[str, Any]) -> str:
+        bad = {k: r.get(k) for k, v in req.where.items() if r.get(k) != v}
+        return f"has {bad} (required {req.where})" if bad else ""
+
+    return _records_against(req.describe(), rows, unsure, wrong, f"{req.evidence} record")
+
+
+def _slo(req: Requirement, records: list[dict[str, Any]], unsure: set[tuple[str, str]]) -> RequirementResult:
+    rows = [(i, r) for i, r in enumerate(records) if r.get("type") == "slo" and r.get("slo") == req.slo]
+
+    def wrong(r: dict[str, Any]) -> str:
+        if r.get("passed"):
+            return ""
+        return (
+            f"missed: measured {r.get('measured')} {r.get('unit')}, objective {r.get('comparator')} {r.get('target')}"
+        )
+
+    return _records_against(req.describe(), rows, unsure, wrong, f"SLO {req.slo} measurement")
+
+
+def _judge(
+    control: Control, records: list[dict[str, Any]], current: str, unsure: set[tuple[str, str]], waiver: Waiver | None
+) -> ControlResult:
     results = []
     for req in control.requires:
         if req.check is not None:
-            results.append(_check(req, records))
+            results.append(_check(req, records, current))
         elif req.evidence is not None:
-            results.append(_evidence(req, records))
+            results.append(_evidence(req, records, unsure))
         else:
-            results.append(_slo(req, records))
+            results.append(_slo(req, records, unsure))
     statuses = {r.status for r in results}
-    status = FAILING if "failed" in statuses else UNEVIDENCED if "missing" in statuses else SATISFIED
-    return ControlResult(control.id, control.framework, control.title, status, results, control.fix)
+    status = FAILING if FAILED in statuses else SATISFIED if statuses == {MET} else UNEVIDENCED
+    waived = {"reason": waiver.reason, "owner": waiver.owner} if waiver is not None else None
+    if status == UNEVIDENCED and waived is not None:
+        status = WAIVED
+    if status == SATISFIED:
+        waived = None  # nothing to waive
+    return ControlResult(control.id, control.framework, control.title, status, results, control.fix, waived)
 
 
-def score_catalog(catalog: Catalog, records: Iterable[dict[str, Any]]) -> ScoreResult:
-    """Judge every control; records in time order (newest last)."""
+def score_catalog(
+    catalog: Catalog,
+    records: Iterable[dict[str, Any]],
+    *,
+    current_run: str | None = None,
+    waivers: Mapping[str, Waiver] | None = None,
+) -> ScoreResult:
+    """Judge every control against every record (time order, oldest first, tagged with RUN_KEY).
+
+    ``current_run``: this run's id (default: the run of the last record); ``waivers``: control id -> waiver.
+    """
     ordered = list(records)
-    controls = [_judge(c, ordered) for c in catalog.controls]
+    current = current_run or (_run(ordered[-1]) if ordered else "?")
+    unsure = _inconclusive_checks(ordered)
+    controls = [_judge(c, ordered, current, unsure, (waivers or {}).get(c.id)) for c in catalog.controls]
     scores: dict[str, dict[str, Any]] = {}
     for fw, name in catalog.frameworks.items():
         mine = [c for c in controls if c.framework == fw]
-        counts = {s: sum(c.status == s for c in mine) for s in (SATISFIED, FAILING, UNEVIDENCED)}
+        counts = {s: sum(c.status == s for c in mine) for s in STATUSES}
         scores[fw] = {
             "name": name,
             "controls": len(mine),
             **counts,
-            "score": round(counts[SATISFIED] / len(mine), 4) if mine else 0.0,
+            "score": round(counts[SATISFIED] / len(mine), 4) if mine else 0.0,  # waived never count as satisfied
         }
     return ScoreResult(scores, controls)
-
-
-def _run_started(lines: list[dict[str, Any]]) -> dt.datetime | None:
-    for r in lines:
-        if r.get("type") == "run":
-            try:
-                return dt.datetime.fromisoformat(str(r["started_at"]).replace("Z", "+00:00"))
-            except (KeyError, ValueError):
-                return None
-    return None
-
-
-def _read(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict):
-            out.append(item)
-    return out
-
-
-def gather_runs(
-    current: Path, reports_dir: Path | None, *, environment: str, window_days: int, now: dt.datetime | None = None
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Evidence of earlier runs of ``environment`` within the window (oldest first), then the current run."""
-    now = now or dt.datetime.now(dt.UTC)
-    earlier: list[tuple[dt.datetime, str, list[dict[str, Any]]]] = []
-    if reports_dir is not None and reports_dir.is_dir():
-        for path in sorted(reports_dir.glob("*/evidence.jsonl")):
-            if path.parent.is_symlink() or path.parent.resolve() == current.resolve():
-                continue
-            lines = _read(path)
-            started = _run_started(lines)
-            run = next((r for r in lines if r.get("type") == "run"), {})
-            if started is None or run.get("environment") != environment:
-                continue
-            if now - started <= dt.timedelta(days=window_days):
-                earlier.append((started, path.parent.name, lines))
-    earlier.sort(key=lambda x: x[0])
-    records = [r for _, _, lines in earlier for r in lines]
-    current_file = current / "evidence.jsonl"
-    records += _read(current_file) if current_file.is_file() else []
-    return records, [name for _, name, _ in earlier] + [current.name]

@@ -123,7 +123,13 @@ class FleetStatusEvidence(_Record):
 
 @dataclass(frozen=True)
 class LatencyEvidence(_Record):
-    """Repeated sequential status pings: raw samples and their summary."""
+    """Repeated sequential status pings: every ping is a sample, and the summary is over all of them.
+
+    ``samples_ms``/``sample_times`` hold every ping in order; a failed or timed-out ping is counted at
+    its timeout (``timeout_s``) and listed in ``failed_samples`` (index, target, at, error_kind, error,
+    counted_ms), so dead servers can never improve a percentile. ``verdict`` is pass/fail/inconclusive
+    with its ``reason`` (rule: mcproof.minecraft.latency).
+    """
 
     record_type: ClassVar[str] = "latency"
     environment: str
@@ -137,6 +143,12 @@ class LatencyEvidence(_Record):
     sample_times: list[str]
     failures: int
     summary: dict[str, float]
+    timeout_s: float = 0.0
+    failed_samples: list[dict[str, Any]] = field(default_factory=list)
+    failure_share: float = 0.0
+    allowed_failure_share: float = 0.05
+    verdict: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -424,7 +436,8 @@ class PolicyScanEvidence(_Record):
 
 @dataclass(frozen=True)
 class ComplianceScoreEvidence(_Record):
-    """Controls catalog judged against evidence: score per framework and every control's status."""
+    """Controls catalog judged against every record in its window: per framework the counts (satisfied,
+    failing, unevidenced, waived) and the share satisfied; every control's status with the evidence."""
 
     record_type: ClassVar[str] = "compliance_score"
     environment: str
@@ -435,6 +448,10 @@ class ComplianceScoreEvidence(_Record):
     scores: dict[str, dict[str, Any]]
     controls: list[dict[str, Any]]
     runs: list[str]
+    window_days: int = 0
+    failing: list[str] = field(default_factory=list)  # control ids
+    unevidenced: list[str] = field(default_factory=list)  # control ids, not waived
+    waived: list[dict[str, str]] = field(default_factory=list)  # {control, reason, owner}
     recorded_at: str = field(default_factory=utc_now)
 
 

@@ -16,9 +16,11 @@ from mcproof.config import EmbeddedKubernetes, Environment
 from mcproof.discovery.kubernetes import endpoint_target, service_endpoint_map
 from mcproof.kube.client import KubeApi, KubeError
 from mcproof.kube.cluster import ClusterSpec, ClusterStatus, EmbeddedCluster
-from mcproof.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
+from mcproof.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready, write_manifests
 
-__all__ = ["cluster_spec", "describe", "start_embedded", "tenants", "wait_serving"]
+__all__ = ["APPLIED_DIR", "cluster_spec", "describe", "start_embedded", "tenants", "wait_serving"]
+
+APPLIED_DIR = "applied"  # <kube state dir>/applied/<namespace>.yaml: the manifests the sandbox applied
 
 Echo = Callable[[str], None]
 
@@ -89,8 +91,8 @@ def start_embedded(
     api = cluster.api()
     items = tenants(env, settings)
     try:
-        for tenant in items:
-            deploy_tenant(api, tenant, labels={"mcproof.io/sandbox": "true"})
+        applied = {t.namespace: deploy_tenant(api, t, labels={"mcproof.io/sandbox": "true"}) for t in items}
+        write_manifests(state_dir / APPLIED_DIR, applied)  # scanned by suites/security/test_manifests.py
         names = [t.namespace for t in items]
         wait_workloads_ready(api, names, timeout=120.0)
         served = wait_serving(api, names, timeout=60.0)

@@ -1,6 +1,10 @@
 """Minecraft tenants on a cluster: namespace (PodSecurity restricted), ResourceQuota,
 NetworkPolicies, and per release a StatefulSet + Service (see :mod:`mcproof.kube.manifests`).
 
+:func:`tenant_manifests` renders everything a tenant gets, in apply order; :func:`deploy_tenant`
+applies exactly that list and :func:`write_manifests` writes it out (the sandbox writes what it applied
+to ``<kube state dir>/applied/``, which the security suite's manifest checks scan).
+
 Used by the sandbox (its tenants), the integration tests (a namespace per test) and the scale bench.
 """
 
@@ -9,7 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from mcproof.kube.client import KubeApi, KubeError
 from mcproof.kube.cluster import create_or_keep
@@ -24,7 +31,7 @@ from mcproof.kube.manifests import (
     tenant_quota,
 )
 
-__all__ = ["Tenant", "delete_namespace", "deploy_tenant", "wait_workloads_ready"]
+__all__ = ["Tenant", "delete_namespace", "deploy_tenant", "tenant_manifests", "wait_workloads_ready", "write_manifests"]
 
 
 @dataclass(frozen=True)
@@ -50,30 +57,56 @@ class Tenant:
         return self.releases * self.replicas + self.proxy_replicas
 
 
-def deploy_tenant(api: KubeApi, tenant: Tenant, *, labels: dict[str, str] | None = None) -> None:
-    """Create (or keep) everything the tenant needs; static PVs first when persistence is on."""
+def tenant_manifests(tenant: Tenant, *, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Everything the tenant needs, in apply order (static PVs before the claims when persistence is on).
+
+    >>> [m["kind"] for m in tenant_manifests(Tenant("t1", releases=1))]
+    ['Namespace', 'ResourceQuota', 'NetworkPolicy', 'NetworkPolicy', 'Service', 'StatefulSet']
+    """
     ns = tenant.namespace
-    create_or_keep(api, tenant_namespace(ns, labels=labels))
-    create_or_keep(api, tenant_quota(ns, pods=max(100, tenant.pods * 2)))
-    for policy in network_policies(ns):
-        create_or_keep(api, policy)
+    out: list[dict[str, Any]] = [tenant_namespace(ns, labels=labels), tenant_quota(ns, pods=max(100, tenant.pods * 2))]
+    out += network_policies(ns)
     if tenant.persistence:
-        create_or_keep(api, static_storage_class())
+        out.append(static_storage_class())
         for release in tenant.release_names:
             for ordinal in range(tenant.replicas):
-                create_or_keep(api, static_pv(ns, f"data-{release}-{ordinal}"))
+                out.append(static_pv(ns, f"data-{release}-{ordinal}"))
     for release in tenant.release_names:
-        create_or_keep(api, minecraft_service(ns, release))
-        create_or_keep(
-            api,
+        out.append(minecraft_service(ns, release))
+        out.append(
             minecraft_statefulset(
                 ns, release, replicas=tenant.replicas, version=tenant.version_name, motd=tenant.motd,
                 cpu=tenant.cpu, memory=tenant.memory, persistence=tenant.persistence,
-            ),
+            )
         )  # fmt: skip
     if tenant.proxy_replicas > 0:
-        create_or_keep(api, minecraft_service(ns, "proxy"))
-        create_or_keep(api, minecraft_proxy_deployment(ns, replicas=tenant.proxy_replicas, version=tenant.version_name))
+        out.append(minecraft_service(ns, "proxy"))
+        out.append(minecraft_proxy_deployment(ns, replicas=tenant.proxy_replicas, version=tenant.version_name))
+    return out
+
+
+def deploy_tenant(api: KubeApi, tenant: Tenant, *, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Create (or keep) everything :func:`tenant_manifests` renders; returns the manifests applied."""
+    manifests = tenant_manifests(tenant, labels=labels)
+    for manifest in manifests:
+        create_or_keep(api, manifest)
+    return manifests
+
+
+def write_manifests(directory: Path, by_file: dict[str, list[dict[str, Any]]]) -> list[Path]:
+    """Write ``{file stem: manifests}`` as multi-document YAML under ``directory`` (each file replaced
+    atomically; other ``*.yaml`` there removed, so the directory holds exactly what was applied)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for stem, manifests in by_file.items():
+        path = directory / f"{stem}.yaml"
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(yaml.safe_dump_all(manifests, sort_keys=False), encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    for stale in set(directory.glob("*.yaml")) - set(written):
+        stale.unlink(missing_ok=True)
+    return written
 
 
 def wait_workloads_ready(api: KubeApi, namespaces: Iterable[str], timeout: float = 60.0) -> None:

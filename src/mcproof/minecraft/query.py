@@ -1,17 +1,27 @@
-"""Query (GameSpy4 over UDP) probe on mcstatus's QueryClient."""
+"""Query (GameSpy4 over UDP) probe on mcstatus's QueryClient, bounded over the whole exchange.
+
+A Query is two round trips (challenge, then full stat) and mcstatus's sync UDP read waits `timeout`
+per datagram and loops on empty ones, so the sync probe gives mcstatus's QueryClient a deadline-bound
+socket (:mod:`mcproof.minecraft.deadline`: at most `timeout` + slack, at most 16 datagrams) and the
+async probe runs under `asyncio.timeout`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mcstatus import JavaServer
+from mcstatus._net.address import Address
+from mcstatus._protocol.io.connection import UDPAsyncSocketConnection
+from mcstatus._protocol.query_client import AsyncQueryClient, QueryClient
 from mcstatus.responses import QueryResponse
 
 from mcproof.discovery.target import Target
 from mcproof.minecraft.bounded import probe_all
+from mcproof.minecraft.deadline import ExchangeTimeout, udp_connection
 from mcproof.minecraft.status import classify_error, utc_now
 
 
@@ -54,11 +64,20 @@ def _failed(target: str, address: str, at: str, err: BaseException) -> QueryResu
     return QueryResult(target, address, False, at, error_kind=kind, error=message)
 
 
+def query_status(host: str, port: int = 25565, *, timeout: float = 3.0) -> QueryResponse:
+    """One blocking full-stat Query, bounded over the whole exchange (raises ExchangeTimeout etc.)."""
+    deadline = time.monotonic() + timeout
+    with udp_connection(host, port, deadline=deadline, timeout=timeout) as conn:
+        client = QueryClient(conn)
+        client.handshake()
+        return client.read_query()
+
+
 def query_server(host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None) -> QueryResult:
-    """Full-stat Query (blocking); never raises for a bad server."""
+    """Full-stat Query (blocking, gevent-friendly), bounded over the whole exchange; never raises."""
     address, at = f"{host}:{port}", utc_now()
     try:
-        response = JavaServer(host, port, timeout=timeout, query_port=port).query(tries=1)
+        response = query_status(host, port, timeout=timeout)
     except Exception as err:
         return _failed(target or address, address, at, err)
     return _from_response(target or address, address, at, response)
@@ -70,8 +89,13 @@ async def async_query_server(
     """Full-stat Query with a deadline over the exchange; never raises for a bad server."""
     address, at = f"{host}:{port}", utc_now()
     try:
-        async with asyncio.timeout(timeout):
-            response = await JavaServer(host, port, timeout=timeout, query_port=port).async_query(tries=1)
+        try:
+            async with asyncio.timeout(timeout), UDPAsyncSocketConnection(Address(host, port), timeout) as conn:
+                client = AsyncQueryClient(conn)
+                await client.handshake()
+                response = await client.read_query()
+        except TimeoutError:
+            raise ExchangeTimeout(timeout) from None
     except Exception as err:
         return _failed(target or address, address, at, err)
     return _from_response(target or address, address, at, response)

@@ -103,7 +103,7 @@ class RconError(McproofError):
 def _read_packet(sock: socket.socket, deadline: float, buf: bytearray | None = None) -> RconPacket:
     """One packet; bytes after it stay in ``buf`` for the next call when a buffer is passed."""
     buf = bytearray() if buf is None else buf
-    for _ in range(64):  # bounded: at most 64 reads per packet
+    for _ in range(MAX_PACKET + 4):  # bounded: every read gives >= 1 byte, a packet is <= MAX_PACKET + 4
         try:
             packet, used = decode_packet(buf)
             del buf[:used]
@@ -113,12 +113,12 @@ def _read_packet(sock: socket.socket, deadline: float, buf: bytearray | None = N
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError
-        sock.settimeout(remaining)
+        sock.settimeout(remaining)  # every read gets only the time left: the deadline covers the exchange
         chunk = sock.recv(MAX_PACKET)
         if not chunk:
             raise ConnectionResetError("closed before a reply")
         buf += chunk
-    raise RconFrameError("reply did not complete within 64 reads")
+    raise RconFrameError(f"reply did not complete within {MAX_PACKET + 4} reads")
 
 
 def rcon_login(host: str, port: int = 25575, *, password: str, timeout: float = 3.0) -> RconLoginResult:
@@ -127,13 +127,14 @@ def rcon_login(host: str, port: int = 25575, *, password: str, timeout: float = 
     deadline = time.monotonic() + timeout
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
             sock.sendall(encode_packet(0x4D43, LOGIN, password))
             packet = _read_packet(sock, deadline)
             # Some servers send an empty RESPONSE before the AUTH_RESPONSE.
             if packet.type == RESPONSE and packet.request_id != -1:
                 packet = _read_packet(sock, deadline)
     except TimeoutError:
-        return RconLoginResult(address, "timeout", f"no login reply within {timeout}s")
+        return RconLoginResult(address, "timeout", f"login reply not complete within {timeout:g} s")
     except ConnectionRefusedError:
         return RconLoginResult(address, "unreachable", "connection refused")
     except RconFrameError as err:
@@ -157,6 +158,7 @@ def rcon_command(host: str, port: int, password: str, command: str, *, timeout: 
     buf = bytearray()
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
             sock.sendall(encode_packet(1, LOGIN, password))
             auth = _read_packet(sock, deadline, buf)
             if auth.type == RESPONSE and auth.request_id != -1:  # some servers send an empty RESPONSE first
@@ -166,7 +168,7 @@ def rcon_command(host: str, port: int, password: str, command: str, *, timeout: 
             sock.sendall(encode_packet(2, COMMAND, command))
             return _read_packet(sock, deadline, buf).payload
     except TimeoutError:
-        raise RconError(f"RCON {verb!r} to {host}:{port}: no complete reply within {timeout:g}s") from None
+        raise RconError(f"RCON {verb!r} to {host}:{port}: reply not complete within {timeout:g} s") from None
     except RconFrameError as err:
         raise RconError(f"RCON {verb!r} to {host}:{port}: malformed reply ({err})") from None
     except OSError as err:

@@ -2,9 +2,15 @@
 
 `status_ping` (sync, also used by Locust users on gevent sockets) and `async_status_ping` (for fleet
 sweeps) never raise for a bad server: every outcome is a `StatusResult` whose `error_kind` is one of
-ERROR_KINDS. Each call is bounded: mcstatus applies `timeout` per socket operation, and we add a
-deadline over the whole exchange (a server trickling bytes cannot hold us past it). Retries are off
-(`tries=1`): a retry would hide a failing server.
+ERROR_KINDS. Each call is bounded over the WHOLE exchange: mcstatus applies `timeout` per socket
+operation, so the sync calls hand mcstatus's protocol client a deadline-bound socket
+(:mod:`mcproof.minecraft.deadline`) and the async calls run under `asyncio.timeout`; either way a
+server that trickles bytes, never answers or sends an endless reply costs at most `timeout` plus
+`DEADLINE_SLACK_S`, and replies over `MAX_REPLY_BYTES` are refused (`malformed`, "oversized reply").
+Retries are off (`tries=1`): a retry would hide a failing server.
+
+Load users (gevent) can call `status_ping` / `java_status` directly: the deadline socket is plain
+`socket` calls, which gevent patches.
 """
 
 from __future__ import annotations
@@ -17,7 +23,34 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mcstatus import BedrockServer, JavaServer
+from mcstatus._net.address import Address
+from mcstatus._protocol.bedrock_client import BedrockClient
+from mcstatus._protocol.java_client import AsyncJavaClient, JavaClient
+from mcstatus._protocol.legacy_client import AsyncLegacyClient, LegacyClient
+from mcstatus.responses import BedrockStatusResponse, JavaStatusResponse, LegacyStatusResponse
+
+from mcproof.minecraft.deadline import (
+    MAX_REPLY_BYTES,
+    ExchangeTimeout,
+    ReplyTooLarge,
+    async_tcp_connection,
+    tcp_connection,
+    udp_connection,
+)
+
+__all__ = [
+    "ERROR_KINDS",
+    "StatusResult",
+    "async_legacy_ping",
+    "async_status_ping",
+    "bedrock_status",
+    "classify_error",
+    "java_status",
+    "legacy_ping",
+    "legacy_status",
+    "status_ping",
+    "utc_now",
+]
 
 ERROR_KINDS = ("timeout", "refused", "reset", "malformed", "unreachable", "error")
 
@@ -54,6 +87,10 @@ def classify_error(err: BaseException) -> tuple[str, str]:
     >>> classify_error(ConnectionRefusedError(111, "Connection refused"))[0]
     'refused'
     """
+    if isinstance(err, ExchangeTimeout):
+        return "timeout", str(err)
+    if isinstance(err, ReplyTooLarge):
+        return "malformed", str(err)
     if isinstance(err, TimeoutError | socket.timeout | asyncio.TimeoutError):
         return "timeout", "no reply within the timeout"
     if isinstance(err, ConnectionRefusedError):
@@ -64,7 +101,7 @@ def classify_error(err: BaseException) -> tuple[str, str]:
         return "malformed", f"malformed reply ({type(err).__name__}: {str(err)[:120]})"
     if isinstance(err, OSError):
         message = str(err)
-        if "invalid" in message.lower() or "mangled" in message.lower():
+        if any(w in message.lower() for w in ("invalid", "mangled", "more data than available")):
             return "malformed", f"malformed reply ({message[:120]})"
         if "did not respond" in message.lower():
             return "reset", "connection closed by the server without a reply"
@@ -100,23 +137,51 @@ def _failed(target: str, address: str, at: str, err: BaseException) -> StatusRes
     return StatusResult(target, address, False, at, error_kind=kind, error=message)
 
 
+def java_status(
+    host: str, port: int = 25565, *, timeout: float = 3.0, max_bytes: int = MAX_REPLY_BYTES
+) -> JavaStatusResponse:
+    """One blocking Server List Ping, bounded over the whole exchange (raises; see `status_ping`).
+
+    ExchangeTimeout past `timeout`, ReplyTooLarge past `max_bytes`, mcstatus's errors otherwise.
+    """
+    deadline = time.monotonic() + timeout
+    with tcp_connection(host, port, deadline=deadline, timeout=timeout, max_bytes=max_bytes) as conn:
+        client = JavaClient(conn, address=Address(host, port), version=47)
+        client.handshake()
+        return client.read_status()
+
+
+def legacy_status(host: str, port: int = 25565, *, timeout: float = 3.0) -> LegacyStatusResponse:
+    """One blocking legacy (1.4-1.6, 0xFE) ping, bounded over the whole exchange (raises)."""
+    deadline = time.monotonic() + timeout
+    with tcp_connection(host, port, deadline=deadline, timeout=timeout) as conn:
+        return LegacyClient(conn).read_status()
+
+
+def bedrock_status(host: str, port: int = 19132, *, timeout: float = 3.0) -> BedrockStatusResponse:
+    """One blocking RakNet unconnected ping, bounded over the whole exchange (raises)."""
+    deadline = time.monotonic() + timeout
+    with udp_connection(host, port, deadline=deadline, timeout=timeout) as conn:
+        start = time.perf_counter()
+        conn.write(BedrockClient.request_status_data)
+        data = conn.read(2048)
+        return BedrockClient.parse_response(data, (time.perf_counter() - start) * 1000)
+
+
 def status_ping(
     host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None, edition: str = "java"
 ) -> StatusResult:
-    """One blocking status ping (gevent-friendly); never raises for a bad server.
+    """One blocking status ping (gevent-friendly), bounded over the whole exchange; never raises.
 
     Java Edition: Server List Ping over TCP; Bedrock Edition: RakNet unconnected ping over UDP.
     """
     address = f"{host}:{port}"
     at = utc_now()
-    deadline = time.monotonic() + 2 * timeout
     try:
         if edition == "bedrock":
-            response: Any = BedrockServer(host, port, timeout=timeout).status(tries=1)
+            response: Any = bedrock_status(host, port, timeout=timeout)
         else:
-            response = JavaServer(host, port, timeout=timeout).status(tries=1)
-        if time.monotonic() > deadline:
-            raise TimeoutError("exchange exceeded the deadline")
+            response = java_status(host, port, timeout=timeout)
         return _ok_result(target or address, address, at, response)
     except Exception as err:
         return _failed(target or address, address, at, err)
@@ -125,15 +190,61 @@ def status_ping(
 async def async_status_ping(
     host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None, edition: str = "java"
 ) -> StatusResult:
-    """One asyncio status ping with a deadline over the whole exchange; never raises for a bad server."""
+    """One asyncio status ping, `asyncio.timeout` over the whole exchange; never raises for a bad server."""
     address = f"{host}:{port}"
     at = utc_now()
     try:
-        async with asyncio.timeout(timeout):
-            if edition == "bedrock":
-                response: Any = await BedrockServer(host, port, timeout=timeout).async_status(tries=1)
-            else:
-                response = await JavaServer(host, port, timeout=timeout).async_status(tries=1)
+        try:
+            async with asyncio.timeout(timeout):
+                if edition == "bedrock":
+                    response: Any = await BedrockClient(Address(host, port), timeout=timeout).read_status_async()
+                else:
+                    async with async_tcp_connection(host, port, timeout=timeout) as conn:
+                        client = AsyncJavaClient(conn, address=Address(host, port), version=47)
+                        await client.handshake()
+                        response = await client.read_status()
+        except TimeoutError:
+            raise ExchangeTimeout(timeout) from None
         return _ok_result(target or address, address, at, response)
+    except Exception as err:
+        return _failed(target or address, address, at, err)
+
+
+def _legacy_result(target: str, address: str, at: str, response: LegacyStatusResponse) -> StatusResult:
+    return StatusResult(
+        target=target,
+        address=address,
+        ok=True,
+        at=at,
+        latency_ms=round(float(response.latency), 3),
+        version_name=str(response.version.name),
+        protocol=int(response.version.protocol),
+        motd=response.motd.to_plain(),
+        players_online=int(response.players.online),
+        players_max=int(response.players.max),
+    )
+
+
+def legacy_ping(host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None) -> StatusResult:
+    """One blocking legacy ping, bounded over the whole exchange; never raises for a bad server."""
+    address, at = f"{host}:{port}", utc_now()
+    try:
+        return _legacy_result(target or address, address, at, legacy_status(host, port, timeout=timeout))
+    except Exception as err:
+        return _failed(target or address, address, at, err)
+
+
+async def async_legacy_ping(
+    host: str, port: int = 25565, *, timeout: float = 3.0, target: str | None = None
+) -> StatusResult:
+    """One asyncio legacy ping, `asyncio.timeout` over the whole exchange; never raises for a bad server."""
+    address, at = f"{host}:{port}", utc_now()
+    try:
+        try:
+            async with asyncio.timeout(timeout), async_tcp_connection(host, port, timeout=timeout) as conn:
+                response = await AsyncLegacyClient(conn).read_status()
+        except TimeoutError:
+            raise ExchangeTimeout(timeout) from None
+        return _legacy_result(target or address, address, at, response)
     except Exception as err:
         return _failed(target or address, address, at, err)

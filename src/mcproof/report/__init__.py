@@ -2,7 +2,7 @@
 
 Reports read evidence only (`reports/<run-id>/evidence.jsonl`), never live clients.
 
->>> # write_report(Path("reports/latest")).verdict  ->  'pass' | 'fail' | 'incomplete'
+>>> # write_report(Path("reports/latest")).verdict  ->  'pass' | 'fail' | 'inconclusive'
 """
 
 from __future__ import annotations
@@ -75,12 +75,13 @@ def render_summary_lines(report: Report, run_dir: Path | None = None) -> list[st
 
     >>> from mcproof.evidence import RunInfo
     >>> render_summary_lines(build_report([RunInfo("r1", "e", "dev", "t", "0", [], {}, "h")]))[0][:34]
-    'verdict: INCOMPLETE (e, run r1): n'
+    'verdict: INCONCLUSIVE (e, run r1):'
     """
     run, c = report.run, report.counts
     lines = [
         f"verdict: {report.verdict.upper()} ({run.environment}, run {run.run_id}): {'; '.join(report.reasons)}",
-        f"checks: {c.passed} passed, {c.failed} failed, {c.errors} errors, {c.skipped} skipped",
+        f"checks: {c.passed} passed, {c.failed} failed, {c.inconclusive} inconclusive, {c.errors} errors, "
+        f"{c.skipped} skipped",
     ]
     width = max((len(s.slo) for s in report.slos), default=0)
     for slo in report.slos:
@@ -90,7 +91,7 @@ def render_summary_lines(report: Report, run_dir: Path | None = None) -> list[st
                 f"{fmt_target(slo.comparator, slo.target, slo.unit)}, margin {fmt_margin(slo.margin, slo.unit)}"
             )
         else:
-            detail = f"run the {slo.suite} suite"
+            detail = slo.notes[0] if slo.notes else ""
         lines.append(f"  SLO {slo.slo:<{width}}  {slo.verdict:<13} {detail}")
     where = run_dir / "index.html" if run_dir is not None else "index.html, report.md, report.json in the run directory"
     lines.append(f"report: {where}")

@@ -14,9 +14,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from mcproof.evidence.records import CheckOutcome, Record, RunEnd, RunInfo, SloMeasurement
+from mcproof.evidence.records import CheckOutcome, Record, RunEnd, RunInfo, RunScope, SloMeasurement
 
-META_TYPES = (RunInfo, RunEnd, CheckOutcome, SloMeasurement)
+META_TYPES = (RunInfo, RunScope, RunEnd, CheckOutcome, SloMeasurement)
 SKIP = {"type", "check", "method", "environment", "started_at", "ended_at", "recorded_at"}
 MAX_TOTALS = 16
 MAX_TEXT = 80
@@ -27,7 +27,7 @@ Scalar = int | float | str
 
 
 def is_raw(record: Record) -> bool:
-    """Everything except the run, run-end, check-outcome and SLO records is raw evidence."""
+    """Everything except the run, run-scope, run-end, check-outcome and SLO records is raw evidence."""
     return not isinstance(record, META_TYPES)
 
 

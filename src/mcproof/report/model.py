@@ -1,16 +1,21 @@
 """The sign-off report as data: `build_report(records)` turns a run's evidence into verdicts.
 
 Pure: no I/O, no clients; the renderers (`render_json`, `render_markdown`, `render_html`) only read
-the `Report` it returns. Verdict rules:
+the `Report` it returns. Three verdicts (`mcproof.verdict`): pass, fail, inconclusive. Rules:
 
-- suite: `fail` if any check failed or errored, `pass` if at least one passed, else `skipped`
-  (with the skip reasons);
-- SLO (every key of the run's `environment_snapshot["slo"]`, plus any other SLO that was measured):
-  `not evidenced` without a measurement, `fail` if any measurement failed, else `pass`. A measurement
-  counts as passed only if its `passed` flag, its own target and the environment's objective agree;
-- overall: `incomplete` without a `run_end` record, when no check ran (none, or all skipped), or
-  when the run ended with a non-zero exit status and nothing failed; else `fail` if any suite or SLO
-  failed; else `pass`.
+- suite: `fail` if any check failed or errored; else `inconclusive` if any check was inconclusive
+  (the harness could not measure: reason + fix); else `pass` if at least one passed; else `skipped`;
+- SLO (every SLO the environment file declares — `environment_snapshot["slo_declared"]` — plus any
+  other SLO that was measured):
+  `fail` if any measurement failed, `pass` if measured and every measurement passed. Without a
+  measurement it is `waived` when the environment waives it (reason + owner), `not in scope` when
+  the suite that evidences it was not part of this run (`run_scope`), else `inconclusive` (declared,
+  in scope, never measured). A measurement counts as passed only if its `passed` flag, its own
+  target and the environment's objective agree;
+- overall: `fail` if any suite or SLO failed (a NO-GO); else `inconclusive` without a `run_end`
+  record, when no check ran (none, or all skipped), when a suite or an in-scope SLO is inconclusive,
+  or when the run ended with a non-zero exit status and nothing failed; else `pass`. Inconclusive is
+  never shown or counted as pass.
 
 >>> build_report([]).verdict
 Traceback (most recent call last):
@@ -26,7 +31,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mcproof.errors import EvidenceError
-from mcproof.evidence.records import CheckOutcome, Record, RunEnd, RunInfo, SloMeasurement
+from mcproof.evidence.records import CheckOutcome, Record, RunEnd, RunInfo, RunScope, SloMeasurement
 from mcproof.report.evidence_index import EvidenceItem, index_evidence
 from mcproof.report.hints import fix_hint
 from mcproof.report.plots import Plot, build_plots
@@ -41,7 +46,10 @@ SLO_CATALOG: dict[str, tuple[str, str, str]] = {
     "status_latency_p95_ms": ("smoke", "<=", "ms"),
     "serving_ratio": ("smoke", ">=", "ratio"),
 }
-NOT_EVIDENCED = "not evidenced"
+NOT_EVIDENCED = "inconclusive"  # a declared, in-scope SLO without a measurement
+WAIVED = "waived"
+OUT_OF_SCOPE = "not in scope"
+INCONCLUSIVE = "inconclusive"
 
 
 @dataclass(frozen=True)
@@ -69,14 +77,15 @@ class CheckCounts(_AsDict):
     failed: int = 0
     errors: int = 0
     skipped: int = 0
+    inconclusive: int = 0
 
     @property
     def total(self) -> int:
-        return self.passed + self.failed + self.errors + self.skipped
+        return self.passed + self.failed + self.errors + self.skipped + self.inconclusive
 
     @property
     def ran(self) -> int:
-        return self.passed + self.failed + self.errors
+        return self.passed + self.failed + self.errors + self.inconclusive
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "total": self.total}
@@ -85,7 +94,7 @@ class CheckCounts(_AsDict):
 @dataclass(frozen=True)
 class SuiteResult(_AsDict):
     suite: str
-    verdict: str  # pass | fail | skipped
+    verdict: str  # pass | fail | inconclusive | skipped
     counts: CheckCounts
     skip_reasons: tuple[str, ...]
     evidence: tuple[str, ...]
@@ -114,7 +123,7 @@ class SloResult(_AsDict):
     """One SLO: the headline is its worst measurement; `suite` is the suite that evidences it."""
 
     slo: str
-    verdict: str  # pass | fail | not evidenced
+    verdict: str  # pass | fail | inconclusive | waived | not in scope
     suite: str
     objective: str
     target: float | None
@@ -128,6 +137,7 @@ class SloResult(_AsDict):
     evidence: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     measurements: tuple[SloRow, ...] = ()
+    waiver: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,7 @@ class Failure(_AsDict):
 @dataclass(frozen=True)
 class Report(_AsDict):
     run: RunSummary
-    verdict: str  # pass | fail | incomplete
+    verdict: str  # pass | fail | inconclusive
     reasons: tuple[str, ...]
     counts: CheckCounts
     suites: tuple[SuiteResult, ...]
@@ -155,10 +165,20 @@ class Report(_AsDict):
 
     @property
     def not_evidenced(self) -> tuple[SloResult, ...]:
-        return tuple(s for s in self.slos if s.verdict == NOT_EVIDENCED)
+        """Declared, in-scope SLOs nobody measured in this run (each makes the run inconclusive)."""
+        return tuple(s for s in self.slos if s.verdict == NOT_EVIDENCED and not s.measurements)
+
+    @property
+    def waived(self) -> tuple[SloResult, ...]:
+        return tuple(s for s in self.slos if s.verdict == WAIVED)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "counts": self.counts.as_dict(), "not_evidenced": [s.slo for s in self.not_evidenced]}
+        return {
+            **asdict(self),
+            "counts": self.counts.as_dict(),
+            "not_evidenced": [s.slo for s in self.not_evidenced],
+            "waived": [s.slo for s in self.waived],
+        }
 
 
 def _meets(measured: float, comparator: str, target: float) -> bool | None:
@@ -175,8 +195,15 @@ def _margin(measured: float, comparator: str, target: float) -> float:
 
 def _count(checks: Iterable[CheckOutcome]) -> CheckCounts:
     outcomes = [c.outcome for c in checks]
-    failed = sum(1 for o in outcomes if o not in {"passed", "skipped", "error"})  # unknown counts as failed
-    return CheckCounts(outcomes.count("passed"), failed, outcomes.count("error"), outcomes.count("skipped"))
+    known = {"passed", "skipped", "error", "inconclusive"}
+    failed = sum(1 for o in outcomes if o not in known)  # unknown counts as failed
+    return CheckCounts(
+        outcomes.count("passed"),
+        failed,
+        outcomes.count("error"),
+        outcomes.count("skipped"),
+        outcomes.count("inconclusive"),
+    )
 
 
 def _anchors(index: Mapping[str, list[str]], *keys: str) -> tuple[str, ...]:
@@ -188,7 +215,12 @@ def _suites(checks: list[CheckOutcome], index: Mapping[str, list[str]]) -> tuple
     for suite in sorted({c.suite for c in checks}):
         mine = [c for c in checks if c.suite == suite]
         counts = _count(mine)
-        verdict = "fail" if counts.failed or counts.errors else "pass" if counts.passed else "skipped"
+        if counts.failed or counts.errors:
+            verdict = "fail"
+        elif counts.inconclusive:
+            verdict = INCONCLUSIVE
+        else:
+            verdict = "pass" if counts.passed else "skipped"
         reasons = tuple(dict.fromkeys(c.message or "no reason given" for c in mine if c.outcome == "skipped"))
         evidence = tuple(dict.fromkeys(a for c in mine for a in _anchors(index, c.nodeid, c.check)))
         results.append(SuiteResult(suite, verdict, counts, reasons, evidence))
@@ -222,24 +254,30 @@ def _judge(m: SloMeasurement, objective: float | None, comparator: str, index: M
     )
 
 
+def _unmeasured(name: str, suite: str, waiver: dict[str, str] | None, in_scope: bool) -> tuple[str, tuple[str, ...]]:
+    if waiver is not None:
+        return WAIVED, (f"waived by {waiver.get('owner', '?')}: {waiver.get('reason', '')}",)
+    if not in_scope:
+        return OUT_OF_SCOPE, (f"the {suite} suite was not part of this run",)
+    return NOT_EVIDENCED, (f"declared but not measured in this run; run the {suite} suite to evidence it",)
+
+
 def _slo(
-    name: str, objective: float | None, measured: list[SloMeasurement], index: Mapping[str, list[str]]
+    name: str,
+    objective: float | None,
+    measured: list[SloMeasurement],
+    index: Mapping[str, list[str]],
+    *,
+    waiver: dict[str, str] | None = None,
+    in_scope: bool = True,
 ) -> SloResult:
     suite, comparator, unit = SLO_CATALOG.get(name, ("unknown", "", ""))
     if not comparator and measured:
         comparator, unit = measured[0].comparator, measured[0].unit
     text = f"{name} {comparator} {objective:g} {unit}".strip() if objective is not None else name
     if not measured:
-        return SloResult(
-            name,
-            NOT_EVIDENCED,
-            suite,
-            text,
-            objective,
-            comparator,
-            unit,
-            notes=(f"no measurement; run the {suite} suite to evidence it",),
-        )
+        verdict, notes = _unmeasured(name, suite, waiver, in_scope)
+        return SloResult(name, verdict, suite, text, objective, comparator, unit, notes=notes, waiver=waiver)
     rows = tuple(_judge(m, objective, comparator, index) for m in measured)
     target = objective if objective is not None else measured[0].target
 
@@ -264,37 +302,75 @@ def _slo(
         evidence=tuple(dict.fromkeys(a for r in rows for a in r.evidence)),
         notes=tuple(dict.fromkeys(n for r in rows for n in r.notes)),
         measurements=rows,
+        waiver=waiver,
     )
 
 
 def _objectives(run: RunInfo) -> dict[str, float | None]:
-    slo = run.environment_snapshot.get("slo") if isinstance(run.environment_snapshot, dict) else None
+    snapshot = run.environment_snapshot if isinstance(run.environment_snapshot, dict) else {}
+    slo = snapshot.get("slo")
     if not isinstance(slo, dict) or not slo:
         return dict.fromkeys(SLO_CATALOG)
+    declared = snapshot.get("slo_declared")  # the SLOs the environment file names (older runs: all of them)
+    names = [str(k) for k in declared if k in slo] if isinstance(declared, list) else list(map(str, slo))
     order = list(SLO_CATALOG)
-    keys = sorted(map(str, slo), key=lambda k: (order.index(k) if k in order else len(order), k))
+    keys = sorted(names, key=lambda k: (order.index(k) if k in order else len(order), k))
     return {k: float(slo[k]) if isinstance(slo[k], int | float) else None for k in keys}
 
 
+def _waivers(run: RunInfo) -> dict[str, dict[str, str]]:
+    snapshot = run.environment_snapshot if isinstance(run.environment_snapshot, dict) else {}
+    found: dict[str, dict[str, str]] = {}
+    for item in snapshot.get("waivers") or []:
+        if isinstance(item, dict) and item.get("slo"):
+            found[str(item["slo"])] = {"reason": str(item.get("reason", "")), "owner": str(item.get("owner", ""))}
+    return found
+
+
+def _in_scope(name: str, scope: RunScope | None) -> bool:
+    """A run without a scope record is held to every declared SLO; otherwise to its suites' SLOs."""
+    suite = SLO_CATALOG.get(name, ("unknown", "", ""))[0]
+    return scope is None or suite == "unknown" or suite in scope.suites
+
+
 def _overall(
-    end: RunEnd | None, counts: CheckCounts, suites: Iterable[SuiteResult], slos: Iterable[SloResult]
+    end: RunEnd | None,
+    checks: Iterable[CheckOutcome],
+    counts: CheckCounts,
+    suites: Iterable[SuiteResult],
+    slos: Iterable[SloResult],
 ) -> tuple[str, tuple[str, ...]]:
-    reasons = []
+    suites, slos = list(suites), list(slos)
+    unsure = []
     if end is None:
-        reasons.append("no run_end record: the run did not finish (crashed or still running)")
+        unsure.append("no run_end record: the run did not finish (crashed or still running)")
     if counts.total == 0:
-        reasons.append("no check ran")
+        unsure.append("no check ran")
     elif counts.ran == 0:
-        reasons.append(f"every check was skipped ({counts.skipped})")
+        unsure.append(f"every check was skipped ({counts.skipped})")
+    unsure += [
+        f"check {c.check} inconclusive: {c.message or 'no reason given'}" for c in checks if c.outcome == INCONCLUSIVE
+    ]
+    unsure += [f"SLO {s.slo} declared but not measured in this run (run the {s.suite} suite)" for s in slos
+               if s.verdict == NOT_EVIDENCED and not s.measurements]  # fmt: skip
     failed = [f"suite {s.suite} failed" for s in suites if s.verdict == "fail"]
     failed += [f"SLO {s.slo} failed" for s in slos if s.verdict == "fail"]
-    if reasons:
-        return "incomplete", tuple(reasons + failed)
     if failed:
-        return "fail", tuple(failed)
-    if end is not None and end.exit_status != 0:
-        return "incomplete", (f"the run exited with status {end.exit_status} but no check or SLO failed",)
-    return "pass", ("every suite that ran passed and every evidenced SLO was met",)
+        return "fail", tuple(failed + unsure)
+    if not unsure and end is not None and end.exit_status != 0:
+        unsure.append(f"the run exited with status {end.exit_status} but no check or SLO failed")
+    if unsure:
+        return INCONCLUSIVE, tuple(unsure)
+    waived = [s.slo for s in slos if s.verdict == WAIVED]
+    note = f" ({len(waived)} waived: {', '.join(waived)})" if waived else ""
+    return "pass", (f"every check that ran passed and every declared SLO in scope was measured and met{note}",)
+
+
+def _hint(check: CheckOutcome) -> str:
+    """An inconclusive check carries its own fix; other failures get the generic hint for their message."""
+    if check.outcome == INCONCLUSIVE and "; fix: " in check.message:
+        return check.message.split("; fix: ", 1)[1]
+    return fix_hint(check.check, check.message)
 
 
 def build_report(records: Iterable[Record]) -> Report:
@@ -307,6 +383,9 @@ def build_report(records: Iterable[Record]) -> Report:
     ends = [r for r in records if isinstance(r, RunEnd) and r.run_id == run.run_id]
     end = ends[-1] if ends else None
     checks = [r for r in records if isinstance(r, CheckOutcome)]
+    scopes = [r for r in records if isinstance(r, RunScope) and r.run_id == run.run_id]
+    scope = scopes[-1] if scopes else None
+    waivers = _waivers(run)
     objectives = _objectives(run)
     evidence = index_evidence(records, objectives.get("status_latency_p95_ms"))
     index: dict[str, list[str]] = {}
@@ -314,10 +393,20 @@ def build_report(records: Iterable[Record]) -> Report:
         index.setdefault(item.check, []).append(item.anchor)
     measurements = [r for r in records if isinstance(r, SloMeasurement)]
     names = list(objectives) + sorted({m.slo for m in measurements} - set(objectives))
-    slos = tuple(_slo(n, objectives.get(n), [m for m in measurements if m.slo == n], index) for n in names)
+    slos = tuple(
+        _slo(
+            n,
+            objectives.get(n),
+            [m for m in measurements if m.slo == n],
+            index,
+            waiver=waivers.get(n),
+            in_scope=_in_scope(n, scope),
+        )
+        for n in names
+    )
     suites = _suites(checks, index)
     counts = _count(checks)
-    verdict, reasons = _overall(end, counts, suites, slos)
+    verdict, reasons = _overall(end, checks, counts, suites, slos)
     failures = tuple(
         Failure(
             c.suite,
@@ -326,7 +415,7 @@ def build_report(records: Iterable[Record]) -> Report:
             c.outcome,
             c.message,
             _anchors(index, c.nodeid, c.check),
-            fix_hint(c.check, c.message),
+            _hint(c),
         )
         for c in checks
         if c.outcome not in {"passed", "skipped"}

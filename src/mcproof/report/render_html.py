@@ -12,7 +12,7 @@ from html import escape
 
 from mcproof.report.evidence_index import EvidenceItem
 from mcproof.report.fmt import fmt_margin, fmt_target, fmt_value, one_line
-from mcproof.report.model import NOT_EVIDENCED, Report, SloResult, SuiteResult
+from mcproof.report.model import Report, SloResult, SuiteResult
 from mcproof.report.plots import Plot
 from mcproof.report.svg import bar_svg, latency_histogram_svg
 from mcproof.report.svg_charts import plot_svg
@@ -32,8 +32,8 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e4e4e4;vertical-a
 th{background:#fafafa;font-weight:600} td.msg{white-space:pre-wrap;word-break:break-word;max-width:560px}
 code{font-family:ui-monospace,monospace;font-size:12.5px;word-break:break-all}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
-.pass{background:#2e7d32} .fail{background:#c62828} .incomplete{background:#ef6c00}
-.skipped,.not-evidenced{background:#78909c} .type{background:#546e7a}
+.pass{background:#2e7d32} .fail{background:#c62828} .inconclusive{background:#ef6c00}
+.skipped,.not-in-scope{background:#78909c} .waived{background:#6a1b9a} .type{background:#546e7a}
 ul.reasons{margin:8px 0 0;padding-left:20px;color:#444}
 .ev{border-top:1px solid #eee;padding:12px 0} .ev:target{background:#fff8e1}
 .ev dl{display:grid;grid-template-columns:repeat(4,auto 1fr);gap:2px 10px;margin:6px 0}
@@ -82,7 +82,8 @@ def _header(report: Report) -> str:
     reasons = "".join(f"<li>{_e(r)}</li>" for r in report.reasons)
     c = report.counts
     counts = (
-        f"{c.passed} passed · {c.failed} failed · {c.errors} errors · {c.skipped} skipped · "
+        f"{c.passed} passed · {c.failed} failed · {c.inconclusive} inconclusive · {c.errors} errors · "
+        f"{c.skipped} skipped · "
         f"{len(report.evidence)} evidence records"
     )
     return (
@@ -97,10 +98,17 @@ def _slo_row(slo: SloResult) -> str:
         f'<code>{_e(slo.check)}</code><br><span class="muted">{_e(slo.method)} · {_e(slo.samples)} samples'
         f"{' · ' + _e(len(slo.measurements)) + ' measurements' if len(slo.measurements) > 1 else ''}</span>"
         if slo.measurements
-        else f'<span class="muted">run the {_e(slo.suite)} suite</span>'
+        else f'<span class="muted">{_e(one_line(slo.notes[0], 300)) if slo.notes else ""}</span>'
     )
     notes = "".join(f'<br><span class="muted">{_e(one_line(n, 300))}</span>' for n in slo.notes if slo.measurements)
-    evidence = _links(slo.evidence) if slo.verdict != NOT_EVIDENCED else '<a href="#not-evidenced">not evidenced</a>'
+    evidence = (
+        _links(slo.evidence)
+        if slo.measurements
+        else {
+            "waived": '<a href="#waived">waived</a>',
+            "inconclusive": '<a href="#not-evidenced">not evidenced</a>',
+        }.get(slo.verdict, '<a href="#suites">not in scope</a>')
+    )
     return (
         f'<tr id="slo-{_e(slo.slo)}"><td><b>{_e(slo.slo)}</b><br><span class="muted">{_e(slo.objective)}</span></td>'
         f"<td>{_e(fmt_target(slo.comparator, slo.target, slo.unit))}</td>"
@@ -115,7 +123,7 @@ def _suite_row(suite: SuiteResult) -> str:
     return (
         f'<tr id="suite-{_e(suite.suite)}"><td><b>{_e(suite.suite)}</b></td><td>{_badge(suite.verdict)}{skips}</td>'
         f"<td>{c.passed}</td>"
-        f"<td>{c.failed}</td><td>{c.errors}</td><td>{c.skipped}</td><td>{_links(suite.evidence)}</td></tr>"
+        f"<td>{c.failed}</td><td>{c.inconclusive}</td><td>{c.errors}</td><td>{c.skipped}</td><td>{_links(suite.evidence)}</td></tr>"
     )
 
 
@@ -137,9 +145,12 @@ def _evidence(item: EvidenceItem) -> str:
 
 
 DECISION = {
-    "pass": "GO: every suite that ran passed and every evidenced SLO was met.",
+    "pass": "GO: every check that ran passed and every declared SLO in scope was measured and met.",
     "fail": "NO-GO: at least one suite or SLO failed; see the failures and their fix hints.",
-    "incomplete": "NOT DECIDABLE: the run is incomplete; see the reasons above and run what is missing.",
+    "inconclusive": (
+        "NOT DECIDABLE (inconclusive): mcproof could not measure everything it must; this is not a pass. "
+        "See the reasons and fixes above, then run again."
+    ),
 }
 
 
@@ -173,7 +184,7 @@ def render_html(report: Report) -> str:
         "no SLOs in the environment snapshot",
     )
     suites = _table(
-        ["suite", "verdict", "passed", "failed", "errors", "skipped", "evidence"],
+        ["suite", "verdict", "passed", "failed", "inconclusive", "errors", "skipped", "evidence"],
         (_suite_row(s) for s in report.suites),
         "no check ran",
     )
@@ -181,20 +192,31 @@ def render_html(report: Report) -> str:
         ["check", "outcome", "message", "fix hint", "evidence"],
         (
             f'<tr><td><code>{_e(f.nodeid or f.check)}</code><br><span class="muted">{_e(f.suite)}</span></td>'
-            f'<td>{_badge("fail")} {_e(f.outcome)}</td><td class="msg">{_e(one_line(f.message, 4000))}</td>'
+            f'<td>{_badge("inconclusive" if f.outcome == "inconclusive" else "fail")} {_e(f.outcome)}</td><td class="msg">{_e(one_line(f.message, 4000))}</td>'
             f'<td class="hint">{_e(f.hint)}</td><td>{_links(f.evidence) if f.evidence else _suite_link(f.suite)}</td></tr>'
             for f in report.failures
         ),
         "no failures",
     )
     missing = "".join(
-        f"<li><b>{_e(s.slo)}</b> ({_e(s.objective)}): run the {_e(s.suite)} suite</li>" for s in report.not_evidenced
+        f"<li><b>{_e(s.slo)}</b> ({_e(s.objective)}): declared but not measured in this run; run the "
+        f"{_e(s.suite)} suite, or waive it in the environment file with a reason and an owner</li>"
+        for s in report.not_evidenced
     )
     missing_section = (
-        f'<section id="not-evidenced"><h2>Not evidenced ({len(report.not_evidenced)})</h2><ul>{missing}</ul></section>'
+        f'<section id="not-evidenced"><h2>Not evidenced: inconclusive ({len(report.not_evidenced)})</h2>'
+        f"<ul>{missing}</ul></section>"
         if missing
         else ""
     )
+    waived = "".join(
+        f"<li><b>{_e(s.slo)}</b> ({_e(s.objective)}): waived by {_e((s.waiver or {}).get('owner', '?'))}: "
+        f"{_e((s.waiver or {}).get('reason', ''))}</li>"
+        for s in report.waived
+    )
+    if waived:
+        missing_section += f'<section id="waived"><h2>Waived ({len(report.waived)})</h2><ul>{waived}</ul></section>'
+
     plots = "".join(_plot(p) for p in report.plots)
     more = _evidence_plots(report)
     plots_section = (
@@ -217,7 +239,7 @@ def render_html(report: Report) -> str:
         f"<nav>{nav}</nav>"
         f'<section id="slos"><h2>Verdict per SLO</h2>{slos}</section>'
         f"{plots_section}"
-        f'<section id="failures"><h2>Failures ({len(report.failures)})</h2>{failures}</section>'
+        f'<section id="failures"><h2>Failures and inconclusive checks ({len(report.failures)})</h2>{failures}</section>'
         f'<section id="suites"><h2>Suites</h2>{suites}</section>'
         f"{missing_section}"
         f'<section id="evidence"><h2>Evidence ({len(report.evidence)})</h2>{evidence}</section>'

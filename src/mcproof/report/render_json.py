@@ -1,19 +1,26 @@
 """`report.json`: the report as data, for CI gates and dashboards.
 
-Schema `mcproof.report/1` (keys are stable; new keys may be added, never renamed)::
+Schema `mcproof.report/2` (keys are stable; new keys may be added, never renamed). Changes from /1:
+three verdicts (`incomplete` became `inconclusive`), `counts.inconclusive`, SLO verdicts
+`inconclusive` / `waived` / `not in scope` (was `not evidenced`), `slos[].waiver`, `waived`::
 
-    schema          "mcproof.report/1"
+    schema          "mcproof.report/2"
     run             run_id, environment, tier, started_at, ended_at|null, exit_status|null,
                     mcproof_version, host, argv
-    verdict         "pass" | "fail" | "incomplete";  reasons: [str] (why)
-    counts          passed, failed, errors, skipped, total (check outcomes)
-    suites          [{suite, verdict: pass|fail|skipped, counts, skip_reasons, evidence: [anchor]}]
-    slos            [{slo, verdict: pass|fail|"not evidenced", suite, objective, target, comparator,
-                      unit, measured, margin, method, samples, check, evidence, notes,
+    verdict         "pass" | "fail" | "inconclusive";  reasons: [str] (why; for inconclusive the
+                    reason and the fix)
+    counts          passed, failed, errors, skipped, inconclusive, total (check outcomes)
+    suites          [{suite, verdict: pass|fail|inconclusive|skipped, counts, skip_reasons,
+                      evidence: [anchor]}]
+    slos            [{slo, verdict: pass|fail|inconclusive|waived|"not in scope", suite, objective,
+                      target, comparator, unit, measured, margin, method, samples, check, evidence,
+                      notes, waiver: {reason, owner}|null,
                       measurements: [{target, measured, unit, comparator, margin, passed, method,
                                       samples, check, recorded_at, evidence, notes}]}]
-    not_evidenced   [slo name]
-    failures        [{suite, check, nodeid, outcome, message, evidence, hint}]
+    not_evidenced   [slo name]  (declared, in scope, not measured: each makes the run inconclusive)
+    waived          [slo name]  (waived in the environment file, with reason and owner)
+    failures        [{suite, check, nodeid, outcome: failed|error|inconclusive, message, evidence,
+                      hint}]  (an inconclusive check's hint is its fix)
     evidence        [{anchor: "ev-N", type: fleet_status|latency|query, check, method, started_at,
                       ended_at, totals: {...}, bar: {ok_label, total, ok, failures_by_kind}|null,
                       latency: {count, min_ms, p50_ms, p95_ms, max_ms, slo_ms, bin_edges,
@@ -40,7 +47,7 @@ from typing import Any
 
 from mcproof.report.model import Report
 
-SCHEMA = "mcproof.report/1"
+SCHEMA = "mcproof.report/2"
 
 
 def _strict(value: Any) -> Any:
@@ -65,6 +72,6 @@ def render_json(report: Report) -> str:
     >>> from mcproof.report.model import build_report
     >>> from mcproof.evidence import RunInfo
     >>> json.loads(render_json(build_report([RunInfo("r", "e", "dev", "t", "0", [], {}, "h")])))["schema"]
-    'mcproof.report/1'
+    'mcproof.report/2'
     """
     return json.dumps(report_data(report), indent=2, allow_nan=False) + "\n"

@@ -155,6 +155,8 @@ def down_cmd(timeout: float, env_ref: str | None, state_dir: Path | None) -> Non
 @click.argument("server_ids", nargs=-1, required=True)
 @click.option("--kind", type=click.Choice(FAULT_KINDS), required=True)
 @click.option("--delay", "delay_s", type=float, default=None, help="slow: seconds per reply.")
+@click.option("--interval", "interval_s", type=float, default=None, help="trickle: seconds per byte [1.0].")
+@click.option("--size", "size_bytes", type=int, default=None, help="oversized: reply size in bytes [2 MiB].")
 @click.option("--version-name", default=None, help="wrong_version: version name to report.")
 @click.option("--protocol", type=int, default=None, help="wrong_version: protocol number to report.")
 @click.option("--no-restart", is_flag=True, help="kill: stay down until cleared.")
@@ -164,6 +166,8 @@ def fault_cmd(
     server_ids: tuple[str, ...],
     kind: str,
     delay_s: float | None,
+    interval_s: float | None,
+    size_bytes: int | None,
     version_name: str | None,
     protocol: int | None,
     no_restart: bool,
@@ -171,7 +175,13 @@ def fault_cmd(
     state_dir: Path | None,
 ) -> None:
     """Inject a fault into one or more servers."""
-    params: dict[str, Any] = {"delay_s": delay_s, "version_name": version_name, "protocol": protocol}
+    params: dict[str, Any] = {
+        "delay_s": delay_s,
+        "interval_s": interval_s,
+        "size_bytes": size_bytes,
+        "version_name": version_name,
+        "protocol": protocol,
+    }
     if no_restart:
         params["restart"] = False
     try:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import struct
 import time
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from mcproof.sandbox import protocol as p
+from mcproof.sandbox.spec import TRICKLE_MAX_S
 
 if TYPE_CHECKING:
     from mcproof.sandbox.server import SimServer
@@ -25,6 +27,8 @@ __all__ = ["QueryProtocol", "RconProtocol", "SlpProtocol", "tcp_factory"]
 log = logging.getLogger("mcproof.sandbox.handlers")
 
 _QUERY_BUCKET_S = 30.0  # vanilla expires challenge tokens after 30 s
+_QUERY_OVERSIZED = 65_000  # bytes: the `oversized` fault's Query reply (near the UDP maximum)
+_QUERY_TRICKLE_DATAGRAMS = 60  # empty datagrams the `trickle` fault sends before each Query reply
 
 
 def tcp_factory(cls: type[_TcpBase], server: SimServer) -> Callable[[], asyncio.Protocol]:
@@ -44,6 +48,9 @@ class _TcpBase(asyncio.Protocol, metaclass=ABCMeta):
         self.deadline: asyncio.TimerHandle | None = None
         self.closed = False
         self.counted = False
+        self.trickle_out = bytearray()  # the `trickle` fault's bytes still to send, one per interval
+        self.trickle_close = False
+        self.trickle_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -68,6 +75,9 @@ class _TcpBase(asyncio.Protocol, metaclass=ABCMeta):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.deadline is not None:
             self.deadline.cancel()
+        if self.trickle_timer is not None:
+            self.trickle_timer.cancel()
+            self.trickle_timer = None
         if self.counted:
             self.counted = False
             self.server.fleet.conn_count -= 1
@@ -82,6 +92,11 @@ class _TcpBase(asyncio.Protocol, metaclass=ABCMeta):
             self.transport.abort()
 
     def write(self, data: bytes, close: bool = False) -> None:
+        trickle = self.server.faults.get("trickle")
+        if trickle:
+            self._trickle(data, close, float(trickle["interval_s"]))
+            return
+
         def _do() -> None:
             if self.transport is None or self.transport.is_closing():
                 return
@@ -90,6 +105,28 @@ class _TcpBase(asyncio.Protocol, metaclass=ABCMeta):
                 self.transport.close()
 
         self.server.send(_do)
+
+    def _trickle(self, data: bytes, close: bool, interval: float) -> None:
+        """Queue ``data`` to go out one byte per ``interval`` (first byte now); bounded by TRICKLE_MAX_S."""
+        self.trickle_out += data
+        self.trickle_close = self.trickle_close or close
+        if self.trickle_timer is None:
+            if self.deadline is not None:  # the read deadline would cut the trickle; cap it instead
+                self.deadline.cancel()
+            self.deadline = asyncio.get_running_loop().call_later(TRICKLE_MAX_S, self.abort)
+            self._trickle_tick(interval)
+
+    def _trickle_tick(self, interval: float) -> None:
+        self.trickle_timer = None
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.trickle_out:
+            self.transport.write(bytes(self.trickle_out[:1]))
+            del self.trickle_out[:1]
+        if self.trickle_out:
+            self.trickle_timer = asyncio.get_running_loop().call_later(interval, self._trickle_tick, interval)
+        elif self.trickle_close:
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         if self.closed or "hang" in self.server.faults:
@@ -155,6 +192,9 @@ class SlpProtocol(_TcpBase):
             if hs.next_state != 1:
                 raise p.ProtocolError(f"next_state {hs.next_state} not supported (status only)")
             self.state = 1
+        elif payload == b"\x00" and self.state == 1 and "oversized" in self.server.faults:
+            self.state = 2
+            self.write(self.server.oversized_status_bytes(), close=True)
         elif payload == b"\x00" and self.state == 1:
             self.state = 2
             malformed = "malformed" in self.server.faults
@@ -186,6 +226,12 @@ class RconProtocol(_TcpBase):
             self._packet(packet)
 
     def _packet(self, packet: p.RconPacket) -> None:
+        oversized = self.server.faults.get("oversized")
+        if oversized:  # a frame that claims (and carries) size_bytes: far over any RCON client's limit
+            size = int(oversized["size_bytes"])
+            self.write(struct.pack("<iii", size, packet.request_id, p.RCON_RESPONSE) + bytes(size - 8), close=True)
+            self.closed = True
+            return
         if packet.type == p.RCON_AUTH:
             ok = hmac.compare_digest(packet.payload.encode("utf-8"), self.server.fleet.password)
             self.authed = ok
@@ -267,8 +313,25 @@ class QueryProtocol(asyncio.DatagramProtocol):
         self._reply(reply, addr)
 
     def _reply(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if "oversized" in self.server.faults:
+            data = data[:5] + b"x" * (_QUERY_OVERSIZED - 5)  # one near-maximal datagram, no terminator
+
         def _do() -> None:
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.sendto(data, addr)
 
+        trickle = self.server.faults.get("trickle")
+        if trickle:  # UDP has no byte stream: empty datagrams, one per interval, then the reply
+            interval = float(trickle["interval_s"])
+            self._empty_then(addr, int(min(_QUERY_TRICKLE_DATAGRAMS, TRICKLE_MAX_S / interval)), interval, _do)
+            return
         self.server.send(_do)
+
+    def _empty_then(self, addr: tuple[str | Any, int], left: int, interval: float, then: Callable[[], None]) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        if left <= 0:
+            then()
+            return
+        self.transport.sendto(b"", addr)
+        asyncio.get_running_loop().call_later(interval, self._empty_then, addr, left - 1, interval, then)

@@ -212,6 +212,12 @@ class SimServer:
         )
         return p.encode_status_response(doc)
 
+    def oversized_status_bytes(self) -> bytes:
+        """The `oversized` fault's status reply: a well-framed packet whose JSON string is size_bytes long."""
+        size = int(self.faults["oversized"]["size_bytes"])
+        body = b"\x00" + p.encode_varint(size) + b"x" * size
+        return p.encode_varint(len(body)) + body
+
     def send(self, write: Callable[[], None]) -> None:
         """Run ``write`` now or after the ``slow`` fault's delay."""
         slow = self.faults.get("slow")

@@ -11,9 +11,19 @@ from typing import Any
 
 from mcproof.errors import SandboxError
 
-__all__ = ["FAULT_KINDS", "SandboxSpec", "normalize_fault", "server_host", "server_id"]
+__all__ = [
+    "FAULT_KINDS",
+    "OVERSIZED_MAX_BYTES",
+    "TRICKLE_MAX_S",
+    "SandboxSpec",
+    "normalize_fault",
+    "server_host",
+    "server_id",
+]
 
-FAULT_KINDS = ("kill", "hang", "slow", "wrong_version", "malformed", "refuse")
+FAULT_KINDS = ("kill", "hang", "slow", "trickle", "oversized", "wrong_version", "malformed", "refuse")
+TRICKLE_MAX_S = 600.0  # a trickling connection is closed after this, whatever is left to send
+OVERSIZED_MAX_BYTES = 64 << 20
 _MAX_SERVERS = 60_000
 
 
@@ -118,6 +128,8 @@ def normalize_fault(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         "kill": {"restart": True},
         "hang": {},
         "slow": {"delay_s": 1.0},
+        "trickle": {"interval_s": 1.0},  # accept, then send every reply one byte per interval
+        "oversized": {"size_bytes": 2 << 20},  # a reply frame of this size (status, RCON); Query: 64 KB
         "wrong_version": {"version_name": "0.0.0-wrong", "protocol": 1},
         "malformed": {"mode": "json"},
         "refuse": {},
@@ -131,6 +143,14 @@ def normalize_fault(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     out = {**allowed[kind], **params}
     if kind == "slow" and not (isinstance(out["delay_s"], int | float) and 0 < out["delay_s"] <= 300):
         raise SandboxError(f"slow delay_s must be a number in (0, 300], got {out['delay_s']!r}")
+    if kind == "trickle" and not (isinstance(out["interval_s"], int | float) and 0 < out["interval_s"] <= 60):
+        raise SandboxError(f"trickle interval_s must be a number in (0, 60], got {out['interval_s']!r}")
+    if kind == "oversized" and not (
+        isinstance(out["size_bytes"], int) and 1 << 16 <= out["size_bytes"] <= OVERSIZED_MAX_BYTES
+    ):
+        raise SandboxError(
+            f"oversized size_bytes must be an integer in 65536..{OVERSIZED_MAX_BYTES}, got {out['size_bytes']!r}"
+        )
     if kind == "malformed" and out["mode"] not in ("json", "packet"):
         raise SandboxError(f"malformed mode must be 'json' or 'packet', got {out['mode']!r}")
     if kind == "wrong_version":

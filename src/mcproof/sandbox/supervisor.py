@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mcproof.errors import SandboxError
-from mcproof.sandbox.spec import SandboxSpec, normalize_fault, server_host, server_id
+from mcproof.sandbox.spec import FAULT_KINDS, SandboxSpec, normalize_fault, server_host, server_id
 from mcproof.sandbox.state import CONTROL_SOCK, STATE_FILE, STATE_FORMAT, read_rcon_password, write_json_atomic
 
 __all__ = ["Supervisor", "main"]
@@ -29,7 +29,7 @@ __all__ = ["Supervisor", "main"]
 log = logging.getLogger("mcproof.sandbox.supervisor")
 _LINE_LIMIT = 16 * 1024 * 1024
 _SHARD_REPLY_TIMEOUT = 10.0
-_PERSISTENT = ("hang", "slow", "wrong_version", "malformed", "refuse")
+_PERSISTENT = tuple(k for k in FAULT_KINDS if k != "kill")  # survive a shard restart
 
 
 class Shard:

@@ -1,7 +1,9 @@
 """Kubernetes hardening rules over plain object dicts, so the same rules judge manifest files and live
 objects (``ApiClient().sanitize_for_serialization(obj)`` gives the same shape).
 
-Every finding names the object (kind/namespace/name, container) and the fix.
+Every finding names the object (kind/namespace/name, container) and the fix. :func:`manifests_directory`
+says which files to judge: ``security.manifests.directory``, else the manifests the environment's
+embedded cluster applied (``<kube state dir>/applied``, written when it deploys its tenants).
 
 >>> pod = {"kind": "Pod", "metadata": {"name": "p", "namespace": "t1"},
 ...        "spec": {"containers": [{"name": "mc", "image": "itzg/minecraft-server"}]}}
@@ -19,10 +21,14 @@ from typing import Any
 
 import yaml
 
+from mcproof.config import Environment
+from mcproof.security.settings import ManifestScanSettings
+
 __all__ = [
     "PSA_ENFORCE",
     "Finding",
     "load_manifests",
+    "manifests_directory",
     "namespace_findings",
     "rbac_findings",
     "workload_findings",
@@ -32,6 +38,7 @@ PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 _SECRET_NAME = re.compile(r"(PASS(WORD)?|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)", re.IGNORECASE)
 _REFERENCE_SUFFIXES = ("_FILE", "_PATH", "_DIR")  # env vars naming where a secret is, not holding it
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+APPLIED_MANIFESTS = "applied"  # <kube state dir>/applied: written by mcproof.kube.embedded.start_embedded
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,14 @@ def load_manifests(directory: Path) -> list[dict[str, Any]]:
             elif isinstance(doc, dict) and "kind" in doc:
                 out.append(doc)
     return out
+
+
+def manifests_directory(env: Environment, settings: ManifestScanSettings) -> Path | None:
+    """``settings.directory`` (resolved), else the embedded cluster's applied manifests, else None."""
+    if settings.directory is not None:
+        return env.resolve_path(settings.directory)
+    state = env.kube_state_dir
+    return state / APPLIED_MANIFESTS if state is not None else None
 
 
 def _ref(obj: dict[str, Any]) -> str:

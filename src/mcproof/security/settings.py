@@ -93,7 +93,8 @@ class TlsEndpoint(_Model):
 
 
 class ManifestScanSettings(_Model):
-    directory: Path
+    # the manifests the environment deploys; None: what its embedded cluster applied (<kube state dir>/applied)
+    directory: Path | None = None
     frameworks: list[Literal["kubernetes", "helm"]] = ["kubernetes", "helm"]
     checkov: Path | None = None  # the checkov executable; default: $MCPROOF_CACHE/checkov-venv/bin/checkov
     accepted: dict[str, str] = {}  # Checkov check id -> why it is accepted (written to the evidence)
