@@ -5,12 +5,11 @@ trickling server costs a load user at most its timeout. Every run is bounded (a 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -104,7 +103,7 @@ def test_slow_servers_fail_and_are_named_while_the_generator_keeps_up(
 ) -> None:
     """Planted with `mcproof sandbox fault ... --kind slow`: the servers are slow, the generator is not."""
     sb = sandbox_factory(servers=20)
-    slow = [s.id for s in sb.servers()[:3]]
+    slow = [s.id for s in sb.servers()[:5]]  # a quarter: pinged less often (they hold their users), still > 5 %
     fault = [sys.executable, "-m", "mcproof.cli", "sandbox", "fault", *slow, "--kind", "slow", "--delay", "1.5",
              "--state-dir", str(sb.state_dir)]  # fmt: skip
     planted = subprocess.run(fault, capture_output=True, text=True, timeout=30, cwd=ROOT, env=_child_env())
@@ -117,7 +116,7 @@ def test_slow_servers_fail_and_are_named_while_the_generator_keeps_up(
     assert record.generator["missed_by_server"] > 0  # the slow servers held their users past their slots
     assert record.generator["dropped"] == 0
     assert {s["target"] for s in record.slow_by_target} == set(slow)
-    assert record.servers_served == 17  # a server that could not be pinged on schedule was not served throughout
+    assert record.servers_served == 15  # a server that could not be pinged on schedule was not served throughout
     assert float(record.corrected_ms["p99"]) >= float(record.status_ms["p99"])  # scheduled -> reply >= send -> reply
 
 
@@ -145,58 +144,21 @@ def test_capacity_counts_only_servers_served_throughout(
     assert not measurement.passed  # thresholds missed: nothing counts as sustained
 
 
-class _TrickleServer:
-    """Accepts on 127.0.0.1 and answers every connection one byte per `gap_s` (a length prefix of 255 first)."""
-
-    def __init__(self, gap_s: float = 0.2, max_bytes: int = 200) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = int(self.sock.getsockname()[1])
-        self.gap_s, self.max_bytes = gap_s, max_bytes
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
-
-    def _trickle(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.sendall(b"\xff\x01")  # VarInt 255: a long packet follows ... very slowly
-                for _ in range(self.max_bytes):
-                    if self.stop.wait(self.gap_s):
-                        return
-                    conn.sendall(b"\x00")
-            except OSError:
-                return
-
-
-@pytest.fixture
-def trickle_server() -> Iterator[_TrickleServer]:
-    server = _TrickleServer()
-    server.thread.start()
-    yield server
-    server.stop.set()
-    server.thread.join(timeout=5)
-    server.sock.close()
-
-
-def test_a_trickling_server_costs_a_user_at_most_its_timeout(trickle_server: _TrickleServer, tmp_path: Path) -> None:
+def test_a_trickling_server_costs_a_user_at_most_its_timeout(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
     """mcstatus's timeout is per socket op (each byte arrives within it); the whole exchange is bounded."""
-    target = TargetRef("trickle", "127.0.0.1", trickle_server.port)
-    config = _config((target,), duration_s=5.0, interval=0.5, timeout=1.0)
+    sb = sandbox_factory(servers=6)
+    ids = [s.id for s in sb.servers()]
+    sb.inject(ids[:2], "trickle", interval_s=0.2)  # every reply one byte per 0.2 s: minutes per status
+    config = _config(_targets(sb), duration_s=5.0, interval=0.5, timeout=1.0)
     started = time.monotonic()
     record = _record(config, run_load(config, tmp_path / "load"))
-    assert time.monotonic() - started < 40  # unbounded, one status() would take 255 x 0.2 s = 51 s
-    assert record.failures_by_kind == {"SLP:timeout": record.status_ms["requests"]}
-    assert record.status_ms["requests"] >= 3  # the user kept its schedule instead of hanging on one ping
+    assert time.monotonic() - started < 60
+    kinds = {f["target"]: f["kinds"] for f in record.failures_by_target}
+    assert set(kinds) == set(ids[:2])
+    assert all(set(k) == {"timeout"} and k["timeout"] >= 3 for k in kinds.values())  # kept pinging on schedule
     assert float(record.status_ms["max"]) < 1000 * 1.0 + 400  # at most the timeout (+ scheduling slack)
     assert record.verdict == "fail"
-    assert record.servers_served == 0
+    assert not record.generator["saturated"], record.generator["reasons"]
+    assert record.servers_served == 4

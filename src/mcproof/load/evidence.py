@@ -18,9 +18,9 @@ def load_evidence(config: Any, result: dict[str, Any], *, check: str, outputs: l
     """LoadEvidence from a LoadConfig and the result dict a Locust process wrote."""
     stats = result.get("stats", {})
     method = (
-        f"Locust {result.get('mode', '')}; each user = one simulated server, mcstatus sync status() "
-        f"every {config.ping_interval_s:g}s on its own schedule (random phase; tries=1, whole exchange bounded "
-        f"by {config.timeout_s:g}s)"
+        f"Locust {result.get('mode', '')}; each user = one simulated server, a sync Server List Ping (mcstatus "
+        f"protocol client on a deadline socket) every {config.ping_interval_s:g}s on its own schedule (random "
+        f"phase; one try, whole exchange bounded by {config.timeout_s:g}s)"
         + (f", Query every {config.query_every} pings" if config.query_every else "")
         + "; response time (service time) = send -> reply (connect + handshake + status); corrected latency = "
         "scheduled send -> reply; generator CPU share and schedule lag measured over the full-load window"

@@ -11,7 +11,9 @@ under gevent) and fires Locust request events itself: request_type is the protoc
 "QUERY"), name is a fixed label ("status", "full_stat") so the stats table stays small, and the
 target plus error kind travel in the event context to LoadCollector, with each status ping's slot
 (scheduled send, generator lag, slots skipped, corrected latency) for the generator's own figures
-(`mcproof.load.generator`). Every exchange is bounded as a whole (`mcproof.load.bounded`).
+(`mcproof.load.generator`). Every exchange is bounded as a whole, not per socket operation: the
+user calls `mcproof.minecraft.status.java_status` / `mcproof.minecraft.query.query_status` (deadline
+socket + reply size cap over mcstatus's protocol classes; plain sockets, which gevent patches).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mcproof.load.bounded import bounded_call
 from mcproof.load.collector import LoadCollector
 from mcproof.load.generator import SaturationLimits, accounting_span, advance_schedule
 from mcproof.load.judge import judge_run
@@ -35,7 +36,8 @@ from mcproof.load.metrics import compute_metrics
 from mcproof.load.plan import RESULT_ENV, LoadConfig, TargetRef, target_index
 from mcproof.load.shapes import ShapePlan
 from mcproof.load.thresholds import evaluate, parse_thresholds
-from mcproof.minecraft.status import classify_error, utc_now
+from mcproof.minecraft.query import query_status
+from mcproof.minecraft.status import classify_error, java_status, utc_now
 
 __all__ = [
     "ERROR_CLASSES",
@@ -109,7 +111,6 @@ def build_user_class(config: LoadConfig) -> type:
     import gevent
     from locust import User, constant, task
     from locust.exception import StopUser
-    from mcstatus import JavaServer
 
     targets = config.targets
     sequence = itertools.count()
@@ -121,7 +122,7 @@ def build_user_class(config: LoadConfig) -> type:
     class MinecraftServerUser(User):
         """One simulated hosted server: SLP status every `ping_interval_s`, Query every `query_every` pings.
 
-        Every exchange is bounded as a whole by `timeout_s` (`bounded_call`), not only per socket op.
+        Every exchange is bounded as a whole by `timeout_s` (`java_status`, `query_status`), not per socket op.
         """
 
         # Pacing is our own drift-free schedule, not constant_pacing: measured here, constant_pacing
@@ -131,12 +132,7 @@ def build_user_class(config: LoadConfig) -> type:
         def on_start(self) -> None:
             worker_index = max(0, int(getattr(self.environment.runner, "worker_index", 0) or 0))
             self.target: TargetRef = targets[target_index(next(sequence), worker_index, worker_count, len(targets))]
-            self.server = JavaServer(self.target.host, self.target.port, timeout=timeout)
-            self.query_server = (
-                JavaServer(self.target.host, self.target.port, timeout=timeout, query_port=self.target.query_port)
-                if config.query_every and self.target.query_port
-                else None
-            )
+            self.query_port = self.target.query_port if config.query_every else None
             self.pings = 0
             self.fire = self.environment.events.request.fire
             jitter = random.uniform(0, interval) if config.plan.jitter_start and interval > 0 else 0.0
@@ -168,7 +164,7 @@ def build_user_class(config: LoadConfig) -> type:
                 }
             self.pings += 1
             self.status(slot)
-            if self.query_server is not None and self.pings % config.query_every == 0:
+            if self.query_port and self.pings % config.query_every == 0:
                 self.query()
             self.free_at = time.monotonic()
 
@@ -176,7 +172,7 @@ def build_user_class(config: LoadConfig) -> type:
             error: LoadRequestError | None = None
             started = time.perf_counter()
             try:
-                response = bounded_call(lambda: self.server.status(tries=1), timeout)
+                response = java_status(self.target.host, self.target.port, timeout=timeout)
                 problem = version_problem(
                     str(response.version.name),
                     int(response.version.protocol),
@@ -202,12 +198,11 @@ def build_user_class(config: LoadConfig) -> type:
             )
 
         def query(self) -> None:
-            assert self.query_server is not None
-            query_server = self.query_server
+            assert self.query_port is not None
             error: LoadRequestError | None = None
             started = time.perf_counter()
             try:
-                bounded_call(lambda: query_server.query(tries=1), timeout)
+                query_status(self.target.host, self.query_port, timeout=timeout)
             except Exception as err:
                 error = _error_for(err)
             self.fire(
