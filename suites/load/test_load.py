@@ -2,7 +2,9 @@
 
 Environment-agnostic: targets from discovery, shape/duration/users/thresholds from the `load:` section
 (defaults when absent). One bounded headless Locust run per session; its LoadEvidence keeps percentiles,
-throughput, failures by kind and by target, and Locust's CSV + HTML land in `<run>/load/`.
+throughput, failures by kind and by target, the generator's own figures (CPU share, schedule lag,
+late/dropped pings) and the servers served throughout; Locust's CSV + HTML land in `<run>/load/`.
+A saturated generator makes the checks INCONCLUSIVE (reason + fix), never pass or fail.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.load.evidence import LoadEvidence, capacity_measurement, load_evidence
 from mcproof.load.plan import load_config_for
-from mcproof.load.report import describe_run
+from mcproof.load.report import describe_run, generator_line
 from mcproof.load.runner import run_load
+from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.load
 
@@ -34,8 +37,14 @@ def load_record(environment: Environment, targets: list[Target], evidence: RunSt
     return record
 
 
+def _conclusive(record: LoadEvidence) -> None:
+    if record.load_verdict == "inconclusive":
+        inconclusive(record.reason, record.fix)
+
+
 def test_load_thresholds_met(load_record: LoadEvidence) -> None:
-    assert load_record.passed, describe_run(load_record)
+    _conclusive(load_record)
+    assert load_record.passed, f"{describe_run(load_record)}; {generator_line(load_record)}"
 
 
 def test_load_error_types_kept_apart(load_record: LoadEvidence) -> None:
@@ -54,6 +63,15 @@ def test_capacity_concurrent_servers(load_record: LoadEvidence, environment: Env
             f"this load run watched {load_record.distinct_targets} servers; the concurrent_servers SLO "
             f"({objective}) needs a capacity run: mcproof load --env {environment.name} --users {objective}"
         )
+    _conclusive(load_record)
     measurement = capacity_measurement(load_record, objective, "test_capacity_concurrent_servers")
+    if measurement is None:
+        inconclusive(
+            f"the load run could not count the servers served throughout ({load_record.capacity_rule})",
+            "lengthen load.duration_s so the full-load window holds at least one ping interval",
+        )
     evidence.append(measurement)
-    assert measurement.passed, describe_run(load_record)
+    assert measurement.passed, (
+        f"{load_record.servers_served} of {load_record.distinct_targets} servers served throughout "
+        f"(objective {objective}); {describe_run(load_record)}"
+    )

@@ -59,6 +59,10 @@ def test_healthy_fleet_passes_and_keeps_locust_outputs(sandbox_factory: Callable
     run = run_load(config, tmp_path / "load")
     record = load_evidence(config, run.result, check="itest", outputs=run.outputs)
     assert record.passed, record.thresholds
+    assert record.verdict == "pass"
+    assert not record.generator["saturated"], record.generator["reasons"]
+    assert record.generator["cpu_share_max"] is not None
+    assert record.servers_served == 40  # every server answered every ping scheduled in the full-load window
     assert record.failures_by_kind == {}
     assert run.result["targets_seen"] == 40  # one user per server, every server watched
     assert record.status_ms["requests"] >= 40 * 6
@@ -94,7 +98,7 @@ def test_faults_fail_thresholds_and_name_kinds_and_targets(
     errors = " ".join(e["error"] for e in record.errors)
     assert "wrong_version: reported '1.8.9'/47" in errors  # Locust's error table keeps kinds apart too
     assert "refused: connection refused" in errors
-    assert "timeout: no reply within the timeout" in errors
+    assert "timeout: reply not complete within 0.5 s" in errors  # the whole exchange, not one socket op
 
 
 def test_slow_replies_fail_the_latency_threshold_and_are_named(
@@ -118,6 +122,8 @@ def test_distributed_master_and_two_workers(sandbox_factory: Callable[..., Sandb
     assert run.passed, run.result["thresholds"]
     assert run.result["targets_seen"] == 40  # users interleave over workers: no server watched twice
     assert run.result["peak_users"] == 40
+    assert run.result["generator"]["processes"] == 2  # each worker measured itself and reported to the master
+    assert run.result["servers_served"] == 40
     assert {"locust-master.log", "locust-worker-1.log", "locust-worker-2.log", "locust.html"} <= set(run.outputs)
 
 
@@ -141,11 +147,16 @@ def _environment_file(tmp_path: Path, state_dir: Path, **load: object) -> Path:
     return path
 
 
+def _child_env() -> dict[str, str]:
+    """This process's environment without MCPROOF_STATE_DIR (it would override the file's state_dir)."""
+    return {k: v for k, v in os.environ.items() if k != "MCPROOF_STATE_DIR"}
+
+
 def test_plain_locustfile_reads_mcproof_env(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
     sb = sandbox_factory(servers=20)
     env_file = _environment_file(tmp_path, sb.state_dir)
     result = tmp_path / "result.json"
-    env = {**os.environ, "MCPROOF_ENV": str(env_file), "MCPROOF_LOAD_RESULT": str(result)}
+    env = {**_child_env(), "MCPROOF_ENV": str(env_file), "MCPROOF_LOAD_RESULT": str(result)}
     env.pop("MCPROOF_LOAD_CONFIG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(ROOT / "suites/load/locustfile.py"), "--headless", "--only-summary"],
@@ -165,7 +176,7 @@ def test_mcproof_load_cli_writes_evidence_and_exit_code(
     env_file = _environment_file(tmp_path, sb.state_dir)
     reports = tmp_path / "reports"
     cli = [sys.executable, "-m", "mcproof.cli", "load", "--env", str(env_file), "--reports-dir", str(reports)]
-    ok = subprocess.run(cli, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    ok = subprocess.run(cli, capture_output=True, text=True, timeout=60, cwd=ROOT, env=_child_env())
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "PASS status_p95_ms < 250" in ok.stdout
     run_dir = next(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink())
@@ -175,7 +186,9 @@ def test_mcproof_load_cli_writes_evidence_and_exit_code(
     assert (run_dir / "load" / "locust.html").is_file()
 
     sb.inject([sb.servers()[0].id], "refuse")
-    failed = subprocess.run([*cli, "--duration", "3"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    failed = subprocess.run(
+        [*cli, "--duration", "3"], capture_output=True, text=True, timeout=60, cwd=ROOT, env=_child_env()
+    )
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "FAIL failure_ratio < 0.001" in failed.stdout
     assert f"{sb.servers()[0].id} (refused=" in failed.stdout

@@ -81,6 +81,15 @@ def test_metrics_from_recorded_stats() -> None:
     assert m["failed_targets"] == 2.0
 
 
+def test_paced_pings_per_s_counts_pings_at_their_send_time() -> None:
+    c = collector_with_failures()
+    del c.status_per_second[1008]  # a stall at the window's edge pushed these replies out of their second
+    by_reply = compute_metrics(STATS, c, full_load_window=(1001.0, 1009.0), peak_users=100)
+    by_send = compute_metrics(STATS, c, full_load_window=(1001.0, 1009.0), peak_users=100, sent_in_span=(800, 8.0))
+    assert by_reply["pings_per_s"] == 88.0  # 704 replies in 8 whole seconds
+    assert by_send["pings_per_s"] == 100.0
+
+
 def test_metrics_without_samples_are_none() -> None:
     m = compute_metrics({"start_time": 0, "last_request": None}, LoadCollector(), full_load_window=(1, 5), peak_users=0)
     assert m["status_p95_ms"] is None
@@ -144,13 +153,35 @@ def test_describe_run_names_kinds_and_targets() -> None:
     assert "mc-00007 (refused=3)" in text
 
 
-def test_capacity_measurement_counts_servers_only_when_thresholds_hold() -> None:
-    failed = load_evidence(_config(), _result(), check="unit", outputs=[])
+def test_capacity_measurement_counts_servers_served_only_when_thresholds_hold() -> None:
+    failed = load_evidence(_config(), {**_result(), "verdict": "fail", "servers_served": 98}, check="unit", outputs=[])
     m = capacity_measurement(failed, 100, "unit")
+    assert m is not None
     assert (m.slo, m.measured, m.passed) == ("concurrent_servers", 0.0, False)
-    passed = load_evidence(_config(), {**_result(), "passed": True}, check="unit", outputs=[])
+    passed = load_evidence(_config(), {**_result(), "passed": True, "verdict": "pass", "servers_served": 100},
+                           check="unit", outputs=[])  # fmt: skip
     m = capacity_measurement(passed, 100, "unit")
+    assert m is not None
     assert (m.measured, m.passed, m.comparator) == (100.0, True, ">=")
+    short = load_evidence(_config(), {**_result(), "passed": True, "verdict": "pass", "servers_served": 99},
+                          check="unit", outputs=[])  # fmt: skip
+    m = capacity_measurement(short, 100, "unit")
+    assert m is not None
+    assert (m.measured, m.passed) == (99.0, False)  # a server not served throughout is not counted
+
+
+def test_capacity_is_not_measured_by_a_saturated_or_uncounted_run() -> None:
+    saturated = load_evidence(
+        _config(),
+        {**_result(), "passed": False, "verdict": "inconclusive", "servers_served": None,
+         "reason": "generator saturated: schedule lag p95 1,200 ms (limit 100 ms)", "fix": "run with --workers N"},
+        check="unit", outputs=[],
+    )  # fmt: skip
+    assert saturated.load_verdict == "inconclusive"
+    assert capacity_measurement(saturated, 100, "unit") is None  # no SLO pass, and no FAIL either
+    assert describe_run(saturated).startswith("load INCONCLUSIVE: generator saturated: schedule lag p95")
+    old = load_evidence(_config(), {**_result(), "passed": True}, check="unit", outputs=[])  # no count recorded
+    assert capacity_measurement(old, 100, "unit") is None
 
 
 def test_load_config_json_round_trip(tmp_path: Path) -> None:

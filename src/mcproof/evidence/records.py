@@ -199,10 +199,26 @@ class LoadEvidence(_Record):
     status_per_second: list[list[int]]
     outputs: list[str]
     recorded_at: str = field(default_factory=utc_now)
+    # Verdict: pass | fail | inconclusive (generator saturated: reason + fix). "" in records written
+    # before verdicts existed (then `passed` is the threshold result). `passed` is True only on pass.
+    verdict: str = ""
+    reason: str = ""
+    fix: str = ""
+    stated: str = ""  # what was asked, e.g. "1,000 servers, each pinged every 2 s (500 pings/s asked)"
+    servers_served: int | None = None  # distinct servers served throughout the full-load window (None: unmeasured)
+    capacity_rule: str = ""  # the rule `servers_served` counts by
+    generator: dict[str, Any] = field(default_factory=dict)  # CPU share, schedule lag, late/dropped, rates, limits
+    schedule_lag_ms: dict[str, Any] = field(default_factory=dict)  # actual - scheduled send (generator lag)
+    corrected_ms: dict[str, Any] = field(default_factory=dict)  # scheduled send -> reply; status_ms = send -> reply
 
     @property
     def failed_thresholds(self) -> list[str]:
         return [str(t["expression"]) for t in self.thresholds if not t["passed"]]
+
+    @property
+    def load_verdict(self) -> str:
+        """pass | fail | inconclusive (records without a verdict: from `passed`)."""
+        return self.verdict or ("pass" if self.passed else "fail")
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ from pathlib import Path
 from mcproof.config import Environment
 from mcproof.discovery import discover_targets
 from mcproof.errors import ConfigError
+from mcproof.evidence.records import CheckOutcome
 from mcproof.load.evidence import capacity_measurement, load_evidence
 from mcproof.load.plan import load_config_for
-from mcproof.load.report import describe_run, threshold_lines
+from mcproof.load.report import describe_run, generator_line, threshold_lines
 from mcproof.load.runner import run_load, run_web
 from mcproof.load.settings import LoadSettings
 from mcproof.session import RunSession
+from mcproof.verdict import exit_code
 
 __all__ = ["run_load_command"]
 
@@ -30,7 +32,8 @@ def run_load_command(
     web_port: int | None,
     echo: Callable[[str], None],
 ) -> int:
-    """Headless: run, record evidence + report, return 0 (thresholds met) or 1. Web: serve the UI until Ctrl-C."""
+    """Headless: run, record evidence + report, return the verdict's exit code (0 pass: thresholds met;
+    1 fail; 3 inconclusive: the generator was saturated, with reason and fix). Web: serve the UI until Ctrl-C."""
     targets = discover_targets(env)
     if not targets:
         raise ConfigError(f"discovery for environment '{env.name}' returned no targets; check minecraft.discovery")
@@ -47,15 +50,23 @@ def run_load_command(
     run = run_load(config, run_dir, echo=echo)
     record = load_evidence(config, run.result, check="mcproof load", outputs=[f"load/{o}" for o in run.outputs])
     session.store.append(record)
+    verdict = record.load_verdict
     if record.distinct_targets >= env.slo.concurrent_servers:
-        session.store.append(capacity_measurement(record, env.slo.concurrent_servers, "mcproof load"))
+        measurement = capacity_measurement(record, env.slo.concurrent_servers, "mcproof load")
+        if measurement is not None:
+            session.store.append(measurement)
+    outcome = {"pass": "passed", "fail": "failed"}.get(verdict, "inconclusive")
+    message = describe_run(record) if verdict != "pass" else ""
+    session.store.append(CheckOutcome(environment=env.name, suite="load", check="mcproof load", nodeid="load::mcproof load",
+                                      outcome=outcome, duration_s=record.duration_s, message=message))  # fmt: skip
     for line in threshold_lines(record):
         echo(f"mcproof: {line}")
-    if not record.passed:
-        echo(f"mcproof: {describe_run(record)}")
-    code = 0 if record.passed else 1
-    problem = session.finish(code, checks=0)
+    echo(f"mcproof: {generator_line(record)}")
+    if verdict != "pass":
+        echo(f"mcproof: {message}")
+    code = exit_code(verdict)
+    problem = session.finish(code, checks=1)
     if problem is not None:  # the verdict stands even if the report cannot be rendered
         echo(f"mcproof: report not written ({problem})")
-    echo(f"mcproof: load verdict {'PASS' if record.passed else 'FAIL'}; run directory {session.store.run_dir}")
+    echo(f"mcproof: load verdict {verdict.upper()}; run directory {session.store.run_dir}")
     return code

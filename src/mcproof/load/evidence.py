@@ -18,10 +18,12 @@ def load_evidence(config: Any, result: dict[str, Any], *, check: str, outputs: l
     """LoadEvidence from a LoadConfig and the result dict a Locust process wrote."""
     stats = result.get("stats", {})
     method = (
-        f"Locust {result.get('mode', '')}; each user = one simulated server, mcstatus sync status() "
-        f"every {config.ping_interval_s:g}s (tries=1, timeout {config.timeout_s:g}s)"
+        f"Locust {result.get('mode', '')}; each user = one simulated server, a sync Server List Ping (mcstatus "
+        f"protocol client on a deadline socket) every {config.ping_interval_s:g}s on its own schedule (random "
+        f"phase; one try, whole exchange bounded by {config.timeout_s:g}s)"
         + (f", Query every {config.query_every} pings" if config.query_every else "")
-        + "; response time = wall time of connect + handshake + status"
+        + "; response time (service time) = send -> reply (connect + handshake + status); corrected latency = "
+        "scheduled send -> reply; generator CPU share and schedule lag measured over the full-load window"
     )
     return LoadEvidence(
         environment=config.environment,
@@ -50,23 +52,41 @@ def load_evidence(config: Any, result: dict[str, Any], *, check: str, outputs: l
         errors=list(stats.get("errors", [])),
         status_per_second=[list(map(int, row)) for row in result.get("status_per_second", [])],
         outputs=outputs,
+        verdict=str(result.get("verdict") or ("pass" if result.get("passed") else "fail")),
+        reason=str(result.get("reason", "")),
+        fix=str(result.get("fix", "")),
+        stated=str(result.get("stated", "")),
+        servers_served=None if result.get("servers_served") is None else int(result["servers_served"]),
+        capacity_rule=str(result.get("capacity_rule", "")),
+        generator=dict(result.get("generator", {})),
+        schedule_lag_ms=dict(result.get("schedule_lag_ms", {})),
+        corrected_ms=dict(result.get("corrected_ms", {})),
     )
 
 
-def capacity_measurement(record: LoadEvidence, objective: int, check: str) -> SloMeasurement:
-    """The `concurrent_servers` SLO: servers sustained at full load with every threshold met (else 0)."""
-    sustained = record.distinct_targets if record.passed else 0
+def capacity_measurement(record: LoadEvidence, objective: int, check: str) -> SloMeasurement | None:
+    """The `concurrent_servers` SLO: servers served throughout the full-load window with every threshold met.
+
+    None when the run could not measure it (generator saturated, or no count): the SLO then stays
+    unevidenced, never passed. With a threshold missed the measured figure is 0 (nothing was sustained
+    at the objectives); the count served is in the load record either way.
+    """
+    if record.load_verdict == "inconclusive" or record.servers_served is None:
+        return None
+    sustained = record.servers_served if record.passed else 0
     return SloMeasurement(
         environment=record.environment,
         slo="concurrent_servers",
-        objective=f"simulated servers sustained with load thresholds met >= {objective}",
+        objective=f"servers served throughout the full-load window with load thresholds met >= {objective}",
         target=float(objective),
         measured=float(sustained),
         unit="servers",
         comparator=">=",
         passed=record.passed and sustained >= objective,
-        method=f"{record.shape} load run of {record.users} users over {record.distinct_targets} targets for "
-        f"{record.duration_s:g}s; thresholds: {', '.join(t['expression'] for t in record.thresholds)}",
+        method=f"{record.shape} load run: {record.stated or f'{record.users} users'}, full-load window "
+        f"{record.plan.get('full_load_window')} s of {record.duration_s:g}s; {record.servers_served} of "
+        f"{record.distinct_targets} servers served ({record.capacity_rule}); thresholds: "
+        f"{', '.join(t['expression'] for t in record.thresholds)}",
         check=check,
         samples=int(record.metrics.get("requests") or 0),
     )

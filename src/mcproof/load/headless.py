@@ -61,11 +61,13 @@ def run_headless(config: Any, result_path: Path, output_dir: Path | None = None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m mcproof.load.headless CONFIG_JSON RESULT_JSON [OUTPUT_DIR]`: exit 0 pass, 1 fail, 2 error."""
+    """`python -m mcproof.load.headless CONFIG_JSON RESULT_JSON [OUTPUT_DIR]`: exit 0 pass, 1 fail, 2 error,
+    3 inconclusive (generator saturated)."""
     import locust  # noqa: F401  (first: gevent monkey-patching must precede other imports' sockets)
 
     from mcproof.errors import McproofError
     from mcproof.load.plan import LoadConfig
+    from mcproof.verdict import exit_code
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) not in (2, 3):
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mcproof: error: {err}", file=sys.stderr)
         return 2
     result = run_headless(config, Path(args[1]), Path(args[2]) if len(args) == 3 else None)
-    return 0 if result["passed"] else 1
+    return exit_code(str(result["verdict"]))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,11 @@ Why a custom user: Locust ships HTTP users only; a Minecraft server list watches
 Server List Ping (and Query), so the user drives mcstatus's *sync* API (its async API cannot run
 under gevent) and fires Locust request events itself: request_type is the protocol ("SLP",
 "QUERY"), name is a fixed label ("status", "full_stat") so the stats table stays small, and the
-target plus error kind travel in the event context to LoadCollector.
+target plus error kind travel in the event context to LoadCollector, with each status ping's slot
+(scheduled send, generator lag, slots skipped, corrected latency) for the generator's own figures
+(`mcproof.load.generator`). Every exchange is bounded as a whole, not per socket operation: the
+user calls `mcproof.minecraft.status.java_status` / `mcproof.minecraft.query.query_status` (deadline
+socket + reply size cap over mcstatus's protocol classes; plain sockets, which gevent patches).
 """
 
 from __future__ import annotations
@@ -19,17 +23,21 @@ import json
 import logging
 import os
 import random
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from mcproof.load.collector import LoadCollector
+from mcproof.load.generator import SaturationLimits, accounting_span, advance_schedule
+from mcproof.load.judge import judge_run
 from mcproof.load.metrics import compute_metrics
 from mcproof.load.plan import RESULT_ENV, LoadConfig, TargetRef, target_index
 from mcproof.load.shapes import ShapePlan
 from mcproof.load.thresholds import evaluate, parse_thresholds
-from mcproof.minecraft.status import classify_error, utc_now
+from mcproof.minecraft.query import query_status
+from mcproof.minecraft.status import classify_error, java_status, utc_now
 
 __all__ = [
     "ERROR_CLASSES",
@@ -103,17 +111,19 @@ def build_user_class(config: LoadConfig) -> type:
     import gevent
     from locust import User, constant, task
     from locust.exception import StopUser
-    from mcstatus import JavaServer
 
     targets = config.targets
     sequence = itertools.count()
     interval, timeout = config.ping_interval_s, config.timeout_s
-    deadline_ms = 2 * timeout * 1000
     cap = config.max_pings_per_user
     worker_count = max(1, config.workers)
+    to_epoch = time.time() - time.monotonic()  # schedules run on the monotonic clock; evidence is in epoch s
 
     class MinecraftServerUser(User):
-        """One simulated hosted server: SLP status every `ping_interval_s`, Query every `query_every` pings."""
+        """One simulated hosted server: SLP status every `ping_interval_s`, Query every `query_every` pings.
+
+        Every exchange is bounded as a whole by `timeout_s` (`java_status`, `query_status`), not per socket op.
+        """
 
         # Pacing is our own drift-free schedule, not constant_pacing: measured here, constant_pacing
         # lines users up on the same instants (p50 connect 8 ms at 200 users vs 0.3 ms when spread).
@@ -122,37 +132,47 @@ def build_user_class(config: LoadConfig) -> type:
         def on_start(self) -> None:
             worker_index = max(0, int(getattr(self.environment.runner, "worker_index", 0) or 0))
             self.target: TargetRef = targets[target_index(next(sequence), worker_index, worker_count, len(targets))]
-            self.server = JavaServer(self.target.host, self.target.port, timeout=timeout)
-            self.query_server = (
-                JavaServer(self.target.host, self.target.port, timeout=timeout, query_port=self.target.query_port)
-                if config.query_every and self.target.query_port
-                else None
-            )
+            self.query_port = self.target.query_port if config.query_every else None
             self.pings = 0
             self.fire = self.environment.events.request.fire
             jitter = random.uniform(0, interval) if config.plan.jitter_start and interval > 0 else 0.0
-            self.next_due = time.monotonic() + jitter
+            self.free_at = time.monotonic()  # when the user last finished an exchange (or started)
+            self.next_due = self.free_at + jitter
 
         @task
         def watch(self) -> None:
             if cap and self.pings >= cap:
                 raise StopUser
+            due, free_at = self.next_due, self.free_at
             if interval > 0:
                 now = time.monotonic()
-                if self.next_due > now:
-                    gevent.sleep(self.next_due - now)
-                # one ping per interval; after a stall, carry on from now instead of bursting to catch up
-                self.next_due = max(self.next_due + interval, time.monotonic())
+                if due > now:
+                    gevent.sleep(due - now)
+            sent = time.monotonic()
+            slot: dict[str, Any] | None = None
+            if interval > 0:
+                # generator lag: from when the user was due AND free to when it really sent; time the
+                # previous exchange overran its slot is the server holding the user, not lag
+                ready = max(due, free_at)
+                self.next_due, skipped = advance_schedule(due, sent, interval)
+                slot = {
+                    "due": due + to_epoch,
+                    "lag_ms": (sent - ready) * 1000,
+                    "skipped": skipped,
+                    "server_skipped": min(skipped, advance_schedule(due, ready, interval)[1]),
+                    "mono_due": due,
+                }
             self.pings += 1
-            self.status()
-            if self.query_server is not None and self.pings % config.query_every == 0:
+            self.status(slot)
+            if self.query_port and self.pings % config.query_every == 0:
                 self.query()
+            self.free_at = time.monotonic()
 
-        def status(self) -> None:
+        def status(self, slot: dict[str, Any] | None) -> None:
             error: LoadRequestError | None = None
             started = time.perf_counter()
             try:
-                response = self.server.status(tries=1)
+                response = java_status(self.target.host, self.target.port, timeout=timeout)
                 problem = version_problem(
                     str(response.version.name),
                     int(response.version.protocol),
@@ -164,23 +184,25 @@ def build_user_class(config: LoadConfig) -> type:
             except Exception as err:
                 error = _error_for(err)
             elapsed = (time.perf_counter() - started) * 1000
-            if error is None and elapsed > deadline_ms:
-                error = StatusTimeout("exchange exceeded the deadline")
+            context: dict[str, Any] = {"target": self.target.id, "kind": error.kind if error else None}
+            if slot is not None:
+                mono_due = slot.pop("mono_due")
+                context.update(slot, corrected_ms=(time.monotonic() - mono_due) * 1000)
             self.fire(
                 request_type="SLP",
                 name=STATUS_NAME,
                 response_time=elapsed,
                 response_length=0,
                 exception=error,
-                context={"target": self.target.id, "kind": error.kind if error else None},
+                context=context,
             )
 
         def query(self) -> None:
-            assert self.query_server is not None
+            assert self.query_port is not None
             error: LoadRequestError | None = None
             started = time.perf_counter()
             try:
-                self.query_server.query(tries=1)
+                query_status(self.target.host, self.query_port, timeout=timeout)
             except Exception as err:
                 error = _error_for(err)
             self.fire(
@@ -195,6 +217,7 @@ def build_user_class(config: LoadConfig) -> type:
     return MinecraftServerUser
 
 
+_FINAL_MESSAGE = "mcproof_final_report"
 _SHAPE_CLASS_NAMES = {"ramp": "RampShape", "steady": "SteadyShape", "spike": "SpikeShape", "soak": "SoakShape"}
 
 
@@ -248,34 +271,80 @@ class LoadSession:
     def __init__(self, environment: Any, config: LoadConfig) -> None:
         self.environment = environment
         self.config = config
-        self.collector = LoadCollector(slow_ms=config.slow_ms)
+        self.limits = SaturationLimits.from_dict(config.saturation)
+        self.collector = LoadCollector(
+            slow_ms=config.slow_ms,
+            interval_s=config.ping_interval_s,
+            late_after_ms=self.limits.late_after_ms,
+            process=f"{socket.gethostname()}:{os.getpid()}",
+        )
         self.started_epoch: float | None = None
         self.started_at: str | None = None
         self.peak_users = 0
+        self.peak_reached_s: float | None = None
         events = environment.events
         events.request.add_listener(self._on_request)
         events.test_start.add_listener(self._on_test_start)
         events.spawning_complete.add_listener(self._on_spawned)
         events.report_to_master.add_listener(self._on_report_to_master)
         events.worker_report.add_listener(self._on_worker_report)
+        self._hook_final_report(environment.runner)
+
+    def _hook_final_report(self, runner: Any) -> None:
+        """Workers send what they hold when they stop, before telling the master they stopped.
+
+        Locust's own last report travels with its `quit` message, 0.5 s before the master gives up on
+        it; under load it can miss, and with it the last pings of the full-load window (a server would
+        then look unserved). Messages from one worker arrive in order, and the master's stop waits for
+        every worker's `client_stopped`, so this one is merged before the result is computed.
+        """
+        if runner is None:
+            return
+        from locust.runners import MasterRunner, WorkerRunner
+
+        if isinstance(runner, MasterRunner):
+            runner.register_message(_FINAL_MESSAGE, lambda environment, msg, **_: self.collector.merge(msg.data))
+        elif isinstance(runner, WorkerRunner):
+            self.environment.events.test_stop.add_listener(
+                lambda **_: runner.send_message(_FINAL_MESSAGE, self.collector.drain())
+            )
 
     def _on_request(self, request_type: str, context: dict[str, Any] | None = None, **kw: Any) -> None:
         ctx = context or {}
+        target, ok, now = str(ctx.get("target", "?")), kw.get("exception") is None, time.time()
         self.collector.record(
             request_type,
-            str(ctx.get("target", "?")),
-            ok=kw.get("exception") is None,
+            target,
+            ok=ok,
             kind=ctx.get("kind"),
             response_time_ms=float(kw.get("response_time") or 0.0),
-            at=time.time(),
+            at=now,
         )
+        if "due" in ctx:
+            self.collector.record_slot(
+                target,
+                ok=ok,
+                due=float(ctx["due"]),
+                lag_ms=float(ctx["lag_ms"]),
+                corrected_ms=float(ctx["corrected_ms"]),
+                skipped=int(ctx["skipped"]),
+                server_skipped=int(ctx["server_skipped"]),
+            )
+        if request_type == "SLP":
+            self.collector.sample_cpu(now, time.process_time())
 
     def _on_test_start(self, **_: Any) -> None:
         if self.started_epoch is None:
             self.started_epoch, self.started_at = time.time(), utc_now()
+            self.collector.span = self._span(self.started_epoch)
+
+    def _span(self, started: float) -> tuple[float, float]:
+        return accounting_span(started, self.config.plan.full_load_window, tail_s=self.config.timeout_s)
 
     def _on_spawned(self, user_count: int, **_: Any) -> None:
         self.peak_users = max(self.peak_users, int(user_count))
+        if self.peak_reached_s is None and user_count >= self.config.plan.peak_users and self.started_epoch:
+            self.peak_reached_s = round(time.time() - self.started_epoch, 3)
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["mcproof"] = self.collector.drain()
@@ -291,8 +360,25 @@ class LoadSession:
         window = config.plan.full_load_window
         epoch_window = (started + window[0], started + window[1])
         peak = self.peak_users or int(getattr(self.environment.runner, "user_count", 0) or 0)
-        metrics = compute_metrics(stats, collector, full_load_window=epoch_window, peak_users=peak)
+        span = collector.span or self._span(started)
+        metrics = compute_metrics(
+            stats,
+            collector,
+            full_load_window=epoch_window,
+            peak_users=peak,
+            ping_interval_s=config.ping_interval_s,
+            sent_in_span=(collector.slots.get("sent", 0), span[1] - span[0]) if config.ping_interval_s > 0 else None,
+        )
         checks = evaluate(parse_thresholds(config.thresholds), metrics)
+        judged = judge_run(
+            config,
+            collector,
+            thresholds_passed=all(c.passed for c in checks),
+            span=span,
+            peak_users=peak,
+            peak_reached_s=self.peak_reached_s,
+            pings_per_s=metrics.get("pings_per_s"),
+        )
         cap = config.failure_targets_cap
         failures_by_target = [
             {"target": t, "failures": sum(k.values()), "kinds": dict(k)}
@@ -306,7 +392,9 @@ class LoadSession:
             "started_at": self.started_at or utc_now(),
             "ended_at": utc_now(),
             "duration_s": round(time.time() - started, 3),
-            "passed": all(c.passed for c in checks),
+            "passed": judged["verdict"] == "pass",
+            "thresholds_passed": all(c.passed for c in checks),
+            **judged,
             "metrics": metrics,
             "thresholds": [c.as_dict() for c in checks],
             "stats": stats,
@@ -330,4 +418,6 @@ class LoadSession:
         for check in result["thresholds"]:
             log.info("threshold %s: observed %s -> %s", check["expression"], check["observed"],
                      "PASS" if check["passed"] else "FAIL")  # fmt: skip
+        if result["verdict"] == "inconclusive":
+            log.warning("load verdict INCONCLUSIVE: %s; fix: %s", result["reason"], result["fix"])
         return result

@@ -7,7 +7,8 @@ MCPROOF_LOAD_SHAPE (ramp|steady|spike|soak|none), MCPROOF_LOAD_USERS, MCPROOF_LO
 MCPROOF_LOAD_WORKERS (the worker count, so users spread over targets without overlap).
 
 On the master (or a single process) the quitting event computes the result, holds the thresholds,
-writes MCPROOF_LOAD_RESULT if set and sets Locust's process exit code (0 pass, 1 fail).
+writes MCPROOF_LOAD_RESULT if set and sets Locust's process exit code (0 pass, 1 fail, 3 inconclusive:
+the generator was saturated).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def install(namespace: dict[str, Any]) -> LoadConfig:
     from locust.runners import WorkerRunner
 
     from mcproof.load.locust_glue import LoadSession, build_shape_class, build_user_class
+    from mcproof.verdict import exit_code
 
     config = config_from_environment()
     namespace["MinecraftServerUser"] = build_user_class(config)
@@ -70,7 +72,7 @@ def install(namespace: dict[str, Any]) -> LoadConfig:
 
         def _on_quitting(environment: Any, **_: Any) -> None:
             result = session.write_result(f"{mode}, {config.workers or 1} worker process(es)")
-            environment.process_exit_code = 0 if result["passed"] else 1
+            environment.process_exit_code = exit_code(str(result["verdict"]))
 
         environment.events.quitting.add_listener(_on_quitting)
 

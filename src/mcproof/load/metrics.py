@@ -12,7 +12,7 @@ from typing import Any
 
 from mcproof.load.collector import LoadCollector
 
-__all__ = ["compute_metrics", "entry_summary"]
+__all__ = ["compute_metrics", "entry_summary", "histogram_summary"]
 
 
 def _percentile_from_histogram(histogram: dict[str, int], q: float) -> float | None:
@@ -39,6 +39,21 @@ def entry_summary(entry: dict[str, Any]) -> dict[str, float | None]:
                                                                        ("p99", 0.99))}  # fmt: skip
 
 
+def histogram_summary(histogram: dict[str, int] | dict[float, int]) -> dict[str, Any]:
+    """count, p50/p90/p95/p99 and max of a {bucket_ms: count} histogram, plus the histogram itself.
+
+    >>> histogram_summary({"1.0": 98, "40.0": 2})["p99"]
+    40.0
+    """
+    hist = {str(k): int(v) for k, v in histogram.items() if int(v) > 0}
+    out: dict[str, Any] = {"count": sum(hist.values())}
+    for q, p in (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99)):
+        out[q] = _percentile_from_histogram(hist, p)
+    out["max"] = max((float(k) for k in hist), default=None)
+    out["histogram"] = dict(sorted(hist.items(), key=lambda kv: float(kv[0])))
+    return out
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -49,10 +64,17 @@ def compute_metrics(
     *,
     full_load_window: tuple[float, float],
     peak_users: int,
+    ping_interval_s: float = 0.0,
+    sent_in_span: tuple[int, float] | None = None,
 ) -> dict[str, float | None]:
     """Every metric named in `mcproof.load.thresholds.METRICS` (None when it has no samples).
 
-    `full_load_window` is in wall-clock epoch seconds.
+    `full_load_window` is in wall-clock epoch seconds. `pings_per_s`: with `sent_in_span` (status
+    pings sent in the accounting span, the span's seconds; paced runs) it is those pings per second,
+    counted at their send time: every one of them completed (answered, failed or timed out within
+    its bound), and a stall near the window's edge cannot shift replies out of the count. Otherwise
+    it is the replies per wall-clock second over a whole number of ping intervals inside the window
+    (see `LoadCollector.rate_over`).
     """
     slp: dict[str, Any] = stats.get("SLP", {})
     query: dict[str, Any] = stats.get("QUERY", {})
@@ -61,7 +83,9 @@ def compute_metrics(
     start, last = float(stats.get("start_time") or 0), float(stats.get("last_request") or 0)
     elapsed = last - start if last > start else 0.0
     slp_ok = int(slp.get("requests", 0)) > 0
-    pings_per_s = collector.rate_over(*full_load_window)
+    pings_per_s = collector.rate_over(*full_load_window, period_s=ping_interval_s)
+    if sent_in_span is not None and sent_in_span[0] > 0 and sent_in_span[1] > 0:
+        pings_per_s = sent_in_span[0] / sent_in_span[1]
     if pings_per_s is None and elapsed > 0:
         pings_per_s = int(slp.get("requests", 0)) / elapsed
     return {

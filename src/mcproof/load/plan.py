@@ -60,6 +60,7 @@ class LoadConfig:
     run_dir: str | None = None
     latency_slo_ms: float = 250.0
     concurrent_servers_slo: int = 10_000
+    saturation: dict[str, float] = field(default_factory=dict)  # mcproof.load.generator.SaturationLimits
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -166,4 +167,5 @@ def load_config_for(
         run_dir=str(run_dir) if run_dir is not None else None,
         latency_slo_ms=env.slo.status_latency_p95_ms,
         concurrent_servers_slo=env.slo.concurrent_servers,
+        saturation=settings.saturation.model_dump(),
     )

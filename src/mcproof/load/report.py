@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcproof.load.evidence import LoadEvidence
 
-__all__ = ["describe_run", "threshold_lines"]
+__all__ = ["describe_run", "generator_line", "threshold_lines"]
 
 
 def _fmt(value: object) -> str:
@@ -19,6 +19,38 @@ def threshold_lines(record: LoadEvidence) -> list[str]:
     ]
 
 
+def generator_line(record: LoadEvidence) -> str:
+    """What the generator did: CPU share, schedule lag, late/dropped, rates sent vs asked, servers served.
+
+    >>> from mcproof.load.evidence import LoadEvidence
+    >>> r = LoadEvidence("e", "m", "c", "a", "b", 1.0, "steady", {}, 2, 2, 0, 1.0, 1.0, True, [], {}, {}, {},
+    ...     {}, 0, [], 0, [], [], [], [], stated="2 servers, each pinged every 1 s (2 pings/s asked)",
+    ...     servers_served=2, generator={"processes": 1, "cpu_share_max": 0.12, "schedule_lag_p95_ms": 0.4,
+    ...     "scheduled": 20, "late_or_dropped": 0, "sent_pings_per_s": 2.0, "asked_pings_per_s": 2.0})
+    >>> generator_line(r)
+    'asked 2 servers, each pinged every 1 s (2 pings/s asked); generator: 1 process(es), CPU 12 % of one core (max), schedule lag p95 0.4 ms, 0 of 20 scheduled pings late or dropped, sent 2 of 2 pings/s asked; servers served throughout the full-load window: 2 of 2'
+    """
+    g = record.generator
+    parts = [f"asked {record.stated}"] if record.stated else []
+    if g:
+        cpu = g.get("cpu_share_max")
+        lag = g.get("schedule_lag_p95_ms")
+        figures = [f"{g.get('processes', 0)} process(es)"]
+        figures.append(f"CPU {cpu * 100:.0f} % of one core (max)" if cpu is not None else "CPU not measured")
+        figures.append(f"schedule lag p95 {lag:,.4g} ms" if lag is not None else "schedule lag not measured")
+        figures.append(f"{g.get('late_or_dropped', 0):,} of {g.get('scheduled', 0):,} scheduled pings late or dropped")
+        if g.get("asked_pings_per_s") is not None and g.get("sent_pings_per_s") is not None:
+            figures.append(f"sent {g['sent_pings_per_s']:,.0f} of {g['asked_pings_per_s']:,.0f} pings/s asked")
+        parts.append("generator: " + ", ".join(figures))
+    served = record.servers_served
+    parts.append(
+        f"servers served throughout the full-load window: {served:,} of {record.distinct_targets:,}"
+        if served is not None
+        else "servers served throughout the full-load window: not measured"
+    )
+    return "; ".join(parts)
+
+
 def describe_run(record: LoadEvidence, cap: int = 10) -> str:
     """Verdict, failed thresholds, failures by kind and the most affected targets.
 
@@ -31,6 +63,8 @@ def describe_run(record: LoadEvidence, cap: int = 10) -> str:
     """
     failed = [f"{t['expression']} (observed {_fmt(t['observed'])})" for t in record.thresholds if not t["passed"]]
     parts = [f"load thresholds {'FAILED: ' + '; '.join(failed) if failed else 'passed'}"]
+    if record.load_verdict == "inconclusive":
+        parts.insert(0, f"load INCONCLUSIVE: {record.reason}; fix: {record.fix}")
     if record.failures_by_kind:
         parts.append("failures by kind: " + ", ".join(f"{k}={n}" for k, n in record.failures_by_kind.items()))
     if record.failures_by_target:

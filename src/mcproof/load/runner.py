@@ -59,6 +59,11 @@ class LoadRun:
     def passed(self) -> bool:
         return bool(self.result.get("passed"))
 
+    @property
+    def verdict(self) -> str:
+        """pass | fail | inconclusive (the generator was saturated)."""
+        return str(self.result.get("verdict") or ("pass" if self.passed else "fail"))
+
 
 def locustfile_path() -> Path:
     path = project_root() / "suites" / "load" / "locustfile.py"

@@ -38,6 +38,20 @@ class ProvisioningSettings(BaseModel):
     time_to_ready_p95_s: float = Field(10.0, gt=0, le=3600)  # the threshold the check holds
 
 
+class SaturationSettings(BaseModel):
+    """``load.saturation``: past these the generator, not the platform, set the figures -> INCONCLUSIVE.
+
+    See `mcproof.load.generator.SaturationLimits` (same fields, same defaults).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_cpu_share: float = Field(0.90, gt=0, le=1.0)  # CPU time / wall time of one generator process
+    max_lag_p95_ms: float = Field(100.0, gt=0, le=60_000)  # schedule lag (actual - scheduled send) p95
+    late_after_ms: float = Field(500.0, gt=0, le=60_000)  # a ping sent later than this is not on time
+    max_late_ratio: float = Field(0.01, ge=0, le=1)  # share of scheduled pings late or dropped
+
+
 class LoadSettings(BaseModel):
     """How the load suite and `mcproof load` drive the environment's servers."""
 
@@ -60,6 +74,7 @@ class LoadSettings(BaseModel):
     failure_targets_cap: int = Field(50, ge=1, le=10_000)
     web_port: int = Field(8089, ge=1, le=65535)
     provisioning: ProvisioningSettings = ProvisioningSettings()
+    saturation: SaturationSettings = SaturationSettings()
 
     @field_validator("thresholds")
     @classmethod

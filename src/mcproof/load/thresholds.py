@@ -31,7 +31,8 @@ METRICS: dict[str, str] = {
     "query_failure_ratio": "failed queries / queries",
     "failures": "failed requests (count)",
     "requests": "requests (count)",
-    "pings_per_s": "completed status pings per second while the shape holds its full user count",
+    "pings_per_s": "completed status pings per second while the shape holds its full user count (paced runs: "
+    "counted at their send time over the full-load window less the timeout)",
     "requests_per_s": "completed requests per second over the whole run",
     "users": "peak simulated servers (users) reached",
     "failed_targets": "targets with at least one failed request",

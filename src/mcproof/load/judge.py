@@ -1,0 +1,120 @@
+"""The load verdict of one run: generator figures, saturation, capacity served, pass/fail/inconclusive (pure).
+
+Order of judgement: a saturated generator makes the run INCONCLUSIVE whatever the thresholds say
+(its latencies include its own queueing, its rate is its own ceiling); otherwise the thresholds
+decide PASS or FAIL. `judge_run` returns JSON-safe parts of the run result (see `LoadSession.result`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from mcproof.load.collector import LoadCollector
+from mcproof.load.generator import (
+    CAPACITY_RULE,
+    SaturationLimits,
+    cpu_share,
+    saturation_fix,
+    saturation_reasons,
+    served_throughout,
+)
+from mcproof.load.metrics import histogram_summary
+from mcproof.load.plan import LoadConfig
+
+__all__ = ["judge_run", "stated_parameters"]
+
+
+def stated_parameters(users: int, servers: int, interval_s: float) -> str:
+    """What a load run asked for, in words (`users` simulated servers watching `servers` distinct ones).
+
+    >>> stated_parameters(1000, 1000, 2.0)
+    '1,000 servers, each pinged every 2 s (500 pings/s asked)'
+    >>> stated_parameters(2000, 40, 0.5)
+    '2,000 simulated servers over 40 servers, each pinged every 0.5 s (4,000 pings/s asked)'
+    """
+    who = f"{servers:,} servers" if users == servers else f"{users:,} simulated servers over {servers:,} servers"
+    if interval_s <= 0:
+        return f"{who}, pinged back to back (no pacing)"
+    return f"{who}, each pinged every {interval_s:g} s ({users / interval_s:,.0f} pings/s asked)"
+
+
+def _rate(n: int, seconds: float) -> float | None:
+    return round(n / seconds, 2) if seconds > 0 else None
+
+
+def judge_run(
+    config: LoadConfig,
+    collector: LoadCollector,
+    *,
+    thresholds_passed: bool,
+    span: tuple[float, float],
+    peak_users: int,
+    peak_reached_s: float | None,
+    pings_per_s: float | None,
+) -> dict[str, Any]:
+    """verdict, reason, fix, generator figures, servers served throughout, lag and corrected latency."""
+    limits = SaturationLimits.from_dict(config.saturation)
+    interval = config.ping_interval_s
+    paced = interval > 0
+    span_s = span[1] - span[0]
+    slots = collector.slots
+    scheduled = slots.get("sent", 0) + slots.get("dropped", 0) + slots.get("missed", 0)
+    lag = histogram_summary(collector.lag_hist)
+    cpu = {process: cpu_share(samples, span) for process, samples in sorted(collector.cpu.items())}
+    shares = [v for v in cpu.values() if v is not None]
+    figures: dict[str, Any] = {
+        "paced": paced,
+        "users": config.users,
+        "peak_users": peak_users,
+        "peak_reached_s": peak_reached_s,
+        "window_start_s": config.plan.full_load_window[0],
+        "span_epoch": list(span),
+        "span_s": span_s,
+        "asked_pings_per_s": round(config.users / interval, 2) if paced else None,
+        "scheduled_pings_per_s": _rate(scheduled, span_s),
+        "sent_pings_per_s": _rate(slots.get("sent", 0), span_s),
+        "completed_pings_per_s": pings_per_s,
+        "scheduled": scheduled,
+        "sent": slots.get("sent", 0),
+        "late": slots.get("late", 0),
+        "dropped": slots.get("dropped", 0),
+        "missed_by_server": slots.get("missed", 0),
+        "late_or_dropped": slots.get("late", 0) + slots.get("dropped", 0),
+        "generator_slots": slots.get("sent", 0) + slots.get("dropped", 0),
+        "schedule_lag_p95_ms": lag["p95"],
+        "cpu_share_by_process": cpu,
+        "cpu_share_max": max(shares) if shares else None,
+        "processes": len(cpu),
+    }
+    reasons = saturation_reasons(figures, limits)
+    figures.update(saturated=bool(reasons), reasons=reasons, limits=limits.as_dict())
+    min_slots = math.floor(span_s / interval + 1e-9) if paced else 0
+    measurable = paced and min_slots >= 1 and not reasons
+    served = served_throughout(collector.slots_by_target, min_slots) if measurable else None
+    if reasons:
+        asked = figures["asked_pings_per_s"]
+        sent = figures["sent_pings_per_s"]
+        rate = f"; it sent {sent:,.0f} of the {asked:,.0f} pings/s asked" if asked and sent is not None else ""
+        verdict, reason = "inconclusive", "generator saturated: " + "; ".join(reasons) + rate
+        fix = saturation_fix(config.workers)
+    elif paced and not scheduled:
+        verdict = "inconclusive"
+        reason = (
+            f"no status ping was scheduled inside the full-load window ({span_s:g} s accounted, one ping every "
+            f"{interval:g} s): the generator's schedule and the servers served could not be measured"
+        )
+        fix = "lengthen load.duration_s (or shorten load.ping_interval_s) so the full-load window holds several pings"
+    else:
+        verdict, reason, fix = ("pass" if thresholds_passed else "fail"), "", ""
+    return {
+        "verdict": verdict,
+        "reason": reason,
+        "fix": fix,
+        "generator": figures,
+        "servers_served": served,
+        "capacity_rule": CAPACITY_RULE.format(min_slots=min_slots) if paced else "unpaced run: not measured",
+        "stated": stated_parameters(config.users, config.distinct_targets, interval),
+        "schedule_lag_ms": lag,
+        "corrected_ms": histogram_summary(collector.corrected_hist),
+    }
