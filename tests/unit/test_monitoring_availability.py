@@ -144,3 +144,15 @@ def test_agreement_during_a_fleet_wide_outage(prom: float, verdict: str) -> None
     assert ev.agreement_bound == pytest.approx(0.0175)
     assert ev.agreement_verdict == verdict, ev.agreement_reason
     assert ev.slo_verdict == "fail"
+
+
+def test_a_saturated_observer_is_inconclusive_not_fail() -> None:
+    """Fewer than 90 % of the ticks: the observer fell behind, so its timeouts may be its own."""
+    full = _fleet(20, 0.1, 120.0, down=[(n, 10.0, 30.0) for n in range(20)])  # 20 s fleet-wide: a clear miss
+    kept = [s for s in full if round(s.t / 0.1) % 5 != 0]  # every 5th tick never happened: 80 % coverage
+    ev = _evidence(kept, 20, 0.1, 120.0, None)
+    assert ev.samples_per_server == 960
+    assert ev.slo_verdict == "inconclusive"
+    assert "the observer made 960 of the 1199 ticks" in ev.slo_reason
+    assert availability_slo(ev) is None
+    assert _evidence(full, 20, 0.1, 120.0, None).slo_verdict == "fail"  # all ticks made: the miss stands

@@ -18,6 +18,10 @@ servers does not help against a fleet-wide blip). An objective ``A`` leaves an e
 so its verdict is *inconclusive*, never pass. It is *fail* only when even the most favourable reading
 misses the budget: each of the ``E`` down episodes seen (runs of bad samples of one server) may be one
 sample longer than its true duration, so unavailability >= ``(d - E) / N_o`` (``d`` bad samples).
+An observer that made fewer than 90 % of the ``W / i_o`` ticks was saturated (its ticks overlap, so a
+target that times out does not slow it; only the harness host does): inconclusive, since its timeouts
+may be the harness's own (measured: 50 servers at 0.1 s on a loaded 2-core host gave 976 of 1,200
+ticks and 12 % timeouts; 20 servers gave 1,194 ticks and none).
 
 **Agreement tolerance (observer vs PromQL).** Sampling one down episode of one server at fixed
 intervals counts its duration to within one sample: ``|count * i - duration| < i``. So each figure is
@@ -26,9 +30,12 @@ within ``1/N`` of the true share per episode, and the two differ by less than
 (``monitoring.availability_tolerance``) is justified for a window only when one episode's bound
 ``delta_1 = (i_o + i_p) / (n * W)`` fits inside it (else: inconclusive, the window is too short to
 check agreement that finely), and it matters only when it is at most the error budget ``B`` (0.001
-for 99.9 %: a Prometheus that misses the whole budget must not "agree"). Local sandbox: ``i_o = 0.1``,
-``i_p = 2``, ``n = 20``, ``W = 120`` give ``delta_1 = 0.000875 <= 0.001`` and ``r = 0.00083 <= B``.
-A difference above the tolerance that ``E`` episodes can explain is inconclusive; above that, fail.
+for 99.9 %: a Prometheus that misses the whole budget must not "agree"). ``E`` counts the observer's
+episodes (the finer sampler), at least 1. Local sandbox: ``i_o = 0.15``, ``n = 30``, ``W = 180`` give
+``r = 0.083 % <= B``; the sandbox asks for a 2 s scrape but a 1,000-server exporter on a loaded host
+measured ``i_p = 4.14`` s, so ``delta_1 = (0.15 + 4.14) / (30 * 180) = 0.00079 <= 0.001`` (it holds
+up to ``i_p = 5.25`` s). A difference above the tolerance that ``E`` episodes explain is
+inconclusive; above that, fail.
 
 >>> from mcproof.chaos.recovery import Sample
 >>> observer_availability([Sample("a", 1.0, True), Sample("a", 2.0, False), Sample("b", 9.0, False)], 0.0, 5.0)
@@ -54,6 +61,7 @@ from mcproof.stats import error_budget_consumed
 from mcproof.verdict import Verdict
 
 __all__ = [
+    "MIN_TICK_COVERAGE",
     "agreement_bound",
     "availability_evidence",
     "availability_promql",
@@ -71,6 +79,7 @@ __all__ = [
 
 _EPS = 1e-9
 _MAX_FAILED_SAMPLES = 200  # raw bad samples kept in the evidence
+MIN_TICK_COVERAGE = 0.9  # fewer ticks than this share of window/interval: the observer itself fell behind
 
 
 def observer_availability(samples: Sequence[Sample], start: float, end: float) -> tuple[float, int]:
@@ -131,6 +140,16 @@ def judge_slo(
     """(verdict, reason, fix) of the availability SLO for one window (the rule is in the module docstring)."""
     budget = 1 - objective
     seen = f"{availability:.4%} over {window_s:.0f}s ({samples} samples, {samples_per_server} per server)"
+    expected = max(1, int(window_s / interval_s + _EPS))
+    if samples_per_server < MIN_TICK_COVERAGE * expected:
+        return (
+            Verdict.INCONCLUSIVE,
+            f"the observer made {samples_per_server} of the {expected} ticks a {window_s:.0f}s window at "
+            f"{interval_s:g}s should have: it was saturated, so its timeouts (availability {availability:.4%}) "
+            "may be the harness's, not the target's",
+            "observe fewer servers (monitoring.availability_servers) or ping less often "
+            "(monitoring.observer_interval_s, with a longer availability_window_s), on a less loaded host",
+        )
     if resolves(objective, samples_per_server=samples_per_server):
         if availability >= objective:
             return Verdict.PASS, f"availability {seen} >= {objective:.3%}", ""
