@@ -1,6 +1,7 @@
 """Exposure: from the harness's vantage point, the declared public ports answer on every Minecraft host
 and the ports that must not be reachable (RCON, admin, metrics) do not. Management ports the
-environment explicitly accepts are recorded with their reason."""
+environment explicitly accepts are recorded with their reason. A declared port that could not be probed
+on any host (no port number: the targets do not say where it is) is inconclusive, never a pass."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 from mcproof.config import Environment
 from mcproof.security.exposure import PortProbe, exposure_violations
-from mcproof.security.settings import SecuritySettings
+from mcproof.security.settings import PortSpec, SecuritySettings
+from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.security
 
@@ -28,6 +30,7 @@ def test_public_ports_answer(
         "check the service, its firewall and LoadBalancer",
         environment.minecraft.failure_list_cap,
     )
+    _untried(exposure_scan, security.exposure.public)
 
 
 def test_non_public_ports_unreachable(
@@ -48,6 +51,20 @@ def test_non_public_ports_unreachable(
         "with a reason)",
         environment.minecraft.failure_list_cap,
     )
+    _untried(exposure_scan, security.exposure.forbidden)
+
+
+def _untried(probes: list[PortProbe], declared: list[PortSpec]) -> None:
+    """Inconclusive when a declared port was probed on no host at all (nothing tried is not a pass)."""
+    probed = {p.name for p in probes}
+    missing = [d for d in declared if d.name not in probed]
+    if missing:
+        names = ", ".join(f"{d.name}/{d.protocol} (role {d.role})" for d in missing)
+        inconclusive(
+            f"{len(missing)} declared port(s) were probed on no host: {names}; the targets give no port for that "
+            f"role and the policy names none, so the scan tried nothing for them",
+            "give the port number in security.exposure (port: ...) or make discovery report it (query_port/rcon_port)",
+        )
 
 
 def _message(bad: list[dict[str, str]], total: int, what: str, fix: str, cap: int) -> str:

@@ -13,6 +13,7 @@ from mcproof.platform.adapter import ApiCallError
 from mcproof.security.api_fuzz import run_schemathesis
 from mcproof.security.platform_api import ApiTarget
 from mcproof.security.settings import SecuritySettings
+from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.security
 
@@ -59,10 +60,15 @@ def test_api_conforms_to_openapi(
             passed_checks=run.cases - len(run.failures),
             findings=[f.as_dict() for f in run.failures],
             accepted=[{"operation": op, "reason": "excluded by security.api_fuzz.exclude"} for op in run.skipped],
-            passed=run.passed and not leftovers,
+            passed=run.passed and not leftovers and run.cases > 0,
         )
     )
-    assert run.cases > 0, f"schemathesis sent no request to {platform_api.base_url}; raise security.api_fuzz.deadline_s"
+    if run.cases == 0:
+        inconclusive(
+            f"schemathesis sent no request to {platform_api.base_url} ({len(run.operations)} operation(s), "
+            f"{len(run.skipped)} excluded): nothing was fuzzed",
+            "raise security.api_fuzz.deadline_s / max_examples, or narrow security.api_fuzz.exclude",
+        )
     assert not run.failures, (
         f"{len(run.failures)} schemathesis failure(s) over {run.cases} requests: "
         + "; ".join(str(f) for f in run.failures[:10])

@@ -1,5 +1,6 @@
 """RCON authentication: a reachable RCON port refuses a short list of default passwords, and the
-environment's own RCON password is neither on that list nor short."""
+environment's own RCON password is neither on that list nor short. A default-password check that
+could not log in anywhere (no RCON port answered, no password to try) is inconclusive, never pass."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from mcproof.evidence import RunStore
 from mcproof.evidence.records import RconAuthEvidence
 from mcproof.minecraft.latency import pick_evenly
 from mcproof.secrets import Secret
-from mcproof.security.rcon_audit import try_default_passwords, weak_password_problems
+from mcproof.security.rcon_audit import rcon_untried, try_default_passwords, weak_password_problems
 from mcproof.security.settings import SecuritySettings
+from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.security
 
@@ -29,6 +31,7 @@ def test_rcon_refuses_default_passwords(
         [(t.id, t.host, int(t.rcon_port or 0)) for t in picked], passwords, timeout=security.timeout_s
     )
     accepted = [r for r in results if r.accepted]
+    untried = rcon_untried(results, passwords)
     evidence.append(
         RconAuthEvidence(
             environment=environment.name,
@@ -41,7 +44,7 @@ def test_rcon_refuses_default_passwords(
             unanswered=[
                 {"target": r.target, "address": r.address, "why": r.unanswered} for r in results if r.unanswered
             ],
-            passed=not accepted,
+            passed=not accepted and not untried,
         )
     )
     cap = environment.minecraft.failure_list_cap
@@ -51,6 +54,12 @@ def test_rcon_refuses_default_passwords(
         "Fix: set a random RCON password of >= 16 characters (rcon.password in server.properties / the RCON_PASSWORD "
         "Secret) or disable RCON (enable-rcon=false)"
     )
+    if untried:
+        inconclusive(
+            untried,
+            "run the check from where RCON is reachable (the management network), check minecraft.rcon / the "
+            "targets' RCON ports, or declare RCON under security.exposure.forbidden if it must not be reachable",
+        )
 
 
 def test_rcon_password_not_weak(rcon_password: Secret | None, security: SecuritySettings) -> None:

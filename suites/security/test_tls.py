@@ -1,6 +1,7 @@
 """TLS on every endpoint the environment declares (security.tls, plus the platform API -- the
 `platform_api` section's, else the sandbox's own -- when it is HTTPS): protocol >= the minimum, legacy protocols refused, chain valid for the hostname, expiry beyond
-the window."""
+the window. When the legacy-protocol refusal could not be tried (this client's OpenSSL cannot offer
+TLS 1.0/1.1) and nothing else failed, the check is inconclusive with the reason, never pass."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from mcproof.evidence import RunStore
 from mcproof.evidence.records import TlsEvidence
 from mcproof.security.platform_api import api_target
 from mcproof.security.settings import SecuritySettings, TlsEndpoint
-from mcproof.security.tls import inspect_tls, tls_problems
+from mcproof.security.tls import inspect_tls, tls_problems, tls_untried
+from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.security
 
@@ -71,7 +73,15 @@ def test_tls_endpoints(environment: Environment, security: SecuritySettings, evi
             min_version=security.tls_min_version,
             endpoints=[r.as_dict() for r in results],
             problems=problems,
-            passed=not problems,
+            passed=not problems and not any(tls_untried(r) for r in results),
         )
     )
     assert not problems, "; ".join(problems)
+    untried = [u for r in results if (u := tls_untried(r))]
+    if untried:
+        inconclusive(
+            "; ".join(untried),
+            "run the TLS checks from a host whose OpenSSL can offer TLS 1.0/1.1 (e.g. OPENSSL_CONF pointing at a "
+            "file with MinProtocol = TLSv1 and CipherString = DEFAULT@SECLEVEL=0), or probe with "
+            "`openssl s_client -tls1_1` from such a host",
+        )

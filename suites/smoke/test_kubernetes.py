@@ -4,6 +4,10 @@ Environment-agnostic: the cluster, namespaces and label selector come from the e
 ``kubernetes`` section; every check is SKIPPED with the reason when there is none. Endpoints are
 derived from Services and their Ready pods (pod IP + target port, see mcproof.kube.endpoints), so
 no check ever connects to a ClusterIP. Failure messages name every failing object (capped).
+
+The serving ratio here is Kubernetes's: replicas that serve (Ready pod that answered a status ping at
+its Service endpoint) over the DESIRED replicas (spec.replicas) of the selected workloads, so missing,
+Pending and NotReady pods count as not serving (see mcproof.kube.workloads_serving).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import pytest
 
 from mcproof.config import Environment, KubernetesSettings
 from mcproof.discovery.kubernetes import endpoint_target, service_endpoint_map
-from mcproof.discovery.target import ensure_loopback
+from mcproof.discovery.target import Target, ensure_loopback
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
+from mcproof.evidence.records import SloMeasurement
 from mcproof.kube.checks import (
     Inventory,
     describe_problems,
@@ -22,12 +27,14 @@ from mcproof.kube.checks import (
     pods_unhealthy,
     pvcs_not_bound,
     services_without_endpoints,
+    serving_replicas,
     workloads_not_ready,
 )
 from mcproof.kube.client import KubeApi
 from mcproof.kube.endpoints import selector_matches
 from mcproof.minecraft.expectations import describe_failures
-from mcproof.minecraft.sweep import sweep_evidence, sweep_fleet
+from mcproof.minecraft.sweep import SweepResult, sweep_evidence, sweep_fleet
+from mcproof.verdict import inconclusive
 
 pytestmark = [pytest.mark.smoke, pytest.mark.kubernetes]
 
@@ -94,18 +101,34 @@ def test_every_minecraft_service_has_ready_endpoints(kube_inventory: Inventory, 
     assert not problems, describe_problems(problems, len(inv.services), "have a ready endpoint", _cap(environment))
 
 
-def test_every_endpoint_answers_status(kube_inventory: Inventory, environment: Environment, evidence: RunStore) -> None:
+@pytest.fixture(scope="module")
+def endpoint_sweep(kube_inventory: Inventory, environment: Environment) -> tuple[list[Target], SweepResult | None]:
+    """One status sweep of every Service endpoint (pod IP + targetPort), shared by the checks below."""
     inv = kube_inventory
-    targets = [endpoint_target(e) for eps in service_endpoint_map(inv.services, inv.pods).values() for e in eps]
+    found = [endpoint_target(e) for eps in service_endpoint_map(inv.services, inv.pods).values() for e in eps]
+    targets = list({f"{t.id}:{t.port}": t for t in found}.values())
     if not targets:
-        pytest.skip(f"no ready endpoint behind the Services matching {inv.scope} (see the endpoints check)")
+        return [], None
     if environment.guards.loopback_only:
         try:
             ensure_loopback(targets, environment.name)
         except McproofError as err:
             pytest.fail(str(err), pytrace=False)
     settings = environment.minecraft
-    sweep = sweep_fleet(targets, timeout=settings.status_timeout_s, concurrency=settings.sweep_concurrency)
+    return targets, sweep_fleet(targets, timeout=settings.status_timeout_s, concurrency=settings.sweep_concurrency)
+
+
+def test_every_endpoint_answers_status(
+    kube_inventory: Inventory,
+    environment: Environment,
+    evidence: RunStore,
+    endpoint_sweep: tuple[list[Target], SweepResult | None],
+) -> None:
+    inv = kube_inventory
+    _, sweep = endpoint_sweep
+    if sweep is None:
+        pytest.skip(f"no ready endpoint behind the Services matching {inv.scope} (see the endpoints check)")
+    settings = environment.minecraft
     failures = [r for r in sweep.results if not r.ok]
     evidence.append(
         sweep_evidence(
@@ -122,4 +145,51 @@ def test_every_endpoint_answers_status(kube_inventory: Inventory, environment: E
         len(sweep.results),
         f"answer a status ping within {settings.status_timeout_s}s",
         _cap(environment),
+    )
+
+
+def test_serving_ratio_of_desired_replicas(
+    kube_inventory: Inventory,
+    environment: Environment,
+    evidence: RunStore,
+    endpoint_sweep: tuple[list[Target], SweepResult | None],
+) -> None:
+    inv = kube_inventory
+    if not inv.statefulsets and not inv.deployments:
+        pytest.skip(f"no StatefulSet or Deployment matches {inv.scope}")
+    _, sweep = endpoint_sweep
+    answered = {r.target: r.ok for r in sweep.results} if sweep is not None else {}
+    rows = serving_replicas(inv.statefulsets, inv.deployments, inv.pods, answered)
+    desired = sum(r.desired for r in rows)
+    serving = sum(r.serving for r in rows)
+    if desired == 0:
+        inconclusive(
+            f"the {len(rows)} workload(s) matching {inv.scope} desire 0 replicas: there is no fleet to measure",
+            "scale the Minecraft workloads up, or point kubernetes.label_selector/namespaces at the live fleet",
+        )
+    threshold = environment.slo.serving_ratio
+    ratio = serving / desired
+    shown = "; ".join(f"{r.workload} {r.serving}/{r.desired}" for r in rows[:20])
+    more = f"; +{len(rows) - 20} more" if len(rows) > 20 else ""
+    evidence.append(
+        SloMeasurement(
+            environment=environment.name,
+            slo="serving_ratio",
+            objective=f"replicas serving / desired replicas (spec.replicas) >= {threshold}",
+            target=threshold,
+            measured=round(ratio, 6),
+            unit="ratio",
+            comparator=">=",
+            passed=ratio >= threshold,
+            method=f"desired = spec.replicas of {len(rows)} StatefulSets/Deployments matching {inv.scope}; serving = "
+            f"a Ready pod that answered a status ping at its Service endpoint; missing/NotReady pods count as not "
+            f"serving; {shown}{more}",
+            check="test_serving_ratio_of_desired_replicas",
+            samples=desired,
+        )
+    )
+    below = [(r.workload, r.reason) for r in rows if r.serving < r.desired]
+    assert ratio >= threshold, (
+        f"serving ratio {ratio:.4f} ({serving} of {desired} desired replicas serve) is below {threshold}; "
+        + describe_problems(below, len(rows), "serve every desired replica", _cap(environment))
     )

@@ -1,6 +1,7 @@
 """The Kubernetes smoke checks, run as the product runs them (pytest subprocess on an environment
 file): they pass on a healthy tenant, FAIL naming the object for an unschedulable StatefulSet, a
-Service selecting no pods and an unbound PVC, and SKIP with the reason without a kubernetes section."""
+Service selecting no pods and an unbound PVC, a serving ratio over DESIRED replicas that pods which
+never become Ready lower, and SKIP with the reason without a kubernetes section."""
 
 from __future__ import annotations
 
@@ -50,7 +51,10 @@ def test_healthy_tenant_passes_every_kubernetes_check(
         "test_pvcs_bound": "passed",
         "test_every_minecraft_service_has_ready_endpoints": "passed",
         "test_every_endpoint_answers_status": "passed",
+        "test_serving_ratio_of_desired_replicas": "passed",
     }
+    ratio = next(r for r in run.evidence() if r["type"] == "slo" and r["slo"] == "serving_ratio")
+    assert (ratio["measured"], ratio["samples"], ratio["passed"]) == (1.0, 4, True)
     fleet = next(r for r in run.evidence() if r["type"] == "fleet_status")
     assert fleet["total"] == 4
     assert fleet["serving"] == 4
@@ -106,6 +110,46 @@ def test_broken_objects_fail_the_checks_by_name(
     assert outcomes["test_nodes_ready"]["outcome"] == "passed"
 
 
+def test_pods_that_never_become_ready_lower_the_serving_ratio(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    """Discovery sees only Ready endpoints (2 of 4 desired replicas): the ratio is over desired replicas."""
+    api = embedded_cluster.api()
+    ns = kube_namespace
+    deploy_tenant(api, Tenant(ns, releases=1, replicas=2))  # mc-000: 2 replicas that serve
+    wait_workloads_ready(api, [ns], timeout=30)
+    wait_serving(api, [ns], timeout=20)  # mc-000's pods answer through the bridge
+    # 2 replicas whose nodeSelector matches no node: Pending (Unschedulable) for ever, never Ready
+    create_or_keep(api, minecraft_statefulset(ns, "stranded", replicas=2, node_selector={"type": "no-such-node"}))
+    create_or_keep(api, minecraft_service(ns, "stranded"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # both stranded pods created and judged Unschedulable
+        pods = [p for p in api.objects("pods", ns) if p["metadata"]["name"].startswith("stranded-")]
+        if len(pods) == 2 and all(
+            any(
+                c["type"] == "PodScheduled" and c.get("reason") == "Unschedulable"
+                for c in p["status"].get("conditions") or []
+            )
+            for p in pods
+        ):
+            break
+        time.sleep(0.2)
+    run = run_suite(_env(tmp_path, embedded_cluster, ns), tmp_path / "reports", suite=SUITE,
+                    timeout=90)  # fmt: skip
+    assert run.code == 1, run.output
+    outcome = check_outcomes(run)["test_serving_ratio_of_desired_replicas"]
+    assert outcome["outcome"] == "failed"
+    assert "serving ratio 0.5000 (2 of 4 desired replicas serve)" in outcome["message"]
+    assert (
+        f"statefulset {ns}/stranded (desired 2, serving 0; pod stranded-0: Pending: Unschedulable" in outcome["message"]
+    )
+    assert f"statefulset {ns}/mc-000" not in outcome["message"]
+    ratio = next(r for r in run.evidence() if r["type"] == "slo" and r["slo"] == "serving_ratio")
+    assert (ratio["measured"], ratio["samples"], ratio["passed"]) == (0.5, 4, False)
+    # the endpoints that exist all answer: only the desired-replica denominator shows the gap
+    assert check_outcomes(run)["test_every_endpoint_answers_status"]["outcome"] == "passed"
+
+
 def test_without_a_kubernetes_section_every_check_is_skipped_with_the_reason(tmp_path: Path) -> None:
     env_file = write_environment(
         tmp_path / "env.yaml",
@@ -117,7 +161,7 @@ def test_without_a_kubernetes_section_every_check_is_skipped_with_the_reason(tmp
     assert run.code == 3, run.output  # every check skipped: nothing was measured, so inconclusive, never pass
     assert run.report()["verdict"] == "inconclusive"
     outcomes = check_outcomes(run)
-    assert len(outcomes) == 7
+    assert len(outcomes) == 8
     for outcome in outcomes.values():
         assert outcome["outcome"] == "skipped"
         assert "has no kubernetes section" in outcome["message"]

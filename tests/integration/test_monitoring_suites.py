@@ -48,11 +48,13 @@ def platform_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         sandbox.down(timeout=10)
 
 
-def _env(tmp_path: Path, state: Path, **monitoring: object) -> Path:
-    settings = {"prometheus_url": "sandbox", "detection_window_s": 15, "availability_window_s": 4,
-                "availability_tolerance": 0.02, **monitoring}  # fmt: skip
+def _env(tmp_path: Path, state: Path, availability: float = 0.95, **monitoring: object) -> Path:
+    # 4 servers every 0.1 s for 10 s: resolution 1 % <= the 5 % budget of a 95 % objective; one down episode
+    # moves observer and PromQL (scrape 1 s) < (0.1 + 1) / (4 x 10) = 0.0275 apart <= tolerance 0.04 <= budget
+    settings = {"prometheus_url": "sandbox", "detection_window_s": 15, "availability_window_s": 10,
+                "observer_interval_s": 0.1, "availability_tolerance": 0.04, **monitoring}  # fmt: skip
     return write_environment(tmp_path / "env.yaml", state, monitoring=settings, sandbox={"servers": 4},
-                             slo={"availability": 0.999})  # only what these partial runs measure  # fmt: skip
+                             slo={"availability": availability})  # only what these partial runs measure  # fmt: skip
 
 
 def test_smoke_platform_and_monitoring_checks_pass(platform_stack: Path, tmp_path: Path) -> None:
@@ -68,9 +70,31 @@ def test_smoke_platform_and_monitoring_checks_pass(platform_stack: Path, tmp_pat
     assert availability["observer_availability"] == 1.0
     assert availability["prometheus_availability"] == 1.0
     assert availability["error_budget_consumed"] == 0.0
+    assert (availability["slo_verdict"], availability["agreement_verdict"]) == ("pass", "pass")
+    assert availability["samples_per_server"] >= 80  # ~100 ticks of 0.1 s in 10 s
+    assert availability["prometheus_samples"] >= 28  # ~10 scrapes x 4 servers
+    assert "window 10.0s" in availability["method"]
     slos = {r["slo"]: r for r in records if r["type"] == "slo"}
     assert slos["availability"]["passed"]
+    assert "resolution" in slos["availability"]["objective"]
     assert 0 <= slos["backup_age_s"]["measured"] < 60
+
+
+def test_availability_window_too_short_for_the_objective_is_inconclusive(platform_stack: Path, tmp_path: Path) -> None:
+    """A 4 s window at 0.5 s cannot tell 99.9 % from 100 %: inconclusive with the reason and fix, no SLO figure."""
+    env = _env(tmp_path, platform_stack, availability=0.999, availability_window_s=4, observer_interval_s=0.5,
+               availability_tolerance=0.001)  # fmt: skip
+    run = run_suite(env, tmp_path / "reports", suite="smoke/test_monitoring.py", timeout=60)
+    assert run.code == 3, run.output
+    outcome = check_outcomes(run)["test_availability_observer_and_prometheus_agree"]
+    assert outcome["outcome"] == "inconclusive"
+    assert "cannot tell 99.900% from 100 %" in outcome["message"]
+    assert "observe for at least 500s" in outcome["message"]
+    records = run.evidence()
+    availability = next(r for r in records if r["type"] == "availability")
+    assert availability["observer_availability"] == 1.0  # all up, and still not a pass
+    assert availability["slo_verdict"] == "inconclusive"
+    assert not [r for r in records if r["type"] == "slo" and r["slo"] == "availability"]
 
 
 def test_smoke_checks_skip_with_reason_without_monitoring(platform_stack: Path, tmp_path: Path) -> None:

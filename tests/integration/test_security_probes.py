@@ -283,3 +283,78 @@ def test_tls_legacy_protocols_accepted_is_a_problem(pki: Pki) -> None:
     assert result.legacy_accepted is True
     problems = tls_problems(result, min_version="TLSv1.2", window_days=14)
     assert any("accepts a TLS 1.0/1.1-only client" in x for x in problems), problems
+
+
+# ---- checks that could not try anything are inconclusive, never pass -------------------------------------
+
+NO_LEGACY_OPENSSL_CONF = """openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Protocol = -TLSv1, -TLSv1.1
+MinProtocol = TLSv1.2
+"""
+
+
+def test_tls_check_that_could_not_offer_legacy_protocols_is_inconclusive(
+    pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client whose OpenSSL forbids TLS 1.0/1.1 cannot prove the server refuses them: inconclusive, not pass."""
+    cert, key = pki.leaf("api-good", san=LOOPBACK, days_from=-1, days_to=90)
+    port, close = _serve_tls(cert, key)  # a good endpoint that refuses legacy protocols
+    env = tmp_path / "env.yaml"
+    env.write_text(
+        "name: tlstest\ntier: dev\nminecraft:\n  discovery:\n    kind: static\n    servers: [{host: 127.0.0.1}]\n"
+        f"security:\n  tls:\n    - {{name: panel, host: 127.0.0.1, port: {port}, ca_file: {pki.ca_file}}}\n"
+    )
+    conf = tmp_path / "openssl-no-legacy.cnf"
+    conf.write_text(NO_LEGACY_OPENSSL_CONF)
+    try:
+        here = inspect_tls("panel", "127.0.0.1", port, ca_file=pki.ca_file, timeout=2.0)  # this process can offer them
+        monkeypatch.setenv("OPENSSL_CONF", str(conf))  # the suite's subprocess cannot
+        run = run_suite(env, tmp_path / "reports", "-k", "tls", suite="security", timeout=60)
+    finally:
+        close()
+    assert (here.legacy_accepted, here.legacy_untested) == (False, "")
+    assert run.code == 3, run.output
+    outcome = check_outcomes(run)["test_tls_endpoints"]
+    assert outcome["outcome"] == "inconclusive"
+    assert f"panel (127.0.0.1:{port}): refusal of TLS 1.0/1.1 not tried" in outcome["message"]
+    assert "cannot offer TLS 1.0/1.1" in outcome["message"]
+    tls = next(r for r in run.evidence() if r["type"] == "tls")
+    assert tls["passed"] is False
+    assert tls["endpoints"][0]["legacy_accepted"] is None
+    assert tls["endpoints"][0]["verified"] is True  # the rest was tried and is fine
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_rcon_and_exposure_checks_that_tried_nothing_are_inconclusive(tmp_path: Path) -> None:
+    """RCON declared but not reachable (zero login attempts) and a forbidden port probed on no host."""
+    rcon = _closed_port()
+    env = tmp_path / "env.yaml"
+    env.write_text(
+        "name: nothing\ntier: dev\nminecraft:\n  discovery:\n    kind: static\n    servers:\n"
+        f"      - {{host: 127.0.0.1, port: {_closed_port()}, rcon_port: {rcon}, name: mc-1}}\n"
+        "guards: {loopback_only: true}\nsecurity:\n  timeout_s: 1.0\n  exposure:\n    public: []\n"
+        "    forbidden: [{name: admin, protocol: tcp, role: other}]\n    connect_timeout_s: 0.5\n"
+    )
+    run = run_suite(env, tmp_path / "reports", "-k", "rcon_refuses or non_public", suite="security", timeout=60)
+    assert run.code == 3, run.output
+    outcomes = check_outcomes(run)
+    rcon_outcome = outcomes["test_rcon_refuses_default_passwords"]
+    assert rcon_outcome["outcome"] == "inconclusive"
+    assert "no RCON login attempted: 1 of 1 server(s) did not answer on their RCON port" in rcon_outcome["message"]
+    assert f"mc-1 127.0.0.1:{rcon} " in rcon_outcome["message"]
+    evidence = next(r for r in run.evidence() if r["type"] == "rcon_auth")
+    assert evidence["passed"] is False
+    assert evidence["accepted"] == []
+    exposure = outcomes["test_non_public_ports_unreachable"]
+    assert exposure["outcome"] == "inconclusive"
+    assert "were probed on no host: admin/tcp (role other)" in exposure["message"]

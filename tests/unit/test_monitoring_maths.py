@@ -65,31 +65,51 @@ def test_availability_evidence_agreement_and_budget_without_prometheus() -> None
     assert ev.observer_availability == 0.95
     assert ev.prometheus_availability is None
     assert not ev.agree  # nothing to agree with is not agreement
+    assert ev.agreement_verdict == "fail"
     assert ev.error_budget_consumed == 0.5
+    assert (ev.samples_per_server, ev.resolution, ev.bad_samples, ev.down_episodes) == (20, 0.05, 2, 1)
     assert load_record(ev.as_dict()) == ev
     slo = availability_slo(ev)
+    assert slo is not None  # 20 samples per server resolve a 10 % budget
     assert (slo.slo, slo.passed, slo.measured, slo.comparator) == ("availability", True, 0.95, ">=")
 
 
 class _FakeProm:
-    """Recorded PromQL answer (the client boundary; the real one is exercised in tests/integration)."""
+    """Recorded PromQL answers (the client boundary; the real one is exercised in tests/integration):
+    the availability ratio, and the sample count for the ``sum(count_over_time(...))`` query."""
 
     base_url = "http://127.0.0.1:9"
 
-    def __init__(self, value: float | None) -> None:
-        self.value = value
+    def __init__(self, value: float | None, count: float | None = 10.0) -> None:
+        self.value, self.count = value, count
 
     def scalar(self, expr: str, at: float | None = None) -> float | None:
-        return self.value
+        return self.count if expr.startswith("sum(count_over_time(") else self.value
 
 
-@pytest.mark.parametrize(("prom", "agree"), [(0.94, True), (0.975, False), (0.93, True), (0.92, False)])
-def test_agreement_within_tolerance(prom: float, agree: bool) -> None:
-    ev = availability_evidence(_FakeProm(prom), _samples({4, 5}), servers=["a", "b"], start=0, end=9.5,  # type: ignore[arg-type]
-                               objective=0.999, tolerance=0.02, environment="e", check="c")  # fmt: skip
+@pytest.mark.parametrize(
+    ("prom", "verdict"),
+    # 2 servers x 20 samples (N_o 40) and 40 scraped samples (N_p): one down episode explains up to
+    # 1/40 + 1/40 = 0.05 <= the tolerance 0.1; the observer saw 3 episodes, so sampling explains up to 0.15
+    [(0.925, "pass"), (1.0, "pass"), (0.81, "inconclusive"), (0.77, "fail")],
+)
+def test_agreement_tolerance_and_sampling_bound(prom: float, verdict: str) -> None:
+    ev = availability_evidence(_FakeProm(prom, 40), _samples({2, 6, 10}), servers=["a", "b"], start=0, end=9.5,  # type: ignore[arg-type]
+                               objective=0.9, tolerance=0.1, environment="e", check="c")  # fmt: skip
     assert isinstance(ev, AvailabilityEvidence)
-    assert ev.agree is agree
-    assert ev.error_budget_consumed == pytest.approx(50.0)
+    assert (ev.observer_availability, ev.down_episodes, ev.prometheus_samples) == (0.925, 3, 40)
+    assert ev.scrape_interval_s == pytest.approx(0.475)  # 2 servers x 9.5 s / 40 samples: measured, not assumed
+    assert ev.agreement_bound == pytest.approx(0.15)
+    assert ev.agreement_verdict == verdict, ev.agreement_reason
+    assert ev.agree is (verdict == "pass")
+
+
+def test_tolerance_looser_than_the_error_budget_proves_nothing() -> None:
+    ev = availability_evidence(_FakeProm(0.95, 10), _samples({4, 5}), servers=["a", "b"], start=0, end=9.5,  # type: ignore[arg-type]
+                               objective=0.999, tolerance=0.02, environment="e", check="c")  # fmt: skip
+    assert ev.agreement_verdict == "inconclusive"
+    assert "looser than the error budget" in ev.agreement_reason
+    assert "availability_tolerance <= 0.001" in ev.agreement_fix
 
 
 def test_parse_vector_and_errors() -> None:

@@ -12,9 +12,9 @@ from mcproof.minecraft.rcon import AUTH_RESPONSE, LOGIN, RconFrameError, RconInc
 from mcproof.security.checkov import parse_report
 from mcproof.security.exposure import PortProbe, ScanItem, exposure_violations, plan_scan
 from mcproof.security.fuzz import fuzz_cases, varint
-from mcproof.security.rcon_audit import weak_password_problems
+from mcproof.security.rcon_audit import DefaultPasswordResult, rcon_untried, weak_password_problems
 from mcproof.security.settings import DEFAULT_RCON_PASSWORDS, SecuritySettings
-from mcproof.security.tls import TlsInspection, tls_problems
+from mcproof.security.tls import TlsInspection, legacy_client_capability, tls_problems, tls_untried
 
 # A vanilla 1.21 server's reply to a refused login (recorded): length 10, id -1, type 2, two NULs.
 REFUSED = bytes.fromhex("0a000000ffffffff020000000000")
@@ -90,6 +90,28 @@ def test_tls_judgement() -> None:
     assert "not valid for '127.0.0.1' (Hostname mismatch; SAN ['x.example'])" in wrong[0]
     assert "expires in 3.0 days (< 14-day window" in tls_problems(_tls(days_left=3.0))[0]
     assert "no TLS handshake" in tls_problems(_tls(error="ConnectionRefusedError"))[0]
+
+
+def test_tls_untried_legacy_is_named_not_passed() -> None:
+    assert tls_untried(_tls()) == ""  # refused: tried
+    assert tls_untried(_tls(legacy_accepted=True)) == ""  # accepted: tried (and a problem)
+    untried = tls_untried(_tls(legacy_accepted=None, legacy_untested="OpenSSL 3 cannot offer TLS 1.0/1.1"))
+    assert untried == "api (127.0.0.1:1): refusal of TLS 1.0/1.1 not tried: OpenSSL 3 cannot offer TLS 1.0/1.1"
+    assert tls_untried(_tls(legacy_accepted=None, error="refused")) == ""  # no handshake at all: a problem instead
+    assert isinstance(legacy_client_capability(), str)  # offline: no connection is made
+
+
+def test_rcon_untried() -> None:
+    ok = DefaultPasswordResult("mc-1", "127.0.0.1:25575", 3, [])
+    silent = DefaultPasswordResult("mc-2", "127.0.0.2:25575", 0, [], "timeout: no reply")
+    cut = DefaultPasswordResult("mc-3", "127.0.0.3:25575", 1, [], "reset: closed")
+    pw = ["a", "b", "c"]
+    assert rcon_untried([ok], pw) == ""
+    assert rcon_untried([ok, silent], pw) == ""  # one unreachable RCON among tested ones: nothing to log in to
+    assert rcon_untried([silent], pw).startswith("no RCON login attempted: 1 of 1 server(s)")
+    assert "stopped answering part-way" in rcon_untried([ok, cut], pw)
+    assert "rcon_default_passwords is empty" in rcon_untried([ok], [])
+    assert rcon_untried([], pw) == "no server with an RCON port was picked"
 
 
 def test_password_rules() -> None:

@@ -317,7 +317,8 @@ class DetectionEvidence(_Record):
 
 @dataclass(frozen=True)
 class AvailabilityEvidence(_Record):
-    """Availability over a window from the observer's samples and from Prometheus, and their agreement."""
+    """Availability over a window from the observer's samples and from Prometheus, and their agreement,
+    with the window's sample counts and resolution (see mcproof.monitoring.availability for the rules)."""
 
     record_type: ClassVar[str] = "availability"
     environment: str
@@ -333,6 +334,24 @@ class AvailabilityEvidence(_Record):
     error_budget_consumed: float
     observer_samples: int
     promql: str
+    # the window's sampling, resolution and verdicts (defaults: records written before these existed)
+    servers: int = 0
+    window_s: float = 0.0
+    observer_interval_s: float = 0.0
+    samples_per_server: int = 0
+    resolution: float = 0.0  # interval / window: the smallest fleet-wide outage share the window can see
+    prometheus_samples: int | None = None
+    scrape_interval_s: float | None = None  # measured: servers * window / prometheus_samples
+    bad_samples: int = 0
+    down_episodes: int = 0
+    agreement_bound: float | None = None  # |observer - prometheus| that sampling alone explains
+    slo_verdict: str = ""  # pass | fail | inconclusive
+    slo_reason: str = ""
+    slo_fix: str = ""
+    agreement_verdict: str = ""
+    agreement_reason: str = ""
+    agreement_fix: str = ""
+    failed_samples: list[dict[str, Any]] = field(default_factory=list)  # raw bad samples (capped)
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcproof.kube.endpoints import Endpoint, pod_is_ready, pod_problem, selector_matches
+from mcproof.kube.workloads_serving import WorkloadServing, serving_replicas
 
 __all__ = [
     "Inventory",
+    "WorkloadServing",
     "describe_problems",
     "nodes_not_ready",
     "pods_unhealthy",
     "pvcs_not_bound",
     "services_without_endpoints",
+    "serving_replicas",
     "workloads_not_ready",
 ]
 

@@ -5,8 +5,15 @@ Example (YAML)::
     monitoring:
       prometheus_url: sandbox          # or https://prometheus.example:9090 (read-only API access)
       detection_window_s: 30           # an injected outage must raise its alert within this
-      availability_tolerance: 0.02     # |observer - PromQL| availability may differ by this much
-      availability_window_s: 20        # smoke: how long availability is observed
+      availability_tolerance: 0.001    # |observer - PromQL| availability may differ by this much
+      availability_window_s: 180       # smoke: how long availability is observed
+      availability_servers: 30         # smoke: how many servers the observer pings (evenly picked)
+      observer_interval_s: 0.15        # smoke: the observer pings each of them this often
+
+The window must resolve the availability objective (``observer_interval_s / availability_window_s <=
+1 - slo.availability``) and the tolerance must hold one down episode's sampling error
+(``(observer_interval_s + scrape interval) / (availability_servers * availability_window_s)``);
+otherwise the check is inconclusive with the fix. The derivation is in mcproof.monitoring.availability.
 
 ``prometheus_url: sandbox`` means the Prometheus that :class:`mcproof.monitoring.services.MonitoringServices`
 runs in the sandbox state dir; the ``sandbox_*`` fields shape that Prometheus only (a real environment
@@ -28,9 +35,10 @@ class MonitoringSettings(BaseModel):
 
     prometheus_url: str = SANDBOX
     detection_window_s: float = Field(30.0, gt=0, le=3600)
-    availability_tolerance: float = Field(0.02, ge=0, le=1)
-    availability_window_s: float = Field(20.0, gt=0, le=3600)
-    observer_interval_s: float = Field(0.5, gt=0, le=60)
+    availability_tolerance: float = Field(0.001, ge=0, le=1)
+    availability_window_s: float = Field(180.0, gt=0, le=3600)
+    availability_servers: int = Field(30, ge=1, le=1000)
+    observer_interval_s: float = Field(0.15, gt=0, le=60)
     request_timeout_s: float = Field(5.0, gt=0, le=120)
     # what the checks look for (a real environment names its own)
     server_down_alert: str = "MinecraftServerDown"

@@ -1,6 +1,13 @@
 """TLS checks for any endpoint the environment declares: negotiated protocol, legacy protocols refused,
 chain valid for the hostname, expiry beyond the window.
 
+"Legacy protocols refused" is only proven when this client really offered TLS 1.0/1.1. Many OpenSSL
+builds and configurations (``MinProtocol``, ``Protocol = -TLSv1``, SECLEVEL) forbid it, and then a failed
+legacy handshake proves nothing about the server. :func:`legacy_client_capability` checks offline,
+before any connection, that the client writes a ClientHello whose highest version is TLS 1.1 or lower
+(a memory BIO, no network); when it cannot, ``legacy_accepted`` is None with ``legacy_untested`` saying
+why, and the suite's verdict is *inconclusive* (:func:`tls_untried`), never pass.
+
 I/O (:func:`inspect_tls`) is apart from judgement (:func:`tls_problems`, pure):
 
 >>> r = TlsInspection("api", "127.0.0.1:8443", "127.0.0.1", "TLSv1.3", True, "", False, "2020-01-01T00:00:00Z", -5.0, "CN=x", [])
@@ -21,7 +28,7 @@ from typing import Any
 
 from cryptography import x509
 
-__all__ = ["TlsInspection", "inspect_tls", "tls_problems"]
+__all__ = ["TlsInspection", "inspect_tls", "legacy_client_capability", "tls_problems", "tls_untried"]
 
 _ORDER = {"SSLv3": 0, "TLSv1": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4}
 
@@ -40,6 +47,7 @@ class TlsInspection:
     subject: str
     san: list[str] = field(default_factory=list)
     error: str = ""
+    legacy_untested: str = ""  # why legacy_accepted is None (the client could not offer TLS 1.0/1.1)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,27 +93,54 @@ def _unverified_cert(host: str, port: int, server_name: str, timeout: float) -> 
         return tls.version(), tls.getpeercert(binary_form=True)
 
 
-def _legacy_accepted(host: str, port: int, server_name: str, timeout: float) -> bool | None:
+def _legacy_context() -> ssl.SSLContext:
+    """A client limited to TLS 1.0/1.1 (raises ValueError/SSLError where this OpenSSL refuses the limits)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # offering them is the point of this probe
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    return ctx
+
+
+def legacy_client_capability() -> str:
+    """ "" when this process can offer a TLS 1.0/1.1-only ClientHello, else why not (offline, no network)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # offering them is the point of this probe
-            ctx.minimum_version = ssl.TLSVersion.TLSv1
-            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
-        ctx.set_ciphers("ALL:@SECLEVEL=0")
-    except (ValueError, ssl.SSLError):
-        return None
+        ctx = _legacy_context()
+        obj = ctx.wrap_bio(ssl.MemoryBIO(), out := ssl.MemoryBIO(), server_hostname="legacy.invalid")
+        obj.do_handshake()
+    except ssl.SSLWantReadError:  # the ClientHello is written and the client waits for the server
+        hello = out.read()
+        # record: type 0x16, version, length; handshake: type 0x01, length (3), client_version (2)
+        if len(hello) < 11 or hello[0] != 0x16 or hello[5] != 0x01:
+            return f"{ssl.OPENSSL_VERSION} wrote no ClientHello when limited to TLS 1.0/1.1"
+        offered = int.from_bytes(hello[9:11], "big")
+        if offered > 0x0302:
+            return f"{ssl.OPENSSL_VERSION} offers version 0x{offered:04x} (> TLS 1.1) even when limited to TLS 1.0/1.1"
+        return ""
+    except (ValueError, ssl.SSLError) as err:
+        return f"{ssl.OPENSSL_VERSION} cannot offer TLS 1.0/1.1 ({getattr(err, 'reason', None) or err})"
+    return f"{ssl.OPENSSL_VERSION} completed a handshake with no server"  # pragma: no cover - impossible
+
+
+def _legacy_accepted(host: str, port: int, server_name: str, timeout: float) -> tuple[bool | None, str]:
+    """(True: a TLS 1.0/1.1-only client got through, False: refused, None: not tried), and why not tried."""
+    unable = legacy_client_capability()
+    if unable:
+        return None, unable
     try:
+        ctx = _legacy_context()
         with _connect(host, port, ctx, server_name, timeout):
-            return True
+            return True, ""
     except ssl.SSLError as err:
-        if "NO_PROTOCOLS_AVAILABLE" in str(err).upper() or "no protocols available" in str(err):
-            return None  # this client's OpenSSL cannot offer TLS 1.0/1.1 at all
-        return False
-    except OSError:
-        return False
+        if "NO_PROTOCOLS_AVAILABLE" in str(err).upper():
+            return None, f"{ssl.OPENSSL_VERSION} cannot offer TLS 1.0/1.1 (no protocols available)"
+        return False, ""
+    except (ValueError, OSError):
+        return False, ""
 
 
 def inspect_tls(
@@ -123,7 +158,7 @@ def inspect_tls(
     try:
         verified, verify_error, version = _verify(host, port, sni, ca_file, timeout)
         unverified_version, der = _unverified_cert(host, port, sni, timeout)
-        legacy = _legacy_accepted(host, port, sni, timeout)
+        legacy, untested = _legacy_accepted(host, port, sni, timeout)
     except (OSError, ssl.SSLError) as err:
         return TlsInspection(
             name, address, sni, None, False, "", None, None, None, "", [], f"{type(err).__name__}: {err}"[:200]
@@ -153,7 +188,16 @@ def inspect_tls(
         days_left,
         subject,
         san,
+        legacy_untested=untested,
     )
+
+
+def tls_untried(r: TlsInspection) -> str:
+    """What the inspection claims but could not try ("" when everything was tried)."""
+    if r.error or r.legacy_accepted is not None:
+        return ""
+    why = r.legacy_untested or "the legacy handshake was not attempted"
+    return f"{r.name} ({r.address}): refusal of TLS 1.0/1.1 not tried: {why}"
 
 
 def tls_problems(r: TlsInspection, *, min_version: str = "TLSv1.2", window_days: int = 14) -> list[str]:
