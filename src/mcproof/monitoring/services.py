@@ -53,7 +53,10 @@ class PrometheusSpec:
     latency_for_s: float = 5.0
     backup_max_age_s: float = 300.0
     max_servers: int = 1000
-    exporter_timeout_s: float = 0.5
+    # A ping's whole-exchange deadline and the sweep's concurrency: 1 s and 64 in flight keep a busy host's
+    # event-loop queueing (256 in flight on 2 busy cores) from turning healthy servers "down".
+    exporter_timeout_s: float = 1.0
+    exporter_concurrency: int = 64
     extra_alerts: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     @classmethod
@@ -223,6 +226,7 @@ class MonitoringServices:
         proc = self._spawn(
             [sys.executable, "-m", "mcproof.monitoring.exporter", "--targets", str(self.dir / "targets.json"),
              "--info", str(info_path), "--timeout", str(spec.exporter_timeout_s),
+             "--concurrency", str(spec.exporter_concurrency),
              "--min-interval", str(spec.scrape_interval_s)],  # one sweep per scrape interval
             "exporter.log",
         )  # fmt: skip
