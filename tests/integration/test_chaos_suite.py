@@ -1,6 +1,7 @@
 """The chaos suite and `mcproof chaos run` against a real sandbox: pass when the fleet recovers, FAIL naming
-the servers that never recover (rollback still restores them), one-line guard refusals, a dry run that
-does nothing, and rollbacks on Ctrl-C."""
+the servers that never recover (rollback still restores them), INCONCLUSIVE (exit 3) when the fault action
+failed or a game day ran nothing, one-line guard refusals, a dry run that does nothing, and rollbacks on
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ def test_suite_passes_when_the_fleet_recovers(sandbox_factory: SandboxFactory, t
     assert "needs the environment's kubernetes section" in k8s["message"]
     slos = {s["slo"]: s for s in run.report()["slos"]}
     assert slos["mttr_s"]["verdict"] == "pass"
-    assert slos["availability"]["verdict"] == "pass"
+    assert not [r for r in run.evidence() if r["type"] == "slo" and r["slo"] == "availability"]  # not projected
+    recoveries = [r for r in run.evidence() if r["type"] == "recovery"]
+    assert {r["verdict"] for r in recoveries} == {"pass"}
+    assert all(0 < r["error_budget"]["burned_share"] < 0.01 for r in recoveries)  # a kill burns well under 1 %
 
 
 def test_unrecovered_target_deviates_fails_and_rollback_restores(
@@ -58,6 +62,7 @@ def test_unrecovered_target_deviates_fails_and_rollback_restores(
     recovery = next(r for r in run.evidence() if r["type"] == "recovery")
     assert recovery["deviated"] is True
     assert recovery["passed"] is False
+    assert recovery["verdict"] == "fail"  # the fault took effect (seen) and the target never came back
     assert len(recovery["unrecovered"]) == 1
     victim = recovery["unrecovered"][0]
     assert f"never recovered before the rollbacks: {victim}" in outcome["message"]
@@ -161,8 +166,10 @@ def test_ctrl_c_still_runs_the_rollbacks(sandbox_factory: SandboxFactory, tmp_pa
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 1, output
+    assert proc.returncode == 3, output  # cut short from outside before recovery was given its window
     assert "journal: status interrupted" in output
+    assert "verdict INCONCLUSIVE" in output
+    assert "interrupted from outside (journal status interrupted)" in output
     run_dir = next((tmp_path / "reports").glob("2*"))
     journal = json.loads(next(run_dir.glob("journal-*.json")).read_text())
     assert journal["status"] == "interrupted"
@@ -220,3 +227,51 @@ def test_chaos_run_aborts_below_the_floor_and_still_rolls_back(sandbox_factory: 
     bad = run_cli("chaos", "run", "kill-20-percent", "--env", str(env_file), "--abort-below", "1.5", "--dry-run")
     assert bad.returncode == 2
     assert "1.5" in bad.stderr
+
+
+def test_chaos_run_exits_3_when_the_fault_action_fails(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    sandbox = sandbox_factory(servers=10)
+    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)
+    source = json.loads((ROOT / "suites/chaos/experiments/kill-one-server.json").read_text())
+    source["method"][0] = {"type": "action", "name": "partition-without-path",
+                           "provider": {"type": "python", "module": "mcproof.chaos.actions", "func": "partition_network"}}  # fmt: skip
+    experiment = tmp_path / "partition-without-path.json"
+    experiment.write_text(json.dumps(source))
+    reports = tmp_path / "reports"
+    try:
+        done = run_cli("chaos", "run", str(experiment), "--env", str(env_file), "--reports-dir", str(reports))
+    finally:
+        PlatformServices(sandbox.state_dir).down()  # `chaos run` starts the sandbox's platform API and keeps it
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "verdict INCONCLUSIVE" in done.stdout
+    assert "fault action failed: partition-without-path: mcproof.errors.GuardError" in done.stdout
+    assert "fix: fix what the fault action reported" in done.stdout
+    assert "verdict PASS" not in done.stdout
+    run_dir = next(p for p in reports.iterdir() if p.name != "latest")
+    records = [json.loads(line) for line in (run_dir / "evidence.jsonl").read_text().splitlines()]
+    check = next(r for r in records if r["type"] == "check")
+    assert check["outcome"] == "inconclusive"
+    assert "fault action failed" in check["message"]
+    assert next(r for r in records if r["type"] == "recovery")["verdict"] == "inconclusive"
+    assert next(r for r in records if r["type"] == "run_end")["exit_status"] == 3
+
+
+def test_gameday_with_everything_skipped_is_inconclusive(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    sandbox = sandbox_factory(servers=10)
+    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("name: all-skipped\nexperiments:\n  - experiment: k8s-pod-kill\n  - experiment: k8s-node-drain\n")
+    reports = tmp_path / "reports"
+    try:
+        done = run_cli("gameday", "--env", str(env_file), "--plan", str(plan), "--reports-dir", str(reports))
+    finally:
+        PlatformServices(sandbox.state_dir).down()
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "game day all-skipped: INCONCLUSIVE" in done.stdout
+    assert "nothing ran: k8s-pod-kill (skipped: k8s-pod-kill: needs the environment's kubernetes section" in done.stdout
+    run_dir = next(p for p in reports.iterdir() if p.name != "latest")
+    summary = json.loads((run_dir / "gameday-summary.json").read_text())
+    assert summary["verdict"] == "inconclusive"
+    assert [r["result"] for r in summary["experiments"]] == ["skipped", "skipped"]
+    assert summary["fix"]
+    assert (run_dir / "gameday-summary.md").read_text().startswith("# Game day all-skipped on itest: INCONCLUSIVE")

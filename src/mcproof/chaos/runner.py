@@ -257,6 +257,8 @@ def run_chaos_experiment(
     proof = _proof(env, planned, journal, snapshot) if not planned.plan.fault_visible and snapshot else None
     measure(env, planned, journal, samples, settings.observer_interval_s, outcome, store, check,
             snapshot=snapshot, observed=observed_ids, proof=proof, aborted=aborted)  # fmt: skip
+    if proof is not None:
+        outcome.lines.append(f"  fault proof (declared invisible): {proof[1]}")
     if planned.plan.needs_platform_api and outcome.evidence is not None:
         outcome.lines.extend(platform_api.summary_lines(outcome.evidence.per_server))
     return outcome
