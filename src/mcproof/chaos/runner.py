@@ -233,7 +233,9 @@ def run_chaos_experiment(
         sync = ObserverSync(observer)
         with (
             chaosk8s_cluster(env),
-            AbortWatch(observer, [t.id for t in planned.victims], len(planned.targets), abort_below) as watch,
+            AbortWatch(
+                observer, [t.id for t in [*planned.victims, *planned.reach]], len(planned.targets), abort_below
+            ) as watch,
         ):
             journal = _run_chaoslib(experiment, sync)
         aborted = bool(watch.reason)
