@@ -275,3 +275,31 @@ def test_gameday_with_everything_skipped_is_inconclusive(sandbox_factory: Sandbo
     assert [r["result"] for r in summary["experiments"]] == ["skipped", "skipped"]
     assert summary["fix"]
     assert (run_dir / "gameday-summary.md").read_text().startswith("# Game day all-skipped on itest: INCONCLUSIVE")
+    dry = run_cli("gameday", "--env", str(env_file), "--plan", str(plan), "--dry-run", "--reports-dir", str(reports))
+    assert dry.returncode == 3, dry.stdout + dry.stderr  # not even a dry run would do anything here
+    assert "dry run: no experiment of the plan would run here" in dry.stdout
+    plan.write_text("name: dry\nexperiments:\n  - experiment: kill-one-server\n  - experiment: k8s-pod-kill\n")
+    would = run_cli("gameday", "--env", str(env_file), "--plan", str(plan), "--dry-run", "--reports-dir", str(reports))
+    assert would.returncode == 0, would.stdout + would.stderr
+    assert "game day dry: DRY-RUN" in would.stdout
+
+
+def test_suite_check_is_inconclusive_when_the_observer_cannot_see_the_fault(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """A killed server that is back within 0 s (boot delay 0) between two observer ticks 3 s apart: the kill
+    happened (the action says so) but nothing was measured, so the check is inconclusive, never passed."""
+    sandbox = sandbox_factory(servers=10, boot_delay_s=0.0)
+    coarse = {**FAST, "observer_interval_s": 3.0, "observer_timeout_s": 1.0}
+    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=coarse)
+    run = run_suite(env_file, tmp_path / "reports", "-k", "kill-one-server", suite="chaos", timeout=120)
+    assert run.code != 0, run.output  # 3 once the report model judges inconclusive checks (lead's report/)
+    outcome = check_outcomes(run)["test_experiment_recovers[kill-one-server]"]
+    assert outcome["outcome"] == "inconclusive", outcome
+    assert "fault affected no observed target: kill-one-server named mc-" in outcome["message"]
+    assert "lower chaos.observer_interval_s" in outcome["message"]
+    recovery = next(r for r in run.evidence() if r["type"] == "recovery")
+    assert recovery["verdict"] == "inconclusive"
+    assert recovery["passed"] is False
+    assert len(recovery["fault_targets"]) == 1
+    assert not [r for r in run.evidence() if r["type"] == "slo"]  # no MTTR for an unmeasured fault
