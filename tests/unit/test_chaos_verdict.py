@@ -99,6 +99,18 @@ def test_a_fault_seen_to_take_effect_passes_or_fails_on_recovery() -> None:
     assert floor.verdict.value == "fail"
 
 
+def test_a_rollback_that_did_not_succeed_is_a_fail() -> None:
+    journal = _journal(KILL_OK)
+    journal["rollbacks"] = [_action("clear-all-sandbox-faults", "clear_faults", "failed")]
+    verdict = _verdict(journal, DOWN)
+    assert verdict.verdict.value == "fail"
+    assert verdict.reasons == [
+        "rollback clear-all-sandbox-faults did not succeed: mcproof.errors.GuardError: process faults act on the "
+        "embedded sandbox, but environment 'static' does not discover targets from one; use the "
+        "chaostoolkit-kubernetes experiments"
+    ]
+
+
 def test_an_outside_interruption_before_recovery_is_inconclusive() -> None:
     never = [Sample("mc-2", 10.0, True), Sample("mc-2", 10.5, False), Sample("mc-2", 11.0, False)]
     cut = _verdict(_journal(KILL_OK, status="interrupted"), never)

@@ -40,6 +40,7 @@ __all__ = [
     "FaultEffect",
     "FleetSnapshot",
     "PodInfo",
+    "activity_error",
     "effect_problems",
     "fault_effect",
     "is_fault",
@@ -51,6 +52,7 @@ FAULT_FUNCS = frozenset({
     "kill_servers", "hang_servers", "slow_servers", "refuse_servers",
     "add_network_latency", "add_network_loss", "partition_network", "stop_platform_api",
 })  # fmt: skip
+_K8S_HEALS = frozenset({"uncordon_node", "remove_network_policy", "allow_dns_access"})  # undo, not a fault
 _ACTIVITY_FAILED = "chaoslib.exceptions.ActivityFailed: "
 _SLOT = re.compile(r"^(?P<group>.+)\[\d+\]$")
 
@@ -85,21 +87,28 @@ class FaultEffect:
 
 
 def is_fault(activity: Mapping[str, Any]) -> bool:
-    """A method action that injects a fault: one of :data:`FAULT_FUNCS`, or any chaostoolkit-kubernetes action.
+    """A method action that injects a fault: one of :data:`FAULT_FUNCS`, or a chaostoolkit-kubernetes action
+    other than an undo (``uncordon_node`` ...); an unknown chaosk8s action counts as a fault, so one whose
+    targets mcproof cannot read makes the experiment inconclusive rather than passed.
 
     >>> is_fault({"type": "action", "provider": {"module": "chaosk8s.pod.actions", "func": "terminate_pods"}})
     True
     >>> is_fault({"type": "action", "provider": {"module": "mcproof.chaos.actions", "func": "heal_network"}})
+    False
+    >>> is_fault({"type": "action", "provider": {"module": "chaosk8s.node.actions", "func": "uncordon_node"}})
     False
     """
     provider = activity.get("provider") or {}
     module, func = str(provider.get("module", "")), str(provider.get("func", ""))
     if activity.get("type") != "action":
         return False
-    return module.startswith("chaosk8s") or (module.startswith("mcproof.chaos") and func in FAULT_FUNCS)
+    if module.startswith("chaosk8s"):
+        return func not in _K8S_HEALS
+    return module.startswith("mcproof.chaos") and func in FAULT_FUNCS
 
 
-def _error(run: Mapping[str, Any]) -> str:
+def activity_error(run: Mapping[str, Any]) -> str:
+    """The one-line error of a chaoslib run record (its exception's last line, without chaoslib's wrapper)."""
     lines = [str(x).strip() for x in run.get("exception") or [] if str(x).strip()]
     text = lines[-1] if lines else f"status {run.get('status', 'missing')!r}"
     return text.removeprefix(_ACTIVITY_FAILED)
@@ -142,7 +151,7 @@ def fault_effect(journal: Mapping[str, Any], snapshot: FleetSnapshot) -> FaultEf
         status = run.get("status")
         if status != "succeeded":
             if not (interrupted and status in (None, "interrupted")):
-                failed.append(f"{name}: {_error(run)}")
+                failed.append(f"{name}: {activity_error(run)}")
             continue
         if not is_fault(activity):
             continue

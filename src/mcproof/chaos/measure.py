@@ -10,12 +10,13 @@ Verdict (pass | fail | inconclusive, :func:`judge`):
   recorded then: an MTTR of a fault that never happened is not a measurement.
 - **fail** when the fault took effect and the journal deviated or did not complete, a target never
   recovered before the rollbacks, the fleet MTTR exceeds ``slo.mttr_s``, the fleet is not serving after
-  the rollbacks, the abort floor was crossed, or the safety net had to clean up after the rollbacks.
+  the rollbacks, a rollback did not succeed, the abort floor was crossed, or the safety net had to clean up
+  after the rollbacks.
 - **pass** otherwise.
 
 Availability: chaos does not measure the availability SLO (one incident projected over 30 days is not
 an availability). It records the error budget the experiment burned: observed downtime in server-seconds
-(every sample of the whole observation, rollbacks included) as a share of the budget
+(unanswered pings after the injection, rollbacks included; a slow answer still serves) as a share of the budget
 ``(1 - slo.availability) x chaos.availability_window_s x servers``.
 """
 
@@ -25,7 +26,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mcproof.chaos.effect import FleetSnapshot, effect_problems, fault_effect
+from mcproof.chaos.effect import FleetSnapshot, activity_error, effect_problems, fault_effect
 from mcproof.chaos.recovery import (
     RecoveryFigures,
     Sample,
@@ -53,7 +54,7 @@ METHOD = (
     "the fault counts only if every method action succeeded and the observer saw the targets it named degrade"
 )
 BUDGET_METHOD = (
-    "error budget burn: server-seconds the observer saw down after the injection (each failed sample stands "
+    "error budget burn: server-seconds the observer saw down after the injection (each unanswered ping stands "
     "for the time to the midpoints with its neighbours; rollbacks included) over (1 - availability) x period x "
     "servers; one experiment's burn, not a measured availability"
 )
@@ -134,6 +135,11 @@ def judge(
         failures.append(f"a server was down {worst:.1f}s, beyond the MTTR SLO {mttr_slo_s:g}s")
     if not serving_after:
         failures.append(f"not serving after the rollbacks: {', '.join(last_down[:20]) or 'no samples'}")
+    for run in journal.get("rollbacks") or []:
+        if run.get("status") != "succeeded":
+            failures.append(
+                f"rollback {(run.get('activity') or {}).get('name', '?')} did not succeed: {activity_error(run)}"
+            )
     if outside and not cut:
         cut.append("interrupted from outside (journal status interrupted) before the experiment completed")
     elif status != "completed" and not outside:
@@ -176,7 +182,7 @@ def measure(
                     serving_after=serving_after, last_down=sorted(k for k, v in last_tick.items() if not v),
                     mttr_slo_s=slo, interval_s=interval)  # fmt: skip
     fleet_ids = {t.id for t in planned.targets}
-    down = observed_downtime(samples, since, slow_ms) if injected is not None else {}
+    down = observed_downtime(samples, since) if injected is not None else {}  # unanswered pings; slow still serves
     burned = sum(v for k, v in down.items() if k in fleet_ids)
     settings = chaos_settings(env)
     budget = error_budget_burn(burned, max(len(planned.targets), 1), env.slo.availability,
