@@ -303,3 +303,16 @@ def test_suite_check_is_inconclusive_when_the_observer_cannot_see_the_fault(
     assert recovery["passed"] is False
     assert len(recovery["fault_targets"]) == 1
     assert not [r for r in run.evidence() if r["type"] == "slo"]  # no MTTR for an unmeasured fault
+
+
+def test_a_process_fault_on_a_static_environment_is_refused_in_one_line(tmp_path: Path) -> None:
+    env_file = write_environment(
+        tmp_path / "env.yaml", tmp_path / "none",
+        minecraft={"discovery": {"kind": "static", "servers": [{"name": "a", "host": "127.0.0.1", "port": 9}]},
+                   "status_timeout_s": 1.0},
+        sandbox=None,
+    )  # fmt: skip
+    line = _refusal(run_cli("chaos", "run", "kill-one-server", "--env", str(env_file),
+                            "--reports-dir", str(tmp_path / "reports")))  # fmt: skip
+    assert "kill_servers is a process fault applied by the embedded sandbox's fault injector" in line
+    assert not list((tmp_path / "reports").glob("*/journal-*.json"))  # chaoslib never ran
