@@ -200,21 +200,22 @@ def _custom(tmp_path: Path, name: str, action: dict[str, object]) -> Path:
 
 
 def test_a_fault_action_that_fails_is_inconclusive_not_pass(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
-    """The measured bug: the method action raised GuardError inside chaoslib (a network fault with no fault path),
-    the journal still ended `completed`, and the run said PASS with MTTR 0.00 s over 0 servers."""
+    """The measured bug: the method action raised inside chaoslib, the journal still ended `completed`, and the
+    run said PASS with MTTR 0.00 s over 0 servers. Here the sandbox refuses the fault's argument at run time."""
     sandbox = sandbox_factory(servers=10)
     env = load_environment(str(write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)))
-    experiment = _custom(tmp_path, "partition-without-path", {"module": "mcproof.chaos.actions",
-                                                              "func": "partition_network", "arguments": {}})  # fmt: skip
+    experiment = _custom(tmp_path, "slow-by-nothing", {"module": "mcproof.chaos.actions", "func": "slow_servers",
+                                                       "arguments": {"count": 1, "delay_s": 0}})  # fmt: skip
     store = RunStore.create(tmp_path / "reports", "r1")
     outcome = run_chaos_experiment(env, str(experiment), store, seed=1)
     journal = outcome.journal or {}
     assert journal["status"] == "completed"  # chaoslib's view ...
+    assert journal["deviated"] is False
     assert journal["run"][0]["status"] == "failed"  # ... while the fault action failed
     assert outcome.verdict == "inconclusive"
     assert not outcome.passed
-    assert outcome.reasons[0].startswith("fault action failed: partition-without-path: mcproof.errors.GuardError: "
-                                         "no fault proxy runs in this process")  # fmt: skip
+    assert outcome.reasons == ["fault action failed: slow-by-nothing: mcproof.errors.SandboxError: slow delay_s must "
+                               "be a number in (0, 300], got 0"]  # fmt: skip
     assert "fault action reported" in outcome.fix
     ev = outcome.evidence
     assert ev is not None
@@ -225,6 +226,11 @@ def test_a_fault_action_that_fails_is_inconclusive_not_pass(sandbox_factory: San
     assert "verdict INCONCLUSIVE" in text
     assert "fleet MTTR" not in text
     assert "verdict PASS" not in text
+    # a network fault with no fault path used to fail inside chaoslib the same way (GuardError): now refused
+    path = _custom(tmp_path, "partition-without-path", {"module": "mcproof.chaos.actions", "func": "partition_network"})
+    with pytest.raises(ConfigError, match="partition_network acts on the fault path, but the experiment declares none"):
+        run_chaos_experiment(env, str(path), store, seed=1)
+    assert len(list(store.run_dir.glob("journal-*.json"))) == 1  # chaoslib did not run for the refused one
 
 
 def test_a_fault_the_observer_never_sees_is_inconclusive(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:

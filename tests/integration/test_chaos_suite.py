@@ -233,9 +233,10 @@ def test_chaos_run_exits_3_when_the_fault_action_fails(sandbox_factory: SandboxF
     sandbox = sandbox_factory(servers=10)
     env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)
     source = json.loads((ROOT / "suites/chaos/experiments/kill-one-server.json").read_text())
-    source["method"][0] = {"type": "action", "name": "partition-without-path",
-                           "provider": {"type": "python", "module": "mcproof.chaos.actions", "func": "partition_network"}}  # fmt: skip
-    experiment = tmp_path / "partition-without-path.json"
+    source["method"][0] = {"type": "action", "name": "slow-by-nothing",
+                           "provider": {"type": "python", "module": "mcproof.chaos.actions", "func": "slow_servers",
+                                        "arguments": {"count": 1, "delay_s": 0}}}  # fmt: skip
+    experiment = tmp_path / "slow-by-nothing.json"
     experiment.write_text(json.dumps(source))
     reports = tmp_path / "reports"
     try:
@@ -244,7 +245,7 @@ def test_chaos_run_exits_3_when_the_fault_action_fails(sandbox_factory: SandboxF
         PlatformServices(sandbox.state_dir).down()  # `chaos run` starts the sandbox's platform API and keeps it
     assert done.returncode == 3, done.stdout + done.stderr
     assert "verdict INCONCLUSIVE" in done.stdout
-    assert "fault action failed: partition-without-path: mcproof.errors.GuardError" in done.stdout
+    assert "fault action failed: slow-by-nothing: mcproof.errors.SandboxError: slow delay_s" in done.stdout
     assert "fix: fix what the fault action reported" in done.stdout
     assert "verdict PASS" not in done.stdout
     run_dir = next(p for p in reports.iterdir() if p.name != "latest")

@@ -20,7 +20,8 @@ and the fleet MTTR is within ``slo.mttr_s``. The observer always watches every t
 (for chaosk8s steps: every pod the step may reach, or the whole fleet for a drain), a sample of the rest.
 
 A process fault (``kill_servers`` ...) in an environment without a fault injector (no embedded sandbox)
-is refused at plan time (:class:`ExperimentSkipped`, exit 2 / skipped with the reason), before chaoslib.
+is refused at plan time (:class:`ExperimentSkipped`, exit 2 / skipped with the reason), before chaoslib;
+so is a network fault in an experiment without a ``fault_path`` (:class:`ConfigError`: fix the experiment).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 Echo = Callable[[str], None]
+_PATH_FAULTS = {"add_network_latency", "add_network_loss", "partition_network"}
 
 
 class ExperimentSkipped(McproofError):
@@ -132,6 +134,13 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
     skip = platform_api.skip_reason(env) if plan.needs_platform_api else None
     if skip:
         raise ExperimentSkipped(f"{plan.name}: {skip}")
+    path_faults = [str((a.get("provider") or {}).get("func")) for a in experiment.get("method", [])
+                   if (a.get("provider") or {}).get("func") in _PATH_FAULTS]  # fmt: skip
+    if path_faults and not plan.fault_path:
+        raise ConfigError(
+            f"{plan.name}: {path_faults[0]} acts on the fault path, but the experiment declares none; add "
+            '"extensions": [{"name": "mcproof", "fault_path": {"count": 1}}] to choose the servers it fronts'
+        )
     if plan.process_faults and env.sandbox_state_dir is None:
         raise ExperimentSkipped(
             f"{plan.name}: {plan.process_faults[0].func} is a process fault applied by the embedded sandbox's fault "
