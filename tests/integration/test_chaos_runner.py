@@ -220,6 +220,7 @@ def test_a_fault_action_that_fails_is_inconclusive_not_pass(sandbox_factory: San
     ev = outcome.evidence
     assert ev is not None
     assert (ev.verdict, ev.passed, ev.fix) == ("inconclusive", False, outcome.fix)
+    assert (ev.fleet_mttr_s, ev.mttr_p95_s) == (None, None)  # not "0.00 s": nothing was measured
     records = [json.loads(line) for line in store.evidence_path.read_text().splitlines()]
     assert not [r for r in records if r["type"] == "slo"]  # no MTTR of a fault that never happened
     text = "\n".join(outcome.lines)

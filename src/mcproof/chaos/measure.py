@@ -7,7 +7,8 @@ Verdict (pass | fail | inconclusive, :func:`judge`):
   a method action failed, no fault action ran, the fault named no target, the observer did not see the
   named targets degrade, an invisible fault not proven), or when the experiment was interrupted from
   outside (Ctrl-C) before the recovery it measures was given its window. No ``mttr_s`` measurement is
-  recorded then: an MTTR of a fault that never happened is not a measurement.
+  recorded then, and the record's MTTR figures are empty (the raw per-server rows and timeline stay): an
+  MTTR of a fault that never happened is not a measurement.
 - **fail** when the fault took effect and the journal deviated or did not complete, a target never
   recovered before the rollbacks, the fleet MTTR exceeds ``slo.mttr_s``, the fleet is not serving after
   the rollbacks, a rollback did not succeed, the abort floor was crossed, or the safety net had to clean up
@@ -189,7 +190,8 @@ def measure(
                                settings.availability_window_s).as_dict()  # fmt: skip
     budget["method"] = BUDGET_METHOD
     budget["downtime_by_target_s"] = down
-    summary = figures.mttr_summary
+    measured = verdict.verdict is not Verdict.INCONCLUSIVE  # no MTTR figures for a fault not seen to happen
+    summary = figures.mttr_summary if measured else {}
     record = RecoveryEvidence(
         environment=env.name, method=METHOD, check=check, experiment=planned.plan.name,
         journal=outcome.journal_path.name if outcome.journal_path else "", journal_status=status, deviated=deviated,
@@ -199,13 +201,13 @@ def measure(
         interval_s=interval, targets_observed=figures.targets_observed, affected=figures.affected,
         unrecovered=list(figures.unrecovered), per_server=[s.as_dict() for s in figures.per_server],
         mttr_p50_s=summary.get("p50"), mttr_p95_s=summary.get("p95"), mttr_max_s=summary.get("max"),
-        fleet_mttr_s=figures.fleet_mttr_s, mttr_slo_s=slo, good_sample_ratio=figures.good_ratio,
+        fleet_mttr_s=figures.fleet_mttr_s if measured else None, mttr_slo_s=slo, good_sample_ratio=figures.good_ratio,
         downtime_server_s=figures.downtime_server_s, serving_after_rollback=serving_after,
         timeline=[s.as_dict() for s in samples], verdict=verdict.verdict.value, fix=verdict.fix,
         fault_targets=list(effect.targets), error_budget=budget,
     )  # fmt: skip
     store.append(record)
-    if verdict.verdict is not Verdict.INCONCLUSIVE:
+    if measured:
         worst = max((s.downtime_s for s in figures.per_server), default=0.0)
         measured_mttr = figures.fleet_mttr_s if figures.fleet_mttr_s is not None else worst
         store.append(SloMeasurement(
@@ -220,7 +222,7 @@ def measure(
     outcome.reasons = verdict.reasons
     outcome.fix = verdict.fix
     outcome.evidence = record
-    if verdict.verdict is not Verdict.INCONCLUSIVE and figures.fleet_mttr_s is not None:
+    if measured and figures.fleet_mttr_s is not None:
         outcome.lines.append(
             f"  fleet MTTR {figures.fleet_mttr_s:.2f}s (p50 {summary.get('p50')}, p95 {summary.get('p95')}, "
             f"max {summary.get('max')}) over {len(figures.per_server)} affected server(s); SLO {slo:g}s"
