@@ -3,8 +3,10 @@
 Each experiment goes through :func:`mcproof.chaos.runner.run_chaos_experiment`: guards first (an
 experiment not allowed here, or one needing Kubernetes where there is none, is skipped with the
 reason), then chaoslib with rollbacks that always run, watched by the independent observer. The
-check fails when the journal deviated or the observer saw a server not recover within the MTTR SLO;
-`RecoveryEvidence` and the `mttr_s` / `availability` SLO measurements are written either way.
+check is inconclusive (reason + fix) when the fault was not seen to take effect (a method action failed,
+the fault named no observed target, the observer never saw it degrade), and fails when the journal
+deviated or the observer saw a server not recover within the MTTR SLO. `RecoveryEvidence` (verdict,
+error budget burned) is written either way; the `mttr_s` SLO measurement only when the fault took effect.
 
 On a production-tier environment the experiments also need ``MCPROOF_ACK_PRODUCTION=1`` (the
 suite-level form of ``--ack-production``) besides the environment's own allowance.
@@ -22,6 +24,7 @@ from mcproof.config import Environment
 from mcproof.discovery import Target
 from mcproof.errors import GuardError
 from mcproof.evidence import RunStore
+from mcproof.verdict import inconclusive
 
 pytestmark = [pytest.mark.chaos, pytest.mark.destructive]
 
@@ -42,4 +45,6 @@ def test_experiment_recovers(
         )
     except (ExperimentSkipped, GuardError) as err:
         pytest.skip(str(err))
+    if outcome.verdict == "inconclusive":
+        inconclusive(f"{experiment}: " + "; ".join(outcome.reasons), outcome.fix)
     assert outcome.passed, f"{experiment}: " + "; ".join(outcome.reasons)

@@ -44,14 +44,20 @@ def _env_file(tmp_path: Path, cluster: EmbeddedCluster, namespace: str, **chaos:
     )
 
 
-def _experiment_in(name: str, namespace: str, directory: Path) -> Path:
-    """The library experiment ``name`` acting on ``namespace`` instead of ``minecraft``."""
+def _experiment_in(name: str, namespace: str, directory: Path, **changes: Any) -> Path:
+    """The library experiment ``name`` acting on ``namespace`` instead of ``minecraft`` (``changes``: more
+    method arguments, or ``extension`` for the mcproof extension)."""
     data: dict[str, Any] = json.loads(find_experiment(name).read_text(encoding="utf-8"))
+    extension = changes.pop("extension", None)
+    if extension is not None:
+        data["extensions"] = [{"name": "mcproof", **extension}]
     for activity in data["method"]:
         args = activity["provider"].get("arguments") or {}
         for key in ("ns", "pod_namespace"):
             if key in args:
                 args[key] = namespace
+        if activity["type"] == "action":
+            args.update(changes)
     path = directory / f"{name}.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
@@ -98,6 +104,51 @@ def test_pod_kill_is_survived_and_its_mttr_measured(
     assert ev.targets_observed == 2
     kinds = {s["error_kind"] for s in ev.timeline if not s["ok"]}
     assert kinds, "the observer never saw the killed pod down"
+    assert ev.verdict == "pass"
+    assert ev.fault_targets == [f"{tenant}/{replaced[0]}"]  # terminate_pods' output, resolved to the target
+
+
+def test_invisible_pod_kill_is_proven_from_the_kube_api(
+    embedded_cluster: EmbeddedCluster, tenant: str, tmp_path: Path
+) -> None:
+    env = load_environment(str(_env_file(tmp_path, embedded_cluster, tenant)))
+    experiment = _experiment_in("k8s-pod-kill", tenant, tmp_path, extension={"fault_visible": False})
+    outcome = run_chaos_experiment(env, str(experiment), RunStore.create(tmp_path / "reports", "r1"), seed=3)
+    assert outcome.verdict == "pass", (outcome.reasons, outcome.lines)
+    proof = next(line for line in outcome.lines if "fault proof" in line)
+    assert "deleted (gone or replaced under a new UID)" in proof
+
+
+def test_killing_a_pod_that_is_no_minecraft_server_is_inconclusive(
+    embedded_cluster: EmbeddedCluster, tenant: str, tmp_path: Path
+) -> None:
+    from mcproof.kube.cluster import create_or_keep
+    from mcproof.kube.manifests import KWOK_TAINT
+
+    api = embedded_cluster.api()
+    create_or_keep(api, {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "helper", "namespace": tenant, "labels": {"app": "helper"}},
+        "spec": {
+            "nodeSelector": {"type": "kwok"},
+            "tolerations": [{"key": KWOK_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}],
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{"name": "helper", "image": "busybox", "securityContext": {
+                "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "10m", "memory": "16Mi"}}}],
+        },
+    })  # fmt: skip
+    env = load_environment(str(_env_file(tmp_path, embedded_cluster, tenant)))
+    experiment = _experiment_in("k8s-pod-kill", tenant, tmp_path, label_selector="app=helper")
+    outcome = run_chaos_experiment(env, str(experiment), RunStore.create(tmp_path / "reports", "r1"), seed=3)
+    kill = next(r for r in (outcome.journal or {})["run"] if r["activity"]["name"] == "terminate-one-minecraft-pod")
+    assert kill["status"] == "succeeded"
+    assert kill["output"] == ["helper"]  # the action worked, on a pod that serves no Minecraft
+    assert outcome.verdict == "inconclusive", (outcome.reasons, outcome.lines)
+    assert outcome.reasons[0] == (
+        "fault affected no observed target: terminate-one-minecraft-pod named no Minecraft server"
+    )
+    assert not any(p["metadata"]["name"] == "helper" for p in api.objects("pods", tenant))
 
 
 def test_node_drain_reschedules_and_uncordons(embedded_cluster: EmbeddedCluster, tenant: str, tmp_path: Path) -> None:
@@ -123,6 +174,7 @@ def test_node_drain_reschedules_and_uncordons(embedded_cluster: EmbeddedCluster,
     )
     assert outcome.evidence is not None
     assert outcome.evidence.unrecovered == []
+    assert outcome.evidence.fault_targets  # the drained node's Minecraft pods, from the pre-method snapshot
 
 
 def test_chaosk8s_client_follows_the_environment_kubeconfig(

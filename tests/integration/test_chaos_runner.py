@@ -1,5 +1,5 @@
 """Chaos runner against a real sandbox: observer MTTR vs an independent probe loop, an unrecovered target,
-network faults through the fault proxy, and a game day."""
+network faults through the fault proxy, faults that did not take effect (inconclusive), and a game day."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from mcproof.chaos.gameday import GameDayPlan, run_gameday
 from mcproof.chaos.recovery import iso_to_epoch
 from mcproof.chaos.runner import plan_experiment, run_chaos_experiment
 from mcproof.config import load_environment
+from mcproof.errors import ConfigError
 from mcproof.evidence.store import RunStore
 from mcproof.sandbox import Sandbox
+from mcproof.verdict import combine
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +89,14 @@ def test_observer_mttr_agrees_with_an_independent_probe_loop(sandbox_factory: Sa
     assert (store.run_dir / ev.journal).is_file()
     slos = {r["slo"] for r in map(json.loads, store.evidence_path.read_text().splitlines())
             if r["type"] == "slo"}  # fmt: skip
-    assert slos == {"mttr_s", "availability"}
+    assert slos == {"mttr_s"}  # chaos measures recovery, not availability (no 30-day projection)
+    assert ev.verdict == "pass"
+    assert ev.fault_targets == [victim.id]
+    budget = ev.error_budget
+    assert budget["budget_server_s"] == pytest.approx(0.001 * 30 * 86400 * 10)  # 0.999 x 30 days x 10 servers
+    assert abs(budget["burned_server_s"] - ev.fleet_mttr_s) <= 0.5  # one server down for about its MTTR
+    assert budget["burned_share"] == pytest.approx(budget["burned_server_s"] / budget["budget_server_s"], rel=1e-3)
+    assert "error budget:" in "\n".join(outcome.lines)
 
 
 @pytest.mark.parametrize("experiment", ["network-partition", "network-latency"])
@@ -131,8 +140,10 @@ def test_gameday_runs_in_order_skips_with_reason_and_aborts_below_floor(
 
     sandbox.inject(["mc-00001", "mc-00002"], "refuse")  # 80 % serving < floor 0.9
     aborted = run_gameday(env, plan, RunStore.create(tmp_path / "reports", "g2"))
-    assert aborted["verdict"] == "aborted"
+    assert aborted["verdict"] == "inconclusive"  # nothing ran: nothing was measured
     assert "below the floor 0.9 before kill-one-server" in aborted["aborted"]
+    assert aborted["reasons"][0].startswith("nothing ran: kill-one-server (not run: fleet serving ratio 0.800")
+    assert "restore the fleet" in aborted["fix"]
     assert {r["result"] for r in aborted["experiments"]} == {"not run"}
     assert sandbox.status().faults.keys() == {"mc-00001", "mc-00002"}  # nothing else was touched
 
@@ -164,9 +175,10 @@ def test_gameday_interrupts_an_experiment_below_the_floor_and_rolls_back(
     started = time.monotonic()
     summary = run_gameday(env, plan, store)
     assert time.monotonic() - started < 15  # interrupted, not left to the 20 s recovery window
-    assert summary["verdict"] == "aborted"
+    assert summary["verdict"] == "fail"  # the fault took effect and the fleet fell below the floor
     assert "below the abort floor 0.9 during kill-20-percent" in summary["aborted"]
     assert [r["result"] for r in summary["experiments"]] == ["fail", "not run"]
+    assert summary["verdict"] == combine(["fail"]).value
     journal = json.loads(next(store.run_dir.glob("journal-kill-20-percent-*.json")).read_text())
     assert journal["status"] == "interrupted"
     assert [r["status"] for r in journal["rollbacks"]] == ["succeeded"]
@@ -174,3 +186,87 @@ def test_gameday_interrupts_an_experiment_below_the_floor_and_rolls_back(
     assert status is not None
     assert status.down == []
     assert status.faults == {}
+
+
+def _custom(tmp_path: Path, name: str, action: dict[str, object]) -> Path:
+    """kill-one-server.json with its fault action replaced (hypothesis, wait and rollback kept)."""
+    data = json.loads(
+        (Path(__file__).resolve().parents[2] / "suites/chaos/experiments/kill-one-server.json").read_text()
+    )
+    data["method"][0] = {"type": "action", "name": name, "provider": {"type": "python", **action}}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_fault_action_that_fails_is_inconclusive_not_pass(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    """The measured bug: the method action raised inside chaoslib, the journal still ended `completed`, and the
+    run said PASS with MTTR 0.00 s over 0 servers. Here the sandbox refuses the fault's argument at run time."""
+    sandbox = sandbox_factory(servers=10)
+    env = load_environment(str(write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)))
+    experiment = _custom(tmp_path, "slow-by-nothing", {"module": "mcproof.chaos.actions", "func": "slow_servers",
+                                                       "arguments": {"count": 1, "delay_s": 0}})  # fmt: skip
+    store = RunStore.create(tmp_path / "reports", "r1")
+    outcome = run_chaos_experiment(env, str(experiment), store, seed=1)
+    journal = outcome.journal or {}
+    assert journal["status"] == "completed"  # chaoslib's view ...
+    assert journal["deviated"] is False
+    assert journal["run"][0]["status"] == "failed"  # ... while the fault action failed
+    assert outcome.verdict == "inconclusive"
+    assert not outcome.passed
+    assert outcome.reasons == ["fault action failed: slow-by-nothing: mcproof.errors.SandboxError: slow delay_s must "
+                               "be a number in (0, 300], got 0"]  # fmt: skip
+    assert "fault action reported" in outcome.fix
+    ev = outcome.evidence
+    assert ev is not None
+    assert (ev.verdict, ev.passed, ev.fix) == ("inconclusive", False, outcome.fix)
+    assert (ev.fleet_mttr_s, ev.mttr_p95_s) == (None, None)  # not "0.00 s": nothing was measured
+    records = [json.loads(line) for line in store.evidence_path.read_text().splitlines()]
+    assert not [r for r in records if r["type"] == "slo"]  # no MTTR of a fault that never happened
+    text = "\n".join(outcome.lines)
+    assert "verdict INCONCLUSIVE" in text
+    assert "fleet MTTR" not in text
+    assert "verdict PASS" not in text
+    # a network fault with no fault path used to fail inside chaoslib the same way (GuardError): now refused
+    path = _custom(tmp_path, "partition-without-path", {"module": "mcproof.chaos.actions", "func": "partition_network"})
+    with pytest.raises(ConfigError, match="partition_network acts on the fault path, but the experiment declares none"):
+        run_chaos_experiment(env, str(path), store, seed=1)
+    assert len(list(store.run_dir.glob("journal-*.json"))) == 1  # chaoslib did not run for the refused one
+
+
+def test_a_fault_the_observer_never_sees_is_inconclusive(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    sandbox = sandbox_factory(servers=10)
+    env = load_environment(str(write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)))
+    experiment = _custom(tmp_path, "slow-by-10ms", {"module": "mcproof.chaos.actions", "func": "slow_servers",
+                                                    "arguments": {"count": 1, "delay_s": 0.01}})  # fmt: skip
+    victim = plan_experiment(env, str(experiment), seed=4).victims[0]
+    outcome = run_chaos_experiment(env, str(experiment), RunStore.create(tmp_path / "reports", "r1"), seed=4)
+    assert (outcome.journal or {})["run"][0]["status"] == "succeeded"  # the action itself worked
+    assert outcome.verdict == "inconclusive", outcome.reasons
+    assert outcome.reasons[0] == (f"fault affected no observed target: slow-by-10ms named {victim.id}, but the "
+                                  "observer saw it serve throughout")  # fmt: skip
+    assert outcome.evidence is not None
+    assert outcome.evidence.fault_targets == [victim.id]
+    assert outcome.evidence.affected == []
+
+
+def test_a_process_fault_without_a_fault_injector_is_refused_at_plan_time(tmp_path: Path) -> None:
+    from mcproof.chaos.runner import ExperimentSkipped
+
+    env_file = write_environment(
+        tmp_path / "env.yaml", tmp_path / "none",
+        minecraft={"discovery": {"kind": "static", "servers": [{"name": "a", "host": "127.0.0.1", "port": 9}]},
+                   "status_timeout_s": 1.0},
+        sandbox=None,
+    )  # fmt: skip
+    env = load_environment(str(env_file))
+    store = RunStore.create(tmp_path / "reports", "r1")
+    with pytest.raises(ExperimentSkipped) as err:
+        run_chaos_experiment(env, "kill-one-server", store)
+    text = str(err.value)
+    assert "\n" not in text
+    assert "kill_servers is a process fault applied by the embedded sandbox's fault injector" in text
+    assert "environment 'itest' has none (static discovery)" in text
+    assert not list(store.run_dir.glob("journal-*.json"))  # chaoslib never started
+    with pytest.raises(ConfigError):
+        plan_experiment(env, "no-such-experiment")

@@ -1,6 +1,7 @@
 """The chaos suite and `mcproof chaos run` against a real sandbox: pass when the fleet recovers, FAIL naming
-the servers that never recover (rollback still restores them), one-line guard refusals, a dry run that
-does nothing, and rollbacks on Ctrl-C."""
+the servers that never recover (rollback still restores them), INCONCLUSIVE (exit 3) when the fault action
+failed or a game day ran nothing, one-line guard refusals, a dry run that does nothing, and rollbacks on
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -30,9 +31,15 @@ def _all_serving(sandbox: Sandbox) -> bool:
     return sweep_fleet(sandbox_targets(sandbox.state_dir), timeout=1.0).serving_ratio == 1.0
 
 
+# Chaos measures recovery and the error budget it burns, not availability (the smoke suite's monitoring
+# check measures it over an observed window): runs of the chaos suite alone waive it.
+WAIVE_AVAILABILITY = [{"slo": "availability", "owner": "itest",
+                       "reason": "measured over an observed window by smoke/test_monitoring.py, not by chaos"}]  # fmt: skip
+
+
 def test_suite_passes_when_the_fleet_recovers(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
     sandbox = sandbox_factory(servers=10)
-    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)
+    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST, waivers=WAIVE_AVAILABILITY)
     run = run_suite(env_file, tmp_path / "reports", "-k", "kill or k8s", suite="chaos", timeout=120)
     assert run.code == 0, run.output
     outcomes = check_outcomes(run)
@@ -43,7 +50,10 @@ def test_suite_passes_when_the_fleet_recovers(sandbox_factory: SandboxFactory, t
     assert "needs the environment's kubernetes section" in k8s["message"]
     slos = {s["slo"]: s for s in run.report()["slos"]}
     assert slos["mttr_s"]["verdict"] == "pass"
-    assert slos["availability"]["verdict"] == "pass"
+    assert not [r for r in run.evidence() if r["type"] == "slo" and r["slo"] == "availability"]  # not projected
+    recoveries = [r for r in run.evidence() if r["type"] == "recovery"]
+    assert {r["verdict"] for r in recoveries} == {"pass"}
+    assert all(0 < r["error_budget"]["burned_share"] < 0.01 for r in recoveries)  # a kill burns well under 1 %
 
 
 def test_unrecovered_target_deviates_fails_and_rollback_restores(
@@ -58,6 +68,7 @@ def test_unrecovered_target_deviates_fails_and_rollback_restores(
     recovery = next(r for r in run.evidence() if r["type"] == "recovery")
     assert recovery["deviated"] is True
     assert recovery["passed"] is False
+    assert recovery["verdict"] == "fail"  # the fault took effect (seen) and the target never came back
     assert len(recovery["unrecovered"]) == 1
     victim = recovery["unrecovered"][0]
     assert f"never recovered before the rollbacks: {victim}" in outcome["message"]
@@ -161,8 +172,10 @@ def test_ctrl_c_still_runs_the_rollbacks(sandbox_factory: SandboxFactory, tmp_pa
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 1, output
+    assert proc.returncode == 3, output  # cut short from outside before recovery was given its window
     assert "journal: status interrupted" in output
+    assert "verdict INCONCLUSIVE" in output
+    assert "interrupted from outside (journal status interrupted)" in output
     run_dir = next((tmp_path / "reports").glob("2*"))
     journal = json.loads(next(run_dir.glob("journal-*.json")).read_text())
     assert journal["status"] == "interrupted"
@@ -220,3 +233,94 @@ def test_chaos_run_aborts_below_the_floor_and_still_rolls_back(sandbox_factory: 
     bad = run_cli("chaos", "run", "kill-20-percent", "--env", str(env_file), "--abort-below", "1.5", "--dry-run")
     assert bad.returncode == 2
     assert "1.5" in bad.stderr
+
+
+def test_chaos_run_exits_3_when_the_fault_action_fails(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    sandbox = sandbox_factory(servers=10)
+    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)
+    source = json.loads((ROOT / "suites/chaos/experiments/kill-one-server.json").read_text())
+    source["method"][0] = {"type": "action", "name": "slow-by-nothing",
+                           "provider": {"type": "python", "module": "mcproof.chaos.actions", "func": "slow_servers",
+                                        "arguments": {"count": 1, "delay_s": 0}}}  # fmt: skip
+    experiment = tmp_path / "slow-by-nothing.json"
+    experiment.write_text(json.dumps(source))
+    reports = tmp_path / "reports"
+    try:
+        done = run_cli("chaos", "run", str(experiment), "--env", str(env_file), "--reports-dir", str(reports))
+    finally:
+        PlatformServices(sandbox.state_dir).down()  # `chaos run` starts the sandbox's platform API and keeps it
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "verdict INCONCLUSIVE" in done.stdout
+    assert "fault action failed: slow-by-nothing: mcproof.errors.SandboxError: slow delay_s" in done.stdout
+    assert "fix: fix what the fault action reported" in done.stdout
+    assert "verdict PASS" not in done.stdout
+    run_dir = next(p for p in reports.iterdir() if p.name != "latest")
+    records = [json.loads(line) for line in (run_dir / "evidence.jsonl").read_text().splitlines()]
+    check = next(r for r in records if r["type"] == "check")
+    assert check["outcome"] == "inconclusive"
+    assert "fault action failed" in check["message"]
+    assert next(r for r in records if r["type"] == "recovery")["verdict"] == "inconclusive"
+    assert next(r for r in records if r["type"] == "run_end")["exit_status"] == 3
+
+
+def test_gameday_with_everything_skipped_is_inconclusive(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+    sandbox = sandbox_factory(servers=10)
+    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("name: all-skipped\nexperiments:\n  - experiment: k8s-pod-kill\n  - experiment: k8s-node-drain\n")
+    reports = tmp_path / "reports"
+    try:
+        done = run_cli("gameday", "--env", str(env_file), "--plan", str(plan), "--reports-dir", str(reports))
+    finally:
+        PlatformServices(sandbox.state_dir).down()
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "game day all-skipped: INCONCLUSIVE" in done.stdout
+    assert "nothing ran: k8s-pod-kill (skipped: k8s-pod-kill: needs the environment's kubernetes section" in done.stdout
+    run_dir = next(p for p in reports.iterdir() if p.name != "latest")
+    summary = json.loads((run_dir / "gameday-summary.json").read_text())
+    assert summary["verdict"] == "inconclusive"
+    assert [r["result"] for r in summary["experiments"]] == ["skipped", "skipped"]
+    assert summary["fix"]
+    assert (run_dir / "gameday-summary.md").read_text().startswith("# Game day all-skipped on itest: INCONCLUSIVE")
+    dry = run_cli("gameday", "--env", str(env_file), "--plan", str(plan), "--dry-run", "--reports-dir", str(reports))
+    assert dry.returncode == 3, dry.stdout + dry.stderr  # not even a dry run would do anything here
+    assert "dry run: no experiment of the plan would run here" in dry.stdout
+    plan.write_text("name: dry\nexperiments:\n  - experiment: kill-one-server\n  - experiment: k8s-pod-kill\n")
+    would = run_cli("gameday", "--env", str(env_file), "--plan", str(plan), "--dry-run", "--reports-dir", str(reports))
+    assert would.returncode == 0, would.stdout + would.stderr
+    assert "game day dry: DRY-RUN" in would.stdout
+
+
+def test_suite_check_is_inconclusive_when_the_observer_cannot_see_the_fault(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """A killed server that is back within 0 s (boot delay 0) between two observer ticks 3 s apart: the kill
+    happened (the action says so) but nothing was measured, so the check is inconclusive, never passed."""
+    sandbox = sandbox_factory(servers=10, boot_delay_s=0.0)
+    coarse = {**FAST, "observer_interval_s": 3.0, "observer_timeout_s": 1.0}
+    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=coarse, waivers=WAIVE_AVAILABILITY)
+    run = run_suite(env_file, tmp_path / "reports", "-k", "kill-one-server", suite="chaos", timeout=120)
+    assert run.code == 3, run.output
+    assert run.report()["verdict"] == "inconclusive"
+    outcome = check_outcomes(run)["test_experiment_recovers[kill-one-server]"]
+    assert outcome["outcome"] == "inconclusive", outcome
+    assert "fault affected no observed target: kill-one-server named mc-" in outcome["message"]
+    assert "lower chaos.observer_interval_s" in outcome["message"]
+    recovery = next(r for r in run.evidence() if r["type"] == "recovery")
+    assert recovery["verdict"] == "inconclusive"
+    assert recovery["passed"] is False
+    assert len(recovery["fault_targets"]) == 1
+    assert not [r for r in run.evidence() if r["type"] == "slo"]  # no MTTR for an unmeasured fault
+
+
+def test_a_process_fault_on_a_static_environment_is_refused_in_one_line(tmp_path: Path) -> None:
+    env_file = write_environment(
+        tmp_path / "env.yaml", tmp_path / "none",
+        minecraft={"discovery": {"kind": "static", "servers": [{"name": "a", "host": "127.0.0.1", "port": 9}]},
+                   "status_timeout_s": 1.0},
+        sandbox=None,
+    )  # fmt: skip
+    line = _refusal(run_cli("chaos", "run", "kill-one-server", "--env", str(env_file),
+                            "--reports-dir", str(tmp_path / "reports")))  # fmt: skip
+    assert "kill_servers is a process fault applied by the embedded sandbox's fault injector" in line
+    assert not list((tmp_path / "reports").glob("*/journal-*.json"))  # chaoslib never ran

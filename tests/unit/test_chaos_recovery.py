@@ -1,11 +1,19 @@
-"""Recovery maths on recorded observer samples, and reading the injection time from a chaoslib journal."""
+"""Recovery maths on recorded observer samples, the error budget burn, and reading the injection time from a
+chaoslib journal."""
 
 from __future__ import annotations
 
 import pytest
 
 from mcproof.chaos.measure import injection_time
-from mcproof.chaos.recovery import Sample, compute_recovery, epoch_to_iso, iso_to_epoch, projected_availability
+from mcproof.chaos.recovery import (
+    Sample,
+    compute_recovery,
+    epoch_to_iso,
+    error_budget_burn,
+    iso_to_epoch,
+    observed_downtime,
+)
 from mcproof.chaos.watch import fleet_ratio_estimate
 
 # Recorded shape: 3 targets at 0.5 s; "b" killed at t=100.2, restarted ~1.1 s later; "c" never comes back.
@@ -57,9 +65,34 @@ def test_slow_samples_count_as_down_when_a_bound_is_given() -> None:
     assert slow.per_server[0].mttr_s == pytest.approx(0.65)
 
 
-def test_projected_availability_and_time_conversions() -> None:
-    assert projected_availability(864.0, 10, 86400.0) == 0.999
-    assert projected_availability(0.0, 0, 1.0) == 0.0
+def test_error_budget_burn_is_a_share_of_the_period_budget() -> None:
+    # 0.999 over 30 days: 2,592 s of allowed downtime per server; 10 servers share 25,920 server-seconds.
+    burn = error_budget_burn(12.96, 10, 0.999, 30 * 86400)
+    assert burn.budget_server_s == pytest.approx(25920.0)
+    assert burn.burned_server_s == 12.96
+    assert burn.burned_share == pytest.approx(0.0005)  # 0.05 % of the month's budget
+    whole = error_budget_burn(2592.0, 1, 0.999, 30 * 86400)
+    assert whole.burned_share == pytest.approx(1.0)  # one server down 43.2 min burns its whole month
+    assert error_budget_burn(0.0, 5, 0.9999, 86400).burned_share == 0.0
+    assert error_budget_burn(0.0, 5, 1.0, 86400).burned_share == 0.0  # a 100 % objective has no budget ...
+    assert error_budget_burn(1.0, 5, 1.0, 86400).burned_share == float("inf")  # ... so any downtime exceeds it
+    assert error_budget_burn(1.0, 5, 0.999, 86400).as_dict()["servers"] == 5
+    with pytest.raises(ValueError):
+        error_budget_burn(1.0, 0, 0.999, 86400)
+
+
+def test_observed_downtime_sums_failed_samples_after_the_injection() -> None:
+    down = observed_downtime(SAMPLES, since=100.2)
+    assert down["b"] == pytest.approx(101.25 - 100.2)  # injection to the midpoint of 101.0 and 101.5
+    assert down["c"] == pytest.approx(102.0 - 100.2)  # never back: until its last sample (102.0)
+    assert "a" not in down
+    assert observed_downtime(SAMPLES, since=200.0) == {}
+    slow = [Sample("a", 100.0, True, 5.0), Sample("a", 100.5, True, 900.0), Sample("a", 101.0, True, 4.0)]
+    assert observed_downtime(slow, 100.1) == {}
+    assert observed_downtime(slow, 100.1, slow_ms=250)["a"] == pytest.approx(0.65)
+
+
+def test_time_conversions() -> None:
     assert iso_to_epoch(epoch_to_iso(1764094870.125)) == pytest.approx(1764094870.125)
     assert iso_to_epoch("2026-11-25T18:36:46.695000") == iso_to_epoch("2026-11-25T18:36:46.695Z")
 

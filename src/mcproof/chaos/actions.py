@@ -2,7 +2,9 @@
 
 Plain typed functions (``"module": "mcproof.chaos.actions"``), JSON-safe results. Victims are chosen by
 :func:`mcproof.chaos.scope.select_victims` with the run's seed, so the runner knows them in advance.
-Each action re-checks the blast radius and namespace before touching anything. Kubernetes faults are
+Each action re-checks the blast radius and namespace before touching anything. Every fault action's
+output names what it affected (``servers``: observer target ids), so the runner can check the observer
+saw exactly those degrade (:mod:`mcproof.chaos.effect`). Kubernetes faults are
 not here: experiments call ``chaosk8s`` (``chaosk8s.pod.actions.terminate_pods`` ...) directly.
 """
 
@@ -110,19 +112,24 @@ def _proxy() -> FaultProxy:
     return proxy
 
 
+def _on_path(proxy: FaultProxy, **fault: Any) -> dict[str, Any]:
+    """Set ``fault`` on the path; the output names the servers behind it (the runner checks it was seen)."""
+    return {"path": proxy.set_fault(**fault).as_dict(), "servers": [t.id for t in proxy.front_list]}
+
+
 def add_network_latency(latency_ms: float = 200.0, configuration: Configuration = None) -> dict[str, Any]:
     """Hold every chunk on the fault path ``latency_ms`` before forwarding it."""
-    return {"path": _proxy().set_fault(latency_ms=latency_ms).as_dict()}
+    return _on_path(_proxy(), latency_ms=latency_ms)
 
 
 def add_network_loss(loss: float = 0.5, configuration: Configuration = None) -> dict[str, Any]:
     """Blackhole a share ``loss`` of new connections on the fault path."""
-    return {"path": _proxy().set_fault(loss=loss).as_dict()}
+    return _on_path(_proxy(), loss=loss)
 
 
 def partition_network(mode: str = "drop", configuration: Configuration = None) -> dict[str, Any]:
     """Cut the fault path: ``drop`` (blackhole, clients time out) or ``reject`` (reset at once)."""
-    return {"path": _proxy().set_fault(partition=mode).as_dict()}
+    return _on_path(_proxy(), partition=mode)
 
 
 def heal_network(configuration: Configuration = None) -> dict[str, Any]:
@@ -144,9 +151,10 @@ def wait_for_recovery(
 
 def stop_platform_api(configuration: Configuration = None) -> dict[str, Any]:
     """Stop the sandbox's platform API daemon (an outage: clients get connection refused)."""
-    from mcproof.chaos.platform_api import stop_platform
+    from mcproof.chaos.platform_api import API_TARGET, stop_platform
 
-    return stop_platform(environment_from(configuration))
+    result = stop_platform(environment_from(configuration))
+    return {**result, "servers": [API_TARGET] if result.get("stopped") else []}
 
 
 def start_platform_api(timeout_s: float = 30.0, configuration: Configuration = None) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""`mcproof chaos run` and `mcproof gameday`: self-contained click commands, heavy imports inside."""
+"""`mcproof chaos run` and `mcproof gameday`: self-contained click commands, heavy imports inside.
+
+The exit code is the experiment's (or game day's) verdict through :func:`mcproof.verdict.exit_code`; the
+run is scoped to the chaos suite (`run_scope`), so its report holds it to the SLOs chaos evidences.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,11 @@ from pathlib import Path
 import click
 
 ENV_HELP = "environment name in environments/ or a path to its YAML"
+CHECK_OUTCOME = {"pass": "passed", "fail": "failed", "inconclusive": "inconclusive"}
+
+
+def _message(reasons: list[str], fix: str) -> str:
+    return "; ".join(reasons) + (f"; fix: {fix}" if fix else "")
 
 
 def _fail(err: Exception) -> None:
@@ -33,13 +42,15 @@ def chaos_run(
     experiment: str, env_ref: str, dry_run: bool, ack_production: bool, seed: int | None, reports_dir: Path,
     abort_below: float | None,
 ) -> None:  # fmt: skip
-    """Run EXPERIMENT (a library name such as kill-one-server, or a path); exit 0 pass, 1 fail, 2 refused."""
+    """Run EXPERIMENT (a library name such as kill-one-server, or a path); exit 0 pass, 1 fail, 2 refused or
+    skipped here, 3 inconclusive (the fault was not seen to take effect; the reason and fix are printed)."""
     from mcproof.chaos.runner import plan_experiment, run_chaos_experiment
     from mcproof.config import load_environment
     from mcproof.errors import McproofError
-    from mcproof.evidence import CheckOutcome
+    from mcproof.evidence import CheckOutcome, RunScope
     from mcproof.sandbox_lifecycle import sandbox_for_run
     from mcproof.session import RunSession
+    from mcproof.verdict import exit_code
 
     try:
         env = load_environment(env_ref)
@@ -50,6 +61,7 @@ def chaos_run(
             return
         with sandbox_for_run(env, keep=True, echo=click.echo):
             session = RunSession.start(env, reports_dir)
+            session.store.append(RunScope(run_id=session.run_id, suites=["chaos"], checks=1))
             outcome = run_chaos_experiment(env, experiment, session.store, ack_production=ack_production, seed=seed,
                                            check=f"chaos run {experiment}", echo=click.echo,
                                            abort_below=abort_below)  # fmt: skip
@@ -58,13 +70,14 @@ def chaos_run(
         return
     store = session.store
     store.append(CheckOutcome(environment=env.name, suite="chaos", check=f"chaos run {experiment}",
-                              nodeid=f"chaos::{experiment}", outcome="passed" if outcome.passed else "failed",
-                              duration_s=0.0, message="; ".join(outcome.reasons)))  # fmt: skip
-    _report_problem(session.finish(0 if outcome.passed else 1, checks=1))
+                              nodeid=f"chaos::{experiment}", outcome=CHECK_OUTCOME[outcome.verdict],
+                              duration_s=0.0, message=_message(outcome.reasons, outcome.fix)))  # fmt: skip
+    code = exit_code(outcome.verdict)
+    _report_problem(session.finish(code, checks=1))
     for line in outcome.lines:
         click.echo(line)
     click.echo(f"mcproof: run directory {store.run_dir}")
-    sys.exit(0 if outcome.passed else 1)
+    sys.exit(code)
 
 
 @click.command()
@@ -74,10 +87,13 @@ def chaos_run(
 @click.option("--ack-production", is_flag=True, help="acknowledge a game day on a production-tier environment")
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 def gameday(env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, reports_dir: Path) -> None:
-    """Run a game day PLAN against ENV and write one summary; exit 0 pass, 1 fail or aborted."""
-    from mcproof.chaos.gameday import load_plan, run_gameday
+    """Run a game day PLAN against ENV and write one summary; exit 0 pass, 1 fail (or aborted by the floor
+    during an experiment), 2 refused, 3 inconclusive (nothing ran, everything skipped, or an experiment could
+    not measure); a dry run exits 0 when at least one experiment would run."""
+    from mcproof.chaos.gameday import gameday_exit_code, load_plan, run_gameday
     from mcproof.config import load_environment
     from mcproof.errors import McproofError
+    from mcproof.evidence import RunScope
     from mcproof.sandbox_lifecycle import sandbox_for_run
     from mcproof.session import RunSession
 
@@ -86,15 +102,20 @@ def gameday(env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, 
         plan = load_plan(plan_file)
         with sandbox_for_run(env, keep=True, echo=click.echo):
             session = RunSession.start(env, reports_dir)
+            session.store.append(RunScope(run_id=session.run_id, suites=["chaos"], checks=len(plan.experiments)))
             summary = run_gameday(env, plan, session.store, ack_production=ack_production, dry_run=dry_run,
                                   echo=click.echo)  # fmt: skip
     except McproofError as err:
         _fail(err)
         return
-    passed = summary["verdict"] == "pass"
-    _report_problem(session.finish(0 if passed else 1, checks=len(summary["experiments"])))
+    code = gameday_exit_code(summary)
+    _report_problem(session.finish(code, checks=len(summary["experiments"])))
     click.echo(f"mcproof: game day {plan.name}: {summary['verdict'].upper()} — {session.store.run_dir}")
-    sys.exit(0 if passed else 1)
+    for reason in summary.get("reasons", []):
+        click.echo(f"  - {reason}")
+    if summary.get("fix"):
+        click.echo(f"  fix: {summary['fix']}")
+    sys.exit(code)
 
 
 def _report_problem(problem: str | None) -> None:

@@ -5,6 +5,11 @@ observer estimates it every interval; below the plan's ``serving_floor`` the gam
 experiment is interrupted, its rollbacks still run; the rest are listed as not run, with the reason).
 A refused or skipped experiment is recorded with its one-line reason and the plan goes on.
 
+Verdict: :func:`mcproof.verdict.combine` of the experiments' verdicts (fail if any failed, else
+inconclusive if any was inconclusive, else pass; skipped ones do not count), plus: a floor crossed is
+a fail (the fleet fell below it once the game day had begun); a plan in which no experiment ran — all skipped or refused, or the
+fleet below the floor before the first one — is INCONCLUSIVE with the reason (`mcproof gameday` exits 3).
+
 Plan (YAML)::
 
     name: weekly-gameday
@@ -31,10 +36,16 @@ from mcproof.chaos.scope import chaos_settings
 from mcproof.config import Environment
 from mcproof.discovery import discover_targets
 from mcproof.errors import ConfigError, GuardError
+from mcproof.evidence import CheckOutcome
 from mcproof.evidence.store import RunStore
 from mcproof.minecraft.sweep import sweep_fleet
+from mcproof.verdict import EXIT_INCONCLUSIVE, EXIT_PASS, Verdict, combine, exit_code
 
-__all__ = ["GameDayPlan", "load_plan", "run_gameday"]
+__all__ = ["GameDayPlan", "gameday_exit_code", "gameday_verdict", "load_plan", "run_gameday"]
+
+_VERDICTS = {v.value for v in Verdict}
+_OUTCOME = {"pass": "passed", "fail": "failed", "inconclusive": "inconclusive", "skipped": "skipped",
+            "not run": "skipped"}  # fmt: skip
 
 
 class _Model(BaseModel):
@@ -105,15 +116,17 @@ def run_gameday(
         ev = outcome.evidence
         rows.append({
             "experiment": step.experiment,
-            "result": "dry-run" if dry_run else ("pass" if outcome.passed else "fail"),
+            "result": "dry-run" if dry_run else outcome.verdict,
             "reason": "; ".join(outcome.reasons),
+            "fix": outcome.fix,
             "journal": outcome.journal_path.name if outcome.journal_path else None,
             "affected": len(ev.affected) if ev else 0,
-            "fleet_mttr_s": ev.fleet_mttr_s if ev else None,
+            "fleet_mttr_s": ev.fleet_mttr_s if ev and outcome.verdict != "inconclusive" else None,
             "mttr_p50_s": ev.mttr_p50_s if ev else None,
             "mttr_p95_s": ev.mttr_p95_s if ev else None,
             "mttr_max_s": ev.mttr_max_s if ev else None,
             "unrecovered": list(ev.unrecovered) if ev else [],
+            "error_budget_burned_share": ev.error_budget.get("burned_share") if ev else None,
         })  # fmt: skip
         if not dry_run and ev is not None and any("below the abort floor" in r for r in ev.reasons):
             aborted = next(r for r in ev.reasons if "below the abort floor" in r) + f" during {step.experiment}"
@@ -126,19 +139,74 @@ def run_gameday(
         pause = step.pause_after_s + (plan.pause_between_s if i < len(plan.experiments) - 1 else 0)
         if pause and not aborted and not dry_run:
             time.sleep(pause)
-    failed = [r for r in rows if r["result"] == "fail"]
-    verdict = "aborted" if aborted else ("fail" if failed else "pass")
+    verdict, reasons, fix = gameday_verdict(rows, aborted, dry_run=dry_run)
     summary = {"plan": plan.name, "environment": env.name, "serving_floor": floor, "verdict": verdict,
-               "aborted": aborted, "experiments": rows}  # fmt: skip
+               "reasons": reasons, "fix": fix, "aborted": aborted, "dry_run": dry_run,
+               "experiments": rows}  # fmt: skip
+    if not dry_run:
+        for r in rows:
+            store.append(CheckOutcome(environment=env.name, suite="chaos", check=f"gameday:{plan.name}:{r['experiment']}",
+                                      nodeid=f"gameday::{plan.name}::{r['experiment']}",
+                                      outcome=_OUTCOME.get(r["result"], "inconclusive"), duration_s=0.0,
+                                      message="; ".join(x for x in (r.get("reason", ""), r.get("fix", "")) if x)))  # fmt: skip
     store.write_json("gameday-summary.json", summary)
     (store.run_dir / "gameday-summary.md").write_text(_markdown(summary), encoding="utf-8")
     return summary
 
 
+def gameday_verdict(
+    rows: list[dict[str, Any]], aborted: str | None, *, dry_run: bool = False
+) -> tuple[str, list[str], str]:
+    """(verdict, reasons, fix) of a game day from its rows (``result`` per experiment) and its abort reason.
+
+    >>> gameday_verdict([{"experiment": "a", "result": "pass"}, {"experiment": "b", "result": "skipped",
+    ...                  "reason": "needs kubernetes"}], None)
+    ('pass', [], '')
+    >>> gameday_verdict([{"experiment": "b", "result": "skipped", "reason": "needs kubernetes"}], None)[0]
+    'inconclusive'
+    """
+    if dry_run:
+        would = [r for r in rows if r["result"] == "dry-run"]
+        if would:
+            return "dry-run", [], ""
+        return ("inconclusive", ["dry run: no experiment of the plan would run here"],
+                "run the plan on an environment its experiments support")  # fmt: skip
+    ran = [r for r in rows if r["result"] in _VERDICTS]
+    verdicts = [Verdict(r["result"]) for r in ran]
+    if aborted and ran:
+        verdicts.append(Verdict.FAIL)  # the fleet fell below the floor once the game day had begun
+    verdict = combine(verdicts)
+    reasons: list[str] = []
+    fix = ""
+    if aborted:
+        reasons.append(f"aborted: {aborted}")
+    reasons += [f"{r['experiment']}: {r['result']}: {r.get('reason', '')}".rstrip(": ")
+                for r in rows if r["result"] in ("fail", "inconclusive")]  # fmt: skip
+    if not ran:
+        skipped = [f"{r['experiment']} ({r['result']}: {r.get('reason', '')})" for r in rows]
+        reasons.insert(0, "nothing ran: " + "; ".join(skipped))
+        fix = ("restore the fleet above the serving floor, then re-run" if aborted else
+               "run the plan on an environment its experiments support, or fix what refused them")  # fmt: skip
+    elif verdict is Verdict.INCONCLUSIVE:
+        fix = next((r.get("fix", "") for r in ran if r["result"] == "inconclusive" and r.get("fix")), "")
+    return verdict.value, reasons, fix
+
+
+def gameday_exit_code(summary: dict[str, Any]) -> int:
+    """The exit code of a game day summary: the verdict's (a dry run that would run something exits 0)."""
+    if summary.get("verdict") == "dry-run":
+        return EXIT_PASS
+    code = exit_code(summary.get("verdict", "inconclusive"))
+    return code if summary.get("experiments") else EXIT_INCONCLUSIVE
+
+
 def _markdown(summary: dict[str, Any]) -> str:
     lines = [f"# Game day {summary['plan']} on {summary['environment']}: {summary['verdict'].upper()}", ""]
-    if summary["aborted"]:
-        lines += [f"Aborted: {summary['aborted']}", ""]
+    lines += [f"- {r}" for r in summary.get("reasons", [])]
+    if summary.get("fix"):
+        lines.append(f"- fix: {summary['fix']}")
+    if summary.get("reasons") or summary.get("fix"):
+        lines.append("")
     lines += ["| experiment | result | fleet MTTR s | p50 | p95 | max | unrecovered | note |",
               "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in summary["experiments"]:

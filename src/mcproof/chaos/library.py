@@ -5,7 +5,8 @@
 (an ``mcproof`` extension with ``fault_path``), and every fault step with its scope, so the guard can
 check the blast radius and namespaces before anything is done.
 
-Example extension::
+Example extension (``fault_visible: false`` declares a fault the observer is not expected to see, e.g.
+one replica of several killed behind a Service; the runner then proves it in place from the kube API)::
 
     "extensions": [{"name": "mcproof", "fault_path": {"count": 1}}]
 """
@@ -55,6 +56,12 @@ class ExperimentPlan:
     faults: tuple[FaultStep, ...] = field(default_factory=tuple)
     rollbacks: tuple[str, ...] = field(default_factory=tuple)
     needs_platform_api: bool = False  # an activity acts on or probes the platform API
+    fault_visible: bool = True  # False: the fault is meant to be invisible (proven in place another way)
+
+    @property
+    def process_faults(self) -> tuple[FaultStep, ...]:
+        """The steps that fault server processes through the environment's fault injector (the sandbox)."""
+        return tuple(f for f in self.faults if f.module == "mcproof.chaos.actions" and f.func in _SCOPED)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "faults": [f.as_dict() for f in self.faults]}
@@ -122,6 +129,7 @@ def describe(experiment: Mapping[str, Any], path: Path) -> ExperimentPlan:
         faults=faults,
         rollbacks=tuple(str(a.get("name", _provider(a)[1])) for a in rollbacks),
         needs_platform_api=any(_uses_platform_api(a) for a in every),
+        fault_visible=bool(ext.get("fault_visible", True)),
     )
 
 

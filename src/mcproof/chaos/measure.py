@@ -1,26 +1,63 @@
-"""From observer samples and the chaoslib journal to evidence: RecoveryEvidence and the MTTR and
-availability SLO measurements, plus the verdict and its reasons."""
+"""From observer samples and the chaoslib journal to evidence: RecoveryEvidence (verdict, error budget
+burn) and the MTTR SLO measurement.
+
+Verdict (pass | fail | inconclusive, :func:`judge`):
+
+- **inconclusive** when the fault was not seen to take effect (:func:`mcproof.chaos.effect.effect_problems`:
+  a method action failed, no fault action ran, the fault named no target, the observer did not see the
+  named targets degrade, an invisible fault not proven), or when the experiment was interrupted from
+  outside (Ctrl-C) before the recovery it measures was given its window. No ``mttr_s`` measurement is
+  recorded then, and the record's MTTR figures are empty (the raw per-server rows and timeline stay): an
+  MTTR of a fault that never happened is not a measurement.
+- **fail** when the fault took effect and the journal deviated or did not complete, a target never
+  recovered before the rollbacks, the fleet MTTR exceeds ``slo.mttr_s``, the fleet is not serving after
+  the rollbacks, a rollback did not succeed, the abort floor was crossed, or the safety net had to clean up
+  after the rollbacks.
+- **pass** otherwise.
+
+Availability: chaos does not measure the availability SLO (one incident projected over 30 days is not
+an availability). It records the error budget the experiment burned: observed downtime in server-seconds
+(unanswered pings after the injection, rollbacks included; a slow answer still serves) as a share of the budget
+``(1 - slo.availability) x chaos.availability_window_s x servers``.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mcproof.chaos.recovery import Sample, compute_recovery, epoch_to_iso, iso_to_epoch, projected_availability
+from mcproof.chaos.effect import FleetSnapshot, activity_error, effect_problems, fault_effect
+from mcproof.chaos.recovery import (
+    RecoveryFigures,
+    Sample,
+    compute_recovery,
+    epoch_to_iso,
+    error_budget_burn,
+    iso_to_epoch,
+    observed_downtime,
+)
 from mcproof.chaos.scope import chaos_settings
 from mcproof.config import Environment
 from mcproof.evidence.records import RecoveryEvidence, SloMeasurement
 from mcproof.evidence.store import RunStore
+from mcproof.verdict import Verdict
 
 if TYPE_CHECKING:
     from mcproof.chaos.runner import ChaosOutcome, PlannedRun
 
-__all__ = ["METHOD", "injection_time", "measure"]
+__all__ = ["METHOD", "Judgement", "injection_time", "judge", "measure"]
 
 METHOD = (
-    "independent observer: mcstatus status ping of every affected target (plus a sample of the rest) each "
-    "interval; injection = start of the first method action in the chaoslib journal; a target recovers at the "
-    "midpoint between its last failed and first answered sample; figures use samples before the rollbacks"
+    "independent observer: mcstatus status ping of every target the fault may hit (plus a sample of the rest) "
+    "each interval; injection = start of the first method action in the chaoslib journal; a target recovers at "
+    "the midpoint between its last failed and first answered sample; figures use samples before the rollbacks; "
+    "the fault counts only if every method action succeeded and the observer saw the targets it named degrade"
+)
+BUDGET_METHOD = (
+    "error budget burn: server-seconds the observer saw down after the injection (each unanswered ping stands "
+    "for the time to the midpoints with its neighbours; rollbacks included) over (1 - availability) x period x "
+    "servers; one experiment's burn, not a measured availability"
 )
 
 
@@ -37,9 +74,91 @@ def _rollback_start(journal: dict[str, Any]) -> float | None:
     return min(starts) if starts else None
 
 
+class Judgement:
+    """The verdict with every reason behind it and, when inconclusive, the fix."""
+
+    def __init__(self, verdict: Verdict, reasons: list[str], fix: str = "") -> None:
+        self.verdict, self.reasons, self.fix = verdict, reasons, fix
+
+    def __repr__(self) -> str:
+        return f"Judgement({self.verdict.value!r}, {self.reasons!r}, {self.fix!r})"
+
+
+def _fix(problem: str, interval_s: float) -> str:
+    if problem.startswith("fault action failed"):
+        return "fix what the fault action reported (see the journal); the fault must be applied to measure recovery"
+    if problem.startswith("the steady-state hypothesis was not met before"):
+        return "bring the fleet to its steady state first (run the smoke suite), then re-run the experiment"
+    if problem.startswith("interrupted"):
+        return "re-run the experiment without interrupting it"
+    if "serve throughout" in problem or problem.startswith("fault not seen"):
+        return (f"check the fault applies to these servers; if they recover faster than the observer's {interval_s:g}s "
+                "interval, lower chaos.observer_interval_s")  # fmt: skip
+    return "fix the experiment so its fault actions act on observed Minecraft servers and name them in their output"
+
+
+def judge(
+    journal: dict[str, Any], figures: RecoveryFigures, *, effect_issues: Sequence[str], prior: Sequence[str],
+    aborted: bool, serving_after: bool, last_down: Sequence[str], mttr_slo_s: float, interval_s: float,
+) -> Judgement:  # fmt: skip
+    """Pass, fail or inconclusive from the journal, the recovery figures and the fault's effect.
+
+    ``prior``: reasons found while running (abort floor, safety net); ``aborted``: our abort floor
+    interrupted the experiment (a fail: the fleet fell below it), as opposed to an outside interruption.
+
+    >>> from mcproof.chaos.recovery import compute_recovery
+    >>> ok = {"status": "completed", "deviated": False}
+    >>> judge(ok, compute_recovery([], 0.0), effect_issues=["no fault action ran"], prior=[], aborted=False,
+    ...       serving_after=True, last_down=[], mttr_slo_s=60, interval_s=0.5).verdict.value
+    'inconclusive'
+    """
+    status = str(journal.get("status", "missing"))
+    before = (journal.get("steady_states") or {}).get("before") or {}
+    outside = status == "interrupted" and not aborted  # Ctrl-C / SIGTERM, not our abort floor
+    worst = max((s.downtime_s for s in figures.per_server), default=0.0)
+    failures = list(prior)
+    gaps: list[str] = []  # the fault was not seen to take effect: inconclusive whatever else happened
+    if before.get("steady_state_met") is False:
+        gaps.append("the steady-state hypothesis was not met before the method: no fault was injected")
+    gaps += list(effect_issues)
+    cut: list[str] = []  # interrupted from outside before recovery was given its window
+    if journal.get("deviated"):
+        failures.append("the steady-state hypothesis deviated (journal deviated: true)")
+    if figures.unrecovered and outside and worst <= mttr_slo_s:
+        cut.append(f"interrupted from outside (journal status interrupted) {worst:.1f}s after the fault, before "
+                   f"{len(figures.unrecovered)} server(s) could recover: {', '.join(figures.unrecovered[:20])}")  # fmt: skip
+    elif figures.unrecovered:
+        failures.append(f"{len(figures.unrecovered)} server(s) never recovered before the rollbacks: "
+                        + ", ".join(figures.unrecovered[:20]))  # fmt: skip
+    if figures.fleet_mttr_s is not None and figures.fleet_mttr_s > mttr_slo_s:
+        failures.append(f"fleet MTTR {figures.fleet_mttr_s:.2f}s exceeds the SLO {mttr_slo_s:g}s")
+    elif figures.unrecovered and worst > mttr_slo_s:
+        failures.append(f"a server was down {worst:.1f}s, beyond the MTTR SLO {mttr_slo_s:g}s")
+    if not serving_after:
+        failures.append(f"not serving after the rollbacks: {', '.join(last_down[:20]) or 'no samples'}")
+    for run in journal.get("rollbacks") or []:
+        if run.get("status") != "succeeded":
+            failures.append(
+                f"rollback {(run.get('activity') or {}).get('name', '?')} did not succeed: {activity_error(run)}"
+            )
+    if outside and not cut:
+        cut.append("interrupted from outside (journal status interrupted) before the experiment completed")
+    elif status != "completed" and not outside:
+        failures.append(f"the journal status is {status!r}, not 'completed'")
+    if gaps:
+        notes = [f"not judged, the fault was not seen to take effect: {f}" for f in failures]
+        return Judgement(Verdict.INCONCLUSIVE, [*gaps, *notes], _fix(gaps[0], interval_s))
+    if failures:
+        return Judgement(Verdict.FAIL, failures)
+    if cut:
+        return Judgement(Verdict.INCONCLUSIVE, cut, _fix(cut[0], interval_s))
+    return Judgement(Verdict.PASS, [])
+
+
 def measure(
     env: Environment, planned: PlannedRun, journal: dict[str, Any], samples: list[Sample], interval: float,
-    outcome: ChaosOutcome, store: RunStore, check: str,
+    outcome: ChaosOutcome, store: RunStore, check: str, *, snapshot: FleetSnapshot | None = None,
+    observed: Sequence[str] = (), proof: tuple[bool, str] | None = None, aborted: bool = False,
 ) -> None:  # fmt: skip
     injected = injection_time(journal)
     marked = journal.get("mcproof_rollbacks_cutoff")
@@ -47,7 +166,8 @@ def measure(
     before = [s for s in samples if cutoff is None or s.t < cutoff]
     after = [s for s in samples if cutoff is not None and s.t >= cutoff]
     slow_ms = env.slo.status_latency_p95_ms if planned.plan.fault_path else None  # path faults: slow is down
-    figures = compute_recovery(before, injected if injected is not None else time.time(), slow_ms)
+    since = injected if injected is not None else time.time()
+    figures = compute_recovery(before, since, slow_ms)
     last_tick: dict[str, bool] = {}
     for s in sorted(after or samples, key=lambda s: s.t):
         last_tick[s.target] = s.ok
@@ -55,65 +175,64 @@ def measure(
     deviated = bool(journal.get("deviated", False))
     status = str(journal.get("status", "missing"))
     slo = env.slo.mttr_s
-    reasons = list(outcome.reasons)
-    if deviated:
-        reasons.append("the steady-state hypothesis deviated (journal deviated: true)")
-    if status != "completed":
-        reasons.append(f"the journal status is {status!r}, not 'completed'")
-    if injected is None:
-        reasons.append("no fault was injected (no method action ran)")
-    if figures.unrecovered:
-        reasons.append(f"{len(figures.unrecovered)} server(s) never recovered before the rollbacks: "
-                       + ", ".join(figures.unrecovered[:20]))  # fmt: skip
-    if figures.fleet_mttr_s is not None and figures.fleet_mttr_s > slo:
-        reasons.append(f"fleet MTTR {figures.fleet_mttr_s:.2f}s exceeds the SLO {slo:g}s")
-    if not serving_after:
-        down = sorted(k for k, v in last_tick.items() if not v)
-        reasons.append(f"not serving after the rollbacks: {', '.join(down[:20]) or 'no samples'}")
-    passed = not reasons
-    summary = figures.mttr_summary
+    snap = snapshot or FleetSnapshot(tuple(observed))
+    effect = fault_effect(journal, snap)
+    issues = effect_problems(effect, set(observed), set(figures.affected), visible=planned.plan.fault_visible,
+                             proof=proof, interval_s=interval)  # fmt: skip
+    verdict = judge(journal, figures, effect_issues=issues, prior=outcome.reasons, aborted=aborted,
+                    serving_after=serving_after, last_down=sorted(k for k, v in last_tick.items() if not v),
+                    mttr_slo_s=slo, interval_s=interval)  # fmt: skip
+    fleet_ids = {t.id for t in planned.targets}
+    down = observed_downtime(samples, since) if injected is not None else {}  # unanswered pings; slow still serves
+    burned = sum(v for k, v in down.items() if k in fleet_ids)
+    settings = chaos_settings(env)
+    budget = error_budget_burn(burned, max(len(planned.targets), 1), env.slo.availability,
+                               settings.availability_window_s).as_dict()  # fmt: skip
+    budget["method"] = BUDGET_METHOD
+    budget["downtime_by_target_s"] = down
+    measured = verdict.verdict is not Verdict.INCONCLUSIVE  # no MTTR figures for a fault not seen to happen
+    summary = figures.mttr_summary if measured else {}
     record = RecoveryEvidence(
         environment=env.name, method=METHOD, check=check, experiment=planned.plan.name,
         journal=outcome.journal_path.name if outcome.journal_path else "", journal_status=status, deviated=deviated,
-        passed=passed, reasons=reasons, seed=planned.seed,
+        passed=verdict.verdict is Verdict.PASS, reasons=verdict.reasons, seed=planned.seed,
         injected_at=epoch_to_iso(injected) if injected is not None else None,
         observed_from=epoch_to_iso(figures.observed_from), observed_to=epoch_to_iso(figures.observed_to),
         interval_s=interval, targets_observed=figures.targets_observed, affected=figures.affected,
         unrecovered=list(figures.unrecovered), per_server=[s.as_dict() for s in figures.per_server],
         mttr_p50_s=summary.get("p50"), mttr_p95_s=summary.get("p95"), mttr_max_s=summary.get("max"),
-        fleet_mttr_s=figures.fleet_mttr_s, mttr_slo_s=slo, good_sample_ratio=figures.good_ratio,
+        fleet_mttr_s=figures.fleet_mttr_s if measured else None, mttr_slo_s=slo, good_sample_ratio=figures.good_ratio,
         downtime_server_s=figures.downtime_server_s, serving_after_rollback=serving_after,
-        timeline=[s.as_dict() for s in samples],
+        timeline=[s.as_dict() for s in samples], verdict=verdict.verdict.value, fix=verdict.fix,
+        fault_targets=list(effect.targets), error_budget=budget,
     )  # fmt: skip
     store.append(record)
-    worst = max((s.downtime_s for s in figures.per_server), default=0.0)
-    measured_mttr = figures.fleet_mttr_s if figures.fleet_mttr_s is not None else worst
-    store.append(SloMeasurement(
-        environment=env.name, slo="mttr_s", objective=f"fleet recovers within {slo:g}s of a fault",
-        target=slo, measured=round(measured_mttr, 3), unit="s", comparator="<=",
-        passed=figures.fleet_mttr_s is not None and figures.fleet_mttr_s <= slo and not figures.unrecovered,
-        method=f"{planned.plan.name}: {METHOD}" + ("" if figures.fleet_mttr_s is not None else
-                                                  "; unrecovered: measured is the downtime seen so far"),
-        check=check, samples=figures.samples,
-    ))  # fmt: skip
-    window = chaos_settings(env).availability_window_s
-    availability = projected_availability(figures.downtime_server_s, len(planned.targets), window)
-    store.append(SloMeasurement(
-        environment=env.name, slo="availability",
-        objective=f"availability >= {env.slo.availability} over {window / 86400:g} days",
-        target=env.slo.availability, measured=availability, unit="ratio", comparator=">=",
-        passed=availability >= env.slo.availability,
-        method=(f"{planned.plan.name}: observed downtime {figures.downtime_server_s:.2f} server-seconds over a fleet "
-                f"of {len(planned.targets)} projected on a {window / 86400:g}-day window (this incident alone)"),
-        check=check, samples=figures.samples,
-    ))  # fmt: skip
-    outcome.passed = passed
-    outcome.reasons = reasons
+    if measured:
+        worst = max((s.downtime_s for s in figures.per_server), default=0.0)
+        measured_mttr = figures.fleet_mttr_s if figures.fleet_mttr_s is not None else worst
+        store.append(SloMeasurement(
+            environment=env.name, slo="mttr_s", objective=f"fleet recovers within {slo:g}s of a fault",
+            target=slo, measured=round(measured_mttr, 3), unit="s", comparator="<=",
+            passed=figures.fleet_mttr_s is not None and figures.fleet_mttr_s <= slo and not figures.unrecovered,
+            method=f"{planned.plan.name}: {METHOD}" + ("" if figures.fleet_mttr_s is not None else
+                                                      "; unrecovered: measured is the downtime seen so far"),
+            check=check, samples=figures.samples,
+        ))  # fmt: skip
+    outcome.verdict = verdict.verdict.value
+    outcome.reasons = verdict.reasons
+    outcome.fix = verdict.fix
     outcome.evidence = record
-    if figures.fleet_mttr_s is not None:
+    if measured and figures.fleet_mttr_s is not None:
         outcome.lines.append(
             f"  fleet MTTR {figures.fleet_mttr_s:.2f}s (p50 {summary.get('p50')}, p95 {summary.get('p95')}, "
             f"max {summary.get('max')}) over {len(figures.per_server)} affected server(s); SLO {slo:g}s"
         )
-    outcome.lines.append(f"  journal: status {status}, deviated {deviated}; verdict {'PASS' if passed else 'FAIL'}")
-    outcome.lines.extend(f"  - {r}" for r in reasons)
+    outcome.lines.append(
+        f"  error budget: {budget['burned_server_s']:.2f} server-s of downtime observed = "
+        f"{budget['burned_share']:.4%} of the {settings.availability_window_s / 86400:g}-day budget "
+        f"({budget['budget_server_s']:g} server-s at availability {env.slo.availability} x {budget['servers']} servers)"
+    )
+    outcome.lines.append(f"  journal: status {status}, deviated {deviated}; verdict {verdict.verdict.value.upper()}")
+    outcome.lines.extend(f"  - {r}" for r in verdict.reasons)
+    if verdict.fix:
+        outcome.lines.append(f"  fix: {verdict.fix}")

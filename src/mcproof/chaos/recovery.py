@@ -25,7 +25,17 @@ from typing import Any
 
 from mcproof.stats import percentile
 
-__all__ = ["RecoveryFigures", "Sample", "ServerRecovery", "compute_recovery", "epoch_to_iso", "iso_to_epoch"]
+__all__ = [
+    "BudgetBurn",
+    "RecoveryFigures",
+    "Sample",
+    "ServerRecovery",
+    "compute_recovery",
+    "epoch_to_iso",
+    "error_budget_burn",
+    "iso_to_epoch",
+    "observed_downtime",
+]
 
 
 def iso_to_epoch(text: str) -> float:
@@ -152,12 +162,58 @@ def compute_recovery(samples: Iterable[Sample], injected_at: float, slow_ms: flo
     )
 
 
-def projected_availability(downtime_server_s: float, fleet_size: int, window_s: float) -> float:
-    """Availability over ``window_s`` if this incident were the only one in it.
+def observed_downtime(samples: Iterable[Sample], since: float, slow_ms: float | None = None) -> dict[str, float]:
+    """Server-seconds each target was seen down at or after ``since``: each bad sample stands for the time
+    from the midpoint with its predecessor (``since`` for the first) to the midpoint with its successor
+    (its own time for the last); resolution: half the sampling interval at each edge.
 
-    >>> projected_availability(864.0, 10, 86400.0)
-    0.999
+    >>> s = [Sample("a", 9.0, True), Sample("a", 10.5, False), Sample("a", 11.0, False), Sample("a", 11.5, True)]
+    >>> observed_downtime(s, since=10.0)
+    {'a': 1.25}
     """
-    if fleet_size <= 0 or window_s <= 0:
-        return 0.0
-    return round(max(0.0, 1 - downtime_server_s / (fleet_size * window_s)), 9)
+    by_target: dict[str, list[Sample]] = {}
+    for sample in sorted(samples, key=lambda s: (s.t, s.target)):
+        if sample.t >= since:
+            by_target.setdefault(sample.target, []).append(sample)
+    out: dict[str, float] = {}
+    for target, seen in sorted(by_target.items()):
+        down = 0.0
+        for i, sample in enumerate(seen):
+            if sample.good(slow_ms):
+                continue
+            start = since if i == 0 else (seen[i - 1].t + sample.t) / 2
+            end = sample.t if i == len(seen) - 1 else (sample.t + seen[i + 1].t) / 2
+            down += max(0.0, end - start)
+        if down > 0:
+            out[target] = round(down, 3)
+    return out
+
+
+@dataclass(frozen=True)
+class BudgetBurn:
+    """The share of a period's error budget one experiment burned (never an availability projection)."""
+
+    availability: float  # the objective, e.g. 0.999
+    period_s: float  # the SLO period, e.g. 30 days
+    servers: int  # the fleet the budget is shared by
+    budget_server_s: float  # (1 - availability) x period x servers
+    burned_server_s: float  # downtime the observer saw, summed over servers
+    burned_share: float  # burned / budget (1.0 = the whole period's budget)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def error_budget_burn(downtime_server_s: float, servers: int, availability: float, period_s: float) -> BudgetBurn:
+    """The error budget of ``servers`` over ``period_s`` at ``availability``, and the share ``downtime_server_s``
+    of observed downtime burned of it.
+
+    >>> b = error_budget_burn(25.92, 10, 0.999, 30 * 86400)
+    >>> b.budget_server_s, b.burned_share
+    (25920.0, 0.001)
+    """
+    if servers <= 0 or period_s <= 0 or not 0 < availability <= 1:
+        raise ValueError("servers and period_s must be > 0 and availability in (0, 1]")
+    budget = (1 - availability) * period_s * servers
+    share = downtime_server_s / budget if budget > 0 else (0.0 if downtime_server_s <= 0 else float("inf"))
+    return BudgetBurn(availability, period_s, servers, round(budget, 3), round(downtime_server_s, 3), round(share, 9))

@@ -9,10 +9,19 @@ Order: load + describe the experiment -> guards (tier, production ack, namespace
 radius) -> dry-run stops here -> fault proxy for network experiments -> observer starts -> chaoslib
 ``run_experiment`` with rollbacks strategy ``always`` (chaoslib also plays them on Ctrl-C) -> observer
 tail -> safety net (clear leftover sandbox faults, stop the proxy) in ``finally`` -> journal saved in the
-run directory -> ``RecoveryEvidence`` + ``SloMeasurement`` (``mttr_s``, ``availability``).
+run directory -> ``RecoveryEvidence`` (verdict, error budget burn) + ``SloMeasurement`` ``mttr_s``
+(only when the fault took effect).
 
-Verdict: pass only when the journal did not deviate and completed, no observed target is left
-unrecovered when the rollbacks start, and the fleet MTTR is within ``slo.mttr_s``.
+Verdict (:mod:`mcproof.chaos.measure`): pass or fail only when the fault was seen to take effect
+(:mod:`mcproof.chaos.effect`: every method action succeeded, the fault actions named their targets, the
+observer saw them degrade); otherwise inconclusive with the reason and the fix. Pass when, besides, the
+journal did not deviate and completed, no observed target is left unrecovered when the rollbacks start,
+and the fleet MTTR is within ``slo.mttr_s``. The observer always watches every target a fault may hit
+(for chaosk8s steps: every pod the step may reach, or the whole fleet for a drain), a sample of the rest.
+
+A process fault (``kill_servers`` ...) in an environment without a fault injector (no embedded sandbox)
+is refused at plan time (:class:`ExperimentSkipped`, exit 2 / skipped with the reason), before chaoslib;
+so is a network fault in an experiment without a ``fault_path`` (:class:`ConfigError`: fix the experiment).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from mcproof.chaos import guard, platform_api
+from mcproof.chaos.effect import FleetSnapshot, kube_snapshot
 from mcproof.chaos.kube import KubeFleet, chaosk8s_cluster
 from mcproof.chaos.kube_blast import check_kube_step
 from mcproof.chaos.library import ExperimentPlan, describe, find_experiment
@@ -51,6 +61,7 @@ __all__ = [
 ]
 
 Echo = Callable[[str], None]
+_PATH_FAULTS = {"add_network_latency", "add_network_loss", "partition_network"}
 
 
 class ExperimentSkipped(McproofError):
@@ -65,6 +76,7 @@ class PlannedRun:
     victims: list[Target]
     seed: int
     notes: list[str] = field(default_factory=list)  # e.g. the sized blast of chaosk8s steps
+    reach: list[Target] = field(default_factory=list)  # targets chaosk8s steps may hit: always observed
 
     def describe_lines(self) -> list[str]:
         lines = [f"experiment {self.plan.name}: {self.plan.title}", f"  tiers: {', '.join(self.plan.tiers)}"]
@@ -84,12 +96,17 @@ class PlannedRun:
 class ChaosOutcome:
     plan: ExperimentPlan
     dry_run: bool
-    passed: bool = False
+    verdict: str = "inconclusive"  # pass | fail | inconclusive (mcproof.verdict.Verdict values)
     reasons: list[str] = field(default_factory=list)
+    fix: str = ""
     journal_path: Path | None = None
     journal: dict[str, Any] | None = None
     evidence: RecoveryEvidence | None = None
     lines: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -117,10 +134,24 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
     skip = platform_api.skip_reason(env) if plan.needs_platform_api else None
     if skip:
         raise ExperimentSkipped(f"{plan.name}: {skip}")
+    path_faults = [str((a.get("provider") or {}).get("func")) for a in experiment.get("method", [])
+                   if (a.get("provider") or {}).get("func") in _PATH_FAULTS]  # fmt: skip
+    if path_faults and not plan.fault_path:
+        raise ConfigError(
+            f"{plan.name}: {path_faults[0]} acts on the fault path, but the experiment declares none; add "
+            '"extensions": [{"name": "mcproof", "fault_path": {"count": 1}}] to choose the servers it fronts'
+        )
+    if plan.process_faults and env.sandbox_state_dir is None:
+        raise ExperimentSkipped(
+            f"{plan.name}: {plan.process_faults[0].func} is a process fault applied by the embedded sandbox's fault "
+            f"injector, but environment '{env.name}' has none ({env.minecraft.discovery.kind} discovery); run it "
+            "against the sandbox, or use a chaostoolkit-kubernetes experiment on a cluster"
+        )
     settings = chaos_settings(env)
     run_seed = seed if seed is not None else (settings.seed if settings.seed is not None else random.randrange(2**31))
     targets = KubeFleet(env).targets() if plan.needs_kubernetes else discover_targets(env)
     victims: dict[str, Target] = {}
+    reach: dict[str, Target] = {}
     notes: list[str] = []
     for step in plan.faults:
         guard.check_namespace(env, step.namespace, plan.name)
@@ -131,6 +162,8 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
             blast = check_kube_step(env, plan.name, step.func, step.arguments, guard.max_blast_radius(env))
             if blast is not None:
                 notes.append(f"  {step.name}: {blast.describe()}")
+            refs = set(blast.pods) if blast is not None and step.func == "terminate_pods" else None
+            reach.update((t.id, t) for t in targets if refs is None or f"{t.namespace}/{t.pod}" in refs)
             continue
         for t in select_victims(targets, count=step.count, share=step.share, seed=run_seed,
                                 namespace=step.namespace, label_selector=step.label_selector):  # fmt: skip
@@ -141,16 +174,16 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
             victims[t.id] = t
     chosen = sorted(victims.values(), key=lambda t: t.id)
     guard.check_blast_radius(env, len(chosen), len(targets), plan.name)
-    return PlannedRun(plan, experiment, targets, chosen, run_seed, notes)
+    return PlannedRun(plan, experiment, targets, chosen, run_seed, notes, sorted(reach.values(), key=lambda t: t.id))
 
 
 def _observed(planned: PlannedRun, fronts: list[Target], sample: int) -> list[Target]:
-    if not planned.victims:  # chosen inside chaosk8s: watch everything we may
-        return pick_evenly(planned.targets, max(sample, 1)) if sample < len(planned.targets) else planned.targets
-    ids = {t.id for t in planned.victims}
-    rest = [t for t in planned.targets if t.id not in ids]
-    direct = [t for t in planned.victims if t.id not in {f.id for f in fronts}]
-    return [*fronts, *direct, *(pick_evenly(rest, sample) if rest and sample else [])]
+    """Every target a fault may hit (victims chosen in advance, or every pod a chaosk8s step may reach),
+    through its fault-path front when it has one; an even sample of the rest."""
+    front_ids = {f.id for f in fronts}
+    must = {t.id: t for t in [*planned.victims, *planned.reach] if t.id not in front_ids}
+    rest = [t for t in planned.targets if t.id not in must and t.id not in front_ids]
+    return [*fronts, *must.values(), *(pick_evenly(rest, sample) if rest and sample else [])]
 
 
 def run_chaos_experiment(
@@ -174,7 +207,7 @@ def run_chaos_experiment(
     planned = plan_experiment(env, ref, ack_production=ack_production, seed=seed)
     outcome = ChaosOutcome(planned.plan, dry_run, lines=planned.describe_lines())
     if dry_run:
-        outcome.passed = True
+        outcome.reasons.append("dry run: nothing was done")
         outcome.lines.append("  dry run: nothing was done")
         return outcome
     settings = chaos_settings(env)
@@ -187,6 +220,9 @@ def run_chaos_experiment(
     journal: dict[str, Any] = {}
     samples = []
     observer: Observer | None = None
+    snapshot: FleetSnapshot | None = None
+    observed_ids: list[str] = []
+    aborted = False
     try:
         fronts: list[Target] = []
         if planned.plan.fault_path:
@@ -198,20 +234,26 @@ def run_chaos_experiment(
                             refresh=refresh,
                             checks=platform_api.observer_checks(env, settings.observer_timeout_s)
                             if planned.plan.needs_platform_api else None)  # fmt: skip
-        observer.start()
-        time.sleep(settings.observer_interval_s)  # a baseline tick before anything happens
+        tick_deadline = settings.observer_interval_s + settings.observer_timeout_s + 5.0
+        observer.start().wait_tick_after(time.time() - 1.0, tick_deadline)  # a baseline tick before anything happens
         say(f"mcproof: running {planned.plan.name} ({len(planned.victims)} target(s), seed {planned.seed})")
+        observed_ids = [*(t.id for t in observer.targets), *observer.checks]
+        snapshot = _snapshot(env, planned, observer)
         sync = ObserverSync(observer)
         with (
             chaosk8s_cluster(env),
-            AbortWatch(observer, [t.id for t in planned.victims], len(planned.targets), abort_below) as watch,
+            AbortWatch(
+                observer, [t.id for t in [*planned.victims, *planned.reach]], len(planned.targets), abort_below
+            ) as watch,
         ):
             journal = _run_chaoslib(experiment, sync)
+        aborted = bool(watch.reason)
         if watch.reason:
             outcome.reasons.append(watch.reason)
             say(f"mcproof: {planned.plan.name} aborted: {watch.reason}")
         journal["mcproof_rollbacks_cutoff"] = epoch_to_iso(sync.cutoff) if sync.cutoff else None
-        time.sleep(2 * settings.observer_interval_s)  # tail: see the state the rollbacks left
+        for _ in range(2):  # tail: two fresh ticks see the state the rollbacks left
+            observer.wait_tick_after(time.time(), tick_deadline)
     finally:
         if observer is not None:
             samples = observer.stop()
@@ -223,10 +265,36 @@ def run_chaos_experiment(
             outcome.reasons.append(restarted)
     outcome.journal = journal
     outcome.journal_path = store.write_json(f"journal-{planned.plan.name}-{planned.seed}.json", journal)
-    measure(env, planned, journal, samples, settings.observer_interval_s, outcome, store, check)
+    proof = _proof(env, planned, journal, snapshot) if not planned.plan.fault_visible and snapshot else None
+    measure(env, planned, journal, samples, settings.observer_interval_s, outcome, store, check,
+            snapshot=snapshot, observed=observed_ids, proof=proof, aborted=aborted)  # fmt: skip
+    if proof is not None:
+        outcome.lines.append(f"  fault proof (declared invisible): {proof[1]}")
     if planned.plan.needs_platform_api and outcome.evidence is not None:
         outcome.lines.extend(platform_api.summary_lines(outcome.evidence.per_server))
     return outcome
+
+
+def _snapshot(env: Environment, planned: PlannedRun, observer: Observer) -> FleetSnapshot:
+    """The fleet just before the method: observer ids, and every pod (UID, node) on a cluster."""
+    if planned.plan.needs_kubernetes:
+        return kube_snapshot(env, KubeFleet(env).targets())
+    return FleetSnapshot(tuple(t.id for t in observer.targets))
+
+
+def _proof(
+    env: Environment, planned: PlannedRun, journal: dict[str, Any], snapshot: FleetSnapshot
+) -> tuple[bool, str] | None:
+    """For a fault declared invisible: proof from the kube API that the pods it named were deleted."""
+    from mcproof.chaos.effect import fault_effect, pods_replaced
+
+    effect = fault_effect(journal, snapshot)
+    if not planned.plan.needs_kubernetes or not effect.pods:
+        return None
+    try:
+        return pods_replaced(env, snapshot, effect.pods)
+    except McproofError as err:
+        return False, f"the kube API could not be read to prove it ({err})"
 
 
 def _handler(sync: ObserverSync) -> Any:

@@ -10,6 +10,7 @@ Example (YAML)::
       allowed_labels: {app.kubernetes.io/name: minecraft}
       observer_interval_s: 0.5
       recovery_window_s: 60
+      availability_window_s: 2592000  # the SLO period whose error budget an experiment's downtime is a share of
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class ChaosSettings(BaseModel):
     observer_sample: int = Field(50, ge=0, le=10_000)
     observer_max_duration_s: float = Field(1800, gt=0, le=86_400)
     recovery_window_s: float = Field(60, gt=0, le=3600)
-    availability_window_s: float = Field(30 * 86_400, gt=0)
+    availability_window_s: float = Field(30 * 86_400, gt=0)  # the SLO period of the error budget burn (30 days)
     proxy_base_address: str = "127.250.0.1"
     gameday_serving_floor: float = Field(0.5, ge=0, le=1)
     seed: int | None = None

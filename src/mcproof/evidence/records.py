@@ -223,7 +223,14 @@ class LoadEvidence(_Record):
 
 @dataclass(frozen=True)
 class RecoveryEvidence(_Record):
-    """A chaos experiment's recovery as measured by the independent observer (MTTR, unrecovered, timeline)."""
+    """A chaos experiment's recovery as measured by the independent observer (MTTR, unrecovered, timeline).
+
+    ``verdict`` is pass | fail | inconclusive (the fault was not seen to take effect, or recovery could not
+    be measured: ``reasons`` say why, ``fix`` what to do); ``passed`` is kept for older readers and always
+    means ``verdict == "pass"``. Records written before ``verdict`` existed get it from ``passed``.
+    ``fault_targets``: what the fault actions named; ``error_budget``: the observed downtime as a share of
+    the period's error budget (:class:`mcproof.chaos.recovery.BudgetBurn`), never a projected availability.
+    """
 
     record_type: ClassVar[str] = "recovery"
     environment: str
@@ -253,6 +260,18 @@ class RecoveryEvidence(_Record):
     downtime_server_s: float
     serving_after_rollback: bool
     timeline: list[dict[str, Any]]
+    verdict: str = ""
+    fix: str = ""
+    fault_targets: list[str] = field(default_factory=list)
+    error_budget: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.verdict:
+            object.__setattr__(self, "verdict", "pass" if self.passed else "fail")
+        if self.verdict not in ("pass", "fail", "inconclusive"):
+            raise ValueError(f"RecoveryEvidence verdict must be pass, fail or inconclusive, got {self.verdict!r}")
+        if self.passed != (self.verdict == "pass"):
+            raise ValueError(f"RecoveryEvidence passed={self.passed} contradicts verdict {self.verdict!r}")
 
 
 @dataclass(frozen=True)
