@@ -14,7 +14,7 @@ import click
 
 from mcproof import __version__
 from mcproof.config import Environment, load_environment
-from mcproof.errors import InconclusiveError, McproofError
+from mcproof.errors import ConfigError, InconclusiveError, McproofError
 from mcproof.runner import available_suites, production_marker_filter, read_verdict, run_pytest, suite_paths
 from mcproof.sandbox_lifecycle import sandbox_for_run
 from mcproof.verdict import EXIT_INCONCLUSIVE, EXIT_REFUSED, exit_code
@@ -87,13 +87,15 @@ def signoff(env_ref: str, reports_dir: Path, ack_production: bool, keep_sandbox:
     Exit 0 only on a pass verdict (every declared SLO measured and met, or waived); 1 fail; 3 inconclusive.
     """
     env = _load(env_ref)
+    if not env.slo.model_fields_set:
+        _fail(ConfigError(f"{env.source or env_ref}: no 'slo' section; a sign-off holds the environment to the SLOs "
+                          "it declares, so declare them (see environments/staging.example.yaml)"))  # fmt: skip
     suites = available_suites()
     click.echo(f"mcproof: signing off '{env.name}' ({env.tier.value}) with suites: {', '.join(suites)}")
     try:
         with sandbox_for_run(env, keep=keep_sandbox, echo=click.echo):
-            code, run_dir = run_pytest(
-                env_ref, suite_paths(suites), production_marker_filter(env, ack_production), reports_dir=reports_dir
-            )
+            extra = [*production_marker_filter(env, ack_production), "--require-suites", "all"]
+            code, run_dir = run_pytest(env_ref, suite_paths(suites), extra, reports_dir=reports_dir)
         verdict = read_verdict(run_dir)
     except McproofError as err:
         _fail(err)

@@ -46,6 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--run-id", dest="mcproof_run_id", default=None, help="run id (default: time-env-random)")
     group.addoption(
+        "--require-suites",
+        dest="mcproof_require_suites",
+        default="",
+        help="comma-separated suites (or 'all') whose SLOs the run is held to even if their checks were "
+        "deselected (a sign-off requires all)",
+    )
+    group.addoption(
         "--no-report",
         dest="mcproof_no_report",
         action="store_true",
@@ -173,8 +180,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     run = get_session(session.config)
     if run is None:
         return
-    suites = sorted({s for s in (suite_of(item) for item in session.items) if s is not None})
-    run.store.append(RunScope(run_id=run.run_id, suites=suites, checks=len(session.items)))
+    suites = {s for s in (suite_of(item) for item in session.items) if s is not None}
+    required = str(session.config.getoption("mcproof_require_suites") or "")
+    suites |= set(SUITES) if required.strip() == "all" else {s.strip() for s in required.split(",") if s.strip()}
+    run.store.append(RunScope(run_id=run.run_id, suites=sorted(suites), checks=len(session.items)))
 
 
 def _allure_enabled(config: pytest.Config) -> bool:

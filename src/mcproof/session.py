@@ -67,6 +67,13 @@ class RunSession:
         )
         return cls(environment=env, store=store, run_id=run_id)
 
+    def scope(self, suites: list[str], checks: int) -> None:
+        """Record what this run sets out to check (a command outside pytest): the report requires the SLOs
+        these suites evidence."""
+        from mcproof.evidence import RunScope
+
+        self.store.append(RunScope(run_id=self.run_id, suites=list(suites), checks=checks))
+
     def add_secret(self, secret: Secret) -> None:
         """Register a secret discovered at run time (e.g. the sandbox RCON password) for redaction."""
         self.store.add_secret(secret)  # in place: earlier run-time secrets stay redacted too

@@ -180,7 +180,7 @@ def test_dr_drill_within_window(
     records, runs = _records(compliance, catalog, environment, evidence)
     days = _window(compliance, catalog)
     drills = _newest_within(records, "dr", days)
-    good = [d for d in drills if d.get("recovered") and d.get("integrity_ok")]
+    good = [d for d in drills if d.get("recovered") and d.get("integrity_ok") and d.get("verdict", "pass") == "pass"]
     assert good, (
         f"no passing DR drill in the last {days} days ({len(drills)} drill(s) in runs {', '.join(runs)}); "
         "run the DR drill (pytest suites/dr --env ENV or mcproof signoff) and fix what it finds"

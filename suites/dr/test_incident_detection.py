@@ -65,10 +65,11 @@ def victim(platform: PlatformClient, prometheus: PromClient, environment: Enviro
         inconclusive(f"the platform refused a server for the detection check: {err}",
                      "free a server slot for the tenant and rerun; detection was not measured")  # fmt: skip
     try:
-        ok = _until(lambda: status_ping(server.host, server.port, timeout=1.0).ok, 30)
+        # generous deadlines (a slow host boots and scrapes slower); each ends as soon as its condition holds
+        ok = _until(lambda: status_ping(server.host, server.port, timeout=1.0).ok, 60)
         assert ok, f"new server {server.id} ({server.host}:{server.port}) never answered a status ping"
         seen = f'{settings.up_metric}{{{settings.server_label}="{server.id}"}} == 1'
-        ok = _until(lambda: bool(_query(prometheus, seen)), 30)
+        ok = _until(lambda: bool(_query(prometheus, seen)), max(60.0, 20 * settings.sandbox_scrape_interval_s))
         assert ok, f"Prometheus never saw {server.id} up ({seen}); is the server among its scrape targets?"
         yield server
     finally:

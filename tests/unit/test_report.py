@@ -283,7 +283,7 @@ def test_declared_slo_never_measured_is_inconclusive(write_run: Callable[[list[R
     report = report_of(run_dir)
     assert report.verdict == "inconclusive"
     assert {s.slo for s in report.not_evidenced} == {"availability", "mttr_s"}
-    assert "SLO availability declared but not measured in this run (run the chaos suite)" in report.reasons
+    assert "SLO mttr_s declared but not measured in this run (run the chaos suite)" in report.reasons
     data = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     assert data["verdict"] == "inconclusive"
     assert set(data["not_evidenced"]) == {"availability", "mttr_s"}
@@ -331,7 +331,7 @@ def test_unmeasured_slos_are_not_evidenced(write_run: Callable[[list[Record]], P
     assert [s.slo for s in report.slos] == list(SLO_CATALOG)  # reading order, not the file's sorted keys
     missing = {s.slo: s.suite for s in report.not_evidenced}
     assert missing == {
-        "availability": "chaos",
+        "availability": "smoke",
         "mttr_s": "chaos",
         "rto_s": "dr",
         "rpo_s": "dr",

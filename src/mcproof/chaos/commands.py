@@ -47,7 +47,7 @@ def chaos_run(
     from mcproof.chaos.runner import plan_experiment, run_chaos_experiment
     from mcproof.config import load_environment
     from mcproof.errors import McproofError
-    from mcproof.evidence import CheckOutcome, RunScope
+    from mcproof.evidence import CheckOutcome
     from mcproof.sandbox_lifecycle import sandbox_for_run
     from mcproof.session import RunSession
     from mcproof.verdict import exit_code
@@ -61,7 +61,7 @@ def chaos_run(
             return
         with sandbox_for_run(env, keep=True, echo=click.echo):
             session = RunSession.start(env, reports_dir)
-            session.store.append(RunScope(run_id=session.run_id, suites=["chaos"], checks=1))
+            session.scope(["chaos"], checks=1)
             outcome = run_chaos_experiment(env, experiment, session.store, ack_production=ack_production, seed=seed,
                                            check=f"chaos run {experiment}", echo=click.echo,
                                            abort_below=abort_below)  # fmt: skip
@@ -93,7 +93,6 @@ def gameday(env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, 
     from mcproof.chaos.gameday import gameday_exit_code, load_plan, run_gameday
     from mcproof.config import load_environment
     from mcproof.errors import McproofError
-    from mcproof.evidence import RunScope
     from mcproof.sandbox_lifecycle import sandbox_for_run
     from mcproof.session import RunSession
 
@@ -102,7 +101,7 @@ def gameday(env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, 
         plan = load_plan(plan_file)
         with sandbox_for_run(env, keep=True, echo=click.echo):
             session = RunSession.start(env, reports_dir)
-            session.store.append(RunScope(run_id=session.run_id, suites=["chaos"], checks=len(plan.experiments)))
+            session.scope(["chaos"], checks=len(plan.experiments))
             summary = run_gameday(env, plan, session.store, ack_production=ack_production, dry_run=dry_run,
                                   echo=click.echo)  # fmt: skip
     except McproofError as err:

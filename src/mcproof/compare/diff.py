@@ -99,6 +99,8 @@ def judge(a: Metric | None, b: Metric | None, threshold: Threshold) -> Delta:
     assert ref is not None
     if a is None or b is None:
         status = NEW if a is None else GONE
+        if b is None and ref.family == "verdict" and not threshold.ignore:
+            status = REGRESSION  # an SLO the baseline met and this run no longer evidences is not "gone": it is lost
         a_value = a.value if a is not None else None
         b_value = b.value if b is not None else None
         return Delta(ref.key, ref.family, ref.unit, ref.better, a_value, b_value, None, None, status, threshold)

@@ -159,13 +159,25 @@ def _slos(rows: list[Row]) -> Iterator[Metric]:
         yield Metric(f"verdict:slo.{slo}:met", "verdict", "met", met, HIGHER, str(slo))
 
 
+def _inconclusive(r: Row, unsure_checks: set[str]) -> bool:
+    """A record that measured nothing (its own verdict says so, or the check that wrote it was inconclusive):
+    its placeholder figures (0 s RPO, a saturated generator's p95) must not read as a change.
+
+    >>> _inconclusive({"verdict": "inconclusive"}, set()), _inconclusive({"check": "t", "verdict": "pass"}, {"t"})
+    (True, True)
+    """
+    verdicts = {str(r.get(k, "")) for k in ("verdict", "load_verdict", "slo_verdict")}
+    return "inconclusive" in verdicts or str(r.get("check", "")).rsplit("::", 1)[-1] in unsure_checks
+
+
 def extract_metrics(records: Iterable[Row]) -> list[Metric]:
     """Every comparable figure of a run; keys repeated within a run get `#2`, `#3`... in record order."""
     rows = list(records)
+    unsure = {str(r.get("check")) for r in rows if r.get("type") == "check" and r.get("outcome") == "inconclusive"}
     found: list[Metric] = []
     for r in rows:
         kind = str(r.get("type"))
-        if kind in NOT_MEASURES:
+        if kind in NOT_MEASURES or _inconclusive(r, unsure):
             continue
         found.extend(EXTRACTORS.get(kind, _generic_scores)(r))
     found.extend(_slos([r for r in rows if r.get("type") == "slo"]))

@@ -35,6 +35,7 @@ from typing import Any
 
 from mcproof.dr.metrics import backups_after, newest_backup_at, rpo_from_markers, rto_parts
 from mcproof.dr.settings import DrSettings
+from mcproof.errors import InconclusiveError
 from mcproof.evidence.records import DrEvidence, SloMeasurement
 from mcproof.minecraft.status import status_ping, utc_now
 from mcproof.platform.adapter import ApiCallError, PlatformAdapter, ServerRecord, Unsupported
@@ -98,12 +99,6 @@ def parse_storage_reply(reply: str) -> list[int] | None:
     return [int(x) for x in found.group(1).replace(" ", "").split(",") if x]
 
 
-class _Inconclusive(Exception):
-    def __init__(self, reason: str, fix: str) -> None:
-        super().__init__(reason)
-        self.reason, self.fix = reason, fix
-
-
 @dataclass
 class _Drill:
     api: PlatformAdapter
@@ -130,7 +125,7 @@ class _Drill:
         try:
             self.api.command(self.server.id, APPEND.format(seq=self._seq))
         except Unsupported as err:
-            raise _Inconclusive(
+            raise InconclusiveError(
                 f"the platform offers no console command API, so the drill cannot write its markers: {err}",
                 "implement PlatformAdapter.command for this panel (docs/adapters.md)",
             ) from None
@@ -138,7 +133,7 @@ class _Drill:
             self.write_failures.append({"seq": self._seq, "at": sent, "error": str(err)[:200]})
             self._failed_in_row += 1
             if self._failed_in_row >= _MAX_WRITE_FAILURES:
-                raise _Inconclusive(
+                raise InconclusiveError(
                     f"{self._failed_in_row} marker writes in a row to {self.server.id} failed (last: {err})",
                     "check that the drill server serves and takes console commands, then rerun the drill",
                 ) from None
@@ -220,8 +215,11 @@ def run_drill(
     d.mark("server_created", server=server.id)
     try:
         return _run(d, result, rpo_target_s, rto_target_s)
-    except _Inconclusive as inc:
+    except InconclusiveError as inc:
         return result(d, Verdict.INCONCLUSIVE, inc.reason, inc.fix)
+    except ApiCallError as err:  # the platform failed mid-drill: a FAIL with the timeline so far, not a traceback
+        return result(d, Verdict.FAIL, f"the platform API failed during the drill: {err}",
+                      "fix the platform API call named above (see the drill timeline), then rerun")  # fmt: skip
     finally:
         if not settings.keep_server:
             with contextlib.suppress(ApiCallError):
@@ -231,13 +229,13 @@ def run_drill(
 def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto_target_s: float) -> DrillResult:
     s, api, server = d.settings, d.api, d.server
     if wait_serving(server, s.serving_timeout_s, s.status_timeout_s) is None:
-        raise _Inconclusive(f"drill server {server.id} never answered a status ping within {s.serving_timeout_s:g}s",
+        raise InconclusiveError(f"drill server {server.id} never answered a status ping within {s.serving_timeout_s:g}s",
                             "check that new servers boot on this platform (provisioning suite), then rerun")  # fmt: skip
     d.mark("serving")
     writing_started = d.mark("writing_started")
     d.write_until(_elapsed(writing_started, s.warmup_s), writing_started + s.warmup_s)
     if not d.writes:
-        raise _Inconclusive(f"no marker write to {server.id} was acknowledged", "check the console command API")
+        raise InconclusiveError(f"no marker write to {server.id} was acknowledged", "check the console command API")
     # --- backups: the platform's own schedule (or the drill's, on demand) ---------------------------------
     if s.mode == "on_demand":
         for i in range(s.backups):
@@ -260,16 +258,20 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     try:
         api.inject_disaster(server.id, s.disaster)
     except (ApiCallError, Unsupported) as err:
-        raise _Inconclusive(f"the harness could not apply the disaster ({s.disaster}) to {server.id}: {err}",
+        raise InconclusiveError(f"the harness could not apply the disaster ({s.disaster}) to {server.id}: {err}",
                             "the platform must offer a way to kill the server and destroy its world "
                             "(sandbox: POST /v1/servers/{id}/x-sandbox/disaster)") from None  # fmt: skip
     detected_at = wait_stopped(server, s.detection_timeout_s, s.status_timeout_s)
     if detected_at is None:
-        raise _Inconclusive(f"{server.id} still answered {s.detection_timeout_s:g}s after the disaster: it was not applied",
+        raise InconclusiveError(f"{server.id} still answered {s.detection_timeout_s:g}s after the disaster: it was not applied",
                             "check the platform's disaster/kill action; the drill measured nothing")  # fmt: skip
     d.mark("detected", at=detected_at)
     # --- restore, boot, verification ------------------------------------------------------------------
-    latest = max(d.list_backups(), key=lambda b: float(b["created_at"]))
+    listed = d.list_backups()
+    if not listed:
+        return result(d, Verdict.FAIL, f"the platform lists no backup of {server.id} to restore after the disaster",
+                      "check the platform's backup listing and retention: a backup it made is gone")  # fmt: skip
+    latest = max(listed, key=lambda b: float(b["created_at"]))
     restore: dict[str, Any] = {}
     integrity: list[str] = []
     problems: list[str] = []
@@ -397,7 +399,7 @@ def slo_records(ev: DrEvidence) -> list[SloMeasurement]:
         SloMeasurement(
             environment=ev.environment, slo="rpo_s", objective=f"data lost in a disaster <= {ev.rpo_target_s:g} s",
             target=ev.rpo_target_s, measured=ev.rpo_s, unit="s", comparator="<=",
-            passed=ev.integrity_ok and ev.rpo_s <= ev.rpo_target_s, method=method, check=ev.check,
+            passed=ev.recovered and ev.integrity_ok and ev.rpo_s <= ev.rpo_target_s, method=method, check=ev.check,
             samples=len(ev.written_marks) + len(ev.recovered_marks),
         ),
     ]  # fmt: skip

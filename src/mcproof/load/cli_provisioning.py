@@ -9,6 +9,7 @@ from pathlib import Path
 from mcproof.config import Environment
 from mcproof.dr.connect import NoPlatformApi
 from mcproof.errors import ConfigError
+from mcproof.evidence import CheckOutcome
 from mcproof.load.provisioning import provisioning_config_for, run_provisioning
 from mcproof.load.provisioning_evidence import describe_provisioning, provisioning_evidence
 from mcproof.load.settings import LoadSettings
@@ -31,6 +32,7 @@ def run_provisioning_command(
     except NoPlatformApi as err:
         raise ConfigError(f"{err}; provisioning load needs one") from None
     session = RunSession.start(env, reports_dir)
+    session.scope(["load"], checks=1)
     echo(f"mcproof: provisioning load: {config.users} users x {config.cycles_per_user} lifecycles on {config.base_url}")
     result = run_provisioning(config, session.store.run_dir / "provisioning")
     record = provisioning_evidence(
@@ -39,7 +41,11 @@ def run_provisioning_command(
     session.store.append(record)
     echo(f"mcproof: {describe_provisioning(record)}")
     code = 0 if record.passed else 1
-    problem = session.finish(code, checks=0)
+    session.store.append(CheckOutcome(environment=env.name, suite="load", check="mcproof load --provisioning",
+                                      nodeid="load::mcproof load --provisioning",
+                                      outcome="passed" if record.passed else "failed", duration_s=0.0,
+                                      message="" if record.passed else describe_provisioning(record)))  # fmt: skip
+    problem = session.finish(code, checks=1)
     if problem is not None:  # the verdict stands even if the report cannot be rendered
         echo(f"mcproof: report not written ({problem})")
     echo(f"mcproof: provisioning verdict {'PASS' if record.passed else 'FAIL'}; run directory {session.store.run_dir}")

@@ -38,6 +38,7 @@ def run_load_command(
     if not targets:
         raise ConfigError(f"discovery for environment '{env.name}' returned no targets; check minecraft.discovery")
     session = RunSession.start(env, reports_dir)
+    session.scope(["load"], checks=1)
     run_dir = session.store.run_dir / "load"
     config = load_config_for(env, targets, shape=shape, users=users, duration_s=duration_s, workers=workers,
                              run_dir=run_dir)  # fmt: skip

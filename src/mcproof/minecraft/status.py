@@ -111,7 +111,10 @@ def classify_error(err: BaseException) -> tuple[str, str]:
     return "error", f"{type(err).__name__}: {str(err)[:150]}"
 
 
-def _ok_result(target: str, address: str, at: str, response: Any) -> StatusResult:
+def _ok_result(target: str, address: str, at: str, response: Any, exchange_ms: float | None = None) -> StatusResult:
+    """`latency_ms` is the whole exchange (connect, handshake, request, reply) when `exchange_ms` is given, as a
+    player's client sees it; mcstatus's own `latency` starts after the request is written and misses a slow
+    accept queue or proxy."""
     players = response.players
     online, maximum = players.online, players.max
     if not isinstance(online, int) or not isinstance(maximum, int):
@@ -123,7 +126,7 @@ def _ok_result(target: str, address: str, at: str, response: Any) -> StatusResul
         address=address,
         ok=True,
         at=at,
-        latency_ms=round(float(response.latency), 3),
+        latency_ms=round(float(response.latency if exchange_ms is None else exchange_ms), 3),
         version_name=str(response.version.name),
         protocol=int(response.version.protocol),
         motd=response.motd.to_plain(),
@@ -173,16 +176,19 @@ def status_ping(
 ) -> StatusResult:
     """One blocking status ping (gevent-friendly), bounded over the whole exchange; never raises.
 
+    `latency_ms` times the whole exchange (connect to last reply byte), so a slow accept queue counts.
+
     Java Edition: Server List Ping over TCP; Bedrock Edition: RakNet unconnected ping over UDP.
     """
     address = f"{host}:{port}"
     at = utc_now()
     try:
+        start = time.perf_counter()
         if edition == "bedrock":
             response: Any = bedrock_status(host, port, timeout=timeout)
         else:
             response = java_status(host, port, timeout=timeout)
-        return _ok_result(target or address, address, at, response)
+        return _ok_result(target or address, address, at, response, (time.perf_counter() - start) * 1000)
     except Exception as err:
         return _failed(target or address, address, at, err)
 
