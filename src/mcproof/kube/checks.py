@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcproof.kube.endpoints import Endpoint, pod_is_ready, pod_problem, selector_matches
-from mcproof.kube.workloads_serving import WorkloadServing, serving_replicas
+from mcproof.kube.workloads_serving import WorkloadServing, owned_pods, serving_replicas
 
 __all__ = [
     "Inventory",
@@ -92,17 +92,6 @@ def nodes_not_ready(nodes: Iterable[Obj]) -> list[Problem]:
     return problems
 
 
-def _owned_pods(workload: Obj, pods: Iterable[Obj]) -> list[Obj]:
-    meta = workload.get("metadata") or {}
-    selector = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return [
-        p
-        for p in pods
-        if (p.get("metadata") or {}).get("namespace") == meta.get("namespace")
-        and selector_matches(selector, (p.get("metadata") or {}).get("labels") or {})
-    ]
-
-
 def workloads_not_ready(statefulsets: Iterable[Obj], deployments: Iterable[Obj], pods: Iterable[Obj]) -> list[Problem]:
     """StatefulSets/Deployments whose ready replicas are fewer than desired; the reason names a
     pod that is not ready and why (e.g. ``Pending: Unschedulable: 0/3 nodes are available ...``)."""
@@ -115,10 +104,10 @@ def workloads_not_ready(statefulsets: Iterable[Obj], deployments: Iterable[Obj],
             if ready >= desired:
                 continue
             reason = f"desired {desired}, ready {ready}"
-            lagging = [p for p in _owned_pods(obj, pods) if not pod_is_ready(p)]
+            lagging = [p for p in owned_pods(obj, pods) if not pod_is_ready(p)]
             if lagging:
                 reason += f"; pod {lagging[0]['metadata']['name']}: {pod_problem(lagging[0])}"
-            elif not _owned_pods(obj, pods):
+            elif not owned_pods(obj, pods):
                 reason += "; no pods created (see its events: quota, PodSecurity or admission refusals)"
             problems.append((_name(kind, obj), reason))
     return problems

@@ -23,7 +23,7 @@ from typing import Any
 
 from mcproof.kube.endpoints import pod_is_ready, pod_problem, selector_matches
 
-__all__ = ["WorkloadServing", "serving_replicas"]
+__all__ = ["WorkloadServing", "owned_pods", "serving_replicas"]
 
 Obj = Mapping[str, Any]
 
@@ -49,7 +49,8 @@ class WorkloadServing:
         return {**asdict(self), "not_serving": list(self.not_serving)}
 
 
-def _owned(workload: Obj, pods: Iterable[Obj]) -> list[Obj]:
+def owned_pods(workload: Obj, pods: Iterable[Obj]) -> list[Obj]:
+    """The pods a workload's selector matches in its namespace."""
     meta = workload.get("metadata") or {}
     selector = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     return [
@@ -71,7 +72,7 @@ def serving_replicas(
             meta = obj.get("metadata") or {}
             spec_replicas = (obj.get("spec") or {}).get("replicas")
             desired = 1 if spec_replicas is None else int(spec_replicas)
-            owned = sorted(_owned(obj, pods), key=lambda p: str(p["metadata"].get("name")))
+            owned = sorted(owned_pods(obj, pods), key=lambda p: str(p["metadata"].get("name")))
             ready = [p for p in owned if pod_is_ready(p)]
             why: list[str] = []
             serving = 0
