@@ -185,6 +185,22 @@ def test_judge_fails_on_thresholds_only_when_the_generator_kept_up() -> None:
     assert _run(_healthy_collector(lag_ms=1200.0), thresholds_passed=True)["verdict"] == "inconclusive"
 
 
+def test_saturation_does_not_hide_failures_no_queue_causes() -> None:
+    saturated = _healthy_collector(lag_ms=1200.0)
+    saturated.record("SLP", "mc-00042", ok=False, kind="refused", response_time_ms=0.2, at=1005.0)
+    saturated.record("SLP", "mc-00043", ok=False, kind="timeout", response_time_ms=1000.0, at=1005.0)
+    judged = _run(saturated, thresholds_passed=False)
+    assert judged["verdict"] == "fail"
+    assert "1 server(s) refused or answered wrongly (mc-00042)" in str(judged["reason"])
+    assert "generator was also saturated" in str(judged["reason"])
+    # Timeouts alone under saturation stay inconclusive (the queue may have caused them) ...
+    timeouts = _healthy_collector(lag_ms=1200.0)
+    timeouts.record("SLP", "mc-00043", ok=False, kind="timeout", response_time_ms=1000.0, at=1005.0)
+    assert _run(timeouts, thresholds_passed=False)["verdict"] == "inconclusive"
+    # ... and a refusal within the thresholds does not turn a saturated run into a FAIL.
+    assert _run(saturated, thresholds_passed=True)["verdict"] == "inconclusive"
+
+
 def test_a_window_without_scheduled_pings_is_unmeasured_not_saturated() -> None:
     judged = _run(_collector((1000.0, 1000.0)), thresholds_passed=True)
     assert judged["verdict"] == "inconclusive"

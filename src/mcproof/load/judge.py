@@ -1,8 +1,10 @@
 """The load verdict of one run: generator figures, saturation, capacity served, pass/fail/inconclusive (pure).
 
 Order of judgement: a saturated generator makes the run INCONCLUSIVE whatever the thresholds say
-(its latencies include its own queueing, its rate is its own ceiling); otherwise the thresholds
-decide PASS or FAIL. `judge_run` returns JSON-safe parts of the run result (see `LoadSession.result`).
+(its latencies include its own queueing, its rate is its own ceiling) — except when the thresholds
+failed and servers failed in ways no generator queue can cause (connection refused, a wrong version, a
+malformed reply): that is the servers' FAIL, named, with the saturation stated beside it. Otherwise the
+thresholds decide PASS or FAIL. `judge_run` returns JSON-safe parts of the run result (see `LoadSession.result`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,16 @@ def stated_parameters(users: int, servers: int, interval_s: float) -> str:
     if interval_s <= 0:
         return f"{who}, pinged back to back (no pacing)"
     return f"{who}, each pinged every {interval_s:g} s ({users / interval_s:,.0f} pings/s asked)"
+
+
+# Failure kinds a busy generator cannot produce: the server refused at once or answered wrongly.
+SERVER_FAULT_KINDS = ("refused", "wrong_version", "malformed")
+
+
+def _server_faults(collector: LoadCollector) -> list[str]:
+    return sorted(
+        t for t, kinds in collector.failures_by_target.items() if any(kinds.get(k) for k in SERVER_FAULT_KINDS)
+    )
 
 
 def _rate(n: int, seconds: float) -> float | None:
@@ -92,7 +104,15 @@ def judge_run(
     min_slots = math.floor(span_s / interval + 1e-9) if paced else 0
     measurable = paced and min_slots >= 1 and not reasons
     served = served_throughout(collector.slots_by_target, min_slots) if measurable else None
-    if reasons:
+    faulty = _server_faults(collector) if reasons and not thresholds_passed else []
+    if faulty:
+        shown = ", ".join(faulty[:10]) + (f" (+{len(faulty) - 10} more)" if len(faulty) > 10 else "")
+        verdict = "fail"
+        reason = (f"{len(faulty)} server(s) refused or answered wrongly ({shown}): failures no generator queue "
+                  f"causes; the generator was also saturated ({'; '.join(reasons)}), so latency figures are not "
+                  "the servers'")  # fmt: skip
+        fix = "fix the named servers first; then " + saturation_fix(config.workers)
+    elif reasons:
         asked = figures["asked_pings_per_s"]
         sent = figures["sent_pings_per_s"]
         rate = f"; it sent {sent:,.0f} of the {asked:,.0f} pings/s asked" if asked and sent is not None else ""
