@@ -18,9 +18,9 @@ from pathlib import Path
 
 from mcstatus import JavaServer
 
-from mcproof.discovery import Target, sandbox_targets
+from mcproof.connect.targets import Target, sandbox_targets
 from mcproof.minecraft.sweep import sweep_fleet
-from mcproof.sandbox import Sandbox, SandboxSpec
+from mcproof_sandbox.fleet import Sandbox, SandboxSpec
 
 
 async def _raw_loop(targets: list[Target], concurrency: int, timeout: float) -> int:

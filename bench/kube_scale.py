@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from mcproof.discovery.kubernetes import endpoint_target, service_endpoint_map
-from mcproof.kube.cluster import ClusterSpec, EmbeddedCluster
-from mcproof.kube.endpoints import pod_is_ready
-from mcproof.kube.workloads import Tenant, deploy_tenant
+from mcproof.connect.kubernetes import endpoint_target, service_endpoint_map
+from mcproof.kubeapi.endpoints import pod_is_ready
 from mcproof.minecraft.sweep import sweep_fleet
+from mcproof_sandbox.kube.cluster import ClusterSpec, EmbeddedCluster
+from mcproof_sandbox.kube.workloads import Tenant, deploy_tenant
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 from mcproof.load.plan import LoadConfig, TargetRef
 from mcproof.load.runner import run_load
 from mcproof.load.shapes import plan_shape
-from mcproof.sandbox import Sandbox, SandboxSpec
+from mcproof_sandbox.fleet import Sandbox, SandboxSpec
 
 RAW = """
 import sys, time

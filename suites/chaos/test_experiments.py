@@ -21,7 +21,7 @@ import pytest
 from mcproof.chaos.library import experiment_files
 from mcproof.chaos.runner import ExperimentSkipped, run_chaos_experiment
 from mcproof.config import Environment
-from mcproof.discovery import Target
+from mcproof.connect.targets import Target
 from mcproof.errors import GuardError
 from mcproof.evidence import RunStore
 from mcproof.verdict import inconclusive

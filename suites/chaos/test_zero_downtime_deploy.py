@@ -20,7 +20,7 @@ from mcproof.config import Environment, KubernetesSettings, Tier
 from mcproof.errors import GuardError, McproofError
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import DeployEvidence
-from mcproof.kube.client import KubeApi
+from mcproof.kubeapi import KubeApi
 
 pytestmark = [pytest.mark.chaos, pytest.mark.destructive]
 

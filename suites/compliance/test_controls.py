@@ -87,7 +87,7 @@ def test_catalog_consistent(catalog: Catalog, environment: Environment) -> None:
 def test_backup_retention_meets_catalog(catalog: Catalog, environment: Environment) -> None:
     """The platform's backup retention policy (``GET /v1/backups/policy``) keeps retention.backups_days."""
     from mcproof.compliance.retention import backup_covered_days, backup_retention_problem
-    from mcproof.dr.connect import NoPlatformApi, platform_client
+    from mcproof.connect.platform import NoPlatformApi, platform_client
     from mcproof.platform.adapter import ApiCallError
 
     try:
@@ -114,7 +114,7 @@ def test_log_retention_meets_catalog(
         log_retention_problem,
         platform_audit_retention,
     )
-    from mcproof.dr.connect import NoPlatformApi, platform_client
+    from mcproof.connect.platform import NoPlatformApi, platform_client
     from mcproof.platform.adapter import ApiCallError
 
     required = catalog.retention.logs_days

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from mcproof.config import Environment
-from mcproof.dr.connect import NoPlatformApi, platform_client
+from mcproof.connect.platform import NoPlatformApi, platform_client
 from mcproof.dr.drill import run_drill, slo_records
 from mcproof.dr.settings import DrSettings
 from mcproof.evidence import RunStore

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from mcproof.config import Environment
-from mcproof.dr.connect import NoPlatformApi, platform_client
+from mcproof.connect.platform import NoPlatformApi, platform_client
+from mcproof.connect.prometheus import NoPrometheus, monitoring_settings, prometheus_client
 from mcproof.evidence import RunStore, SloMeasurement
 from mcproof.minecraft.status import status_ping
-from mcproof.monitoring.connect import NoPrometheus, monitoring_settings, prometheus_client
 from mcproof.monitoring.detection import measure_detection
 from mcproof.monitoring.promql import PromClient, PromError
 from mcproof.monitoring.settings import MonitoringSettings

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from mcproof.config import Environment
-from mcproof.discovery import Target
+from mcproof.connect.targets import Target
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.load.evidence import LoadEvidence, capacity_measurement, load_evidence

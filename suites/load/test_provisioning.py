@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from mcproof.config import Environment
-from mcproof.dr.connect import NoPlatformApi
+from mcproof.connect.platform import NoPlatformApi
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.load.provisioning import ProvisioningConfig, provisioning_config_for, run_provisioning

@@ -6,19 +6,19 @@ from __future__ import annotations
 import pytest
 
 from mcproof.config import Environment
-from mcproof.discovery import Target
-from mcproof.dr.connect import NoPlatformApi
+from mcproof.connect.platform import NoPlatformApi
+from mcproof.connect.targets import Target
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import ExposureEvidence
 from mcproof.minecraft.latency import pick_evenly
 from mcproof.minecraft.status import utc_now
-from mcproof.sandbox import read_rcon_password
 from mcproof.secrets import Secret
 from mcproof.security.exposure import PortProbe, plan_scan, scan_ports
 from mcproof.security.platform_api import ApiTarget, api_target
 from mcproof.security.settings import SecuritySettings
 from mcproof.session import RunSession
+from mcproof_sandbox.fleet import read_rcon_password
 
 
 @pytest.fixture(scope="session")

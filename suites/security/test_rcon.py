@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mcproof.config import Environment
-from mcproof.discovery import Target
+from mcproof.connect.targets import Target
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import RconAuthEvidence
 from mcproof.minecraft.latency import pick_evenly

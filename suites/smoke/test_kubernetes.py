@@ -2,7 +2,7 @@
 
 Environment-agnostic: the cluster, namespaces and label selector come from the environment's
 ``kubernetes`` section; every check is SKIPPED with the reason when there is none. Endpoints are
-derived from Services and their Ready pods (pod IP + target port, see mcproof.kube.endpoints), so
+derived from Services and their Ready pods (pod IP + target port, see mcproof.kubeapi.endpoints), so
 no check ever connects to a ClusterIP. Failure messages name every failing object (capped).
 
 The serving ratio here is Kubernetes's: replicas that serve (Ready pod that answered a status ping at
@@ -15,8 +15,7 @@ from __future__ import annotations
 import pytest
 
 from mcproof.config import Environment, KubernetesSettings
-from mcproof.discovery.kubernetes import endpoint_target, service_endpoint_map
-from mcproof.discovery.target import Target, ensure_loopback
+from mcproof.connect.kubernetes import endpoint_target, service_endpoint_map
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import SloMeasurement
@@ -30,10 +29,11 @@ from mcproof.kube.checks import (
     serving_replicas,
     workloads_not_ready,
 )
-from mcproof.kube.client import KubeApi
-from mcproof.kube.endpoints import selector_matches
+from mcproof.kubeapi import KubeApi
+from mcproof.kubeapi.endpoints import selector_matches
 from mcproof.minecraft.expectations import describe_failures
 from mcproof.minecraft.sweep import SweepResult, sweep_evidence, sweep_fleet
+from mcproof.target import Target, ensure_loopback
 from mcproof.verdict import inconclusive
 
 pytestmark = [pytest.mark.smoke, pytest.mark.kubernetes]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from mcproof.config import Environment
-from mcproof.discovery import Target
+from mcproof.connect.targets import Target
 from mcproof.evidence import LatencyEvidence, QueryEvidence, RunStore, SloMeasurement
 from mcproof.minecraft.expectations import describe_failures, status_problems
 from mcproof.minecraft.latency import (

@@ -18,11 +18,11 @@ import pytest
 
 from mcproof.chaos.observer import Observer
 from mcproof.config import Environment
-from mcproof.discovery import Target
+from mcproof.connect.prometheus import NoPrometheus, monitoring_settings, prometheus_client
+from mcproof.connect.targets import Target
 from mcproof.evidence import RunStore
 from mcproof.minecraft.latency import pick_evenly
 from mcproof.monitoring.availability import availability_evidence, availability_slo, wait_scraped_after
-from mcproof.monitoring.connect import NoPrometheus, monitoring_settings, prometheus_client
 from mcproof.monitoring.promql import PromClient
 from mcproof.verdict import Verdict, inconclusive
 

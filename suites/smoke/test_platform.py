@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from mcproof.config import Environment, PlatformApiSettings
-from mcproof.dr.connect import NoPlatformApi, platform_client
+from mcproof.connect.platform import NoPlatformApi, platform_client
+from mcproof.connect.prometheus import NoPrometheus, monitoring_settings, prometheus_client
 from mcproof.evidence import RunStore, SloMeasurement
-from mcproof.monitoring.connect import NoPrometheus, monitoring_settings, prometheus_client
 from mcproof.monitoring.promql import PromClient, PromError
 from mcproof.platform.adapter import ApiCallError, Unsupported
 from mcproof.platform.client import PlatformClient

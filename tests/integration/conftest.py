@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from mcproof.sandbox import Sandbox, SandboxSpec
-from mcproof.sandbox_lifecycle import stop_platform_services
+from mcproof_sandbox.fleet import Sandbox, SandboxSpec
+from mcproof_sandbox.stack import stop_platform_services
 
 
 def random_base_address() -> str:

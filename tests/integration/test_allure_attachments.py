@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from suite_runs import run_suite, write_environment
 
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 from suite_runs import run_cli, run_suite, write_environment
 
 from mcproof.bundle import generate_key
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -20,9 +20,9 @@ from mcproof.chaos.runner import run_chaos_experiment
 from mcproof.config import load_environment
 from mcproof.errors import GuardError
 from mcproof.evidence.store import RunStore
-from mcproof.kube.cluster import EmbeddedCluster
-from mcproof.kube.embedded import wait_serving
-from mcproof.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
+from mcproof_sandbox.kube.cluster import EmbeddedCluster
+from mcproof_sandbox.kube.embedded import wait_serving
+from mcproof_sandbox.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes, pytest.mark.chaos]
 
@@ -122,8 +122,8 @@ def test_invisible_pod_kill_is_proven_from_the_kube_api(
 def test_killing_a_pod_that_is_no_minecraft_server_is_inconclusive(
     embedded_cluster: EmbeddedCluster, tenant: str, tmp_path: Path
 ) -> None:
-    from mcproof.kube.cluster import create_or_keep
-    from mcproof.kube.manifests import KWOK_TAINT
+    from mcproof_sandbox.kube.cluster import create_or_keep
+    from mcproof_sandbox.kube.manifests import KWOK_TAINT
 
     api = embedded_cluster.api()
     create_or_keep(api, {

@@ -17,9 +17,9 @@ from mcproof.chaos.recovery import iso_to_epoch
 from mcproof.chaos.runner import run_chaos_experiment
 from mcproof.config import load_environment
 from mcproof.evidence.store import RunStore
-from mcproof.platform.control import PlatformServices, read_platform_info
-from mcproof.platform.engine import EngineConfig
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.platform.control import PlatformServices, read_platform_info
+from mcproof_sandbox.platform.engine import EngineConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 

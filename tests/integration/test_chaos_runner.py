@@ -20,8 +20,8 @@ from mcproof.chaos.runner import plan_experiment, run_chaos_experiment
 from mcproof.config import load_environment
 from mcproof.errors import ConfigError
 from mcproof.evidence.store import RunStore
-from mcproof.sandbox import Sandbox
 from mcproof.verdict import combine
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from suite_runs import ROOT, check_outcomes, run_cli, run_suite, write_environment
 
-from mcproof.discovery import sandbox_targets
+from mcproof.connect.targets import sandbox_targets
 from mcproof.minecraft.sweep import sweep_fleet
-from mcproof.platform.control import PlatformServices
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.platform.control import PlatformServices
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from fixtures.cluster import TEST_NAMESPACE_LABEL
 
-from mcproof.kube.cluster import EmbeddedCluster, create_or_keep
-from mcproof.kube.manifests import tenant_namespace
-from mcproof.kube.workloads import delete_namespace
 from mcproof.paths import project_root
+from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep
+from mcproof_sandbox.kube.manifests import tenant_namespace
+from mcproof_sandbox.kube.workloads import delete_namespace
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
 

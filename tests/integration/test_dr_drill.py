@@ -18,12 +18,12 @@ from mcproof.dr.drill import APPEND, READ, parse_storage_reply, run_drill, slo_r
 from mcproof.dr.settings import DrSettings
 from mcproof.platform.adapter import ApiCallError
 from mcproof.platform.client import PlatformClient
-from mcproof.platform.control import PlatformInfo, PlatformServices
-from mcproof.platform.engine import EngineConfig
-from mcproof.sandbox import Sandbox
-from mcproof.sandbox.services.world import STORAGE_FILE, parse_marks, read_marks
 from mcproof.secrets import SecretRef
 from mcproof.verdict import Verdict
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.platform.control import PlatformInfo, PlatformServices
+from mcproof_sandbox.platform.engine import EngineConfig
+from mcproof_sandbox.platform.world import STORAGE_FILE, parse_marks, read_marks
 
 pytestmark = pytest.mark.integration
 

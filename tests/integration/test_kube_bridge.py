@@ -12,11 +12,11 @@ import pytest
 from suite_runs import write_environment
 
 from mcproof.config import load_environment
-from mcproof.discovery import discover_targets
-from mcproof.kube.cluster import EmbeddedCluster
-from mcproof.kube.embedded import wait_serving
-from mcproof.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
+from mcproof.connect.targets import discover_targets
 from mcproof.minecraft.status import status_ping
+from mcproof_sandbox.kube.cluster import EmbeddedCluster
+from mcproof_sandbox.kube.embedded import wait_serving
+from mcproof_sandbox.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
 

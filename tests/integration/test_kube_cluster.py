@@ -12,9 +12,9 @@ import psutil
 import pytest
 from suite_runs import run_cli, write_environment
 
-from mcproof.kube.client import KubeError, connect
-from mcproof.kube.cluster import EmbeddedCluster, create_or_keep
-from mcproof.kube.manifests import tenant_quota
+from mcproof.kubeapi import KubeError, connect
+from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep
+from mcproof_sandbox.kube.manifests import tenant_quota
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
 

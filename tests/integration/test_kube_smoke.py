@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.kube.cluster import EmbeddedCluster, create_or_keep
-from mcproof.kube.embedded import wait_serving
-from mcproof.kube.endpoints import pod_is_ready
-from mcproof.kube.manifests import minecraft_service, minecraft_statefulset
-from mcproof.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
+from mcproof.kubeapi.endpoints import pod_is_ready
+from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep
+from mcproof_sandbox.kube.embedded import wait_serving
+from mcproof_sandbox.kube.manifests import minecraft_service, minecraft_statefulset
+from mcproof_sandbox.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
 

@@ -18,7 +18,7 @@ from mcproof.load.evidence import LoadEvidence, load_evidence
 from mcproof.load.plan import LoadConfig, TargetRef, max_pings_per_user
 from mcproof.load.runner import run_load
 from mcproof.load.shapes import plan_shape
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

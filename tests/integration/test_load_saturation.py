@@ -21,7 +21,7 @@ from mcproof.load.evidence import capacity_measurement, load_evidence
 from mcproof.load.plan import LoadConfig, TargetRef, max_pings_per_user
 from mcproof.load.runner import LoadRun, run_load
 from mcproof.load.shapes import plan_shape
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -21,8 +21,8 @@ import pytest
 from suite_runs import ROOT, write_environment
 
 from mcproof.load.runner import free_port
-from mcproof.platform.control import PlatformServices
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.platform.control import PlatformServices
 
 pytestmark = pytest.mark.integration
 

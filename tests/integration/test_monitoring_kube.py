@@ -14,12 +14,12 @@ import requests
 from tests.integration.conftest import random_base_address
 from tests.integration.suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.kube.cluster import EmbeddedCluster
-from mcproof.monitoring.kube_scrape import KUBE_JOBS
 from mcproof.monitoring.promql import PromClient
 from mcproof.monitoring.rules import KUBE_ALERT_NAMES
-from mcproof.monitoring.services import MonitoringInfo, MonitoringServices, PrometheusSpec
-from mcproof.sandbox import Sandbox, SandboxSpec
+from mcproof_sandbox.fleet import Sandbox, SandboxSpec
+from mcproof_sandbox.kube.cluster import EmbeddedCluster
+from mcproof_sandbox.monitoring.kube_scrape import KUBE_JOBS
+from mcproof_sandbox.monitoring.services import MonitoringInfo, MonitoringServices, PrometheusSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
 

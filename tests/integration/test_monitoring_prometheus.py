@@ -11,13 +11,13 @@ import pytest
 from tests.integration.conftest import random_base_address
 
 from mcproof.chaos.observer import Observer
-from mcproof.discovery.target import Target
 from mcproof.monitoring.availability import availability_evidence, availability_slo, wait_scraped_after
 from mcproof.monitoring.detection import measure_detection
 from mcproof.monitoring.promql import PromClient
 from mcproof.monitoring.rules import ALERT_NAMES
-from mcproof.monitoring.services import MonitoringInfo, MonitoringServices, PrometheusSpec
-from mcproof.sandbox import Sandbox, SandboxSpec
+from mcproof.target import Target
+from mcproof_sandbox.fleet import Sandbox, SandboxSpec
+from mcproof_sandbox.monitoring.services import MonitoringInfo, MonitoringServices, PrometheusSpec
 
 pytestmark = pytest.mark.integration
 

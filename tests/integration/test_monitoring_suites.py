@@ -11,12 +11,12 @@ import pytest
 from tests.integration.conftest import random_base_address
 from tests.integration.suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.monitoring.services import MonitoringServices, PrometheusSpec
 from mcproof.platform.client import PlatformClient
-from mcproof.platform.control import PlatformServices
-from mcproof.platform.engine import EngineConfig
-from mcproof.sandbox import Sandbox, SandboxSpec
 from mcproof.secrets import SecretRef
+from mcproof_sandbox.fleet import Sandbox, SandboxSpec
+from mcproof_sandbox.monitoring.services import MonitoringServices, PrometheusSpec
+from mcproof_sandbox.platform.control import PlatformServices
+from mcproof_sandbox.platform.engine import EngineConfig
 
 pytestmark = pytest.mark.integration
 

@@ -13,11 +13,11 @@ import requests
 from mcproof.minecraft.status import status_ping
 from mcproof.platform.adapter import ApiCallError
 from mcproof.platform.client import PlatformClient
-from mcproof.platform.control import PlatformInfo, PlatformServices
-from mcproof.platform.engine import EngineConfig
-from mcproof.platform.tls import certificate_expiry
-from mcproof.sandbox import Sandbox
 from mcproof.secrets import Secret, SecretRef
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.platform.control import PlatformInfo, PlatformServices
+from mcproof_sandbox.platform.engine import EngineConfig
+from mcproof_sandbox.platform.tls import certificate_expiry
 
 pytestmark = pytest.mark.integration
 

@@ -23,11 +23,11 @@ from click.testing import CliRunner
 from mcstatus import JavaServer
 from suite_runs import check_outcomes, run_suite
 
+from mcproof.cli.sandbox import sandbox as sandbox_cli
 from mcproof.minecraft.query import async_query_server, query_server
 from mcproof.minecraft.rcon import RconError, rcon_command, rcon_login
 from mcproof.minecraft.status import async_legacy_ping, async_status_ping, legacy_ping, status_ping
-from mcproof.sandbox import Sandbox
-from mcproof.sandbox.commands import sandbox as sandbox_cli
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -11,10 +11,10 @@ import pytest
 
 from mcproof.load.provisioning import ProvisioningConfig, provisioning_config_for, run_provisioning
 from mcproof.platform.client import PlatformClient
-from mcproof.platform.control import PlatformInfo, PlatformServices
-from mcproof.platform.engine import EngineConfig
-from mcproof.sandbox import Sandbox
 from mcproof.secrets import SecretRef
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.platform.control import PlatformInfo, PlatformServices
+from mcproof_sandbox.platform.engine import EngineConfig
 
 pytestmark = pytest.mark.integration
 

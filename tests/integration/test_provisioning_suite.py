@@ -12,9 +12,9 @@ import pytest
 from tests.integration.conftest import random_base_address
 from tests.integration.suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.platform.control import PlatformInfo, PlatformServices
-from mcproof.platform.engine import EngineConfig
-from mcproof.sandbox import Sandbox, SandboxSpec
+from mcproof_sandbox.fleet import Sandbox, SandboxSpec
+from mcproof_sandbox.platform.control import PlatformInfo, PlatformServices
+from mcproof_sandbox.platform.engine import EngineConfig
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ import pytest
 import websocket
 from suite_runs import run_suite, write_environment
 
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

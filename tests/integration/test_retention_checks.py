@@ -15,13 +15,13 @@ from suite_runs import check_outcomes, run_suite, write_environment
 from mcproof.compliance.retention import apiserver_args, apiserver_audit_retention
 from mcproof.compliance.settings import ComplianceSettings
 from mcproof.config import load_environment
-from mcproof.kube.cluster import EmbeddedCluster
-from mcproof.platform.audit import AuditLog
 from mcproof.platform.client import PlatformClient
-from mcproof.platform.control import PlatformServices
-from mcproof.platform.engine import EngineConfig
-from mcproof.sandbox import Sandbox
 from mcproof.secrets import SecretRef
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.kube.cluster import EmbeddedCluster
+from mcproof_sandbox.platform.audit import AuditLog
+from mcproof_sandbox.platform.control import PlatformServices
+from mcproof_sandbox.platform.engine import EngineConfig
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from mcstatus import JavaServer
 from test_sandbox_fleet import rcon, status
 
 from mcproof.errors import SandboxError
-from mcproof.sandbox import Sandbox, SandboxServer, read_rcon_password
+from mcproof_sandbox.fleet import Sandbox, SandboxServer, read_rcon_password
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from mcstatus import JavaServer, LegacyServer
 
-from mcproof.sandbox import Sandbox, SandboxServer, read_rcon_password
+from mcproof_sandbox.fleet import Sandbox, SandboxServer, read_rcon_password
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from test_sandbox_faults import refused, wait_for
 from test_sandbox_fleet import status
 
+from mcproof.cli.sandbox import sandbox as sandbox_cli
 from mcproof.errors import SandboxError
-from mcproof.sandbox import Sandbox, SandboxSpec
-from mcproof.sandbox.commands import sandbox as sandbox_cli
+from mcproof_sandbox.fleet import Sandbox, SandboxSpec
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ import yaml
 from suite_runs import check_outcomes, run_suite, write_environment
 
 from mcproof.config import load_environment
-from mcproof.kube.cluster import EmbeddedCluster
-from mcproof.kube.embedded import APPLIED_DIR, start_embedded
-from mcproof.sandbox import Sandbox
 from mcproof.security.checkov import checkov_path
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.kube.cluster import EmbeddedCluster
+from mcproof_sandbox.kube.embedded import APPLIED_DIR, start_embedded
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes, pytest.mark.security]
 

@@ -15,9 +15,9 @@ import yaml
 from fixtures.cluster import TEST_NAMESPACE_LABEL
 from suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.kube.cluster import EmbeddedCluster, create_or_keep
-from mcproof.kube.manifests import network_policies, tenant_namespace, tenant_quota
-from mcproof.kube.workloads import Tenant, delete_namespace, deploy_tenant, wait_workloads_ready
+from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep
+from mcproof_sandbox.kube.manifests import network_policies, tenant_namespace, tenant_quota
+from mcproof_sandbox.kube.workloads import Tenant, delete_namespace, deploy_tenant, wait_workloads_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes, pytest.mark.security]
 

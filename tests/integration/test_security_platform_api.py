@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from suite_runs import SuiteRun, check_outcomes, run_suite, write_environment
 
-from mcproof.platform.control import PlatformInfo, PlatformServices
-from mcproof.platform.engine import EngineConfig
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
+from mcproof_sandbox.platform.control import PlatformInfo, PlatformServices
+from mcproof_sandbox.platform.engine import EngineConfig
 
 pytestmark = pytest.mark.integration
 

@@ -22,9 +22,9 @@ from cryptography.x509.oid import NameOID
 from suite_runs import check_outcomes, run_suite
 
 from mcproof.minecraft.status import status_ping
-from mcproof.sandbox import protocol as p
 from mcproof.security.fuzz import fuzz_cases, run_cases
 from mcproof.security.tls import inspect_tls, tls_problems
+from mcproof_sandbox.fleet import protocol as p
 
 pytestmark = pytest.mark.integration
 

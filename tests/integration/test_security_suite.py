@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.sandbox import Sandbox, read_rcon_password
 from mcproof.security.checkov import checkov_path
 from mcproof.security.settings import DEFAULT_RCON_PASSWORDS
+from mcproof_sandbox.fleet import Sandbox, read_rcon_password
 
 pytestmark = pytest.mark.integration
 

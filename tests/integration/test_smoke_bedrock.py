@@ -30,7 +30,7 @@ def bedrock_hosts() -> Iterator[list[str]]:
             [
                 sys.executable,
                 "-m",
-                "mcproof.sandbox.bedrock",
+                "mcproof_sandbox.fleet.bedrock",
                 "--host",
                 host,
                 "--port",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from suite_runs import check_outcomes, run_cli, run_suite, write_environment
 
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from suite_runs import check_outcomes, run_suite, write_environment
 
-from mcproof.kube.cluster import EmbeddedCluster, create_or_keep
-from mcproof.kube.embedded import wait_serving
-from mcproof.kube.manifests import minecraft_proxy_deployment, minecraft_service
-from mcproof.kube.workloads import wait_workloads_ready
+from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep
+from mcproof_sandbox.kube.embedded import wait_serving
+from mcproof_sandbox.kube.manifests import minecraft_proxy_deployment, minecraft_service
+from mcproof_sandbox.kube.workloads import wait_workloads_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes, pytest.mark.chaos]
 

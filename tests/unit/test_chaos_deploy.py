@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcproof.chaos.deploy import RolloutResult, deploy_gaps, rolling_workloads, rollout_complete, rollout_problem
-from mcproof.kube.manifests import minecraft_proxy_deployment
+from mcproof_sandbox.kube.manifests import minecraft_proxy_deployment
 
 
 def _ticks(answered: list[int]) -> list[dict[str, Any]]:

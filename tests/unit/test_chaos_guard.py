@@ -13,7 +13,7 @@ from mcproof.chaos import guard
 from mcproof.chaos.library import describe, experiment_files
 from mcproof.chaos.scope import parse_selector, select_victims, victim_count
 from mcproof.config import Environment, parse_environment
-from mcproof.discovery import Target
+from mcproof.connect.targets import Target
 from mcproof.errors import ConfigError, GuardError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from mcproof.compliance.retention import (
     log_retention_problem,
     platform_audit_retention,
 )
-from mcproof.platform.engine import EngineConfig
+from mcproof_sandbox.platform.engine import EngineConfig
 
 # recorded: a kwok kube-apiserver command line (as psutil reports it) and a kubeadm static pod manifest
 KWOK_ARGS = [

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from mcproof.config import ExpectedVersion
-from mcproof.discovery.target import Target, ensure_loopback, is_loopback
 from mcproof.errors import TargetError
 from mcproof.minecraft.expectations import describe_failures, status_problems
 from mcproof.minecraft.status import StatusResult, classify_error
+from mcproof.target import Target, ensure_loopback, is_loopback
 
 EXPECT = ExpectedVersion(name="1.21.4", protocol=769)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mcproof.discovery.kubernetes import endpoint_target, service_endpoint_map
+from mcproof.connect.kubernetes import endpoint_target, service_endpoint_map
 from mcproof.kube.checks import (
     nodes_not_ready,
     pods_unhealthy,
@@ -14,8 +14,8 @@ from mcproof.kube.checks import (
     services_without_endpoints,
     workloads_not_ready,
 )
-from mcproof.kube.endpoints import pod_is_ready, resolve_target_port, service_endpoints
-from mcproof.kube.manifests import minecraft_service, minecraft_statefulset
+from mcproof.kubeapi.endpoints import pod_is_ready, resolve_target_port, service_endpoints
+from mcproof_sandbox.kube.manifests import minecraft_service, minecraft_statefulset
 
 NS = "tenant-a"
 LABELS = {"app.kubernetes.io/name": "minecraft", "app.kubernetes.io/instance": "mc-000"}

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from kubernetes.config import incluster_config
 
-from mcproof.kube import client as kube_client
-from mcproof.kube.client import KubeError, config_source, connect
+import mcproof.kubeapi as kube_client
+from mcproof.kubeapi import KubeError, config_source, connect
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mcproof.kube.bridge import desired_ip, shard_of
-from mcproof.kube.cluster import ClusterSpec, kwokctl_config
-from mcproof.kube.manifests import (
+from mcproof_sandbox.kube.bridge import desired_ip, shard_of
+from mcproof_sandbox.kube.cluster import ClusterSpec, kwokctl_config
+from mcproof_sandbox.kube.manifests import (
     kwok_node,
     minecraft_service,
     minecraft_statefulset,
@@ -62,7 +62,7 @@ def test_kwokctl_config_is_loopback_only() -> None:
 def test_cluster_spec_refuses_non_loopback_ranges() -> None:
     import pytest
 
-    from mcproof.kube.client import KubeError
+    from mcproof.kubeapi import KubeError
 
     with pytest.raises(KubeError, match=r"127\.0\.0\.0/8"):
         ClusterSpec(pod_cidr="203.0.113.0/24")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from mcproof.platform.api import ROUTES
+from mcproof_sandbox.platform.api import ROUTES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "platform-api.openapi.yaml"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from cryptography import x509
 
-from mcproof.platform.store import PlatformStore
-from mcproof.platform.tls import certificate_expiry, generate_tls
+from mcproof_sandbox.platform.store import PlatformStore
+from mcproof_sandbox.platform.tls import certificate_expiry, generate_tls
 
 
 def test_certificate_names_loopback_and_is_signed_by_the_ca(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mcproof.sandbox.services.world import WorldWriter, corrupt_world, parse_marks, read_marks, verify_world
+from mcproof_sandbox.platform.world import WorldWriter, corrupt_world, parse_marks, read_marks, verify_world
 
 
 def _writer(tmp_path: Path, up: set[str], saved: list[str]) -> WorldWriter:
@@ -65,7 +65,7 @@ def test_parse_marks_ignores_torn_and_junk_lines(text: str, seqs: list[int]) -> 
 
 
 def test_crash_drops_unsaved_storage_at_once_and_backup_hold_stops_autosave(tmp_path: Path) -> None:
-    from mcproof.sandbox.services.world import STORAGE_FILE
+    from mcproof_sandbox.platform.world import STORAGE_FILE
 
     up, saved = {"mc-00000"}, []
     w = _writer(tmp_path, up, saved)

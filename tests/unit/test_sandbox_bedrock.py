@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcstatus._protocol.bedrock_client import BedrockClient
 
-from mcproof.sandbox.bedrock import RAKNET_MAGIC, BedrockIdentity, encode_pong, parse_ping
+from mcproof_sandbox.fleet.bedrock import RAKNET_MAGIC, BedrockIdentity, encode_pong, parse_ping
 
 
 def test_pong_parses_with_mcstatus() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mcproof.sandbox import protocol as p
+from mcproof_sandbox.fleet import protocol as p
 
 # Recorded from mcstatus 14.2's JavaClient (version 47, host 127.1.0.1, port 25565).
 HANDSHAKE = bytes.fromhex("0f002f093132372e312e302e3163dd01")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mcproof.errors import SandboxError
-from mcproof.sandbox import SandboxServer, SandboxSpec, read_rcon_password, read_state
-from mcproof.sandbox.spec import normalize_fault, server_host, server_id
-from mcproof.sandbox.state import write_json_atomic, write_rcon_password
+from mcproof_sandbox.fleet import SandboxServer, SandboxSpec, read_rcon_password, read_state
+from mcproof_sandbox.fleet.spec import normalize_fault, server_host, server_id
+from mcproof_sandbox.fleet.state import write_json_atomic, write_rcon_password
 
 
 def test_addresses_skip_zero_and_broadcast_octets() -> None:

@@ -3,9 +3,9 @@ the HSTS parser, the schemathesis failure flattening."""
 
 from __future__ import annotations
 
-from mcproof.platform.ratelimit import AuthFailureLimiter
 from mcproof.security.api_fuzz import FuzzFailure, _failures
 from mcproof.security.platform_api import hsts_max_age
+from mcproof_sandbox.platform.ratelimit import AuthFailureLimiter
 
 
 def test_lockout_after_threshold_within_window_and_lifts_by_itself() -> None:

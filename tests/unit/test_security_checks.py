@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mcproof.discovery import Target
+from mcproof.connect.targets import Target
 from mcproof.minecraft.rcon import AUTH_RESPONSE, LOGIN, RconFrameError, RconIncomplete, decode_packet, encode_packet
 from mcproof.security.checkov import parse_report
 from mcproof.security.exposure import PortProbe, ScanItem, exposure_violations, plan_scan

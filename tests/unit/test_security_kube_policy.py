@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from mcproof.config import load_environment
-from mcproof.kube.embedded import tenants
-from mcproof.kube.workloads import tenant_manifests, write_manifests
 from mcproof.security.kube_policy import (
     load_manifests,
     manifests_directory,
@@ -17,6 +15,8 @@ from mcproof.security.kube_policy import (
     rbac_findings,
     workload_findings,
 )
+from mcproof_sandbox.kube.embedded import tenants
+from mcproof_sandbox.kube.workloads import tenant_manifests, write_manifests
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "fixtures" / "manifests"
 

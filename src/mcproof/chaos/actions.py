@@ -17,7 +17,7 @@ from mcproof.chaos.netfault import FaultProxy, active_proxy
 from mcproof.chaos.scope import environment_from, seed_from, select_victims, targets_of
 from mcproof.config import Environment
 from mcproof.errors import GuardError
-from mcproof.sandbox import Sandbox
+from mcproof_sandbox.fleet import Sandbox
 
 __all__ = [
     "add_network_latency",

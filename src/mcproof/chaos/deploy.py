@@ -4,7 +4,7 @@
 environment's label selector. :func:`watch_rollout` triggers a rollout the way ``kubectl rollout restart``
 does (a pod-template annotation), then ticks every ``interval_s`` until the rollout completed (plus a
 short settle) or the deadline: each tick derives the Service's endpoints from the Ready pods
-(:mod:`mcproof.kube.endpoints`, never a ClusterIP) and pings every one (mcstatus). :func:`deploy_gaps`
+(:mod:`mcproof.kubeapi.endpoints`, never a ClusterIP) and pings every one (mcstatus). :func:`deploy_gaps`
 (pure) finds the ticks where no endpoint answered; the deploy is zero-downtime when there are none.
 
 Example::
@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcproof.discovery.kubernetes import endpoint_target
-from mcproof.kube.client import KubeApi, KubeError
-from mcproof.kube.endpoints import selector_matches, service_endpoints
+from mcproof.connect.kubernetes import endpoint_target
+from mcproof.kubeapi import KubeApi, KubeError
+from mcproof.kubeapi.endpoints import selector_matches, service_endpoints
 from mcproof.minecraft.sweep import sweep_fleet
 
 __all__ = [

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcproof.config import Environment
-from mcproof.discovery.target import Target
+from mcproof.target import Target
 
 __all__ = [
     "FAULT_FUNCS",
@@ -216,7 +216,7 @@ def effect_problems(
 
 def kube_snapshot(env: Environment, targets: Sequence[Target]) -> FleetSnapshot:
     """Every pod of the cluster now (UID, node) and the observer target id of the Minecraft ones."""
-    from mcproof.discovery.kubernetes import kube_api
+    from mcproof.connect.kubernetes import kube_api
 
     by_pod = {f"{t.namespace}/{t.pod}": t.id for t in targets if t.pod and t.namespace}
     pods: dict[str, PodInfo] = {}
@@ -230,7 +230,7 @@ def kube_snapshot(env: Environment, targets: Sequence[Target]) -> FleetSnapshot:
 
 def pods_replaced(env: Environment, snapshot: FleetSnapshot, refs: Iterable[str]) -> tuple[bool, str]:
     """Proof from the kube API that each pod in ``refs`` was deleted: gone, or back under a new UID."""
-    from mcproof.discovery.kubernetes import kube_api
+    from mcproof.connect.kubernetes import kube_api
 
     refs = list(refs)
     if not refs:

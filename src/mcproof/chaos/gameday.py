@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mcproof.chaos.runner import ExperimentSkipped, run_chaos_experiment
 from mcproof.chaos.scope import chaos_settings
 from mcproof.config import Environment
-from mcproof.discovery import discover_targets
+from mcproof.connect.targets import discover_targets
 from mcproof.errors import ConfigError, GuardError
 from mcproof.evidence import CheckOutcome
 from mcproof.evidence.store import RunStore

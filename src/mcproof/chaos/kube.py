@@ -22,10 +22,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from mcproof.config import Environment
-from mcproof.discovery.kubernetes import endpoint_target, kube_api, minecraft_services, service_endpoint_map
-from mcproof.discovery.target import Target, ensure_loopback
+from mcproof.connect.kubernetes import endpoint_target, kube_api, minecraft_services, service_endpoint_map
 from mcproof.errors import ConfigError
-from mcproof.kube.client import KubeApi
+from mcproof.kubeapi import KubeApi
+from mcproof.target import Target, ensure_loopback
 
 __all__ = ["KubeFleet", "chaosk8s_cluster", "slot_ids"]
 

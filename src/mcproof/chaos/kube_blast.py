@@ -169,7 +169,7 @@ def check_kube_step(
     """Read the live cluster and refuse the step if it is over the limit; None for functions not sized."""
     if func not in SIZED:
         return None
-    from mcproof.discovery.kubernetes import kube_api
+    from mcproof.connect.kubernetes import kube_api
 
     api = kube_api(env)
     pods = api.objects("pods", None)

@@ -26,9 +26,9 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcproof.discovery.target import Target, is_loopback
 from mcproof.errors import GuardError
-from mcproof.sandbox.spec import server_host
+from mcproof.target import Target, is_loopback
+from mcproof_sandbox.fleet.spec import server_host
 
 __all__ = ["FaultProxy", "PathFault", "active_proxy", "front_targets"]
 

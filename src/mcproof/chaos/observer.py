@@ -25,8 +25,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from mcproof.chaos.recovery import Sample
-from mcproof.discovery.target import Target
 from mcproof.minecraft.status import async_status_ping
+from mcproof.target import Target
 
 __all__ = ["Check", "Observer"]
 

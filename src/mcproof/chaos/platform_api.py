@@ -3,7 +3,7 @@
 Where: the environment's ``platform_api.base_url`` (an *external* API, observed but never stopped), or
 the sandbox's own daemon, whose ``<state dir>/platform/platform.json`` is re-read on every check (it is
 absent while the daemon is down). Only the sandbox's daemon can be stopped and started
-(:class:`~mcproof.platform.control.PlatformServices`); it is restarted on its old port with its old
+(:class:`~mcproof_sandbox.platform.control.PlatformServices`); it is restarted on its old port with its old
 engine settings (saved in ``platform/chaos-restart.json`` when it is stopped), so clients find it at the
 same URL. Its CA is regenerated on start at the same path, so each check builds a fresh TLS context.
 
@@ -71,7 +71,7 @@ def current_endpoint(env: Environment) -> tuple[str, Path | None] | None:
     state_dir = env.sandbox_state_dir
     if state_dir is None:
         return None
-    from mcproof.platform.control import read_platform_info
+    from mcproof_sandbox.platform.control import read_platform_info
 
     info = read_platform_info(state_dir)
     return (info.url, info.ca_file) if info is not None else None
@@ -137,7 +137,7 @@ def _services(env: Environment) -> Any:
         raise GuardError(
             f"environment '{env.name}' {what}; mcproof stops and starts only the sandbox's own platform daemon"
         )
-    from mcproof.platform.control import PlatformServices
+    from mcproof_sandbox.platform.control import PlatformServices
 
     state_dir = env.sandbox_state_dir
     assert state_dir is not None
@@ -160,7 +160,7 @@ def stop_platform(env: Environment) -> dict[str, Any]:
 def restart_platform(env: Environment, timeout_s: float = 30.0) -> dict[str, Any]:
     """Start the sandbox's platform daemon again on its old port (no-op when it runs); JSON-safe summary."""
     from mcproof.errors import SandboxError
-    from mcproof.platform.engine import EngineConfig
+    from mcproof_sandbox.platform.engine import EngineConfig
 
     services = _services(env)
     running = services.info()

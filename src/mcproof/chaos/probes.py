@@ -21,11 +21,11 @@ from typing import Any
 from mcproof.chaos.netfault import active_proxy
 from mcproof.chaos.scope import environment_from, matches_labels, parse_selector, targets_of
 from mcproof.config import Environment
-from mcproof.discovery.target import Target
 from mcproof.errors import ConfigError
 from mcproof.minecraft.status import status_ping
 from mcproof.minecraft.sweep import sweep_fleet
 from mcproof.stats import percentile
+from mcproof.target import Target
 
 __all__ = [
     "fault_path_serving",

@@ -47,7 +47,7 @@ from mcproof.chaos.recovery import epoch_to_iso
 from mcproof.chaos.scope import ENV_KEY, SEED_KEY, chaos_settings, parse_selector, select_victims
 from mcproof.chaos.watch import AbortWatch, ObserverSync
 from mcproof.config import Environment
-from mcproof.discovery import Target, discover_targets
+from mcproof.connect.targets import Target, discover_targets
 from mcproof.errors import ConfigError, McproofError
 from mcproof.evidence.records import RecoveryEvidence
 from mcproof.evidence.store import RunStore
@@ -324,7 +324,7 @@ def _safety_net(env: Environment, planned: PlannedRun, proxy: FaultProxy | None)
         proxy.stop()
     if not env.uses_sandbox or not planned.victims:
         return ""
-    from mcproof.sandbox import Sandbox
+    from mcproof_sandbox.fleet import Sandbox
 
     state_dir = env.sandbox_state_dir
     assert state_dir is not None

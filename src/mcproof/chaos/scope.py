@@ -14,7 +14,7 @@ from typing import Any
 
 from mcproof.chaos.settings import ChaosSettings
 from mcproof.config import Environment, load_environment
-from mcproof.discovery import Target, discover_targets
+from mcproof.connect.targets import Target, discover_targets
 from mcproof.errors import ConfigError
 
 __all__ = [

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcproof.kube.endpoints import Endpoint, pod_is_ready, pod_problem, selector_matches
 from mcproof.kube.workloads_serving import WorkloadServing, owned_pods, serving_replicas
+from mcproof.kubeapi.endpoints import Endpoint, pod_is_ready, pod_problem, selector_matches
 
 __all__ = [
     "Inventory",

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mcproof.kube.endpoints import pod_is_ready, pod_problem, selector_matches
+from mcproof.kubeapi.endpoints import pod_is_ready, pod_problem, selector_matches
 
 __all__ = ["WorkloadServing", "owned_pods", "serving_replicas"]
 

@@ -28,7 +28,7 @@ def config_from_environment() -> LoadConfig:
     if path:
         return LoadConfig.read(Path(path))
     from mcproof.config import load_environment
-    from mcproof.discovery import discover_targets
+    from mcproof.connect.targets import discover_targets
     from mcproof.load.plan import load_config_for
 
     env = load_environment(os.environ.get("MCPROOF_ENV", "local"))

@@ -20,7 +20,7 @@ from mcproof.load.thresholds import parse_thresholds
 
 if TYPE_CHECKING:
     from mcproof.config import Environment
-    from mcproof.discovery import Target
+    from mcproof.connect.targets import Target
 
 __all__ = ["CONFIG_ENV", "LoadConfig", "TargetRef", "load_config_for", "target_index"]
 

@@ -86,8 +86,8 @@ class ProvisioningConfig:
 
 def provisioning_config_for(env: Environment, **overrides: Any) -> ProvisioningConfig:
     """The environment's platform API (``platform_api``, else the sandbox's own) as a provisioning config."""
-    from mcproof.dr.connect import NoPlatformApi
-    from mcproof.platform.control import read_platform_info
+    from mcproof.connect.platform import NoPlatformApi
+    from mcproof_sandbox.platform.control import read_platform_info
 
     tenant = env.dr.tenant if env.dr is not None else "alpha"
     if env.platform_api is not None:

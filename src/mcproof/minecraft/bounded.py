@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from mcproof.discovery.target import Target
+from mcproof.target import Target
 
 R = TypeVar("R")
 

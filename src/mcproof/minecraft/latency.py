@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mcproof.discovery.target import Target
 from mcproof.minecraft.status import StatusResult, status_ping
 from mcproof.stats import percentile, summarize
+from mcproof.target import Target
 
 __all__ = [
     "LatencyAssessment",

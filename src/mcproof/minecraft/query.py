@@ -19,10 +19,10 @@ from mcstatus._protocol.io.connection import UDPAsyncSocketConnection
 from mcstatus._protocol.query_client import AsyncQueryClient, QueryClient
 from mcstatus.responses import QueryResponse
 
-from mcproof.discovery.target import Target
 from mcproof.minecraft.bounded import probe_all
 from mcproof.minecraft.deadline import ExchangeTimeout, udp_connection
 from mcproof.minecraft.status import classify_error, utc_now
+from mcproof.target import Target
 
 
 @dataclass(frozen=True)

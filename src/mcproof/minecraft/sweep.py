@@ -15,10 +15,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mcproof.discovery.target import Target
 from mcproof.evidence.records import FleetStatusEvidence
 from mcproof.minecraft.bounded import probe_all
 from mcproof.minecraft.status import StatusResult, async_status_ping, utc_now
+from mcproof.target import Target
 
 ProgressCallback = Callable[[int, int], None]
 

@@ -64,7 +64,7 @@ def _port_for(spec: PortSpec, target_ports: dict[str, int | None]) -> int | None
 def plan_scan(targets: Iterable[Any], specs: Iterable[PortSpec]) -> list[ScanItem]:
     """(host, port, protocol) to probe, deduplicated per host; ``port: null`` takes the target's own.
 
-    Targets are mcproof.discovery.Target-like (id, host, port, query_port, rcon_port).
+    Targets are mcproof.connect.targets.Target-like (id, host, port, query_port, rcon_port).
     """
     specs = list(specs)
     seen: set[tuple[str, int, str]] = set()

@@ -38,7 +38,7 @@ PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 _SECRET_NAME = re.compile(r"(PASS(WORD)?|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)", re.IGNORECASE)
 _REFERENCE_SUFFIXES = ("_FILE", "_PATH", "_DIR")  # env vars naming where a secret is, not holding it
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
-APPLIED_MANIFESTS = "applied"  # <kube state dir>/applied: written by mcproof.kube.embedded.start_embedded
+APPLIED_MANIFESTS = "applied"  # <kube state dir>/applied: written by mcproof_sandbox.kube.embedded.start_embedded
 
 
 @dataclass(frozen=True)

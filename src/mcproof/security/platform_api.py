@@ -1,6 +1,6 @@
 """Which platform API the security checks talk to, and with which tokens.
 
-Found the way ``mcproof.dr.connect`` finds it: the environment's ``platform_api`` section (its ``token``
+Found the way ``mcproof.connect.platform`` finds it: the environment's ``platform_api`` section (its ``token``
 and, for the cross-tenant check, its ``second_tenant_token``), else the sandbox's own API (tenants alpha
 and beta, token files in ``<state>/platform/tokens``). Raw requests go through :class:`PlatformClient`
 (timeouts, no proxies, the CA file, no redirects), so an invalid token is just another client.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcproof.dr.connect import platform_client
+from mcproof.connect.platform import platform_client
 from mcproof.errors import McproofError
 from mcproof.platform.client import PlatformClient
 from mcproof.secrets import Secret
@@ -42,7 +42,7 @@ class ApiTarget:
 
 
 def api_target(env: Environment) -> ApiTarget:
-    """The environment's API target; raises ``mcproof.dr.connect.NoPlatformApi`` (the reason to skip) when it has none."""
+    """The environment's API target; raises ``mcproof.connect.platform.NoPlatformApi`` (the reason to skip) when it has none."""
     api = env.platform_api
     if api is not None:
         ca = env.resolve_path(api.ca_file) if api.ca_file is not None else None

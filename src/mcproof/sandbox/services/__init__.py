@@ -1,1 +1,0 @@
-"""Platform services of the sandbox around the fleet: world data (``world``) and restic backups (``backups``)."""

@@ -1,0 +1,250 @@
+"""The pod bridge: every Running Minecraft pod of the embedded cluster becomes a real server.
+
+kwok fakes nodes and pods; no container runs. The bridge watches the pods matching the selector
+(all namespaces) and, for each one that is Running, has a loopback pod IP and is not terminating,
+serves a simulated Minecraft server (:class:`mcproof_sandbox.fleet.server.SimServer`: SLP, Query, RCON) at
+``<pod IP>:25565`` (and 25575). When the pod goes (deleted, terminating, no longer Running, new IP)
+the server closes at once, dropping its connections. So ``kubectl delete pod`` or chaosk8s
+``terminate_pods`` really takes a server down, and the StatefulSet controller, the scheduler and
+kwok really bring it back (at the new pod's IP).
+
+Started by :class:`mcproof_sandbox.kube.cluster.EmbeddedCluster` as ``python -m mcproof_sandbox.kube.bridge``, one
+process per shard (pods are split by crc32 of ``namespace/name``; a process holds at most ~8,000
+listeners, and each server takes 3 sockets). Exits when ``<state_dir>/cluster.json`` disappears.
+
+Why our own: no library maps Kubernetes pods to protocol-speaking endpoints without a kubelet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcproof.kubeapi import KubeApi, KubeError, connect
+from mcproof.target import is_loopback
+from mcproof_sandbox.fleet.server import Fleet, SimServer
+from mcproof_sandbox.fleet.spec import SandboxSpec
+
+__all__ = ["Bridge", "desired_ip", "main", "shard_of"]
+
+log = logging.getLogger("mcproof_sandbox.kube.bridge")
+_OPEN_RETRY_S = 0.1
+_OPEN_ATTEMPTS = 300  # an IP freed by another shard may take a moment to be released
+
+
+def shard_of(namespace: str, name: str, shards: int) -> int:
+    """Which bridge shard serves a pod.
+
+    >>> shard_of("t1", "survival-0", 1)
+    0
+    """
+    return zlib.crc32(f"{namespace}/{name}".encode()) % shards
+
+
+def desired_ip(pod: dict[str, Any]) -> str | None:
+    """The IP to serve for ``pod``, or None when it must not be served.
+
+    >>> desired_ip({"metadata": {}, "status": {"phase": "Running", "podIP": "127.64.0.9"}})
+    '127.64.0.9'
+    >>> desired_ip({"metadata": {"deletionTimestamp": "x"}, "status": {"phase": "Running", "podIP": "127.64.0.9"}})
+    """
+    status = pod.get("status") or {}
+    ip = status.get("podIP")
+    if (pod.get("metadata") or {}).get("deletionTimestamp") or status.get("phase") != "Running" or not ip:
+        return None
+    return str(ip) if is_loopback(str(ip)) else None  # never bind (or invite traffic to) anything else
+
+
+@dataclass
+class _Served:
+    uid: str
+    ip: str
+    server: SimServer
+    opener: asyncio.Task[None] | None = None
+
+
+class Bridge:
+    """Reconciles served servers with the pods of one shard."""
+
+    def __init__(
+        self, spec: SandboxSpec, password: str, *, shard: int = 0, shards: int = 1, boot_s: float = 0.0
+    ) -> None:
+        self.fleet = Fleet(spec, password, first=0, count=0)
+        self.boot_s = boot_s  # a server's start-up time after its pod turns Running
+        self.shard = shard
+        self.shards = shards
+        self.served: dict[str, _Served] = {}
+        self._next_index = 0
+
+    def _mine(self, namespace: str, name: str) -> bool:
+        return shard_of(namespace, name, self.shards) == self.shard
+
+    def apply(self, event_type: str, pod: dict[str, Any]) -> None:
+        """Apply one pod event (ADDED / MODIFIED / DELETED)."""
+        meta = pod.get("metadata") or {}
+        ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+        if not self._mine(ns, name):
+            return
+        key = f"{ns}/{name}"
+        ip = None if event_type == "DELETED" else desired_ip(pod)
+        uid = str(meta.get("uid", ""))
+        current = self.served.get(key)
+        if current is not None and (ip is None or current.ip != ip or current.uid != uid):
+            self._stop(key)
+            current = None
+        if ip is not None and current is None:
+            self._start(key, uid, ip)
+
+    def sync(self, pods: list[dict[str, Any]]) -> None:
+        """Apply a full list: serve what it holds, stop everything else."""
+        seen = set()
+        for pod in pods:
+            meta = pod.get("metadata") or {}
+            seen.add(f"{meta.get('namespace')}/{meta.get('name')}")
+            self.apply("MODIFIED", pod)
+        for key in [k for k in self.served if k not in seen]:
+            self._stop(key)
+
+    def _start(self, key: str, uid: str, ip: str) -> None:
+        server = SimServer(self.fleet, self._next_index)
+        self._next_index += 1
+        server.host = ip
+        entry = _Served(uid, ip, server)
+        self.served[key] = entry
+        entry.opener = asyncio.ensure_future(self._open(key, entry))
+        log.info("serve %s (uid %s) at %s", key, uid[:8], ip)
+
+    async def _open(self, key: str, entry: _Served) -> None:
+        error = ""
+        if self.boot_s > 0:
+            await asyncio.sleep(self.boot_s)
+        for _ in range(_OPEN_ATTEMPTS):
+            if self.served.get(key) is not entry:
+                return
+            error = await entry.server.open()
+            if not error:
+                return
+            await asyncio.sleep(_OPEN_RETRY_S)
+        log.error("giving up serving %s: %s", key, error)
+
+    def _stop(self, key: str) -> None:
+        entry = self.served.pop(key)
+        if entry.opener is not None and not entry.opener.done():
+            entry.opener.cancel()
+        entry.server.close()
+        log.info("stop %s at %s", key, entry.ip)
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every pending listener opened (or gave up) or ``timeout`` passed."""
+        pending = [e.opener for e in self.served.values() if e.opener is not None and not e.opener.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+
+def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event) -> None:
+    """List then watch pods (all namespaces) forever; relist on 410 Gone or any error. Runs in a thread."""
+    from kubernetes.watch.watch import iter_resp_lines
+
+    while not stop.is_set():
+        try:
+            items, version = api.objects_with_version("pods", None, label_selector=selector)
+            emit(("sync", items))
+            while not stop.is_set():
+                resp = api.core.list_pod_for_all_namespaces(
+                    label_selector=selector, watch=True, resource_version=version, allow_watch_bookmarks=True,
+                    timeout_seconds=240, _preload_content=False, _request_timeout=(5, 300),
+                )  # fmt: skip
+                gone = False
+                try:
+                    for line in iter_resp_lines(resp):  # type: ignore[no-untyped-call]
+                        event = json.loads(line)
+                        obj = event.get("object") or {}
+                        if event.get("type") == "ERROR":
+                            gone = True
+                            log.info("watch error %s; relisting", obj.get("message"))
+                            break
+                        version = str((obj.get("metadata") or {}).get("resourceVersion", version))
+                        if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
+                            emit(("event", event["type"], obj))
+                finally:
+                    resp.release_conn()
+                if gone:
+                    break
+        except (KubeError, OSError, ValueError, Exception) as err:  # the API restarts: retry, bounded by stop
+            log.warning("pod watch failed (%s: %s); retrying in 1 s", type(err).__name__, err)
+            stop.wait(1.0)
+
+
+async def run(args: argparse.Namespace) -> None:
+    state_dir = Path(args.state_dir)
+    cspec = json.loads(args.spec)
+    spec = SandboxSpec(
+        servers=1, version_name=cspec["version_name"], protocol=int(cspec["protocol"]), motd=cspec["motd"],
+        max_players=int(cspec["max_players"]), query_enabled=bool(cspec["query_enabled"]), boot_delay_s=1.0,
+    )  # fmt: skip
+    password = (state_dir / "rcon.password").read_text(encoding="utf-8").strip()
+    bridge = Bridge(spec, password, shard=args.shard, shards=args.shards, boot_s=float(cspec.get("server_boot_s", 0)))
+    api = connect(args.kubeconfig, timeout=15.0)
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+    stop = threading.Event()
+
+    def emit(item: tuple[Any, ...]) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    threading.Thread(target=_watch, args=(api, cspec["bridge_selector"], emit, stop), daemon=True).start()
+    ready_file = state_dir / f"bridge-{args.shard}.ready"
+    marker = state_dir / "cluster.json"
+    try:
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout=1.0)
+            except TimeoutError:
+                if not marker.exists():
+                    log.info("%s is gone: the cluster was stopped; exiting", marker)
+                    return
+                continue
+            if item[0] == "sync":
+                bridge.sync(item[1])
+                if not ready_file.exists():
+                    await bridge.settle(timeout=10.0 + bridge.boot_s)
+                    ready_file.write_text(str(os.getpid()), encoding="utf-8")
+                    log.info("ready: serving %d pods (shard %d/%d)", len(bridge.served), args.shard, args.shards)
+            else:
+                bridge.apply(item[1], item[2])
+    finally:
+        stop.set()
+        for key in list(bridge.served):
+            bridge._stop(key)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m mcproof_sandbox.kube.bridge")
+    parser.add_argument("--kubeconfig", required=True)
+    parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--shard", type=int, default=0)
+    parser.add_argument("--shards", type=int, default=1)
+    parser.add_argument("--spec", required=True, help="ClusterSpec as JSON")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s bridge[%(process)d] %(levelname)s %(message)s"
+    )
+    started = time.monotonic()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(args))
+    log.info("stopped after %.0f s", time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    main()
