@@ -25,9 +25,10 @@ lint: bootstrap
 	$(VENV)/bin/ruff check src tests suites fixtures bench conftest.py
 	$(VENV)/bin/ruff format --check src tests suites fixtures bench conftest.py
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 unit: bootstrap
-	$(PY) -m pytest tests/unit -q --doctest-modules src/mcproof
+	$(PY) -m pytest tests/unit -q --doctest-modules src/mcproof src/mcproof_sandbox
 
 integration: bootstrap
 	$(PY) -m pytest tests/integration -q

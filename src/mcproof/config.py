@@ -192,6 +192,19 @@ class PlatformApiSettings(_Model):
     second_tenant_token: SecretRef | None = None  # security: another tenant's token for the cross-tenant check
 
 
+class FaultSettings(_Model):
+    """How mcproof may fault this environment's server processes (``faults:``); absent: the sandbox's own
+    injector when the environment is the sandbox, else none (process experiments are refused).
+
+    ``kind: command``: shell commands an operator would run to kill and start one server, with ``{id}``,
+    ``{host}``, ``{port}`` filled in (``systemctl kill -s KILL mc@{id}``, ``ssh {host} ...``)."""
+
+    kind: Literal["command"] = "command"
+    kill: str = Field(min_length=1)
+    start: str | None = None
+    timeout_s: float = Field(30.0, gt=0, le=600)
+
+
 class Environment(_Model):
     """A validated environment file."""
 
@@ -211,6 +224,7 @@ class Environment(_Model):
     security: SecuritySettings | None = None
     compliance: ComplianceSettings | None = None
     monitoring: MonitoringSettings | None = None
+    faults: FaultSettings | None = None
     source: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

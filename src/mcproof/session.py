@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from mcproof import __version__
+from mcproof.clock import utc_now
 from mcproof.config import Environment
 from mcproof.errors import McproofError, SecretError
 from mcproof.evidence import RunInfo, RunStore, new_run_id
-from mcproof.minecraft.status import utc_now
 from mcproof.secrets import Secret, SecretRef
 
 SUITES = ("smoke", "load", "chaos", "dr", "security", "compliance")

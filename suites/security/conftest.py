@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import pytest
 
+from mcproof.clock import utc_now
 from mcproof.config import Environment
 from mcproof.connect.platform import NoPlatformApi
+from mcproof.connect.rcon import rcon_password as environment_rcon_password
 from mcproof.connect.targets import Target
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import ExposureEvidence
 from mcproof.minecraft.latency import pick_evenly
-from mcproof.minecraft.status import utc_now
 from mcproof.secrets import Secret
 from mcproof.security.exposure import PortProbe, plan_scan, scan_ports
 from mcproof.security.platform_api import ApiTarget, api_target
 from mcproof.security.settings import SecuritySettings
 from mcproof.session import RunSession
-from mcproof_sandbox.fleet import read_rcon_password
 
 
 @pytest.fixture(scope="session")
@@ -29,14 +29,10 @@ def security(environment: Environment) -> SecuritySettings:
 @pytest.fixture(scope="session")
 def rcon_password(environment: Environment, mcproof_run: RunSession) -> Secret | None:
     """The environment's RCON password (minecraft.rcon.password), or the sandbox's generated one."""
-    ref = environment.minecraft.rcon.password
     try:
-        if ref is not None:
-            return ref.resolve(environment.base_dir)
-        state_dir = environment.sandbox_state_dir
-        if state_dir is None:
+        secret = environment_rcon_password(environment)
+        if secret is None:
             return None
-        secret = Secret(read_rcon_password(state_dir), f"file:{state_dir}/rcon.password")
     except McproofError as err:
         pytest.fail(str(err), pytrace=False)
     mcproof_run.add_secret(secret)

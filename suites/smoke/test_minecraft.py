@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from mcproof.clock import utc_now
 from mcproof.config import Environment
 from mcproof.connect.targets import Target
 from mcproof.evidence import LatencyEvidence, QueryEvidence, RunStore, SloMeasurement
@@ -22,7 +23,6 @@ from mcproof.minecraft.latency import (
     sample_latency,
 )
 from mcproof.minecraft.query import query_fleet
-from mcproof.minecraft.status import utc_now
 from mcproof.minecraft.sweep import SweepResult
 from mcproof.verdict import inconclusive
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from fixtures.cluster import TEST_NAMESPACE_LABEL
+from labels import TEST_NAMESPACE_LABEL
 
 from mcproof.paths import project_root
 from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep

@@ -294,8 +294,8 @@ def test_provisioned_server_makes_the_smoke_backup_check_measure(
 class _NoDisasterClient(PlatformClient):
     """A platform that refuses the disaster action: the harness cannot apply its fault."""
 
-    def inject_disaster(self, server_id: str, kind: str) -> dict[str, Any]:
-        raise ApiCallError(f"POST /v1/servers/{server_id}/x-sandbox/disaster -> 403: forbidden", 403)
+    def delete_files(self, server_id: str, files: list[str], root: str = "/") -> dict[str, Any]:
+        raise ApiCallError(f"POST /v1/servers/{server_id}/files/delete -> 403: forbidden", 403)
 
 
 def test_disaster_not_applied_is_inconclusive(platform: tuple[Sandbox, PlatformInfo, PlatformClient]) -> None:

@@ -15,10 +15,10 @@ from tests.integration.conftest import random_base_address
 from tests.integration.suite_runs import check_outcomes, run_suite, write_environment
 
 from mcproof.monitoring.promql import PromClient
-from mcproof.monitoring.rules import KUBE_ALERT_NAMES
 from mcproof_sandbox.fleet import Sandbox, SandboxSpec
 from mcproof_sandbox.kube.cluster import EmbeddedCluster
 from mcproof_sandbox.monitoring.kube_scrape import KUBE_JOBS
+from mcproof_sandbox.monitoring.rules import KUBE_ALERT_NAMES
 from mcproof_sandbox.monitoring.services import MonitoringInfo, MonitoringServices, PrometheusSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]

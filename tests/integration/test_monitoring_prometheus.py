@@ -14,9 +14,9 @@ from mcproof.chaos.observer import Observer
 from mcproof.monitoring.availability import availability_evidence, availability_slo, wait_scraped_after
 from mcproof.monitoring.detection import measure_detection
 from mcproof.monitoring.promql import PromClient
-from mcproof.monitoring.rules import ALERT_NAMES
 from mcproof.target import Target
 from mcproof_sandbox.fleet import Sandbox, SandboxSpec
+from mcproof_sandbox.monitoring.rules import ALERT_NAMES
 from mcproof_sandbox.monitoring.services import MonitoringInfo, MonitoringServices, PrometheusSpec
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fixtures.cluster import TEST_NAMESPACE_LABEL
+from labels import TEST_NAMESPACE_LABEL
 from suite_runs import check_outcomes, run_suite, write_environment
 
 from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep

@@ -67,7 +67,7 @@ def test_hardened_api_passes_every_check(platform: PlatformFactory, tmp_path: Pa
     assert scan["passed"] is True
     assert scan["passed_checks"] > 20
     assert "seed 20261125" in scan["method"]
-    assert any("x-sandbox" in a["operation"] for a in scan["accepted"])
+    assert any("/files/delete" in a["operation"] for a in scan["accepted"])
     text = (run.run_dir / "evidence.jsonl").read_text()  # type: ignore[operator]
     for tenant in ("alpha", "beta"):
         assert info.token_file(tenant).read_text().strip() not in text

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from mcproof.errors import SandboxError, TargetError
-from mcproof.monitoring.rules import KUBE_ALERT_NAMES, render_rules, rule_groups
 from mcproof_sandbox.monitoring.kube_scrape import CLUSTER_ROLE, KubeScrapeTarget, metric_endpoints, metrics_rbac
 from mcproof_sandbox.monitoring.prometheus import prometheus_config, render_config
+from mcproof_sandbox.monitoring.rules import KUBE_ALERT_NAMES, render_rules, rule_groups
 
 # recorded from a kwokctl 0.7 `--runtime binary` cluster (kwok/clusters/<name>/kwok.yaml), trimmed
 KWOK_YAML = """\

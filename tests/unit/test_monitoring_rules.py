@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from mcproof.errors import TargetError
-from mcproof.monitoring.rules import ALERT_NAMES, prom_duration, render_rules, rule_groups
 from mcproof_sandbox.monitoring.exporter import ProbeOutcome, render_metrics
 from mcproof_sandbox.monitoring.prometheus import prometheus_config, render_config
+from mcproof_sandbox.monitoring.rules import ALERT_NAMES, prom_duration, render_rules, rule_groups
 
 
 def test_rule_groups_hold_every_alert_and_recording_rule() -> None:

@@ -14,11 +14,11 @@ from mcproof.bundle.archive import VerifyResult, create_bundle, verify_bundle
 from mcproof.bundle.keys import KEY_ENV, generate_key, key_path, load_private_key, load_public_key
 from mcproof.bundle.manifest import Manifest
 from mcproof.bundle.redaction import Leak, environment_secrets, find_leaks
+from mcproof.clock import utc_now
 from mcproof.config import SNAPSHOT_ONLY_KEYS, Environment, load_environment, parse_environment
 from mcproof.errors import ConfigError, EvidenceError, McproofError
 from mcproof.evidence.records import RunInfo
 from mcproof.evidence.store import read_records
-from mcproof.minecraft.status import utc_now
 from mcproof.secrets import Secret
 
 __all__ = [

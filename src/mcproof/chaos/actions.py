@@ -1,4 +1,4 @@
-"""Chaos Toolkit actions: process faults on the embedded sandbox, network faults on the fault path.
+"""Chaos Toolkit actions: process faults through the environment's fault injector, network faults on the fault path.
 
 Plain typed functions (``"module": "mcproof.chaos.actions"``), JSON-safe results. Victims are chosen by
 :func:`mcproof.chaos.scope.select_victims` with the run's seed, so the runner knows them in advance.
@@ -15,9 +15,8 @@ from typing import Any
 from mcproof.chaos.guard import check_blast_radius, check_namespace
 from mcproof.chaos.netfault import FaultProxy, active_proxy
 from mcproof.chaos.scope import environment_from, seed_from, select_victims, targets_of
-from mcproof.config import Environment
+from mcproof.connect import fault_injector
 from mcproof.errors import GuardError
-from mcproof_sandbox.fleet import Sandbox
 
 __all__ = [
     "add_network_latency",
@@ -37,16 +36,6 @@ __all__ = [
 Configuration = dict[str, Any] | None
 
 
-def _sandbox(env: Environment) -> Sandbox:
-    state_dir = env.sandbox_state_dir
-    if state_dir is None:
-        raise GuardError(
-            f"process faults act on the embedded sandbox, but environment '{env.name}' does not discover targets "
-            "from one; use the chaostoolkit-kubernetes experiments for a cluster"
-        )
-    return Sandbox(state_dir)
-
-
 def _fault(
     kind: str, count: int | None, share: float | None, namespace: str | None, label_selector: str | None,
     configuration: Configuration, **params: Any,
@@ -58,8 +47,8 @@ def _fault(
                              namespace=namespace, label_selector=label_selector)  # fmt: skip
     check_blast_radius(env, len(victims), len(targets), f"{kind}_servers")
     ids = [t.id for t in victims]
-    _sandbox(env).inject(ids, kind, **params)
-    return {"fault": kind, "servers": ids, "params": params, "fleet": len(targets)}
+    done = fault_injector(env).inject(kind, ids, **params)
+    return {**done.as_dict(), "fleet": len(targets)}
 
 
 def kill_servers(
@@ -95,11 +84,11 @@ def refuse_servers(
 
 
 def clear_faults(configuration: Configuration = None) -> dict[str, Any]:
-    """Rollback: remove every sandbox fault (killed and refused servers come back) and heal the fault path."""
+    """Rollback: undo every process fault (killed and refused servers come back) and heal the fault path."""
     env = environment_from(configuration)
     healed = heal_network()
-    _sandbox(env).clear(None)
-    return {"cleared": "all", "network": healed}
+    cleared = fault_injector(env).clear(None)
+    return {"cleared": cleared, "network": healed}
 
 
 def _proxy() -> FaultProxy:

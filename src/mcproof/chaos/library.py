@@ -23,6 +23,18 @@ from mcproof.paths import project_root
 __all__ = ["ExperimentPlan", "FaultStep", "describe", "experiment_files", "find_experiment"]
 
 _SCOPED = {"kill_servers", "hang_servers", "slow_servers", "refuse_servers"}
+# mcproof.chaos.actions -> the fault capability it needs (mcproof.connect.faults)
+ACTION_CAPABILITIES = {
+    "kill_servers": "process.kill",
+    "hang_servers": "process.hang",
+    "slow_servers": "process.slow",
+    "refuse_servers": "process.refuse",
+    "stop_platform_api": "platform_api.outage",
+    "start_platform_api": "platform_api.outage",
+    "add_network_latency": "path.latency",
+    "add_network_loss": "path.loss",
+    "partition_network": "path.partition",
+}
 _PLATFORM_API = {"stop_platform_api", "start_platform_api", "platform_api_ready", "wait_until_platform_api_ready"}
 
 
@@ -57,6 +69,7 @@ class ExperimentPlan:
     rollbacks: tuple[str, ...] = field(default_factory=tuple)
     needs_platform_api: bool = False  # an activity acts on or probes the platform API
     fault_visible: bool = True  # False: the fault is meant to be invisible (proven in place another way)
+    required: tuple[tuple[str, str], ...] = ()  # (capability, activity) the method and rollbacks need
 
     @property
     def process_faults(self) -> tuple[FaultStep, ...]:
@@ -130,7 +143,22 @@ def describe(experiment: Mapping[str, Any], path: Path) -> ExperimentPlan:
         rollbacks=tuple(str(a.get("name", _provider(a)[1])) for a in rollbacks),
         needs_platform_api=any(_uses_platform_api(a) for a in every),
         fault_visible=bool(ext.get("fault_visible", True)),
+        required=_required(every),
     )
+
+
+def _required(activities: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """(capability, activity name) for every mcproof action in ``activities``, first use of each."""
+    seen: dict[str, str] = {}
+    for a in activities:
+        module, func, args = _provider(a)
+        cap = ACTION_CAPABILITIES.get(func) if module == "mcproof.chaos.actions" else None
+        if cap is None:
+            continue
+        seen.setdefault(cap, str(a.get("name", func)))
+        if func == "kill_servers" and args.get("restart", True):
+            seen.setdefault("process.restart", str(a.get("name", func)))
+    return tuple(seen.items())
 
 
 def _uses_platform_api(activity: Mapping[str, Any]) -> bool:

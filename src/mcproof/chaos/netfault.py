@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import random
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -28,7 +29,6 @@ from typing import Any
 
 from mcproof.errors import GuardError
 from mcproof.target import Target, is_loopback
-from mcproof_sandbox.fleet.spec import server_host
 
 __all__ = ["FaultProxy", "PathFault", "active_proxy", "front_targets"]
 
@@ -47,10 +47,24 @@ class PathFault:
         return {"latency_ms": self.latency_ms, "loss": self.loss, "partition": self.partition}
 
 
+def front_host(base_address: str, index: int) -> str:
+    """The ``index``-th front address on loopback from ``base_address``, skipping .0 and .255.
+
+    >>> front_host("127.200.0.1", 0), front_host("127.200.0.1", 254)
+    ('127.200.0.1', '127.200.1.1')
+    """
+    base = int(ipaddress.IPv4Address(base_address))
+    pos = (base & 0xFF) - 1 + index
+    host = ipaddress.IPv4Address((((base >> 8) + pos // 254) << 8) | (pos % 254 + 1))
+    if not host.is_loopback:
+        raise GuardError(f"fault proxy front {index} would be {host}, outside 127.0.0.0/8; lower proxy_base_address")
+    return str(host)
+
+
 def front_targets(targets: Sequence[Target], base_address: str) -> list[Target]:
     """The front (proxy) address of each target: same id and port, host ``base_address`` + position."""
     return [
-        Target(id=t.id, host=server_host(base_address, i), port=t.port, source="fault-proxy",
+        Target(id=t.id, host=front_host(base_address, i), port=t.port, source="fault-proxy",
                namespace=t.namespace, labels=dict(t.labels))
         for i, t in enumerate(targets)
     ]  # fmt: skip

@@ -1,11 +1,11 @@
 """The platform API as a chaos target: where it is, whether ``/readyz`` answers, stopping and restarting it.
 
 Where: the environment's ``platform_api.base_url`` (an *external* API, observed but never stopped), or
-the sandbox's own daemon, whose ``<state dir>/platform/platform.json`` is re-read on every check (it is
-absent while the daemon is down). Only the sandbox's daemon can be stopped and started
-(:class:`~mcproof_sandbox.platform.control.PlatformServices`); it is restarted on its old port with its old
-engine settings (saved in ``platform/chaos-restart.json`` when it is stopped), so clients find it at the
-same URL. Its CA is regenerated on start at the same path, so each check builds a fresh TLS context.
+the sandbox's own daemon, located anew on every check through :mod:`mcproof.connect` (it is gone while
+the daemon is down). Only an API the environment's fault injector may stop (capability
+``platform_api.outage``: the sandbox's daemon) is stopped and started; it comes back on its old port with
+its old settings, so clients find it at the same URL. Its CA is regenerated on start at the same path,
+so each check builds a fresh TLS context.
 
 The ``/readyz`` check is a bounded raw HTTPS request on asyncio (the observer runs it beside its
 Minecraft pings); loopback-only environments refuse a non-loopback API host.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import json
 import ssl
 import time
 from collections.abc import Sequence
@@ -44,7 +43,6 @@ __all__ = [
 ]
 
 API_TARGET = "platform-api"  # the observer's target id for the API
-RESTART_FILE = "chaos-restart.json"
 
 
 @dataclass(frozen=True)
@@ -64,17 +62,15 @@ def api_kind(env: Environment) -> str | None:
 
 
 def current_endpoint(env: Environment) -> tuple[str, Path | None] | None:
-    """The API's base URL and CA file now; None while the sandbox daemon is down (or there is no API)."""
-    if env.platform_api is not None:
-        ca = env.platform_api.ca_file
-        return env.platform_api.base_url, env.resolve_path(ca) if ca is not None else None
-    state_dir = env.sandbox_state_dir
-    if state_dir is None:
-        return None
-    from mcproof_sandbox.platform.control import read_platform_info
+    """The API's base URL and CA file now; None while it is down in the sandbox (or there is no API)."""
+    from mcproof.connect.platform import platform_endpoint
+    from mcproof.errors import NoPlatformApi
 
-    info = read_platform_info(state_dir)
-    return (info.url, info.ca_file) if info is not None else None
+    try:
+        endpoint = platform_endpoint(env)
+    except NoPlatformApi:
+        return None
+    return endpoint.base_url, endpoint.ca_file
 
 
 def _loopback(host: str) -> bool:
@@ -130,58 +126,30 @@ async def check_ready(env: Environment, timeout: float) -> ApiCheck:
     return await readyz(endpoint[0], endpoint[1], timeout, loopback_only=env.guards.loopback_only)
 
 
-def _services(env: Environment) -> Any:
-    kind = api_kind(env)
-    if kind != "sandbox":
+def _outage_injector(env: Environment) -> Any:
+    from mcproof.connect import fault_injector
+
+    injector = fault_injector(env)
+    if not injector.can("platform_api.outage"):
+        kind = api_kind(env)
         what = "names an external platform API" if kind == "external" else "has no platform API"
         raise GuardError(
-            f"environment '{env.name}' {what}; mcproof stops and starts only the sandbox's own platform daemon"
+            f"environment '{env.name}' {what} that mcproof may stop (fault capability 'platform_api.outage'); "
+            "mcproof observes an external API but never stops it"
         )
-    from mcproof_sandbox.platform.control import PlatformServices
-
-    state_dir = env.sandbox_state_dir
-    assert state_dir is not None
-    return PlatformServices(state_dir)
+    return injector
 
 
 def stop_platform(env: Environment) -> dict[str, Any]:
-    """Stop the sandbox's platform daemon (remembering its port and settings); JSON-safe summary."""
-    services = _services(env)
-    info = services.info()
-    if info is None:
-        return {"stopped": False, "reason": "the sandbox platform API was not running"}
-    raw: dict[str, Any] = json.loads((info.platform_dir / "platform.json").read_text(encoding="utf-8"))
-    spec = {"port": urlsplit(info.url).port or 0, "config": raw.get("config") or {}}
-    (info.platform_dir / RESTART_FILE).write_text(json.dumps(spec), encoding="utf-8")
-    services.down()
-    return {"stopped": True, "url": info.url, "pid": info.pid}
+    """Stop the platform API through the fault injector (it remembers where to start it again)."""
+    result: dict[str, Any] = _outage_injector(env).stop_platform_api()
+    return result
 
 
 def restart_platform(env: Environment, timeout_s: float = 30.0) -> dict[str, Any]:
-    """Start the sandbox's platform daemon again on its old port (no-op when it runs); JSON-safe summary."""
-    from mcproof.errors import SandboxError
-    from mcproof_sandbox.platform.engine import EngineConfig
-
-    services = _services(env)
-    running = services.info()
-    if running is not None:
-        return {"started": False, "url": running.url, "reason": "already running"}
-    spec_file = services.state_dir / "platform" / RESTART_FILE
-    try:
-        spec: dict[str, Any] = json.loads(spec_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        spec = {"port": 0, "config": {"environment": env.name}}
-    raw = dict(spec.get("config") or {"environment": env.name})
-    if "tenants" in raw:
-        raw["tenants"] = tuple(raw["tenants"])
-    config = EngineConfig(**raw)
-    started = time.monotonic()
-    try:
-        info = services.up(config, timeout=timeout_s, port=int(spec.get("port") or 0))
-    except SandboxError:  # the old port is taken meanwhile: any free port (clients re-read platform.json)
-        info = services.up(config, timeout=timeout_s)
-    spec_file.unlink(missing_ok=True)
-    return {"started": True, "url": info.url, "took_s": round(time.monotonic() - started, 3)}
+    """Start the platform API again where clients find it (no-op when it runs); JSON-safe summary."""
+    result: dict[str, Any] = _outage_injector(env).start_platform_api(timeout_s)
+    return result
 
 
 # --- for the runner -------------------------------------------------------------------------------
@@ -192,9 +160,11 @@ def skip_reason(env: Environment) -> str | None:
     kind = api_kind(env)
     if kind is None:
         return f"environment '{env.name}' has no platform API (no platform_api section, no sandbox)"
-    if kind == "external":
-        return (f"environment '{env.name}' names an external platform API; mcproof stops and restarts only the "
-                "sandbox's own platform daemon")  # fmt: skip
+    from mcproof.connect import fault_injector
+
+    if not fault_injector(env).can("platform_api.outage"):
+        return (f"environment '{env.name}' names an external platform API; mcproof stops and restarts only an "
+                "API its fault injector may stop (capability 'platform_api.outage')")  # fmt: skip
     if current_endpoint(env) is None:
         return f"the sandbox platform API of '{env.name}' is not running; `mcproof run` starts it with the sandbox"
     return None
@@ -212,9 +182,10 @@ def observer_checks(env: Environment, timeout: float) -> dict[str, Any]:
 
 def safety_restart(env: Environment) -> str:
     """After chaoslib: start the sandbox API if the rollbacks left it down; a reason line when it acted."""
+    from mcproof.connect import fault_injector
     from mcproof.errors import McproofError
 
-    if api_kind(env) != "sandbox" or current_endpoint(env) is not None:
+    if not fault_injector(env).can("platform_api.outage") or current_endpoint(env) is not None:
         return ""
     try:
         restart_platform(env)

@@ -47,8 +47,9 @@ from mcproof.chaos.recovery import epoch_to_iso
 from mcproof.chaos.scope import ENV_KEY, SEED_KEY, chaos_settings, parse_selector, select_victims
 from mcproof.chaos.watch import AbortWatch, ObserverSync
 from mcproof.config import Environment
+from mcproof.connect import capabilities_of, fault_injector
 from mcproof.connect.targets import Target, discover_targets
-from mcproof.errors import ConfigError, McproofError
+from mcproof.errors import ConfigError, ExperimentSkipped, McproofError
 from mcproof.evidence.records import RecoveryEvidence
 from mcproof.evidence.store import RunStore
 from mcproof.minecraft.latency import pick_evenly
@@ -62,10 +63,6 @@ __all__ = [
 
 Echo = Callable[[str], None]
 _PATH_FAULTS = {"add_network_latency", "add_network_loss", "partition_network"}
-
-
-class ExperimentSkipped(McproofError):
-    """The experiment cannot run in this environment (e.g. it needs Kubernetes); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -141,12 +138,15 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
             f"{plan.name}: {path_faults[0]} acts on the fault path, but the experiment declares none; add "
             '"extensions": [{"name": "mcproof", "fault_path": {"count": 1}}] to choose the servers it fronts'
         )
-    if plan.process_faults and env.sandbox_state_dir is None:
-        raise ExperimentSkipped(
-            f"{plan.name}: {plan.process_faults[0].func} is a process fault applied by the embedded sandbox's fault "
-            f"injector, but environment '{env.name}' has none ({env.minecraft.discovery.kind} discovery); run it "
-            "against the sandbox, or use a chaostoolkit-kubernetes experiment on a cluster"
-        )
+    injector = fault_injector(env)
+    offered = capabilities_of(env, injector)
+    for capability, activity in plan.required:
+        if capability not in offered:
+            raise ExperimentSkipped(
+                f"{plan.name}: {activity} needs the fault capability {capability!r}, which environment "
+                f"'{env.name}' does not offer (its fault injector: {injector.name}; offers: "
+                f"{', '.join(sorted(offered))}); declare a `faults:` section or run it where the capability exists"
+            )
     settings = chaos_settings(env)
     run_seed = seed if seed is not None else (settings.seed if settings.seed is not None else random.randrange(2**31))
     targets = KubeFleet(env).targets() if plan.needs_kubernetes else discover_targets(env)
@@ -319,22 +319,17 @@ def _run_chaoslib(experiment: dict[str, Any], sync: ObserverSync) -> dict[str, A
 
 
 def _safety_net(env: Environment, planned: PlannedRun, proxy: FaultProxy | None) -> str:
-    """After chaoslib (even if it blew up): stop the proxy; clear sandbox faults still on our victims."""
+    """After chaoslib (even if it blew up): stop the proxy; undo process faults still on our victims."""
     if proxy is not None:
         proxy.stop()
-    if not env.uses_sandbox or not planned.victims:
+    if not planned.victims:
         return ""
-    from mcproof_sandbox.fleet import Sandbox
-
-    state_dir = env.sandbox_state_dir
-    assert state_dir is not None
-    sandbox = Sandbox(state_dir)
+    ids = [t.id for t in planned.victims]
     with contextlib.suppress(McproofError):
-        status = sandbox.status()
-        ids = {t.id for t in planned.victims}
-        left = sorted(i for i in (status.faults if status else {}) if i in ids)
+        injector = fault_injector(env)
+        left = [i for i in injector.faulted() if i in set(ids)]
         if left:
-            sandbox.clear(left)
+            injector.clear(left)
             return f"safety net cleared faults the rollbacks left on {', '.join(left[:10])}"
     return ""
 

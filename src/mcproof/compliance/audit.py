@@ -69,14 +69,6 @@ def admin_actions(lines: Iterable[str]) -> AuditSummary:
 
 def apiserver_audit_log(env: Environment, settings: ComplianceSettings) -> Path | None:
     """``settings.apiserver_audit_log`` (resolved), else the embedded cluster's audit log, else None."""
-    if settings.apiserver_audit_log is not None:
-        return env.resolve_path(settings.apiserver_audit_log)
-    state = env.kube_state_dir
-    if state is None:
-        return None
-    try:
-        record = json.loads((state / "cluster.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    path = record.get("audit_log") if isinstance(record, dict) else None
-    return Path(path) if path else None
+    from mcproof.connect.kubernetes import apiserver_audit_log as audit_log
+
+    return audit_log(env, settings.apiserver_audit_log)

@@ -27,10 +27,8 @@ Example::
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -175,33 +173,7 @@ def log_retention_problem(retention: LogRetention, required_days: int, fix: str)
 
 def apiserver_args(env: Environment, settings: ComplianceSettings) -> tuple[list[str], str] | None:
     """The API server's command line and where it came from: ``compliance.apiserver_args_file`` (a static
-    pod manifest or any text holding the flags), else the running embedded cluster's kube-apiserver
-    process, else its recorded kwok config; None when nothing declares one."""
-    if settings.apiserver_args_file is not None:
-        path = env.resolve_path(settings.apiserver_args_file)
-        text = path.read_text(encoding="utf-8")
-        return shlex.split(text, comments=True), str(path)
-    state = env.kube_state_dir
-    if state is None:
-        return None
-    try:
-        record = json.loads((state / "cluster.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    name = str(record.get("name", "mcproof")) if isinstance(record, dict) else "mcproof"
-    cluster_dir = state / "kwok" / "clusters" / name
-    pid_file = cluster_dir / "pids" / "kube-apiserver.pid"
-    import psutil
+    pod manifest or any text holding the flags), else the embedded cluster's; None when nothing declares one."""
+    from mcproof.connect.kubernetes import apiserver_args as args
 
-    try:
-        pid = int(pid_file.read_text(encoding="utf-8").strip())
-        cmdline = psutil.Process(pid).cmdline()
-        if any("kube-apiserver" in part for part in cmdline[:1]):
-            return list(cmdline), f"kube-apiserver process {pid}"
-    except (OSError, ValueError, psutil.Error):
-        pass  # not running (or not ours): fall back to the recorded config
-    config = cluster_dir / "kwok.yaml"
-    if config.is_file():
-        text = config.read_text(encoding="utf-8")
-        return [m.strip() for m in re.findall(r"^\s*-\s*(--audit-log-[\w-]+=\S+)", text, re.M)], str(config)
-    return None
+    return args(env, settings.apiserver_args_file)

@@ -11,14 +11,25 @@ ClusterIPs without kube-proxy, and the sandbox allows loopback only.
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Any
 
 from mcproof.config import Environment, KubernetesSettings
 from mcproof.kubeapi import KubeApi, connect
-from mcproof.kubeapi.endpoints import Endpoint, service_endpoints
+from mcproof.kubeapi.endpoints import endpoint_target, service_endpoint_map
 from mcproof.target import Target
 
-__all__ = ["endpoint_target", "kube_api", "kubernetes_targets", "minecraft_services", "service_endpoint_map"]
+__all__ = [
+    "apiserver_args",
+    "apiserver_audit_log",
+    "applied_manifests_dir",
+    "endpoint_target",
+    "kube_api",
+    "kubernetes_targets",
+    "minecraft_services",
+    "service_endpoint_map",
+]
 
 
 def kube_api(env: Environment) -> KubeApi:
@@ -39,40 +50,6 @@ def minecraft_services(api: KubeApi, settings: KubernetesSettings) -> tuple[list
     return services, pods
 
 
-def service_endpoint_map(
-    services: list[dict[str, Any]], pods: list[dict[str, Any]], port_name: str = "minecraft"
-) -> dict[str, list[Endpoint]]:
-    """``namespace/service`` -> its ready endpoints for ``port_name`` (first TCP port if absent)."""
-    by_ns: dict[str, list[dict[str, Any]]] = {}
-    for pod in pods:
-        by_ns.setdefault(str(pod["metadata"].get("namespace")), []).append(pod)
-    result: dict[str, list[Endpoint]] = {}
-    for svc in services:
-        meta = svc["metadata"]
-        names = {p.get("name") for p in (svc.get("spec") or {}).get("ports") or []}
-        chosen = port_name if port_name in names else None
-        result[f"{meta['namespace']}/{meta['name']}"] = service_endpoints(
-            svc, by_ns.get(str(meta["namespace"]), []), port_name=chosen
-        )
-    return dict(sorted(result.items()))
-
-
-def endpoint_target(endpoint: Endpoint) -> Target:
-    """A Target for one endpoint: id ``namespace/pod``, the pod IP, its query and RCON ports."""
-    ports = endpoint.container_ports
-    return Target(
-        id=f"{endpoint.namespace}/{endpoint.pod}",
-        host=endpoint.ip,
-        port=endpoint.port,
-        query_port=ports.get("query/UDP"),
-        rcon_port=ports.get("rcon/TCP"),
-        source="kubernetes",
-        namespace=endpoint.namespace,
-        pod=endpoint.pod,
-        labels={**endpoint.labels, "mcproof.io/service": endpoint.service},
-    )
-
-
 def kubernetes_targets(env: Environment, port_name: str = "minecraft") -> list[Target]:
     """Every ready endpoint of every Minecraft Service, one Target per pod (deduplicated)."""
     settings = env.kubernetes
@@ -84,3 +61,45 @@ def kubernetes_targets(env: Environment, port_name: str = "minecraft") -> list[T
             target = endpoint_target(endpoint)
             seen.setdefault(f"{target.id}:{target.port}", target)
     return sorted(seen.values(), key=lambda t: t.id)
+
+
+# --- facts about the cluster's control plane, for the compliance and security checks --------------
+
+
+def apiserver_audit_log(env: Environment, configured: Path | None) -> Path | None:
+    """The kube-apiserver audit log: ``configured`` (resolved), else the embedded cluster's, else None."""
+    if configured is not None:
+        return env.resolve_path(configured)
+    kube_dir = env.kube_state_dir
+    if kube_dir is None:
+        return None
+    from mcproof.connect.sandbox import apiserver_audit_log as embedded_log
+
+    return embedded_log(kube_dir)
+
+
+def apiserver_args(env: Environment, configured: Path | None) -> tuple[list[str], str] | None:
+    """The kube-apiserver's flags and where they came from: ``configured`` (a static pod manifest or any
+    text holding the flags), else the embedded cluster's; None when nothing declares them."""
+    if configured is not None:
+        path = env.resolve_path(configured)
+        return shlex.split(path.read_text(encoding="utf-8"), comments=True), str(path)
+    kube_dir = env.kube_state_dir
+    if kube_dir is None:
+        return None
+    from mcproof.connect.sandbox import apiserver_args as embedded_args
+
+    return embedded_args(kube_dir)
+
+
+def applied_manifests_dir(env: Environment, configured: Path | None = None) -> Path | None:
+    """Where the manifests applied to the cluster are kept for scanning: ``configured``, else the
+    embedded cluster's record of what it applied, else None."""
+    if configured is not None:
+        return env.resolve_path(configured)
+    kube_dir = env.kube_state_dir
+    if kube_dir is None:
+        return None
+    from mcproof.connect.sandbox import applied_manifests_dir as embedded_applied
+
+    return embedded_applied(kube_dir)

@@ -2,38 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcproof.errors import McproofError
+from mcproof.errors import NoPlatformApi
 from mcproof.platform.client import PlatformClient
 from mcproof.secrets import SecretRef
-from mcproof_sandbox.platform.control import read_platform_info
 
 if TYPE_CHECKING:
     from mcproof.config import Environment
 
-__all__ = ["NoPlatformApi", "platform_client"]
+__all__ = ["NoPlatformApi", "PlatformEndpoint", "platform_client", "platform_endpoint"]
 
 
-class NoPlatformApi(McproofError):
-    """The environment has no platform API to talk to (checks that need one are skipped with this reason)."""
+@dataclass(frozen=True)
+class PlatformEndpoint:
+    """Where an environment's platform API is and how to authenticate (the token as a reference, unread)."""
+
+    base_url: str
+    token: SecretRef | None
+    ca_file: Path | None
+    source: str  # "environment" (its platform_api section) or "sandbox"
+
+
+def platform_endpoint(env: Environment, tenant: str = "alpha") -> PlatformEndpoint:
+    """The environment's platform API (``platform_api``, else the sandbox's own); NoPlatformApi names what to
+    configure or start."""
+    api = env.platform_api
+    if api is not None:
+        token = api.token
+        if token is not None and token.file is not None:
+            token = SecretRef(file=env.resolve_path(token.file))
+        ca = env.resolve_path(api.ca_file) if api.ca_file is not None else None
+        return PlatformEndpoint(api.base_url, token, ca, "environment")
+    state_dir = env.sandbox_state_dir
+    if state_dir is None:
+        raise NoPlatformApi(f"environment '{env.name}' has no platform_api section; add base_url and token")
+    from mcproof.connect.sandbox import platform_endpoint as sandbox_endpoint
+
+    found = sandbox_endpoint(state_dir, tenant)
+    if found is None:
+        raise NoPlatformApi(
+            f"no sandbox platform API runs in {state_dir}; start the sandbox with `mcproof sandbox up --env {env.name}`"
+        )
+    url, token_file, ca_file = found
+    return PlatformEndpoint(url, SecretRef(file=token_file), ca_file, "sandbox")
 
 
 def platform_client(env: Environment, tenant: str = "alpha") -> PlatformClient:
     """A client for the environment's platform API; NoPlatformApi names what to configure."""
-    api = env.platform_api
-    if api is not None:
-        token = api.token.resolve(env.base_dir) if api.token is not None else None
-        ca = env.resolve_path(api.ca_file) if api.ca_file is not None else None
-        return PlatformClient(api.base_url, token, ca_file=ca)
-    state_dir = env.sandbox_state_dir
-    if state_dir is None:
-        raise NoPlatformApi(f"environment '{env.name}' has no platform_api section; add base_url and token")
-    info = read_platform_info(state_dir)
-    if info is None:
-        raise NoPlatformApi(
-            f"no sandbox platform API runs in {state_dir}; start it with `mcproof dr drill --env {env.name}` "
-            "or PlatformServices(state_dir).up()"
-        )
-    token = SecretRef(file=info.token_file(tenant)).resolve()
-    return PlatformClient(info.url, token, ca_file=info.ca_file)
+    endpoint = platform_endpoint(env, tenant)
+    token = endpoint.token.resolve(env.base_dir) if endpoint.token is not None else None
+    return PlatformClient(endpoint.base_url, token, ca_file=endpoint.ca_file)

@@ -5,20 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from mcproof.errors import McproofError, TargetError
+from mcproof.errors import NoPrometheus, TargetError
 from mcproof.monitoring.promql import PromClient
 from mcproof.monitoring.settings import SANDBOX, MonitoringSettings
 from mcproof.target import is_loopback
-from mcproof_sandbox.monitoring.services import MonitoringServices
 
 if TYPE_CHECKING:
     from mcproof.config import Environment
 
 __all__ = ["NoPrometheus", "monitoring_settings", "prometheus_client"]
-
-
-class NoPrometheus(McproofError):
-    """The environment has no Prometheus to ask (checks that need one are skipped with this reason)."""
 
 
 def monitoring_settings(env: Environment) -> MonitoringSettings:
@@ -42,10 +37,12 @@ def prometheus_client(env: Environment) -> PromClient:
     state_dir = env.sandbox_state_dir
     if state_dir is None:
         raise NoPrometheus(f"monitoring.prometheus_url is 'sandbox' but environment '{env.name}' has no sandbox")
-    info = MonitoringServices(state_dir).info()
-    if info is None:
+    from mcproof.connect.sandbox import prometheus_url
+
+    url = prometheus_url(state_dir)
+    if url is None:
         raise NoPrometheus(
-            f"no sandbox Prometheus runs in {state_dir}/monitoring; start it with "
-            f"`python -m mcproof_sandbox.monitoring.services up --state-dir {state_dir}` (after the sandbox and platform API)"
+            f"no sandbox Prometheus runs in {state_dir}/monitoring; start the sandbox with "
+            f"`mcproof sandbox up --env {env.name}` (it starts Prometheus when monitoring.prometheus_url is 'sandbox')"
         )
-    return PromClient(info.prometheus_url, timeout=settings.request_timeout_s)
+    return PromClient(url, timeout=settings.request_timeout_s)

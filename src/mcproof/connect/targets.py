@@ -1,4 +1,4 @@
-"""Where targets come from: a static list in the environment file or the embedded sandbox.
+"""Where targets come from: a static list in the environment file, Kubernetes Services, or the embedded sandbox.
 
 Kubernetes services and the platform API are further sources (see the environment model's
 `kubernetes` and `platform_api` sections).
@@ -6,42 +6,10 @@ Kubernetes services and the platform API are further sources (see the environmen
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from mcproof.config import Environment, KubernetesDiscovery, SandboxDiscovery, StaticDiscovery
-from mcproof.errors import SandboxError
 from mcproof.target import Target, ensure_loopback, is_loopback
 
-__all__ = ["Target", "discover_targets", "ensure_loopback", "is_loopback", "sandbox_targets"]
-
-
-def sandbox_targets(state_dir: Path) -> list[Target]:
-    """Targets from a running sandbox's state.json (format: mcproof_sandbox.fleet.state)."""
-    state_file = state_dir / "state.json"
-    try:
-        state = json.loads(state_file.read_text(encoding="utf-8"))
-        servers = state["servers"]
-        return [
-            Target(
-                id=str(s["id"]),
-                host=str(s["host"]),
-                port=int(s["port"]),
-                edition=str(s.get("edition", "java")),
-                query_port=s.get("query_port"),
-                rcon_port=s.get("rcon_port"),
-                source="sandbox",
-            )
-            for s in servers
-        ]
-    except FileNotFoundError:
-        raise SandboxError(
-            f"no sandbox state in {state_dir}; start it with 'mcproof sandbox up' (or 'make signoff')"
-        ) from None
-    except (ValueError, KeyError, TypeError) as err:
-        raise SandboxError(
-            f"sandbox state {state_file} is unreadable ({err!r}); run 'mcproof sandbox down' then 'up'"
-        ) from None
+__all__ = ["Target", "discover_targets", "ensure_loopback", "is_loopback"]
 
 
 def _static_targets(discovery: StaticDiscovery) -> list[Target]:
@@ -65,6 +33,8 @@ def discover_targets(env: Environment) -> list[Target]:
     if isinstance(discovery, SandboxDiscovery):
         state_dir = env.sandbox_state_dir
         assert state_dir is not None
+        from mcproof.connect.sandbox import sandbox_targets
+
         targets = sandbox_targets(state_dir)
     elif isinstance(discovery, KubernetesDiscovery):
         from mcproof.connect.kubernetes import kubernetes_targets

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcproof.dr.disaster import apply_disaster
 from mcproof.dr.metrics import backups_after, newest_backup_at, rpo_from_markers, rto_parts
 from mcproof.dr.settings import DrSettings
 from mcproof.errors import InconclusiveError
@@ -256,11 +257,11 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     # --- disaster -------------------------------------------------------------------------------------
     disaster_at = d.mark("disaster", kind=s.disaster)
     try:
-        api.inject_disaster(server.id, s.disaster)
+        apply_disaster(api, server.id, s.disaster)
     except (ApiCallError, Unsupported) as err:
         raise InconclusiveError(f"the harness could not apply the disaster ({s.disaster}) to {server.id}: {err}",
-                            "the platform must offer a way to kill the server and destroy its world "
-                            "(sandbox: POST /v1/servers/{id}/x-sandbox/disaster)") from None  # fmt: skip
+                            "the platform must offer power kill and a file manager (list/delete/write) to the "
+                            "drill's token, as Pterodactyl's client API does") from None  # fmt: skip
     detected_at = wait_stopped(server, s.detection_timeout_s, s.status_timeout_s)
     if detected_at is None:
         raise InconclusiveError(f"{server.id} still answered {s.detection_timeout_s:g}s after the disaster: it was not applied",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-from mcproof.minecraft.status import utc_now
+from mcproof.clock import utc_now
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcproof.errors import McproofError
+from mcproof.errors import KubeError
 
 __all__ = ["SERVICE_ACCOUNT_TOKEN", "KubeApi", "KubeError", "config_source", "connect"]
 
@@ -31,10 +31,6 @@ _KINDS: dict[str, tuple[str, str, bool]] = {
     "replicasets": ("apps", "replica_set", False),
     "daemonsets": ("apps", "daemon_set", False),
 }
-
-
-class KubeError(McproofError):
-    """The Kubernetes API could not be reached or refused a request."""
 
 
 @dataclass(frozen=True)

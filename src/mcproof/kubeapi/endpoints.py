@@ -17,7 +17,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Endpoint", "pod_is_ready", "pod_problem", "resolve_target_port", "selector_matches", "service_endpoints"]
+from mcproof.target import Target
+
+__all__ = [
+    "Endpoint",
+    "endpoint_target",
+    "pod_is_ready",
+    "pod_problem",
+    "resolve_target_port",
+    "selector_matches",
+    "service_endpoint_map",
+    "service_endpoints",
+]
 
 Obj = Mapping[str, Any]
 
@@ -150,3 +161,37 @@ def service_endpoints(service: Obj, pods: Iterable[Obj], *, port_name: str | Non
             )
         )
     return sorted(found, key=lambda e: e.pod)
+
+
+def service_endpoint_map(
+    services: list[dict[str, Any]], pods: list[dict[str, Any]], port_name: str = "minecraft"
+) -> dict[str, list[Endpoint]]:
+    """``namespace/service`` -> its ready endpoints for ``port_name`` (first TCP port if absent)."""
+    by_ns: dict[str, list[dict[str, Any]]] = {}
+    for pod in pods:
+        by_ns.setdefault(str(pod["metadata"].get("namespace")), []).append(pod)
+    result: dict[str, list[Endpoint]] = {}
+    for svc in services:
+        meta = svc["metadata"]
+        names = {p.get("name") for p in (svc.get("spec") or {}).get("ports") or []}
+        chosen = port_name if port_name in names else None
+        result[f"{meta['namespace']}/{meta['name']}"] = service_endpoints(
+            svc, by_ns.get(str(meta["namespace"]), []), port_name=chosen
+        )
+    return dict(sorted(result.items()))
+
+
+def endpoint_target(endpoint: Endpoint) -> Target:
+    """A Target for one endpoint: id ``namespace/pod``, the pod IP, its query and RCON ports."""
+    ports = endpoint.container_ports
+    return Target(
+        id=f"{endpoint.namespace}/{endpoint.pod}",
+        host=endpoint.ip,
+        port=endpoint.port,
+        query_port=ports.get("query/UDP"),
+        rcon_port=ports.get("rcon/TCP"),
+        source="kubernetes",
+        namespace=endpoint.namespace,
+        pod=endpoint.pod,
+        labels={**endpoint.labels, "mcproof.io/service": endpoint.service},
+    )

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcproof.errors import McproofError
+from mcproof.errors import McproofError, NoPlatformApi, ProvisioningError
 from mcproof.stats import summarize
 
 if TYPE_CHECKING:
@@ -44,10 +44,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("mcproof.load.provisioning")
-
-
-class ProvisioningError(McproofError):
-    """A provisioning load run could not start or finish."""
 
 
 @dataclass(frozen=True)
@@ -86,23 +82,15 @@ class ProvisioningConfig:
 
 def provisioning_config_for(env: Environment, **overrides: Any) -> ProvisioningConfig:
     """The environment's platform API (``platform_api``, else the sandbox's own) as a provisioning config."""
-    from mcproof.connect.platform import NoPlatformApi
-    from mcproof_sandbox.platform.control import read_platform_info
+    from mcproof.connect.platform import platform_endpoint
 
     tenant = env.dr.tenant if env.dr is not None else "alpha"
-    if env.platform_api is not None:
-        api = env.platform_api
-        if api.token is None:
-            raise NoPlatformApi(f"environment '{env.name}' platform_api has no token; add token: {{env: NAME}}")
-        ref = {"env": api.token.env} if api.token.env else {"file": str(env.resolve_path(Path(str(api.token.file))))}
-        ca = str(env.resolve_path(api.ca_file)) if api.ca_file else None
-        return ProvisioningConfig(environment=env.name, base_url=api.base_url, token=ref, ca_file=ca, **overrides)
-    state = env.sandbox_state_dir
-    info = read_platform_info(state) if state is not None else None
-    if info is None:
-        raise NoPlatformApi(f"environment '{env.name}' has no platform API (platform_api section or sandbox API)")
-    return ProvisioningConfig(environment=env.name, base_url=info.url, token={"file": str(info.token_file(tenant))},
-                              ca_file=str(info.ca_file), **overrides)  # fmt: skip
+    endpoint = platform_endpoint(env, tenant)
+    if endpoint.token is None:
+        raise NoPlatformApi(f"environment '{env.name}' platform_api has no token; add token: {{env: NAME}}")
+    ref = {"env": endpoint.token.env} if endpoint.token.env else {"file": str(endpoint.token.file)}
+    ca = str(endpoint.ca_file) if endpoint.ca_file else None
+    return ProvisioningConfig(environment=env.name, base_url=endpoint.base_url, token=ref, ca_file=ca, **overrides)
 
 
 def provisioning_summary(ready_s: list[float], *, planned: int, failures: list[dict[str, Any]]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcproof.errors import McproofError
+from mcproof.errors import LoadRunError
 from mcproof.load.plan import CONFIG_ENV, RESULT_ENV, LoadConfig
 from mcproof.paths import project_root
 
@@ -40,10 +40,6 @@ __all__ = ["LoadRun", "LoadRunError", "locustfile_path", "run_load"]
 CONFIG_FILE = "load-config.json"
 RESULT_FILE = "load-result.json"
 _HEADLESS = "import locust, sys; from mcproof.load.headless import main; sys.exit(main(sys.argv[1:]))"
-
-
-class LoadRunError(McproofError):
-    """A load run could not start or finish (its child processes failed or overran the deadline)."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mcproof.errors import McproofError
+from mcproof.errors import RconError
 
 __all__ = [
     "AUTH_RESPONSE",
@@ -94,10 +94,6 @@ class RconLoginResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class RconError(McproofError):
-    """An RCON exchange failed (refused, timed out, bad password, malformed reply); never holds the password."""
 
 
 def _read_packet(sock: socket.socket, deadline: float, buf: bytearray | None = None) -> RconPacket:

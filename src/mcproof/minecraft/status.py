@@ -20,7 +20,6 @@ import json
 import socket
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from mcstatus._net.address import Address
@@ -29,6 +28,7 @@ from mcstatus._protocol.java_client import AsyncJavaClient, JavaClient
 from mcstatus._protocol.legacy_client import AsyncLegacyClient, LegacyClient
 from mcstatus.responses import BedrockStatusResponse, JavaStatusResponse, LegacyStatusResponse
 
+from mcproof.clock import utc_now
 from mcproof.minecraft.deadline import (
     MAX_REPLY_BYTES,
     ExchangeTimeout,
@@ -74,11 +74,6 @@ class StatusResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC timestamp with milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def classify_error(err: BaseException) -> tuple[str, str]:

@@ -18,13 +18,9 @@ from typing import Any
 
 import requests
 
-from mcproof.errors import McproofError
+from mcproof.errors import PromError
 
 __all__ = ["ActiveAlert", "PromClient", "PromError", "parse_alerts", "parse_vector"]
-
-
-class PromError(McproofError):
-    """Prometheus did not answer, or answered with an error or an unexpected shape."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ The window must resolve the availability objective (``observer_interval_s / avai
 (``(observer_interval_s + scrape interval) / (availability_servers * availability_window_s)``);
 otherwise the check is inconclusive with the fix. The derivation is in mcproof.monitoring.availability.
 
-``prometheus_url: sandbox`` means the Prometheus that :class:`mcproof_sandbox.monitoring.services.MonitoringServices`
+``prometheus_url: sandbox`` means the Prometheus that the embedded sandbox
 runs in the sandbox state dir; the ``sandbox_*`` fields shape that Prometheus only (a real environment
 has its own scrape intervals and rules, and names its alert and metric in ``server_down_alert`` and
 ``up_metric``).

@@ -1,4 +1,4 @@
 """Platform adapters: the contract the harness needs from a hosting platform (:mod:`adapter`) and its
 implementations (:mod:`client`: the mcproof platform API over HTTPS). The sandbox's server side lives in
-:mod:`mcproof_sandbox.platform`. Import submodules directly; this package imports nothing heavy.
+the sandbox package (through :mod:`mcproof.connect` only). Import submodules directly; this package imports nothing heavy.
 """

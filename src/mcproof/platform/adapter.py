@@ -11,22 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from mcproof.errors import McproofError
+from mcproof.errors import ApiCallError, Unsupported
 
 __all__ = ["ApiCallError", "PlatformAdapter", "ServerRecord", "Unsupported"]
-
-
-class ApiCallError(McproofError):
-    """The platform API answered with an error (status, message, correlation id) or not at all."""
-
-    def __init__(self, message: str, status: int = 0, correlation_id: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.correlation_id = correlation_id
-
-
-class Unsupported(McproofError):
-    """The panel behind this adapter has no equivalent of the requested operation."""
 
 
 @dataclass(frozen=True)
@@ -54,4 +41,6 @@ class PlatformAdapter(Protocol):
     def restore_backup(self, server_id: str, backup_id: str) -> dict[str, Any]: ...
     def command(self, server_id: str, command: str) -> dict[str, Any]: ...
     def world(self, server_id: str) -> dict[str, Any]: ...
-    def inject_disaster(self, server_id: str, kind: str) -> dict[str, Any]: ...
+    def list_files(self, server_id: str, directory: str = "/") -> list[dict[str, Any]]: ...
+    def delete_files(self, server_id: str, files: list[str], root: str = "/") -> dict[str, Any]: ...
+    def write_file(self, server_id: str, file: str, content: str) -> dict[str, Any]: ...

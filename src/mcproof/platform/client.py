@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -110,8 +111,18 @@ class PlatformClient:
     def world(self, server_id: str) -> dict[str, Any]:
         return dict(self._json("GET", f"/v1/servers/{server_id}/world"))
 
-    def inject_disaster(self, server_id: str, kind: str) -> dict[str, Any]:
-        return dict(self._json("POST", f"/v1/servers/{server_id}/x-sandbox/disaster", {"kind": kind}))
+    def list_files(self, server_id: str, directory: str = "/") -> list[dict[str, Any]]:
+        """The server's files in ``directory`` (Pterodactyl: ``GET .../files/list?directory=``)."""
+        query = urlencode({"directory": directory})
+        return list(self._json("GET", f"/v1/servers/{server_id}/files/list?{query}")["data"])
+
+    def delete_files(self, server_id: str, files: list[str], root: str = "/") -> dict[str, Any]:
+        """Delete ``files`` under ``root`` (Pterodactyl: ``POST .../files/delete {root, files}``)."""
+        return dict(self._json("POST", f"/v1/servers/{server_id}/files/delete", {"root": root, "files": files}))
+
+    def write_file(self, server_id: str, file: str, content: str) -> dict[str, Any]:
+        """Overwrite ``file`` (Pterodactyl: ``POST .../files/write?file=`` with the raw body)."""
+        return dict(self._json("POST", f"/v1/servers/{server_id}/files/write", {"file": file, "content": content}))
 
     def backup_policy(self) -> dict[str, Any]:
         return dict(self._json("GET", "/v1/backups/policy"))

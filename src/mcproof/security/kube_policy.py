@@ -38,7 +38,6 @@ PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 _SECRET_NAME = re.compile(r"(PASS(WORD)?|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)", re.IGNORECASE)
 _REFERENCE_SUFFIXES = ("_FILE", "_PATH", "_DIR")  # env vars naming where a secret is, not holding it
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
-APPLIED_MANIFESTS = "applied"  # <kube state dir>/applied: written by mcproof_sandbox.kube.embedded.start_embedded
 
 
 @dataclass(frozen=True)
@@ -69,10 +68,9 @@ def load_manifests(directory: Path) -> list[dict[str, Any]]:
 
 def manifests_directory(env: Environment, settings: ManifestScanSettings) -> Path | None:
     """``settings.directory`` (resolved), else the embedded cluster's applied manifests, else None."""
-    if settings.directory is not None:
-        return env.resolve_path(settings.directory)
-    state = env.kube_state_dir
-    return state / APPLIED_MANIFESTS if state is not None else None
+    from mcproof.connect.kubernetes import applied_manifests_dir
+
+    return applied_manifests_dir(env, settings.directory)
 
 
 def _ref(obj: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ from mcproof_sandbox.fleet.state import (
     read_state,
     write_rcon_password,
 )
+from mcproof_sandbox.processes import alive
 
 __all__ = ["Sandbox", "default_state_dir"]
 
@@ -41,21 +42,6 @@ def default_state_dir() -> Path:
     """``$MCPROOF_STATE_DIR`` or ``<cwd>/.mcproof/sandbox``."""
     env = os.environ.get("MCPROOF_STATE_DIR")
     return Path(env) if env else Path.cwd() / ".mcproof" / "sandbox"
-
-
-def _alive(pid: int | None, create_time: float | None = None) -> bool:
-    """True when ``pid`` runs (zombies count as dead) and, if given, started at ``create_time``."""
-    import psutil
-
-    if not pid:
-        return False
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return create_time is None or abs(proc.create_time() - create_time) < 1.0
-    except psutil.Error:
-        return False
 
 
 class Sandbox:
@@ -110,7 +96,7 @@ class Sandbox:
         state = read_state(self.state_dir)
         if state is None:
             return None
-        if _alive(state.get("pid"), state.get("pid_create_time")):
+        if alive(state.get("pid"), state.get("pid_create_time")):
             return state
         self._cleanup(state)
         return None
@@ -119,7 +105,7 @@ class Sandbox:
         """Kill leftover shards of a dead supervisor and remove its files."""
         for shard in (state or {}).get("shards", []):
             pid = shard.get("pid")
-            if _alive(pid) and _is_ours(pid, "mcproof_sandbox.fleet.shard"):
+            if alive(pid) and _is_ours(pid, "mcproof_sandbox.fleet.shard"):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
         for name in (STATE_FILE, CONTROL_SOCK):
@@ -179,7 +165,7 @@ class Sandbox:
                     last = f"{status.up_count if status else 0}/{spec.servers} servers listening"
                 else:
                     last = f"phase {state.get('phase')}"
-                    if not _alive(state.get("pid")):
+                    if not alive(state.get("pid")):
                         log = self.state_dir / LOG_FILE
                         raise SandboxError(f"sandbox supervisor exited during start-up; see {log}")
             time.sleep(0.1)
@@ -223,7 +209,7 @@ class Sandbox:
             return
         pid = int(state.get("pid") or 0)
         shard_pids = [int(s["pid"]) for s in state.get("shards", []) if s.get("pid")]
-        if pid and _alive(pid, state.get("pid_create_time")):
+        if pid and alive(pid, state.get("pid_create_time")):
             with contextlib.suppress(psutil.Error):
                 shard_pids += [c.pid for c in psutil.Process(pid).children(recursive=True)]
             with contextlib.suppress(OSError):
@@ -233,7 +219,7 @@ class Sandbox:
                     os.kill(pid, signal.SIGKILL)
                 _wait_gone([pid], 5.0)
         for spid in set(shard_pids):
-            if _alive(spid) and _is_ours(spid, "mcproof_sandbox.fleet.shard"):
+            if alive(spid) and _is_ours(spid, "mcproof_sandbox.fleet.shard"):
                 with contextlib.suppress(OSError):
                     os.kill(spid, signal.SIGKILL)
         _wait_gone(list(set(shard_pids)), 5.0)
@@ -285,10 +271,10 @@ def _is_ours(pid: int, module: str) -> bool:
 def _wait_gone(pids: list[int], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not any(_alive(p) for p in pids):
+        if not any(alive(p) for p in pids):
             return True
         time.sleep(0.05)
-    return not any(_alive(p) for p in pids)
+    return not any(alive(p) for p in pids)
 
 
 def _rss(pids: list[int]) -> int:

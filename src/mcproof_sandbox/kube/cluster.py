@@ -37,6 +37,7 @@ import yaml
 from mcproof.kubeapi import KubeApi, KubeError, connect
 from mcproof.paths import project_root
 from mcproof_sandbox.kube.manifests import kwok_node
+from mcproof_sandbox.processes import alive
 
 __all__ = ["ClusterSpec", "ClusterStatus", "EmbeddedCluster", "kube_bin_dir"]
 
@@ -279,7 +280,7 @@ class EmbeddedCluster:
         for p in procs:  # each shard writes bridge-<i>.ready once its first list is served
             ready = self.state_dir / f"bridge-{p['shard']}.ready"
             while not ready.exists():
-                if not _alive(p["pid"], p["create_time"]) or time.monotonic() > deadline:
+                if not alive(p["pid"], p["create_time"]) or time.monotonic() > deadline:
                     raise KubeError(f"pod bridge shard {p['shard']} did not start; see bridge-{p['shard']}.log")
                 time.sleep(0.05)
         return procs
@@ -291,9 +292,9 @@ class EmbeddedCluster:
             return None
         name = str(record.get("name", "mcproof"))
         pids = _component_pids(self._cluster_dir(name))
-        if not _alive(pids.get("kube-apiserver")):
+        if not alive(pids.get("kube-apiserver")):
             return None
-        bridges = [int(b["pid"]) for b in record.get("bridge", []) if _alive(b.get("pid"), b.get("create_time"))]
+        bridges = [int(b["pid"]) for b in record.get("bridge", []) if alive(b.get("pid"), b.get("create_time"))]
         rss = {n: _rss(p) for n, p in pids.items()}
         rss["bridge"] = sum(_rss(p) for p in bridges)
         return ClusterStatus(
@@ -336,7 +337,7 @@ class EmbeddedCluster:
                     env=self._env(bin_dir), capture_output=True, timeout=60, check=False,
                 )  # fmt: skip
         for pid in pids.values():  # whatever kwokctl left behind
-            if _alive(pid) and _is_component(pid):
+            if alive(pid) and _is_component(pid):
                 _terminate(pid, None, 5.0)
         shutil.rmtree(cdir, ignore_errors=True)
         for stale in (CLUSTER_FILE, "kubeconfig"):
@@ -440,20 +441,6 @@ def _apiserver_url(kubeconfig: Path) -> str:
         return ""
 
 
-def _alive(pid: Any, create_time: Any = None) -> bool:
-    import psutil
-
-    if not pid:
-        return False
-    try:
-        proc = psutil.Process(int(pid))
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return create_time is None or abs(proc.create_time() - float(create_time)) < 1.0
-    except psutil.Error:
-        return False
-
-
 def _is_component(pid: int) -> bool:
     import psutil
 
@@ -465,14 +452,14 @@ def _is_component(pid: int) -> bool:
 
 
 def _terminate(pid: int, create_time: Any, timeout: float) -> None:
-    if not _alive(pid, create_time):
+    if not alive(pid, create_time):
         return
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and alive(pid):
         time.sleep(0.05)
-    if _alive(pid):
+    if alive(pid):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
 

@@ -13,14 +13,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from mcproof.config import EmbeddedKubernetes, Environment
-from mcproof.connect.kubernetes import endpoint_target, service_endpoint_map
 from mcproof.kubeapi import KubeApi, KubeError
+from mcproof.kubeapi.endpoints import endpoint_target, service_endpoint_map
 from mcproof_sandbox.kube.cluster import ClusterSpec, ClusterStatus, EmbeddedCluster
 from mcproof_sandbox.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready, write_manifests
+from mcproof_sandbox.state import APPLIED_DIR
 
 __all__ = ["APPLIED_DIR", "cluster_spec", "describe", "start_embedded", "tenants", "wait_serving"]
 
-APPLIED_DIR = "applied"  # <kube state dir>/applied/<namespace>.yaml: the manifests the sandbox applied
 
 Echo = Callable[[str], None]
 

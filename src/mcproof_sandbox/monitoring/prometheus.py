@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from mcproof.errors import TargetError
-from mcproof.monitoring.rules import prom_duration
 from mcproof.target import is_loopback
+from mcproof_sandbox.monitoring.rules import prom_duration
 
 if TYPE_CHECKING:
     from mcproof_sandbox.monitoring.kube_scrape import KubeScrapeTarget

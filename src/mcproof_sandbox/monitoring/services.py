@@ -31,10 +31,11 @@ from urllib.parse import urlsplit
 import requests
 
 from mcproof.errors import SandboxError
-from mcproof.monitoring.rules import render_rules, rule_groups
 from mcproof.monitoring.settings import MonitoringSettings
 from mcproof_sandbox.monitoring.kube_scrape import KubeScrapeTarget, prepare_kube_scrape
 from mcproof_sandbox.monitoring.prometheus import prometheus_config, render_config
+from mcproof_sandbox.monitoring.rules import render_rules, rule_groups
+from mcproof_sandbox.processes import alive
 
 __all__ = ["INFO_FILE", "MonitoringInfo", "MonitoringServices", "PrometheusSpec", "read_monitoring_info"]
 
@@ -97,16 +98,6 @@ def read_monitoring_info(state_dir: Path) -> MonitoringInfo | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
 def _ours(pid: int, needle: str) -> bool:
     try:
         return needle in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -159,7 +150,7 @@ class MonitoringServices:
 
     def info(self) -> MonitoringInfo | None:
         info = read_monitoring_info(self.state_dir)
-        return info if info is not None and _alive(info.prometheus_pid) and _alive(info.exporter_pid) else None
+        return info if info is not None and alive(info.prometheus_pid) and alive(info.exporter_pid) else None
 
     def up(
         self, spec: PrometheusSpec | None = None, timeout: float = 30.0, *, kube_dir: Path | None = None
@@ -308,16 +299,16 @@ class MonitoringServices:
             if _ours(info.exporter_pid, "mcproof_sandbox.monitoring.exporter"):
                 pids.add(info.exporter_pid)
         for pid in pids:
-            if _alive(pid):
+            if alive(pid):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGTERM)
         end = time.monotonic() + timeout
-        while any(_alive(p) for p in pids) and time.monotonic() < end:
+        while any(alive(p) for p in pids) and time.monotonic() < end:
             for proc in self._procs:
                 proc.poll()
             time.sleep(0.05)
         for pid in pids:
-            if _alive(pid):
+            if alive(pid):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
         for proc in self._procs:

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 from mcproof_sandbox.platform.audit import AuditLog
 from mcproof_sandbox.platform.engine import ApiError, PlatformEngine
@@ -73,8 +74,16 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
         ),
         ("GET", rf"/v1/servers/{_SID}/world", "world", lambda e, t, p, b: (200, e.world_info(t, p["sid"]))),
         (
-            "POST", rf"/v1/servers/{_SID}/x-sandbox/disaster", "disaster",
-            lambda e, t, p, b: (200, e.disaster(t, p["sid"], str(b.get("kind", "")))),
+            "GET", rf"/v1/servers/{_SID}/files/list", "files",
+            lambda e, t, p, b: (200, {"data": e.list_files(t, p["sid"], str(b.get("directory", "/")))}),
+        ),
+        (
+            "POST", rf"/v1/servers/{_SID}/files/delete", "files",
+            lambda e, t, p, b: (200, e.delete_files(t, p["sid"], str(b.get("root", "/")), b.get("files"))),
+        ),
+        (
+            "POST", rf"/v1/servers/{_SID}/files/write", "files",
+            lambda e, t, p, b: (200, e.write_file(t, p["sid"], str(b.get("file", "")), str(b.get("content", "")))),
         ),
         ("GET", r"/v1/backups/policy", "backup_policy", lambda e, t, p, b: (200, e.backup_policy())),
         ("GET", r"/v1/audit/policy", "audit_policy", lambda e, t, p, b: (200, e.audit_policy())),
@@ -206,6 +215,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if engine.config.weak_crash_route and (method, name) == ("GET", "backups"):
             int(match["sid"].rsplit("-", 1)[-1])  # WEAK (tests only): unchecked parse, ValueError -> 500
         body = self._body()
+        if method == "GET" and "?" in self.path:  # query parameters of a GET arrive like a body's fields
+            body = {k: v[-1] for k, v in parse_qs(self.path.split("?", 1)[1]).items()}
         status, payload = fn(engine, tenant, match.groupdict(), body)
         return status, payload, name, tenant
 

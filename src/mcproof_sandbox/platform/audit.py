@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mcproof.minecraft.status import utc_now
+from mcproof.clock import utc_now
 
 __all__ = ["AuditLog"]
 

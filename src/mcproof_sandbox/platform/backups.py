@@ -20,13 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcproof.errors import McproofError
+from mcproof.errors import BackupError
 
 __all__ = ["BackupError", "Restic", "RestoreResult", "Snapshot"]
-
-
-class BackupError(McproofError):
-    """A restic command failed (repository, snapshot, integrity)."""
 
 
 @dataclass(frozen=True)

@@ -9,58 +9,21 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mcproof.errors import SandboxError
 from mcproof_sandbox.platform.engine import EngineConfig
 from mcproof_sandbox.platform.service import INFO_FILE
+from mcproof_sandbox.processes import alive
+from mcproof_sandbox.state import PlatformInfo, read_platform_info
 
 __all__ = ["PlatformInfo", "PlatformServices", "read_platform_info"]
 
 
-@dataclass(frozen=True)
-class PlatformInfo:
-    """What ``platform.json`` says about a running platform API."""
-
-    url: str
-    ca_file: Path
-    tokens: dict[str, Path]
-    pid: int
-    platform_dir: Path
-    audit_log: Path
-    environment: str
-
-    def token_file(self, tenant: str) -> Path:
-        if tenant not in self.tokens:
-            raise SandboxError(f"no tenant {tenant!r} in the sandbox platform; tenants: {', '.join(self.tokens)}")
-        return self.tokens[tenant]
-
-
-def read_platform_info(state_dir: Path) -> PlatformInfo | None:
-    """The running platform's info, or None when ``<state_dir>/platform/platform.json`` is absent."""
-    try:
-        data: dict[str, Any] = json.loads((state_dir / "platform" / INFO_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return PlatformInfo(
-        url=str(data["url"]), ca_file=Path(data["ca_file"]),
-        tokens={k: Path(v) for k, v in dict(data["tokens"]).items()}, pid=int(data["pid"]),
-        platform_dir=Path(data["platform_dir"]), audit_log=Path(data["audit_log"]),
-        environment=str(data["environment"]),
-    )  # fmt: skip
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return True
+RESTART_FILE = "chaos-restart.json"  # the port and engine settings of a daemon stopped to be restarted
 
 
 class PlatformServices:
@@ -72,7 +35,7 @@ class PlatformServices:
 
     def info(self) -> PlatformInfo | None:
         info = read_platform_info(self.state_dir)
-        return info if info is not None and _alive(info.pid) else None
+        return info if info is not None and alive(info.pid) else None
 
     def up(self, config: EngineConfig | None = None, timeout: float = 30.0, *, port: int = 0) -> PlatformInfo:
         """Start the daemon (the sandbox fleet must already run) and wait until it listens (``port`` 0: any
@@ -106,18 +69,52 @@ class PlatformServices:
         """SIGTERM the daemon, SIGKILL after ``timeout``; idempotent."""
         info = read_platform_info(self.state_dir)
         pid = info.pid if info else (self._proc.pid if self._proc else 0)
-        if pid and _alive(pid):
+        if pid and alive(pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while _alive(pid) and time.monotonic() < deadline:
+            while alive(pid) and time.monotonic() < deadline:
                 if self._proc is not None:
                     self._proc.poll()
                 time.sleep(0.05)
-            if _alive(pid):
+            if alive(pid):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
         if self._proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(5.0)
         (self.state_dir / "platform" / INFO_FILE).unlink(missing_ok=True)
+
+    # --- an outage and its end: stopped, then started again where clients find it ----------------------
+
+    def stop_for_restart(self) -> dict[str, Any]:
+        """Stop the daemon, remembering its port and engine settings for :meth:`restart`; JSON-safe summary."""
+        info = self.info()
+        if info is None:
+            return {"stopped": False, "reason": "the sandbox platform API was not running"}
+        spec = {"port": urlsplit(info.url).port or 0, "config": info.config}
+        (info.platform_dir / RESTART_FILE).write_text(json.dumps(spec), encoding="utf-8")
+        self.down()
+        return {"stopped": True, "url": info.url, "pid": info.pid}
+
+    def restart(self, timeout_s: float = 30.0) -> dict[str, Any]:
+        """Start the daemon again on its old port with its old settings (no-op when it runs)."""
+        running = self.info()
+        if running is not None:
+            return {"started": False, "url": running.url, "reason": "already running"}
+        spec_file = self.state_dir / "platform" / RESTART_FILE
+        try:
+            spec: dict[str, Any] = json.loads(spec_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            spec = {"port": 0, "config": {}}
+        raw = dict(spec.get("config") or {})
+        if "tenants" in raw:
+            raw["tenants"] = tuple(raw["tenants"])
+        config = EngineConfig(**raw)
+        started = time.monotonic()
+        try:
+            info = self.up(config, timeout=timeout_s, port=int(spec.get("port") or 0))
+        except SandboxError:  # the old port is taken meanwhile: any free port (clients re-read platform.json)
+            info = self.up(config, timeout=timeout_s)
+        spec_file.unlink(missing_ok=True)
+        return {"started": True, "url": info.url, "took_s": round(time.monotonic() - started, 3)}

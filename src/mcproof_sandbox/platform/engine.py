@@ -32,14 +32,13 @@ from mcproof.minecraft.rcon import RconError, rcon_command
 from mcproof_sandbox.fleet import Sandbox, read_rcon_password
 from mcproof_sandbox.platform.backups import BackupError, Restic
 from mcproof_sandbox.platform.store import PlatformStore
-from mcproof_sandbox.platform.world import WorldWriter, corrupt_world, read_marks, storage_reply, verify_world
+from mcproof_sandbox.platform.world import WorldWriter, read_marks, storage_reply, verify_world
 
 __all__ = ["ApiError", "EngineConfig", "PlatformEngine"]
 
 log = logging.getLogger("mcproof_sandbox.platform.engine")
 
 POWER_SIGNALS = ("start", "stop", "restart", "kill")
-DISASTERS = ("delete", "corrupt")
 _DOWN_FAULTS = {"kill", "refuse", "hang"}
 _STORAGE_APPEND = re.compile(r"^data modify storage mcproof:dr marks append value (\d{1,15})$")
 _STORAGE_GET = re.compile(r"^data get storage mcproof:dr marks$")
@@ -280,22 +279,57 @@ class PlatformEngine:
             raise ApiError(409, f"server {server_id} is not running; start it first") from None
         return {"id": server_id, "command": line, "reply": reply, "at": time.time()}
 
-    def disaster(self, tenant: str, server_id: str, kind: str) -> dict[str, Any]:
-        """Kill the server without saving, then delete or corrupt its world; returns the disaster time."""
+    # --- files (the panel's file manager: Pterodactyl ``/files/list``, ``/files/delete``, ``/files/write``) ---
+
+    def _inside(self, server_id: str, relative: str) -> Path:
+        root = self.world.world_dir(server_id).resolve()
+        path = (root / relative.lstrip("/")).resolve()
+        if path != root and root not in path.parents:
+            raise ApiError(400, f"path {relative!r} leaves the server's files")
+        return path
+
+    def list_files(self, tenant: str, server_id: str, directory: str = "/") -> list[dict[str, Any]]:
+        """Entries of ``directory`` under the server's files root: name, is_file, size (bytes), modified_at."""
         self.owned(tenant, server_id)
-        if kind not in DISASTERS:
-            raise ApiError(400, f"kind must be one of {', '.join(DISASTERS)}, got {kind!r}")
-        self.world.crash(server_id)
-        self.sandbox.inject([server_id], "kill", restart=False)
-        at = time.time()
-        world = self.world.world_dir(server_id)
-        if kind == "delete":
-            shutil.rmtree(world, ignore_errors=True)
-        else:
-            corrupt_world(world)
-        self.store.set_power(server_id, "stopped")
-        journal = read_marks(self.world.journal_path(server_id))
-        return {"id": server_id, "kind": kind, "at": at, "last_written": journal[-1].as_dict() if journal else None}
+        base = self._inside(server_id, directory)
+        if not base.is_dir():
+            return []
+        out = []
+        for entry in sorted(base.iterdir(), key=lambda p: p.name)[:1000]:
+            st = entry.stat()
+            out.append({"name": entry.name, "is_file": entry.is_file(), "size": st.st_size if entry.is_file() else 0,
+                        "modified_at": st.st_mtime})  # fmt: skip
+        return out
+
+    def delete_files(self, tenant: str, server_id: str, root: str, files: Any) -> dict[str, Any]:
+        """Delete ``files`` (names relative to ``root``) for real, as a panel's file manager does."""
+        self.owned(tenant, server_id)
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+            raise ApiError(400, "files must be a non-empty list of names")
+        base = self._inside(server_id, root)
+        deleted = []
+        for name in files:
+            path = self._inside(server_id, str(Path(root) / name))
+            if path == base or not path.exists():
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            deleted.append(name)
+        return {"id": server_id, "deleted": deleted, "at": time.time()}
+
+    def write_file(self, tenant: str, server_id: str, file: str, content: str) -> dict[str, Any]:
+        """Overwrite ``file`` with ``content`` (the panel's editor); the caller owns what it writes."""
+        self.owned(tenant, server_id)
+        if not file or len(content) > 32 * 1024:
+            raise ApiError(400, "file must be named and content at most 32 KiB")
+        path = self._inside(server_id, file)
+        if path.is_dir():
+            raise ApiError(400, f"{file!r} is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        return {"id": server_id, "file": file, "bytes": len(content.encode()), "at": time.time()}
 
     # --- backups -------------------------------------------------------------------------------------
 

@@ -1,0 +1,148 @@
+"""Every state file of a running sandbox, read in one place.
+
+``<state_dir>/state.json`` (the fleet, :mod:`mcproof_sandbox.fleet.state`), ``rcon.password``,
+``platform/platform.json`` (the platform API, :mod:`mcproof_sandbox.platform.control`),
+``monitoring/monitoring.json`` (Prometheus + exporter) and ``<kube dir>/cluster.json`` (the embedded
+cluster). The harness reaches these only through :mod:`mcproof.connect.sandbox`; the daemons that write
+them read them back through here too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcproof.errors import SandboxError
+from mcproof_sandbox.fleet.state import STATE_FILE, read_rcon_password, read_state
+from mcproof_sandbox.processes import alive
+
+__all__ = [
+    "APPLIED_DIR",
+    "PLATFORM_INFO_FILE",
+    "PlatformInfo",
+    "apiserver_args",
+    "applied_manifests_dir",
+    "cluster_audit_log",
+    "cluster_record",
+    "fleet_servers",
+    "read_platform_info",
+    "read_rcon_password",
+    "read_state",
+]
+
+PLATFORM_INFO_FILE = "platform.json"
+CLUSTER_FILE = "cluster.json"
+APPLIED_DIR = "applied"  # <kube dir>/applied/<namespace>.yaml: the manifests the sandbox applied
+
+
+def fleet_servers(state_dir: Path) -> list[dict[str, Any]]:
+    """The address records of the running fleet (``state.json`` ``servers``); SandboxError says what to do."""
+    state_file = Path(state_dir) / STATE_FILE
+    state = read_state(Path(state_dir))
+    if state is None:
+        raise SandboxError(f"no sandbox state in {state_dir}; start it with 'mcproof sandbox up' (or 'make signoff')")
+    try:
+        servers = [dict(s) for s in state["servers"]]
+        for s in servers:
+            s["id"], s["host"], s["port"] = str(s["id"]), str(s["host"]), int(s["port"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise SandboxError(
+            f"sandbox state {state_file} is unreadable ({err!r}); run 'mcproof sandbox down' then 'up'"
+        ) from None
+    return servers
+
+
+@dataclass(frozen=True)
+class PlatformInfo:
+    """What ``platform.json`` says about a running platform API."""
+
+    url: str
+    ca_file: Path
+    tokens: dict[str, Path]
+    pid: int
+    platform_dir: Path
+    audit_log: Path
+    environment: str
+    config: dict[str, Any]
+    extra: dict[str, Any]
+
+    def token_file(self, tenant: str) -> Path:
+        if tenant not in self.tokens:
+            raise SandboxError(f"no tenant {tenant!r} in the sandbox platform; tenants: {', '.join(self.tokens)}")
+        return self.tokens[tenant]
+
+    @property
+    def running(self) -> bool:
+        return alive(self.pid)
+
+
+_PLATFORM_KEYS = {"url", "ca_file", "tokens", "pid", "platform_dir", "audit_log", "environment", "config"}
+
+
+def read_platform_info(state_dir: Path) -> PlatformInfo | None:
+    """The platform API's info, or None when ``<state_dir>/platform/platform.json`` is absent or unreadable."""
+    try:
+        data: dict[str, Any] = json.loads(
+            (Path(state_dir) / "platform" / PLATFORM_INFO_FILE).read_text(encoding="utf-8")
+        )
+        return PlatformInfo(
+            url=str(data["url"]),
+            ca_file=Path(data["ca_file"]),
+            tokens={k: Path(v) for k, v in dict(data["tokens"]).items()},
+            pid=int(data["pid"]),
+            platform_dir=Path(data["platform_dir"]),
+            audit_log=Path(data["audit_log"]),
+            environment=str(data["environment"]),
+            config=dict(data.get("config") or {}),
+            extra={k: v for k, v in data.items() if k not in _PLATFORM_KEYS},
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def cluster_record(kube_dir: Path) -> dict[str, Any] | None:
+    """``<kube_dir>/cluster.json`` (name, kubeconfig, apiserver, pids, audit log), or None."""
+    try:
+        data = json.loads((Path(kube_dir) / CLUSTER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def cluster_audit_log(kube_dir: Path) -> Path | None:
+    """The embedded kube-apiserver's audit log, or None when no cluster was started here."""
+    record = cluster_record(kube_dir)
+    path = record.get("audit_log") if record else None
+    return Path(path) if path else None
+
+
+def applied_manifests_dir(kube_dir: Path) -> Path:
+    """Where the sandbox writes the manifests it applied (the security suite scans them)."""
+    return Path(kube_dir) / APPLIED_DIR
+
+
+def apiserver_args(kube_dir: Path) -> tuple[list[str], str] | None:
+    """The embedded kube-apiserver's command line (its running process, else its recorded kwok config)
+    and where it came from; None when no cluster was started here."""
+    import psutil
+
+    record = cluster_record(kube_dir)
+    if record is None:
+        return None
+    cluster_dir = Path(kube_dir) / "kwok" / "clusters" / str(record.get("name", "mcproof"))
+    try:
+        pid = int((cluster_dir / "pids" / "kube-apiserver.pid").read_text(encoding="utf-8").strip())
+        cmdline = psutil.Process(pid).cmdline()
+        if any("kube-apiserver" in part for part in cmdline[:1]):
+            return list(cmdline), f"kube-apiserver process {pid}"
+    except (OSError, ValueError, psutil.Error):
+        pass  # not running (or not ours): fall back to the recorded config
+    config = cluster_dir / "kwok.yaml"
+    if config.is_file():
+        text = config.read_text(encoding="utf-8")
+        flags = [m.strip() for m in re.findall(r"^\s*-\s*(--audit-log-[\w-]+=\S+)", text, re.M)]
+        return flags, str(config)
+    return None
