@@ -14,7 +14,7 @@ from mcproof.report import build_report
 from mcproof.report.plots_monitoring import monitoring_plots
 from mcproof.report.render_html import render_html
 from mcproof.report.render_json import render_json
-from mcproof.report.svg_charts import plot_svg
+from mcproof.report.svg import plot_svg
 
 RECORDED = Path(__file__).parent / "recorded" / "monitoring_evidence.jsonl"
 SLO = {"availability": 0.999, "detection_s": 30}

@@ -1,6 +1,6 @@
 """Run-level plots as data: what people would rather look at than read, built only from evidence.
 
-Each `Plot` is drawn by `svg_charts.py` and links to the evidence it came from (`ev-N`). A plot
+Each `Plot` is drawn by `svg.py` and links to the evidence it came from (`ev-N`). A plot
 exists only when its evidence does:
 
 - `latency_over_time`: status latency p50/p95 per time slice of each latency record, SLO line;

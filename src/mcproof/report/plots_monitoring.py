@@ -1,4 +1,4 @@
-"""Monitoring plots (data only, drawn by `svg_charts.py`), from `detection` and `availability` evidence:
+"""Monitoring plots (data only, drawn by `svg.py`), from `detection` and `availability` evidence:
 
 - `detection_time`: time from the injected outage to the alert firing, one bar per detection, against
   the detection window(s); an alert that never fired shows as a bar at its window labelled "✗ <alert>";

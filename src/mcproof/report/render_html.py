@@ -14,8 +14,7 @@ from mcproof.report.evidence_index import EvidenceItem
 from mcproof.report.fmt import fmt_margin, fmt_target, fmt_value, one_line
 from mcproof.report.model import Report, SloResult, SuiteResult
 from mcproof.report.plots import Plot
-from mcproof.report.svg import bar_svg, latency_histogram_svg
-from mcproof.report.svg_charts import plot_svg
+from mcproof.report.svg import bar_svg, latency_histogram_svg, plot_svg
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """
