@@ -35,7 +35,7 @@ integration: bootstrap
 
 # The suites against the embedded sandbox: started if needed, stopped afterwards.
 suites: bootstrap
-	$(MCPROOF) run --env $(ENV) --stop-sandbox
+	$(MCPROOF) run --env $(ENV)
 
 bench: bootstrap
 	$(PY) bench/fleet_sweep.py

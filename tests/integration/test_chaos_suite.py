@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from suite_runs import ROOT, check_outcomes, run_cli, run_suite, write_environment
 
-from mcproof.connect.targets import sandbox_targets
+from mcproof.connect.sandbox import sandbox_targets
 from mcproof.minecraft.sweep import sweep_fleet
 from mcproof_sandbox.fleet import Sandbox
 from mcproof_sandbox.platform.control import PlatformServices

@@ -2,7 +2,7 @@
 
 The private key is read from a file whose path comes from `--key` or `MCPROOF_SIGNING_KEY_FILE`;
 its bytes never reach output, logs or exceptions. Make one with
-`openssl genpkey -algorithm ed25519 -out signing-key.pem` (or `generate_key`).
+`mcproof keygen signing-key.pem` (or `generate_key`; openssl genpkey -algorithm ed25519 works too).
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
         raise SecretError(
-            f"signing key {path} is not an unencrypted PEM private key; "
-            "make one with: openssl genpkey -algorithm ed25519 -out signing-key.pem"
+            f"signing key {path} is not an unencrypted PEM private key; make one with: mcproof keygen signing-key.pem"
         ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise SecretError(f"signing key {path} is a {type(key).__name__}, not Ed25519; use an Ed25519 key")

@@ -13,21 +13,14 @@ from pathlib import Path
 import click
 
 from mcproof import __version__
+from mcproof.cli.common import ENV_HELP, fail
 from mcproof.config import Environment, load_environment
-from mcproof.errors import ConfigError, InconclusiveError, McproofError
+from mcproof.errors import ConfigError, McproofError
 from mcproof.runner import available_suites, production_marker_filter, read_verdict, run_pytest, suite_paths
-from mcproof.verdict import EXIT_INCONCLUSIVE, EXIT_REFUSED, exit_code
+from mcproof.verdict import EXIT_REFUSED, exit_code
 from mcproof_sandbox.stack import sandbox_for_run
 
-ENV_HELP = "environment name in environments/ or a path to its YAML"
-
-
-def _fail(err: McproofError) -> None:
-    if isinstance(err, InconclusiveError):
-        click.echo(f"mcproof: inconclusive: {err.reason}; fix: {err.fix}", err=True)
-        sys.exit(EXIT_INCONCLUSIVE)
-    click.echo(f"mcproof: error: {err}", err=True)
-    sys.exit(EXIT_REFUSED)
+_fail = fail
 
 
 def _load(env_ref: str) -> Environment:
@@ -49,7 +42,8 @@ def main() -> None:
 @click.option("--suite", "suites", multiple=True, help="suite to run (repeatable); default: every available suite")
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--ack-production", is_flag=True, help="allow destructive checks on a production-tier environment")
-@click.option("--stop-sandbox", is_flag=True, help="stop a sandbox this command started when it ends")
+@click.option("--keep-sandbox", is_flag=True, help="leave a sandbox this command started running afterwards")
+@click.option("--stop-sandbox", is_flag=True, hidden=True, help="the default (kept for old scripts)")
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -57,18 +51,20 @@ def run(
     suites: tuple[str, ...],
     reports_dir: Path,
     ack_production: bool,
+    keep_sandbox: bool,
     stop_sandbox: bool,
 ) -> None:
     """Run suites against ENV; extra arguments go to pytest (e.g. -k version -x). Exits with the verdict's code.
 
-    For a sandbox environment the sandbox is started if it is not running (and left running unless
-    --stop-sandbox).
+    For a sandbox environment the sandbox is started if it is not running and stopped afterwards, like
+    every other command (--keep-sandbox leaves it running; one started by `mcproof sandbox up` is never
+    stopped here).
     """
     env = _load(env_ref)
     try:
         paths = suite_paths(list(suites) or available_suites())
         extra = production_marker_filter(env, ack_production) + list(ctx.args)
-        with sandbox_for_run(env, keep=not stop_sandbox, echo=click.echo):
+        with sandbox_for_run(env, keep=keep_sandbox and not stop_sandbox, echo=click.echo):
             code, run_dir = run_pytest(env_ref, paths, extra, reports_dir=reports_dir)
     except McproofError as err:
         _fail(err)
@@ -230,6 +226,24 @@ def bundle_command(run_dir: Path, key_file: Path | None, env_ref: str | None, ou
         f"mcproof: bundle {done.output}: {len(done.manifest.files)} files, signer {done.manifest.signer}, "
         f"{done.secrets_checked} environment secrets checked absent"
     )
+
+
+@main.command("keygen")
+@click.argument("key_file", type=click.Path(path_type=Path))
+def keygen_command(key_file: Path) -> None:
+    """Make an Ed25519 signing key for `mcproof bundle` at KEY_FILE (PEM, mode 0600; never overwritten)
+    and print its public key and fingerprint (give the public key to whoever verifies bundles)."""
+    from mcproof.bundle.keys import fingerprint, generate_key, public_pem
+
+    if key_file.exists():
+        _fail(ConfigError(f"{key_file} exists; keygen never overwrites a key: pick a new path or remove it first"))
+    if not key_file.parent.is_dir():
+        _fail(ConfigError(f"directory {key_file.parent} does not exist; create it first"))
+    public = generate_key(key_file)
+    pub_file = key_file.with_name(key_file.name + ".pub")
+    pub_file.write_bytes(public_pem(public))
+    click.echo(f"mcproof: signing key {key_file} (mode 0600), public key {pub_file}, fingerprint {fingerprint(public)}")
+    click.echo(f"mcproof: sign with `mcproof bundle RUN_DIR --key {key_file}` (or export MCPROOF_SIGNING_KEY_FILE)")
 
 
 @main.command("verify")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-ENV_HELP = "environment name in environments/ or a path to its YAML"
+from mcproof.cli.common import ENV_HELP, fail
+
 CHECK_OUTCOME = {"pass": "passed", "fail": "failed", "inconclusive": "inconclusive"}
 
 
@@ -19,9 +20,7 @@ def _message(reasons: list[str], fix: str) -> str:
     return "; ".join(reasons) + (f"; fix: {fix}" if fix else "")
 
 
-def _fail(err: Exception) -> None:
-    click.echo(f"mcproof: error: {err}", err=True)
-    sys.exit(2)
+_fail = fail
 
 
 @click.group()
@@ -38,9 +37,10 @@ def chaos() -> None:
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--abort-below", "abort_below", type=click.FloatRange(0, 1), default=None, metavar="FLOOR",
               help="interrupt the experiment (rollbacks still run) when the fleet's serving ratio falls below FLOOR")  # fmt: skip
+@click.option("--keep-sandbox", is_flag=True, help="leave a sandbox this command started running afterwards")
 def chaos_run(
     experiment: str, env_ref: str, dry_run: bool, ack_production: bool, seed: int | None, reports_dir: Path,
-    abort_below: float | None,
+    abort_below: float | None, keep_sandbox: bool,
 ) -> None:  # fmt: skip
     """Run EXPERIMENT (a library name such as kill-one-server, or a path); exit 0 pass, 1 fail, 2 refused or
     skipped here, 3 inconclusive (the fault was not seen to take effect; the reason and fix are printed)."""
@@ -59,7 +59,7 @@ def chaos_run(
             for line in [*planned.describe_lines(), "  dry run: nothing was done"]:
                 click.echo(line)
             return
-        with sandbox_for_run(env, keep=True, echo=click.echo):
+        with sandbox_for_run(env, keep=keep_sandbox, echo=click.echo):
             session = RunSession.start(env, reports_dir)
             session.scope(["chaos"], checks=1)
             outcome = run_chaos_experiment(env, experiment, session.store, ack_production=ack_production, seed=seed,
@@ -86,7 +86,10 @@ def chaos_run(
 @click.option("--dry-run", is_flag=True, help="check every experiment of the plan and do nothing")
 @click.option("--ack-production", is_flag=True, help="acknowledge a game day on a production-tier environment")
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-def gameday(env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, reports_dir: Path) -> None:
+@click.option("--keep-sandbox", is_flag=True, help="leave a sandbox this command started running afterwards")
+def gameday(
+    env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, reports_dir: Path, keep_sandbox: bool
+) -> None:
     """Run a game day PLAN against ENV and write one summary; exit 0 pass, 1 fail (or aborted by the floor
     during an experiment), 2 refused, 3 inconclusive (nothing ran, everything skipped, or an experiment could
     not measure); a dry run exits 0 when at least one experiment would run."""
@@ -99,7 +102,7 @@ def gameday(env_ref: str, plan_file: Path, dry_run: bool, ack_production: bool, 
     try:
         env = load_environment(env_ref)
         plan = load_plan(plan_file)
-        with sandbox_for_run(env, keep=True, echo=click.echo):
+        with sandbox_for_run(env, keep=keep_sandbox, echo=click.echo):
             session = RunSession.start(env, reports_dir)
             session.scope(["chaos"], checks=len(plan.experiments))
             summary = run_gameday(env, plan, session.store, ack_production=ack_production, dry_run=dry_run,

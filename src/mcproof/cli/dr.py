@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from mcproof.cli.common import ENV_HELP, fail
+
 __all__ = ["dr"]
 
 
@@ -16,9 +18,10 @@ def dr() -> None:
 
 
 @dr.command("drill")
-@click.option("--env", "env_ref", default="local", show_default=True, help="environment name or YAML path")
+@click.option("--env", "env_ref", default="local", show_default=True, help=ENV_HELP)
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--keep-platform", is_flag=True, help="leave sandbox and platform API running afterwards")
+@click.option("--keep-sandbox", "--keep-platform", "keep_platform", is_flag=True,
+              help="leave a sandbox (and its platform API) this command started running afterwards")  # fmt: skip
 @click.option("--ack-production", is_flag=True, help="allow the (destructive) drill on a production-tier environment")
 def drill(env_ref: str, reports_dir: Path, keep_platform: bool, ack_production: bool) -> None:
     """Markers -> backups -> disaster -> restore via the platform API -> verified serving; RPO/RTO vs SLOs."""
@@ -51,7 +54,6 @@ def drill(env_ref: str, reports_dir: Path, keep_platform: bool, ack_production: 
                     f"integrity {'ok' if data['integrity_ok'] else 'FAILED'}"
                 )
     except McproofError as err:
-        click.echo(f"mcproof: error: {err}", err=True)
-        sys.exit(2)
+        fail(err)
     click.echo(f"mcproof: run directory {run_dir}")
     sys.exit(code)
