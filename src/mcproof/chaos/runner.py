@@ -143,7 +143,7 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
     for capability, activity in plan.required:
         if capability not in offered:
             raise ExperimentSkipped(
-                f"{plan.name}: {activity} needs the fault capability {capability!r}, which environment "
+                f"{plan.name}: activity '{activity}' needs the fault capability {capability!r}, which environment "
                 f"'{env.name}' does not offer (its fault injector: {injector.name}; offers: "
                 f"{', '.join(sorted(offered))}); declare a `faults:` section or run it where the capability exists"
             )

@@ -289,6 +289,3 @@ def compare_command(run_a: Path, run_b: Path, thresholds_file: Path | None, fmt:
     click.echo(render_comparison(result, fmt), nl=False)
     sys.exit(1 if result.regressions else 0)  # fmt: skip
 
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,11 @@
 """Source RCON client: codec (pure, tested with recorded bytes), a bounded login probe and a bounded command.
 
-Why our own: mcstatus has no RCON client. Wire format (little-endian): int32 length (of what follows),
+Why our own: mcstatus has no RCON client, and the maintained ones cannot face a hostile server within a
+deadline: ``rcon`` 2.4.9 (``rcon.source.Client``) has only a per-socket-operation timeout, its login loops
+``while read().type != AUTH_RESPONSE`` and its fragment reassembly loops until the id changes, both without
+a bound, and it reads any declared packet length; ``aio-mc-rcon`` likewise bounds single reads only. The
+security suite's RCON audit needs one deadline over the whole exchange, a size cap and a named outcome
+per hostile reply, so the codec is ours (pure, recorded bytes) and the I/O is bounded. Wire format (little-endian): int32 length (of what follows),
 int32 request id, int32 type (3 login, 2 command, 0 response; the login reply is type 2), payload
 (ASCII/UTF-8) + two NUL bytes. A refused login answers request id -1.
 

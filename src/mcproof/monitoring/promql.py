@@ -2,6 +2,11 @@
 
 Parsing is apart from I/O: :func:`parse_vector`, :func:`parse_alerts` take the decoded JSON of a reply.
 
+Why not ``prometheus-api-client`` (0.7.2): it covers queries and metric listings but not the alerts,
+rules and targets endpoints the detection and availability checks read, and its results are raw dicts
+(or pandas frames) all the same; the four calls here are a bounded GET each with the reply's shape
+checked, so a wrong or truncated answer is a PromError naming the endpoint, never a KeyError.
+
 >>> parse_vector({"status": "success", "data": {"resultType": "vector",
 ...     "result": [{"metric": {"server": "a"}, "value": [1.0, "0.5"]}]}})
 [({'server': 'a'}, 0.5)]

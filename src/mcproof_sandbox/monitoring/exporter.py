@@ -6,15 +6,15 @@ back (bounded concurrency, a deadline per ping, at most one sweep per ``min_inte
 gets the newest completed sweep at once. So a scrape never times out because the host is busy (with
 sweep-at-scrape, a slow machine turned every target "down" with "context deadline exceeded": a false
 outage); the price is that a sample can be one sweep old, which ``mcproof_exporter_sweep_timestamp_seconds``
-and ``..._sweep_duration_seconds`` expose. The text exposition is written by hand (a handful
-of gauges; prometheus-client is not a harness dependency), like the platform API's ``/metrics``.
+and ``..._sweep_duration_seconds`` expose. The text exposition is prometheus-client's
+(:mod:`mcproof_sandbox.exposition`), as is the platform API's ``/metrics``.
 
 Run: ``python -m mcproof_sandbox.monitoring.exporter --targets T.json --info I.json`` (T: ``[{"id", "host",
 "port"}]``); listens on 127.0.0.1 (port chosen at run time, written to the info file).
 
 >>> r = ProbeOutcome("mc-1", "127.1.0.1:25565", True, 1.5)
 >>> render_metrics([r], swept_at=10.0, duration_s=0.01).splitlines()[2]
-'mcproof_server_up{server="mc-1",address="127.1.0.1:25565"} 1'
+'mcproof_server_up{address="127.1.0.1:25565",server="mc-1"} 1.0'
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from typing import Any
 
 from mcproof.minecraft.status import async_status_ping
 from mcproof.target import is_loopback
+from mcproof_sandbox.exposition import gauge, render
 
 __all__ = ["ProbeOutcome", "main", "render_metrics", "sweep"]
 
@@ -50,36 +51,30 @@ class ProbeOutcome:
     error_kind: str = ""
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 def render_metrics(results: Sequence[ProbeOutcome], *, swept_at: float, duration_s: float) -> str:
-    """Prometheus text exposition 0.0.4 of one sweep."""
-    lines = ["# HELP mcproof_server_up 1 when the server answered a status ping in this scrape.",
-             "# TYPE mcproof_server_up gauge"]  # fmt: skip
-    for r in results:
-        lines.append(f'mcproof_server_up{{server="{_label(r.server)}",address="{_label(r.address)}"}} {int(r.ok)}')
-    lines += ["# HELP mcproof_server_status_latency_seconds Status ping round trip of answering servers.",
-              "# TYPE mcproof_server_status_latency_seconds gauge"]  # fmt: skip
-    for r in results:
-        if r.ok and r.latency_ms is not None:
-            lines.append(
-                f'mcproof_server_status_latency_seconds{{server="{_label(r.server)}",address="{_label(r.address)}"}} '
-                f"{r.latency_ms / 1000:.6f}"
-            )
-    lines += [
-        "# HELP mcproof_exporter_servers Servers probed per scrape.",
-        "# TYPE mcproof_exporter_servers gauge",
-        f"mcproof_exporter_servers {len(results)}",
-        "# HELP mcproof_exporter_sweep_duration_seconds Duration of the last sweep.",
-        "# TYPE mcproof_exporter_sweep_duration_seconds gauge",
-        f"mcproof_exporter_sweep_duration_seconds {duration_s:.6f}",
-        "# HELP mcproof_exporter_sweep_timestamp_seconds Unix time the last sweep started.",
-        "# TYPE mcproof_exporter_sweep_timestamp_seconds gauge",
-        f"mcproof_exporter_sweep_timestamp_seconds {swept_at:.3f}",
-    ]
-    return "\n".join(lines) + "\n"
+    """Prometheus text exposition 0.0.4 of one sweep (prometheus-client)."""
+    labels = ["server", "address"]
+    return render(
+        [
+            gauge(
+                "mcproof_server_up",
+                "1 when the server answered a status ping in the newest sweep.",
+                labels,
+                (([r.server, r.address], int(r.ok)) for r in results),
+            ),
+            gauge(
+                "mcproof_server_status_latency_seconds",
+                "Status ping round trip of answering servers.",
+                labels,
+                (([r.server, r.address], r.latency_ms / 1000) for r in results if r.ok and r.latency_ms is not None),
+            ),
+            gauge("mcproof_exporter_servers", "Servers probed per sweep.", [], [([], len(results))]),
+            gauge("mcproof_exporter_sweep_duration_seconds", "Duration of the last sweep.", [], [([], duration_s)]),
+            gauge(
+                "mcproof_exporter_sweep_timestamp_seconds", "Unix time the last sweep started.", [], [([], swept_at)]
+            ),
+        ]
+    )  # fmt: skip  (one family a line reads like the exposition it writes)
 
 
 async def _sweep(targets: Sequence[dict[str, Any]], timeout: float, concurrency: int) -> list[ProbeOutcome]:

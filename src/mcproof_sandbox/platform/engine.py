@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mcproof.minecraft.rcon import RconError, rcon_command
+from mcproof_sandbox.exposition import counter, gauge, render
 from mcproof_sandbox.fleet import Sandbox, read_rcon_password
 from mcproof_sandbox.platform.backups import BackupError, Restic
 from mcproof_sandbox.platform.store import PlatformStore
@@ -436,38 +437,37 @@ class PlatformEngine:
             self.counters[key] = self.counters.get(key, 0) + 1
 
     def metrics(self) -> str:
-        """Prometheus text exposition (format 0.0.4), written by hand: a handful of series."""
-        lines = [
-            "# HELP mcproof_platform_requests_total API requests by route, method and status.",
-            "# TYPE mcproof_platform_requests_total counter",
-        ]
+        """Prometheus text exposition (format 0.0.4, prometheus-client)."""
         with self._counter_lock:
-            for (route, method, status), n in sorted(self.counters.items()):
-                lines.append(
-                    f'mcproof_platform_requests_total{{route="{route}",method="{method}",code="{status}"}} {n}'
-                )
+            counts = sorted(self.counters.items())
         rows = self.store.servers()
         up = self._serving_ids()
-        lines += [
-            "# HELP mcproof_platform_servers Servers assigned to tenants.",
-            "# TYPE mcproof_platform_servers gauge",
-            f"mcproof_platform_servers {len(rows)}",
-            "# HELP mcproof_platform_server_up 1 when the server is serving.",
-            "# TYPE mcproof_platform_server_up gauge",
-        ]
-        lines += [
-            f'mcproof_platform_server_up{{server="{r["id"]}",tenant="{r["tenant"]}"}} {int(r["id"] in up)}'
-            for r in rows
-        ]
-        lines += [
-            "# HELP mcproof_backup_last_success_timestamp_seconds Unix time of the newest available backup.",
-            "# TYPE mcproof_backup_last_success_timestamp_seconds gauge",
-        ]
-        for sid, at in sorted(self.store.last_backup_times().items()):
-            lines.append(f'mcproof_backup_last_success_timestamp_seconds{{server="{sid}"}} {at:.3f}')
-        lines += [
-            "# HELP mcproof_platform_start_time_seconds Unix time the platform API started.",
-            "# TYPE mcproof_platform_start_time_seconds gauge",
-            f"mcproof_platform_start_time_seconds {self.started_at:.3f}",
-        ]
-        return "\n".join(lines) + "\n"
+        return render(
+            [
+                counter(
+                    "mcproof_platform_requests",
+                    "API requests by route, method and status.",
+                    ["route", "method", "code"],
+                    (([route, method, str(status)], n) for (route, method, status), n in counts),
+                ),
+                gauge("mcproof_platform_servers", "Servers assigned to tenants.", [], [([], len(rows))]),
+                gauge(
+                    "mcproof_platform_server_up",
+                    "1 when the server is serving.",
+                    ["server", "tenant"],
+                    (([str(r["id"]), str(r["tenant"])], int(r["id"] in up)) for r in rows),
+                ),
+                gauge(
+                    "mcproof_backup_last_success_timestamp_seconds",
+                    "Unix time of the newest available backup.",
+                    ["server"],
+                    (([sid], at) for sid, at in sorted(self.store.last_backup_times().items())),
+                ),
+                gauge(
+                    "mcproof_platform_start_time_seconds",
+                    "Unix time the platform API started.",
+                    [],
+                    [([], self.started_at)],
+                ),
+            ]
+        )  # fmt: skip  (one family a line reads like the exposition it writes)
