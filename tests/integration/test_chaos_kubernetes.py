@@ -2,7 +2,8 @@
 (chaostoolkit-kubernetes against the test's kube-apiserver, pointed there by the runner, not by
 $KUBECONFIG), the observer follows the replaced pod to its new IP, and recovery is measured.
 
-The experiments are the library's files with only the namespace rewritten to the test's namespace."""
+The experiments are the library's files as they are: their ``${mcproof_namespace}`` and
+``${mcproof_label_selector}`` are bound from the test environment's ``kubernetes`` section."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ def _env_file(tmp_path: Path, cluster: EmbeddedCluster, namespace: str, **chaos:
 
 
 def _experiment_in(name: str, namespace: str, directory: Path, **changes: Any) -> Path:
-    """The library experiment ``name`` acting on ``namespace`` instead of ``minecraft`` (``changes``: more
-    method arguments, or ``extension`` for the mcproof extension)."""
+    """The library experiment ``name``, its namespace left to the environment's binding (asserted), with
+    ``changes`` (more method arguments, or ``extension`` for the mcproof extension)."""
     data: dict[str, Any] = json.loads(find_experiment(name).read_text(encoding="utf-8"))
     extension = changes.pop("extension", None)
     if extension is not None:
@@ -55,7 +56,7 @@ def _experiment_in(name: str, namespace: str, directory: Path, **changes: Any) -
         args = activity["provider"].get("arguments") or {}
         for key in ("ns", "pod_namespace"):
             if key in args:
-                args[key] = namespace
+                assert args[key] == "${mcproof_namespace}", f"{name} hard-codes {key}={args[key]}"
         if activity["type"] == "action":
             args.update(changes)
     path = directory / f"{name}.json"

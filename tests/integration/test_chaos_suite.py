@@ -322,5 +322,6 @@ def test_a_process_fault_on_a_static_environment_is_refused_in_one_line(tmp_path
     )  # fmt: skip
     line = _refusal(run_cli("chaos", "run", "kill-one-server", "--env", str(env_file),
                             "--reports-dir", str(tmp_path / "reports")))  # fmt: skip
-    assert "kill_servers is a process fault applied by the embedded sandbox's fault injector" in line
+    assert "needs the fault capability 'process.kill'" in line
+    assert "declare a `faults:` section" in line
     assert not list((tmp_path / "reports").glob("*/journal-*.json"))  # chaoslib never ran

@@ -340,3 +340,24 @@ def test_on_demand_drill_is_labelled_as_such(
     assert [b["trigger"] for b in ev.backups] == ["api"]
     assert "on_demand_backup" in [e["event"] for e in ev.timeline]
     assert all("on-demand" in r.method for r in slo_records(ev))
+
+
+class _NoFileManagerClient(PlatformClient):
+    """A panel token without file permissions: the drill's disaster could never be applied."""
+
+    def list_files(self, server_id: str, directory: str = "/") -> list[dict[str, Any]]:
+        raise ApiCallError(f"GET /v1/servers/{server_id}/files/list -> 403: forbidden", 403)
+
+
+def test_a_platform_without_a_file_manager_is_refused_before_anything_is_written(
+    platform: tuple[Sandbox, PlatformInfo, PlatformClient],
+) -> None:
+    _, info, _ = platform
+    client = _NoFileManagerClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
+    result = run_drill(client, FAST.model_copy(update={"backups": 1}), environment="itest",
+                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    assert result.verdict == Verdict.INCONCLUSIVE
+    assert "needs the platform's file manager" in result.reason
+    assert "nothing was changed" in result.fix
+    assert result.evidence.markers_written == 0
+    assert slo_records(result.evidence) == []

@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcproof.paths import project_root
+
+if TYPE_CHECKING:
+    from mcproof.config import Environment
 
 __all__ = ["ExperimentPlan", "FaultStep", "describe", "experiment_files", "find_experiment"]
 
@@ -164,3 +167,52 @@ def _required(activities: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, str],
 def _uses_platform_api(activity: Mapping[str, Any]) -> bool:
     module, func, _ = _provider(activity)
     return module.startswith("mcproof.chaos") and func in _PLATFORM_API
+
+
+# --- the environment's namespaces and selectors, bound into an experiment before it is planned -------
+
+PLACEHOLDERS = ("${mcproof_namespace}", "${mcproof_label_selector}")
+
+
+def environment_bindings(env: Environment) -> dict[str, str]:
+    """What the placeholders mean in ``env``: its chaos namespace (``chaos.namespace``, else the first of
+    ``kubernetes.namespaces``, else of ``guards.allowed_namespaces``) and its Minecraft label selector."""
+    from mcproof.chaos.scope import chaos_settings
+
+    namespace = chaos_settings(env).namespace
+    if namespace is None and env.kubernetes is not None and env.kubernetes.namespaces:
+        namespace = env.kubernetes.namespaces[0]
+    if namespace is None and env.guards.allowed_namespaces:
+        namespace = env.guards.allowed_namespaces[0]
+    bound = {"${mcproof_label_selector}": env.kubernetes.label_selector if env.kubernetes else ""}
+    if namespace:
+        bound["${mcproof_namespace}"] = namespace
+    return bound
+
+
+def bind_environment(experiment: dict[str, Any], env: Environment, name: str) -> dict[str, Any]:
+    """``experiment`` with every ``${mcproof_*}`` placeholder in its activities' arguments replaced by the
+    environment's value, so the guards check (and chaoslib runs) the real namespace and selector.
+    ConfigError when the experiment needs a value the environment does not give."""
+    from mcproof.errors import ConfigError
+
+    bound = environment_bindings(env)
+
+    def value(v: Any) -> Any:
+        if isinstance(v, str) and v in PLACEHOLDERS:
+            if not bound.get(v):
+                key = "chaos.namespace (or kubernetes.namespaces)" if "namespace" in v else "kubernetes.label_selector"
+                raise ConfigError(f"{name}: uses {v} but environment '{env.name}' sets no {key}; set it")
+            return bound[v]
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        return v
+
+    out = dict(experiment)
+    for section in ("method", "rollbacks"):
+        out[section] = [value(a) for a in experiment.get(section, [])]
+    if "steady-state-hypothesis" in experiment:
+        out["steady-state-hypothesis"] = value(experiment["steady-state-hypothesis"])
+    return out

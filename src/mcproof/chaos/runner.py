@@ -39,7 +39,7 @@ from mcproof.chaos import guard, platform_api
 from mcproof.chaos.effect import FleetSnapshot, kube_snapshot
 from mcproof.chaos.kube import KubeFleet, chaosk8s_cluster
 from mcproof.chaos.kube_blast import check_kube_step
-from mcproof.chaos.library import ExperimentPlan, describe, find_experiment
+from mcproof.chaos.library import ExperimentPlan, bind_environment, describe, find_experiment
 from mcproof.chaos.measure import measure
 from mcproof.chaos.netfault import FaultProxy
 from mcproof.chaos.observer import Observer
@@ -120,7 +120,7 @@ def _load(path: Path) -> dict[str, Any]:
 def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False, seed: int | None = None) -> PlannedRun:
     """Load and check an experiment without touching anything; GuardError / ExperimentSkipped on refusal."""
     path = find_experiment(ref)
-    experiment = _load(path)
+    experiment = bind_environment(_load(path), env, path.stem)
     plan = describe(experiment, path)
     guard.check_tier(env, plan.name, plan.tiers, ack_production)
     if plan.needs_kubernetes and env.kubernetes is None:

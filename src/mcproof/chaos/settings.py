@@ -36,3 +36,4 @@ class ChaosSettings(BaseModel):
     proxy_base_address: str = "127.250.0.1"
     gameday_serving_floor: float = Field(0.5, ge=0, le=1)
     seed: int | None = None
+    namespace: str | None = None  # ${mcproof_namespace} in experiments (default: kubernetes.namespaces[0])

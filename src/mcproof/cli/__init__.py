@@ -288,4 +288,3 @@ def compare_command(run_a: Path, run_b: Path, thresholds_file: Path | None, fmt:
         _fail(err)
     click.echo(render_comparison(result, fmt), nl=False)
     sys.exit(1 if result.regressions else 0)  # fmt: skip
-

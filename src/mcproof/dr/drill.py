@@ -215,6 +215,15 @@ def run_drill(
     d = _Drill(api, settings, server, schedule_timeout)
     d.mark("server_created", server=server.id)
     try:
+        try:  # the disaster needs the panel's file manager: refuse before anything is written, not half-way
+            api.list_files(server.id, "/")
+        except (ApiCallError, Unsupported) as err:
+            raise InconclusiveError(
+                f"the drill's disaster needs the platform's file manager (files/list, files/delete, files/write), "
+                f"which refused for {server.id}: {err}",
+                "give the drill's token the panel's file permissions (Pterodactyl: file.read, file.delete, "
+                "file.update), or use a platform adapter that has them; nothing was changed",
+            ) from None
         return _run(d, result, rpo_target_s, rto_target_s)
     except InconclusiveError as inc:
         return result(d, Verdict.INCONCLUSIVE, inc.reason, inc.fix)
