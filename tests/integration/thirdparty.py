@@ -14,6 +14,7 @@ version constants), never from the status ping the smoke suite checks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -156,10 +157,8 @@ class ThirdPartyServer:
         process = self.process
         if process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -192,7 +191,9 @@ def _installed(path: Path) -> Path:
     return path
 
 
-def flying_squid(workdir: Path, host: str = "127.0.0.1", name: str = "flying-squid", max_players: int = 10) -> ThirdPartyServer:
+def flying_squid(
+    workdir: Path, host: str = "127.0.0.1", name: str = "flying-squid", max_players: int = 10
+) -> ThirdPartyServer:
     """flying-squid 1.12.0 (npm), offline, a superflat world in `workdir`, on a free port of `host`."""
     root = _installed(cache_root() / "flying-squid")
     start_js = _installed(root / "start.js")

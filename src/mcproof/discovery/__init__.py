@@ -47,7 +47,7 @@ def sandbox_targets(state_dir: Path) -> list[Target]:
 def _static_targets(discovery: StaticDiscovery) -> list[Target]:
     return [
         Target(
-            id=server.name or f"{server.host}:{server.effective_port}",
+            id=server.target_id,
             host=server.host,
             port=server.effective_port,
             edition=server.edition,
