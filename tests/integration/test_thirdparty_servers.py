@@ -7,16 +7,19 @@ server that crashed (SIGKILL of its process group), then pass again once it is r
 
 from __future__ import annotations
 
-import time
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import yaml
 from mcstatus import JavaServer
 from suite_runs import check_outcomes, run_cli, run_suite
-from thirdparty import ThirdPartyServer, flying_squid, minestom
+from thirdparty import ThirdPartyServer, flying_squid, kill_and_restart, minestom
 
 pytestmark = pytest.mark.integration
 
@@ -153,24 +156,50 @@ def test_load_cli_fails_naming_a_server_with_a_wrong_version(servers: list[Third
     assert "flying-squid (" not in done.stdout, done.stdout
 
 
-def test_a_killed_server_fails_smoke_by_name_and_passes_after_restart(tmp_path: Path) -> None:
-    """Process-level fault on a real third-party server: SIGKILL its process group, then restart it."""
+def test_a_server_killed_from_outside_fails_smoke_by_name_and_passes_after_restart(tmp_path: Path) -> None:
+    """Process-level fault as a fault injector in another process would apply it: SIGKILL of the server's
+    process group through its server.json, then a restart on the same port; the fixture still reaps it."""
     server = flying_squid(tmp_path / "flying-squid")
     try:
         server.start()
         env_file = write_static_environment(tmp_path / "env.yaml", [server], real_versions([server]))
-        server.kill()
-        killed_at = time.monotonic()
+        killed = fault("kill", server.state_file)
+        assert killed.returncode == 0, killed.stderr
+        assert fault("status", server.state_file).returncode == 1
         down = run_suite(env_file, tmp_path / "down", "-k", "answers_status")
         assert down.code == 1, down.output
         message = check_outcomes(down)["test_every_server_answers_status"]["message"]
         assert "1 of 1 servers failed" in message
         assert "flying-squid (refused" in message, message
-        took = server.restart()
-        recovery = time.monotonic() - killed_at
-        assert 0 < took <= recovery
+        restarted = fault("restart", server.state_file)
+        assert restarted.returncode == 0, restarted.stderr
+        assert "flying-squid: answering on" in restarted.stdout
         up = run_suite(env_file, tmp_path / "up", "-k", "answers_status")
         assert up.code == 0, up.output
+        restarted_pgid = json.loads(server.state_file.read_text())["pgid"]
     finally:
         server.stop()
-    assert not server.running()
+    assert not server.answers()
+    assert not psutil.pid_exists(restarted_pgid) or psutil.Process(restarted_pgid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_kill_and_restart_measures_the_recovery_of_a_java_server(tmp_path: Path) -> None:
+    server = minestom(tmp_path / "minestom")
+    try:
+        server.start()
+        recovery = kill_and_restart(server)
+        assert server.answers()
+    finally:
+        server.stop()
+    assert recovery.server == "minestom"
+    assert 0 <= recovery.down_confirmed_s <= recovery.restarted_s < recovery.serving_s
+    assert 0 < recovery.start_s <= recovery.serving_s
+    assert len(server.starts) == 2
+
+
+def fault(action: str, state_file: Path) -> subprocess.CompletedProcess[str]:
+    """`python tests/integration/thirdparty.py ACTION server.json` in its own process."""
+    script = Path(__file__).with_name("thirdparty.py")
+    return subprocess.run(
+        [sys.executable, str(script), action, str(state_file)], capture_output=True, text=True, timeout=120, check=False
+    )

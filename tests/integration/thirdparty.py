@@ -10,17 +10,25 @@ Each server runs in its own process group on a free loopback port; `start` waits
 and reaps it, `kill` is a SIGKILL of the group (a crash), `restart` starts it again on the same port.
 The version a server declares comes from the implementation itself (its READY line prints its own
 version constants), never from the status ping the smoke suite checks.
+
+For a fault injector in another process, each start writes ``<workdir>/server.json`` (process group,
+command, address); ``python tests/integration/thirdparty.py kill|restart|status <server.json>`` kills the
+group with SIGKILL, restarts it on the same port (waiting until it answers) or prints whether it answers.
+`kill_and_restart` measures a crash-and-restart: kill, first failed ping, restart, first answer.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
@@ -68,8 +76,51 @@ class ThirdPartyServer:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
+    @property
+    def state_file(self) -> Path:
+        return self.cwd / "server.json"
+
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def answers(self, timeout: float = 1.0) -> bool:
+        """True when a status ping answers now."""
+        try:
+            JavaServer(self.host, self.port, timeout=timeout).status(tries=1)
+        except Exception:  # refused, reset, timed out or garbled: not serving
+            return False
+        return True
+
+    def _write_state(self) -> None:
+        state = {
+            "name": self.name,
+            "implementation": self.implementation,
+            "host": self.host,
+            "port": self.port,
+            "command": self.command,
+            "cwd": str(self.cwd),
+            "log": str(self.log),
+            "pgid": self.pid,
+            "version_name": self.version_name,
+            "protocol": self.protocol,
+        }
+        self.state_file.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_state(cls, path: Path) -> ThirdPartyServer:
+        """The server a `server.json` describes (its process, if any, is not ours to wait for)."""
+        state = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            state["name"],
+            state["implementation"],
+            state["host"],
+            int(state["port"]),
+            list(state["command"]),
+            Path(state["cwd"]),
+            Path(state["log"]),
+            state.get("version_name", ""),
+            int(state.get("protocol", 0)),
+        )
 
     def start(self, timeout: float = 90.0) -> float:
         """Spawn and wait until READY is logged and a status ping answers; seconds it took."""
@@ -93,9 +144,10 @@ class ThirdPartyServer:
                     f"{self.name} ({self.implementation}) exited with {self.process.returncode} while starting; "
                     f"see {self.log}"
                 )
-            if self._declared_version() and self._answers():
+            if self._declared_version() and self.answers():
                 took = time.monotonic() - began
                 self.starts.append(took)
+                self._write_state()
                 return took
             if time.monotonic() > deadline:
                 self.stop()
@@ -113,13 +165,6 @@ class ThirdPartyServer:
                 self.version_name, self.protocol = parts[1], int(parts[2])
                 return True
         return False
-
-    def _answers(self) -> bool:
-        try:
-            JavaServer(self.host, self.port, timeout=1.0).status(tries=1)
-        except Exception:  # not up yet: refused, reset or timed out
-            return False
-        return True
 
     def rss_bytes(self) -> int:
         """Resident memory of the process group's processes (the server and its children)."""
@@ -139,7 +184,9 @@ class ThirdPartyServer:
         self._signal_group(signal.SIGKILL, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the process group, SIGKILL whatever is left after `timeout`; no orphans."""
+        """SIGTERM the process group, SIGKILL whatever is left after `timeout`; no orphans (a group that
+        another process restarted through `server.json` is killed too)."""
+        _kill_recorded_group(self.state_file, except_pgid=self.pid)
         if self.process is None:
             return
         try:
@@ -173,6 +220,63 @@ class ThirdPartyServer:
                 break
             time.sleep(0.05)
         self.process = None
+
+
+def _kill_recorded_group(state_file: Path, except_pgid: int | None = None, timeout: float = 10.0) -> bool:
+    """SIGKILL the process group recorded in `state_file` (unless it is `except_pgid`); True if one was alive."""
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    pgid = state.get("pgid")
+    if not isinstance(pgid, int) or pgid <= 1 or pgid == except_pgid or not _is_our_server(pgid, state["command"]):
+        return False
+    deadline = time.monotonic() + timeout
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pgid, os.WNOHANG)  # reap it when it is our child
+        time.sleep(0.05)
+    return True
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """One crash-and-restart of a server: monotonic seconds from the kill."""
+
+    server: str
+    down_confirmed_s: float  # first status ping that failed after the kill
+    restarted_s: float  # the restart was asked
+    serving_s: float  # first status ping answered again (the recovery time)
+    start_s: float  # spawn to answering, as measured by start()
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def kill_and_restart(server: ThirdPartyServer, timeout: float = 90.0) -> Recovery:
+    """SIGKILL the server's process group, confirm it stopped answering, restart it, time the recovery."""
+    killed = time.monotonic()
+    server.kill()
+    deadline = killed + timeout
+    while server.answers(timeout=0.5):
+        if time.monotonic() > deadline:
+            raise ThirdPartyError(f"{server.name} still answers {timeout:g}s after its process group was killed")
+        time.sleep(0.05)
+    down = time.monotonic() - killed
+    asked = time.monotonic() - killed
+    took = server.start(timeout)
+    return Recovery(server.name, down, asked, time.monotonic() - killed, took)
+
+
+def _is_our_server(pgid: int, command: list[str]) -> bool:
+    """The recorded group leader is alive and still runs the recorded command (a reused pid is not ours)."""
+    try:
+        leader = psutil.Process(pgid)
+        return leader.status() != psutil.STATUS_ZOMBIE and leader.cmdline() == command and os.getpgid(pgid) == pgid
+    except (psutil.Error, ProcessLookupError):
+        return False
 
 
 def _group_alive(pgid: int) -> bool:
@@ -221,3 +325,36 @@ def minestom(workdir: Path, host: str = "127.0.0.1", name: str = "minestom", max
         str(max_players),
     ]
     return ThirdPartyServer(name, "minestom", host, port, command, workdir, workdir / "server.log")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """kill | restart | status a server from its server.json (for a fault injector in another process)."""
+    parser = argparse.ArgumentParser(description="kill, restart or probe a third-party test server")
+    parser.add_argument("action", choices=["kill", "restart", "status"])
+    parser.add_argument("state_file", type=Path, help="the server.json its start wrote")
+    args = parser.parse_args(argv)
+    try:
+        server = ThirdPartyServer.from_state(args.state_file)
+    except (OSError, ValueError, KeyError) as err:
+        print(f"thirdparty: error: cannot read {args.state_file} ({err}); start the server first", file=sys.stderr)
+        return 2
+    if args.action == "kill":
+        alive = _kill_recorded_group(args.state_file)
+        print(f"{server.name}: {'killed' if alive else 'was not running'}")
+    elif args.action == "restart":
+        _kill_recorded_group(args.state_file)
+        try:
+            took = server.start()
+        except ThirdPartyError as err:
+            print(f"thirdparty: error: {err}", file=sys.stderr)
+            return 1
+        print(f"{server.name}: answering on {server.host}:{server.port} after {took:.2f}s")
+    else:
+        serving = server.answers()
+        print(f"{server.name}: {'answering' if serving else 'not answering'} on {server.host}:{server.port}")
+        return 0 if serving else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
