@@ -203,3 +203,31 @@ def fault(action: str, state_file: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(script), action, str(state_file)], capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def test_security_fuzz_finds_the_server_that_crashes_on_a_malformed_frame(tmp_path: Path) -> None:
+    """The security suite's protocol-robustness check against both: flying-squid 1.12.0 (minecraft-protocol
+    1.68.0) exits on a random-bytes frame (an uncaught RangeError in its VarInt frame splitter), Minestom
+    survives every case. The check FAILS naming flying-squid and the case, and does not name Minestom."""
+    started = [flying_squid(tmp_path / "flying-squid"), minestom(tmp_path / "minestom")]
+    try:
+        for server in started:
+            server.start()
+        env_file = write_static_environment(tmp_path / "env.yaml", started, real_versions(started))
+        run = run_suite(env_file, tmp_path / "reports", "-k", "malformed", suite="security")
+        squid, java = started
+        crashed = not squid.running()
+        survived = java.answers()
+    finally:
+        for server in started:
+            server.stop()
+    assert run.code == 1, run.output
+    message = check_outcomes(run)["test_malformed_packets_do_not_take_servers_down"]["message"]
+    assert f"flying-squid ({squid.host}:{squid.port}) stopped answering status pings after case 'mutation-" in message
+    assert "minestom" not in message, message
+    assert crashed, "flying-squid should have exited (crash), not hung"
+    assert survived
+    assert "RangeError" in squid.log.read_text(encoding="utf-8", errors="replace")
+    fuzz = next(r for r in run.evidence() if r["type"] == "fuzz")
+    alive_after = {s["target"]: s["alive_after"] for s in fuzz["servers"]}
+    assert alive_after == {"flying-squid": False, "minestom": True}
