@@ -53,7 +53,7 @@ install_minestom() {
   say "installing Minestom with mvn into $dir (one time)"
   rm -rf "$dir" && mkdir -p "$dir/classes"
   cp "$src/pom.xml" "$dir/"
-  (cd "$dir" && mvn -B -q dependency:copy-dependencies -DoutputDirectory="$dir/lib" >&2)
+  (cd "$dir" && mvn -B -q -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$dir/lib" >&2)
   "$java_home/bin/javac" -d "$dir/classes" -cp "$dir/lib/*" "$src/McproofMinestom.java"
   echo "$java_home" > "$dir/java-home"
   echo "$want" > "$dir/.stamp"
