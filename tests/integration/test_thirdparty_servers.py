@@ -68,7 +68,8 @@ def write_static_environment(path: Path, servers: list[ThirdPartyServer], expect
             "latency_servers": len(servers),
             "latency_rounds": 10,  # 2 servers x 10 rounds = 20 pings, enough for a p95
         },
-        "slo": {"concurrent_servers": len(servers)},
+        # a latency SLO a busy 2-core CI machine cannot break by itself (measured p95: ~2 ms and ~27 ms)
+        "slo": {"concurrent_servers": len(servers), "status_latency_p95_ms": 1000},
         "guards": {"loopback_only": True},
         **extra,
     }
