@@ -62,4 +62,5 @@ ensure_venv
 ensure_kube_binaries
 tools/checkov/install.sh >/dev/null  # Checkov in its own cached venv (security suite's manifest scan)
 tools/actionlint/install.sh >/dev/null  # actionlint for the delivery tests (workflow lint)
+tools/thirdparty/install.sh >/dev/null  # flying-squid + Minestom: third-party targets of the integration tests
 say "ready: $VENV ($("$VENV/bin/python" -c 'import mcproof, sys; print(sys.version.split()[0])'))"

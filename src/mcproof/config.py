@@ -37,6 +37,28 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ExpectedVersion(_Model):
+    """What a server must report in its status reply."""
+
+    name: str | None = None
+    protocol: int | None = Field(None, ge=0)
+
+    def over(self, base: ExpectedVersion) -> ExpectedVersion:
+        """This expectation, its unset fields taken from `base`.
+
+        >>> ExpectedVersion(name="26.2").over(ExpectedVersion(name="1.21.4", protocol=769))
+        ExpectedVersion(name='26.2', protocol=769)
+        """
+        return ExpectedVersion(
+            name=self.name if self.name is not None else base.name,
+            protocol=self.protocol if self.protocol is not None else base.protocol,
+        )
+
+    @property
+    def is_set(self) -> bool:
+        return self.name is not None or self.protocol is not None
+
+
 class StaticServer(_Model):
     """One Minecraft server named in the environment file."""
 
@@ -46,11 +68,18 @@ class StaticServer(_Model):
     name: str | None = None
     query_port: int | None = Field(None, ge=1, le=65535)
     rcon_port: int | None = Field(None, ge=1, le=65535)
+    # a mixed fleet: this server's version/protocol where it differs from minecraft.expect (unset fields inherit)
+    expect: ExpectedVersion | None = None
 
     @property
     def effective_port(self) -> int:
         """The port given, else the edition's default."""
         return self.port or (19132 if self.edition == "bedrock" else 25565)
+
+    @property
+    def target_id(self) -> str:
+        """The id its Target gets: the name, else host:port."""
+        return self.name or f"{self.host}:{self.effective_port}"
 
 
 class StaticDiscovery(_Model):
@@ -76,13 +105,6 @@ class KubernetesDiscovery(_Model):
 Discovery = Annotated[StaticDiscovery | SandboxDiscovery | KubernetesDiscovery, Field(discriminator="kind")]
 
 
-class ExpectedVersion(_Model):
-    """What every server must report in its status reply."""
-
-    name: str | None = None
-    protocol: int | None = Field(None, ge=0)
-
-
 class RconSettings(_Model):
     enabled: bool = False
     port: int = Field(25575, ge=1, le=65535)
@@ -99,6 +121,20 @@ class MinecraftSettings(_Model):
     latency_servers: int = Field(50, ge=1, le=10_000)
     latency_rounds: int = Field(5, ge=1, le=100)
     failure_list_cap: int = Field(20, ge=1, le=1000)
+
+    def expect_for(self, target_id: str) -> ExpectedVersion:
+        """What the target with this id must report: its static entry's `expect` over `minecraft.expect`."""
+        if isinstance(self.discovery, StaticDiscovery):
+            for server in self.discovery.servers:
+                if server.expect is not None and server.target_id == target_id:
+                    return server.expect.over(self.expect)
+        return self.expect
+
+    @property
+    def expects_version(self) -> bool:
+        """True when any server has an expected version or protocol."""
+        servers = self.discovery.servers if isinstance(self.discovery, StaticDiscovery) else []
+        return self.expect.is_set or any(s.expect is not None and s.expect.is_set for s in servers)
 
 
 class Slo(_Model):

@@ -40,22 +40,27 @@ def test_every_server_answers_status(fleet_status: SweepResult, environment: Env
 
 
 def test_version_and_protocol_match(fleet_status: SweepResult, environment: Environment) -> None:
-    expect = environment.minecraft.expect
-    if expect.name is None and expect.protocol is None:
+    settings = environment.minecraft
+    if not settings.expects_version:
         pytest.skip("environment sets no minecraft.expect version or protocol")
     answered = [r for r in fleet_status.results if r.ok]
     if not answered:
         pytest.fail("no server answered a status ping, so no version could be checked", pytrace=False)
+    expected = {r.target: settings.expect_for(r.target) for r in answered}
     failures = [
         (r.target, "; ".join(p))
         for r in answered
-        if (p := [x for x in status_problems(r, expect) if "version" in x or "protocol" in x])
+        if (p := [x for x in status_problems(r, expected[r.target]) if "version" in x or "protocol" in x])
     ]
+    kinds = set(expected.values())
+    expect = next(iter(kinds))
     assert not failures, describe_failures(
         failures,
         len(answered),
-        f"report version {expect.name!r} / protocol {expect.protocol}",
-        environment.minecraft.failure_list_cap,
+        f"report version {expect.name!r} / protocol {expect.protocol}"
+        if len(kinds) == 1
+        else "report the version / protocol their environment entry expects",
+        settings.failure_list_cap,
     )
 
 
@@ -66,7 +71,13 @@ def test_motd_and_player_counts_sane(fleet_status: SweepResult, environment: Env
     failures = [
         (r.target, "; ".join(p))
         for r in answered
-        if (p := [x for x in status_problems(r, environment.minecraft.expect) if "MOTD" in x or "players" in x])
+        if (
+            p := [
+                x
+                for x in status_problems(r, environment.minecraft.expect_for(r.target))
+                if "MOTD" in x or "players" in x
+            ]
+        )
     ]
     assert not failures, describe_failures(
         failures, len(answered), "show a MOTD and 0 <= online <= max, max > 0", environment.minecraft.failure_list_cap

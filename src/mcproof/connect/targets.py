@@ -15,7 +15,7 @@ __all__ = ["Target", "discover_targets", "ensure_loopback", "is_loopback"]
 def _static_targets(discovery: StaticDiscovery) -> list[Target]:
     return [
         Target(
-            id=server.name or f"{server.host}:{server.effective_port}",
+            id=server.target_id,
             host=server.host,
             port=server.effective_port,
             edition=server.edition,

@@ -176,8 +176,8 @@ def build_user_class(config: LoadConfig) -> type:
                 problem = version_problem(
                     str(response.version.name),
                     int(response.version.protocol),
-                    config.expect_version,
-                    config.expect_protocol,
+                    self.target.expect_version if self.target.expect_version is not None else config.expect_version,
+                    self.target.expect_protocol if self.target.expect_protocol is not None else config.expect_protocol,
                 )
                 if problem is not None:
                     error = WrongVersion(problem)

@@ -19,7 +19,7 @@ from mcproof.load.shapes import ShapePlan, plan_from_settings
 from mcproof.load.thresholds import parse_thresholds
 
 if TYPE_CHECKING:
-    from mcproof.config import Environment
+    from mcproof.config import Environment, ExpectedVersion
     from mcproof.connect.targets import Target
 
 __all__ = ["CONFIG_ENV", "LoadConfig", "TargetRef", "load_config_for", "target_index"]
@@ -36,6 +36,9 @@ class TargetRef:
     host: str
     port: int
     query_port: int | None = None
+    # its own expected version/protocol in a mixed fleet (None: LoadConfig's)
+    expect_version: str | None = None
+    expect_protocol: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,10 @@ def max_pings_per_user(duration_s: float, ping_interval_s: float) -> int:
     return math.ceil(duration_s / ping_interval_s) + 2
 
 
+def _target_ref(target: Target, expect: ExpectedVersion) -> TargetRef:
+    return TargetRef(target.id, target.host, target.port, target.query_port, expect.name, expect.protocol)
+
+
 def load_config_for(
     env: Environment,
     targets: list[Target],
@@ -150,7 +157,7 @@ def load_config_for(
     plan = plan_from_settings(settings, count, duration_s)
     return LoadConfig(
         environment=env.name,
-        targets=tuple(TargetRef(t.id, t.host, t.port, t.query_port) for t in targets),
+        targets=tuple(_target_ref(t, env.minecraft.expect_for(t.id)) for t in targets),
         users=count,
         plan=plan,
         ping_interval_s=settings.ping_interval_s,
