@@ -61,16 +61,25 @@ def _port_for(spec: PortSpec, target_ports: dict[str, int | None]) -> int | None
     return target_ports.get(spec.role)
 
 
-def plan_scan(targets: Iterable[Any], specs: Iterable[PortSpec]) -> list[ScanItem]:
-    """(host, port, protocol) to probe, deduplicated per host; ``port: null`` takes the target's own.
+def plan_scan(
+    targets: Iterable[Any], specs: Iterable[PortSpec], *, default_rcon_port: int | None = None
+) -> list[ScanItem]:
+    """(host, port, protocol) to probe, deduplicated per host; ``port: null`` takes the target's own, and
+    a target that names no RCON port is scanned on ``default_rcon_port`` (the environment's
+    ``minecraft.rcon.port``: where the server would listen if RCON were on), so the check is never empty.
 
     Targets are mcproof.connect.targets.Target-like (id, host, port, query_port, rcon_port).
+
+    >>> from mcproof.target import Target
+    >>> [i.port for i in plan_scan([Target("a", "127.0.0.1")], [PortSpec(name="rcon", role="rcon")], default_rcon_port=25575)]
+    [25575]
     """
     specs = list(specs)
     seen: set[tuple[str, int, str]] = set()
     items: list[ScanItem] = []
     for t in targets:
-        own = {"slp": t.port, "query": t.query_port, "rcon": t.rcon_port, "bedrock": None, "other": None}
+        rcon = t.rcon_port if t.rcon_port is not None else default_rcon_port
+        own = {"slp": t.port, "query": t.query_port, "rcon": rcon, "bedrock": None, "other": None}
         for spec in specs:
             port = _port_for(spec, own)
             if port is None:
