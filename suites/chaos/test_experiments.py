@@ -1,6 +1,6 @@
 """Chaos: every experiment of the library runs against the environment and the fleet recovers.
 
-Each experiment goes through :func:`mcproof.chaos.runner.run_chaos_experiment`: guards first (an
+Each experiment goes through :func:`mcproof.chaos.experiment.run_chaos_experiment`: guards first (an
 experiment not allowed here, or one needing Kubernetes where there is none, is skipped with the
 reason), then chaoslib with rollbacks that always run, watched by the independent observer. The
 check is inconclusive (reason + fix) when the fault was not seen to take effect (a method action failed,
@@ -18,8 +18,8 @@ import os
 
 import pytest
 
+from mcproof.chaos.experiment import ExperimentSkipped, run_chaos_experiment
 from mcproof.chaos.library import experiment_files
-from mcproof.chaos.runner import ExperimentSkipped, run_chaos_experiment
 from mcproof.config import Environment
 from mcproof.connect.targets import Target
 from mcproof.errors import GuardError

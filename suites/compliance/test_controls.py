@@ -192,9 +192,13 @@ def test_dr_drill_within_window(
     days = _window(compliance, catalog)
     drills = _newest_within(records, "dr", days)
     good = [d for d in drills if d.get("recovered") and d.get("integrity_ok") and d.get("verdict", "pass") == "pass"]
-    cannot = "" if _can_drill(environment) else (
-        f" (environment '{environment.name}' offers no platform API, so mcproof cannot drill it: declare "
-        "platform_api, or waive this control in the environment file with the evidence you hold)"
+    cannot = (
+        ""
+        if _can_drill(environment)
+        else (
+            f" (environment '{environment.name}' offers no platform API, so mcproof cannot drill it: declare "
+            "platform_api, or waive this control in the environment file with the evidence you hold)"
+        )
     )
     assert good, (
         f"no passing DR drill in the last {days} days ({len(drills)} drill(s) in runs {', '.join(runs)}); "

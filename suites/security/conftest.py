@@ -65,8 +65,11 @@ def exposure_scan(
     picked = pick_evenly(list(hosts.values()), policy.max_hosts)
     chosen = {t.host for t in picked}
     scanned = [t for t in targets if t.host in chosen]
-    items = plan_scan(scanned, [*policy.public, *policy.forbidden, *policy.management],
-                      default_rcon_port=environment.minecraft.rcon.port)  # fmt: skip  (one call)
+    items = plan_scan(
+        scanned,
+        [*policy.public, *policy.forbidden, *policy.management],
+        default_rcon_port=environment.minecraft.rcon.port,
+    )  # fmt: skip  (one call)
     started = utc_now()
     probes = scan_ports(items, timeout=policy.connect_timeout_s, concurrency=policy.concurrency)
     from mcproof.security.exposure import exposure_violations

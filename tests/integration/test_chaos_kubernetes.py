@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from suite_runs import write_environment
 
+from mcproof.chaos.experiment import run_chaos_experiment
 from mcproof.chaos.kube import KubeFleet, chaosk8s_cluster
 from mcproof.chaos.library import find_experiment
-from mcproof.chaos.runner import run_chaos_experiment
 from mcproof.config import load_environment
 from mcproof.errors import GuardError
 from mcproof.evidence.store import RunStore

@@ -13,8 +13,8 @@ import pytest
 import requests
 from suite_runs import write_environment
 
+from mcproof.chaos.experiment import run_chaos_experiment
 from mcproof.chaos.recovery import iso_to_epoch
-from mcproof.chaos.runner import run_chaos_experiment
 from mcproof.config import load_environment
 from mcproof.evidence.store import RunStore
 from mcproof_sandbox.fleet import Sandbox

@@ -14,9 +14,9 @@ import yaml
 from mcstatus import JavaServer
 from suite_runs import write_environment
 
+from mcproof.chaos.experiment import plan_experiment, run_chaos_experiment
 from mcproof.chaos.gameday import GameDayPlan, run_gameday
 from mcproof.chaos.recovery import iso_to_epoch
-from mcproof.chaos.runner import plan_experiment, run_chaos_experiment
 from mcproof.config import load_environment
 from mcproof.errors import ConfigError
 from mcproof.evidence.store import RunStore
@@ -251,7 +251,7 @@ def test_a_fault_the_observer_never_sees_is_inconclusive(sandbox_factory: Sandbo
 
 
 def test_a_process_fault_without_a_fault_injector_is_refused_at_plan_time(tmp_path: Path) -> None:
-    from mcproof.chaos.runner import ExperimentSkipped
+    from mcproof.chaos.experiment import ExperimentSkipped
 
     env_file = write_environment(
         tmp_path / "env.yaml", tmp_path / "none",

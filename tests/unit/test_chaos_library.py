@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mcproof.chaos.experiment import _load
 from mcproof.chaos.library import bind_environment, describe, experiment_files, find_experiment
-from mcproof.chaos.runner import _load
 from mcproof.config import parse_environment
 from mcproof.errors import ConfigError
 

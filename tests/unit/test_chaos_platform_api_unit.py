@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mcproof.chaos.experiment import ExperimentSkipped, _load, plan_experiment
 from mcproof.chaos.library import describe, find_experiment
 from mcproof.chaos.platform_api import api_kind, readyz
-from mcproof.chaos.runner import ExperimentSkipped, _load, plan_experiment
 from mcproof.config import Environment, parse_environment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from mcproof.chaos.abort_watch import fleet_ratio_estimate
 from mcproof.chaos.measure import injection_time
 from mcproof.chaos.recovery import (
     Sample,
@@ -14,7 +15,6 @@ from mcproof.chaos.recovery import (
     iso_to_epoch,
     observed_downtime,
 )
-from mcproof.chaos.watch import fleet_ratio_estimate
 
 # Recorded shape: 3 targets at 0.5 s; "b" killed at t=100.2, restarted ~1.1 s later; "c" never comes back.
 SAMPLES = [

@@ -15,8 +15,8 @@ import pytest
 from mcproof.evidence import CheckOutcome, RunEnd, RunInfo
 from mcproof.evidence.records import RECORD_TYPES, Record
 from mcproof.report import build_report
-from mcproof.report.generic import is_raw
 from mcproof.report.hints import DEFAULT_HINT, fix_hint
+from mcproof.report.record_summary import is_raw
 from mcproof.report.render_html import render_html
 from mcproof.report.render_json import render_json
 

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mcproof.chaos.runner import ExperimentSkipped, run_chaos_experiment
+from mcproof.chaos.experiment import ExperimentSkipped, run_chaos_experiment
 from mcproof.chaos.scope import chaos_settings
 from mcproof.config import Environment
 from mcproof.connect.targets import discover_targets

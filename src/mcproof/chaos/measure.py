@@ -44,7 +44,7 @@ from mcproof.evidence.store import RunStore
 from mcproof.verdict import Verdict
 
 if TYPE_CHECKING:
-    from mcproof.chaos.runner import ChaosOutcome, PlannedRun
+    from mcproof.chaos.experiment import ChaosOutcome, PlannedRun
 
 __all__ = ["METHOD", "Judgement", "injection_time", "judge", "measure"]
 

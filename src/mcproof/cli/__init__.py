@@ -14,9 +14,9 @@ import click
 
 from mcproof import __version__
 from mcproof.cli.common import ENV_HELP, fail
+from mcproof.cli.pytest_run import available_suites, production_marker_filter, read_verdict, run_pytest, suite_paths
 from mcproof.config import Environment, load_environment
 from mcproof.errors import ConfigError, McproofError
-from mcproof.runner import available_suites, production_marker_filter, read_verdict, run_pytest, suite_paths
 from mcproof.verdict import EXIT_REFUSED, exit_code
 from mcproof_sandbox.stack import sandbox_for_run
 

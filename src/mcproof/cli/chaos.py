@@ -44,7 +44,7 @@ def chaos_run(
 ) -> None:  # fmt: skip
     """Run EXPERIMENT (a library name such as kill-one-server, or a path); exit 0 pass, 1 fail, 2 refused or
     skipped here, 3 inconclusive (the fault was not seen to take effect; the reason and fix are printed)."""
-    from mcproof.chaos.runner import plan_experiment, run_chaos_experiment
+    from mcproof.chaos.experiment import plan_experiment, run_chaos_experiment
     from mcproof.config import load_environment
     from mcproof.errors import McproofError
     from mcproof.evidence import CheckOutcome

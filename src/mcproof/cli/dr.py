@@ -25,10 +25,10 @@ def dr() -> None:
 @click.option("--ack-production", is_flag=True, help="allow the (destructive) drill on a production-tier environment")
 def drill(env_ref: str, reports_dir: Path, keep_platform: bool, ack_production: bool) -> None:
     """Markers -> backups -> disaster -> restore via the platform API -> verified serving; RPO/RTO vs SLOs."""
+    from mcproof.cli.pytest_run import production_marker_filter, run_pytest, suite_paths
     from mcproof.config import load_environment
     from mcproof.errors import McproofError
     from mcproof.evidence import read_records
-    from mcproof.runner import production_marker_filter, run_pytest, suite_paths
     from mcproof_sandbox.stack import sandbox_for_run
 
     try:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mcproof.evidence.records import FleetStatusEvidence, LatencyEvidence, QueryEvidence, Record
-from mcproof.report.generic import generic_fields, is_raw
+from mcproof.report.record_summary import generic_fields, is_raw
 from mcproof.stats import percentile
 
 EVIDENCE_TYPES = (FleetStatusEvidence, LatencyEvidence, QueryEvidence)

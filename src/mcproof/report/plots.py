@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from mcproof.evidence.records import Record
-from mcproof.report.generic import is_raw
+from mcproof.report.record_summary import is_raw
 from mcproof.stats import percentile
 
 SLICES = 20

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from mcproof.chaos import guard, platform_api
+from mcproof.chaos.abort_watch import AbortWatch, ObserverSync
 from mcproof.chaos.effect import FleetSnapshot, kube_snapshot
 from mcproof.chaos.kube import KubeFleet, chaosk8s_cluster
 from mcproof.chaos.kube_blast import check_kube_step
@@ -45,7 +46,6 @@ from mcproof.chaos.netfault import FaultProxy
 from mcproof.chaos.observer import Observer
 from mcproof.chaos.recovery import epoch_to_iso
 from mcproof.chaos.scope import ENV_KEY, SEED_KEY, chaos_settings, parse_selector, select_victims
-from mcproof.chaos.watch import AbortWatch, ObserverSync
 from mcproof.config import Environment
 from mcproof.connect import capabilities_of, fault_injector
 from mcproof.connect.targets import Target, discover_targets
