@@ -195,6 +195,6 @@ def summarize_evidence(number: int, record: Record, slo_latency_ms: float | None
 
 def index_evidence(records: Iterable[Record], slo_latency_ms: float | None = None) -> tuple[EvidenceItem, ...]:
     """Summaries of every raw evidence record of any registered type, numbered in the order written
-    (`ev-1`, `ev-2`...); types without a specific view get a generic summary (`generic.py`)."""
+    (`ev-1`, `ev-2`...); types without a specific view get a generic summary (`record_summary.py`)."""
     raw = [r for r in records if is_raw(r)]
     return tuple(summarize_evidence(n, r, slo_latency_ms) for n, r in enumerate(raw, start=1))
