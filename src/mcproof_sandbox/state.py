@@ -21,19 +21,23 @@ from mcproof_sandbox.processes import alive
 
 __all__ = [
     "APPLIED_DIR",
+    "MONITORING_INFO_FILE",
     "PLATFORM_INFO_FILE",
+    "MonitoringInfo",
     "PlatformInfo",
     "apiserver_args",
     "applied_manifests_dir",
     "cluster_audit_log",
     "cluster_record",
     "fleet_servers",
+    "read_monitoring_info",
     "read_platform_info",
     "read_rcon_password",
     "read_state",
 ]
 
 PLATFORM_INFO_FILE = "platform.json"
+MONITORING_INFO_FILE = "monitoring.json"
 CLUSTER_FILE = "cluster.json"
 APPLIED_DIR = "applied"  # <kube dir>/applied/<namespace>.yaml: the manifests the sandbox applied
 
@@ -99,6 +103,35 @@ def read_platform_info(state_dir: Path) -> PlatformInfo | None:
             config=dict(data.get("config") or {}),
             extra={k: v for k, v in data.items() if k not in _PLATFORM_KEYS},
         )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class MonitoringInfo:
+    """What ``monitoring.json`` says about a running monitoring stack."""
+
+    prometheus_url: str
+    prometheus_pid: int
+    exporter_address: str
+    exporter_pid: int
+    directory: Path
+    scrape_jobs: list[str]
+    started_at: float
+
+
+def read_monitoring_info(state_dir: Path) -> MonitoringInfo | None:
+    """The stack's info, or None when ``<state_dir>/monitoring/monitoring.json`` is absent or unreadable."""
+    try:
+        data: dict[str, Any] = json.loads(
+            (Path(state_dir) / "monitoring" / MONITORING_INFO_FILE).read_text(encoding="utf-8")
+        )
+        return MonitoringInfo(
+            prometheus_url=str(data["prometheus_url"]), prometheus_pid=int(data["prometheus_pid"]),
+            exporter_address=str(data["exporter_address"]), exporter_pid=int(data["exporter_pid"]),
+            directory=Path(data["directory"]), scrape_jobs=list(data["scrape_jobs"]),
+            started_at=float(data["started_at"]),
+        )  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -36,10 +36,10 @@ from mcproof_sandbox.monitoring.kube_scrape import KubeScrapeTarget, prepare_kub
 from mcproof_sandbox.monitoring.prometheus import prometheus_config, render_config
 from mcproof_sandbox.monitoring.rules import render_rules, rule_groups
 from mcproof_sandbox.processes import alive
+from mcproof_sandbox.state import MONITORING_INFO_FILE as INFO_FILE
+from mcproof_sandbox.state import MonitoringInfo, read_monitoring_info
 
 __all__ = ["INFO_FILE", "MonitoringInfo", "MonitoringServices", "PrometheusSpec", "read_monitoring_info"]
-
-INFO_FILE = "monitoring.json"
 
 
 @dataclass(frozen=True)
@@ -69,33 +69,6 @@ class PrometheusSpec:
             down_for_s=settings.sandbox_server_down_for_s, latency_alert_ms=settings.sandbox_latency_alert_ms,
             backup_max_age_s=backup_max_age_s, max_servers=settings.sandbox_max_servers,
         )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class MonitoringInfo:
-    """What ``monitoring.json`` says about a running monitoring stack."""
-
-    prometheus_url: str
-    prometheus_pid: int
-    exporter_address: str
-    exporter_pid: int
-    directory: Path
-    scrape_jobs: list[str]
-    started_at: float
-
-
-def read_monitoring_info(state_dir: Path) -> MonitoringInfo | None:
-    """The stack's info, or None when ``<state_dir>/monitoring/monitoring.json`` is absent or unreadable."""
-    try:
-        data: dict[str, Any] = json.loads((Path(state_dir) / "monitoring" / INFO_FILE).read_text(encoding="utf-8"))
-        return MonitoringInfo(
-            prometheus_url=str(data["prometheus_url"]), prometheus_pid=int(data["prometheus_pid"]),
-            exporter_address=str(data["exporter_address"]), exporter_pid=int(data["exporter_pid"]),
-            directory=Path(data["directory"]), scrape_jobs=list(data["scrape_jobs"]),
-            started_at=float(data["started_at"]),
-        )  # fmt: skip
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _ours(pid: int, needle: str) -> bool:
