@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcproof.errors import NoPlatformApi
+from mcproof.errors import McproofError, NoPlatformApi
 from mcproof.platform.client import PlatformClient
 from mcproof.secrets import SecretRef
 
 if TYPE_CHECKING:
     from mcproof.config import Environment
 
-__all__ = ["NoPlatformApi", "PlatformEndpoint", "platform_client", "platform_endpoint"]
+__all__ = ["NoPlatformApi", "PlatformEndpoint", "platform_client", "platform_endpoint", "second_tenant_token"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,20 @@ def platform_endpoint(env: Environment, tenant: str = "alpha") -> PlatformEndpoi
         )
     url, token_file, ca_file = found
     return PlatformEndpoint(url, SecretRef(file=token_file), ca_file, "sandbox")
+
+
+def second_tenant_token(env: Environment) -> SecretRef | None:
+    """A second tenant's token for the cross-tenant checks: ``platform_api.second_tenant_token``, else the
+    sandbox's tenant ``beta``; None when the environment has no second tenant."""
+    if env.platform_api is not None:
+        ref = env.platform_api.second_tenant_token
+        if ref is not None and ref.file is not None:
+            ref = SecretRef(file=env.resolve_path(ref.file))
+        return ref
+    try:
+        return platform_endpoint(env, "beta").token
+    except McproofError:  # no sandbox API, or it runs without a second tenant
+        return None
 
 
 def platform_client(env: Environment, tenant: str = "alpha") -> PlatformClient:

@@ -1,8 +1,8 @@
 """Which platform API the security checks talk to, and with which tokens.
 
-Found the way ``mcproof.connect.platform`` finds it: the environment's ``platform_api`` section (its ``token``
-and, for the cross-tenant check, its ``second_tenant_token``), else the sandbox's own API (tenants alpha
-and beta, token files in ``<state>/platform/tokens``). Raw requests go through :class:`PlatformClient`
+Found by :mod:`mcproof.connect.platform` like every platform endpoint: the environment's ``platform_api``
+section (its ``token`` and, for the cross-tenant check, its ``second_tenant_token``), else the sandbox's
+own API (its tenants' tokens). Raw requests go through :class:`PlatformClient`
 (timeouts, no proxies, the CA file, no redirects), so an invalid token is just another client.
 """
 
@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcproof.connect.platform import platform_client
-from mcproof.errors import McproofError
+from mcproof.connect.platform import platform_endpoint, second_tenant_token
 from mcproof.platform.client import PlatformClient
 from mcproof.secrets import Secret
 
@@ -42,23 +41,16 @@ class ApiTarget:
 
 
 def api_target(env: Environment) -> ApiTarget:
-    """The environment's API target; raises ``mcproof.connect.platform.NoPlatformApi`` (the reason to skip) when it has none."""
-    api = env.platform_api
-    if api is not None:
-        ca = env.resolve_path(api.ca_file) if api.ca_file is not None else None
-        tokens = [
-            ref.resolve(env.base_dir) if ref is not None else None for ref in (api.token, api.second_tenant_token)
-        ]
-        clients = [PlatformClient(api.base_url, t, ca_file=ca) if t is not None else None for t in tokens]
-        return ApiTarget(api.base_url.rstrip("/"), ca, clients[0], clients[1], tuple(t for t in tokens if t))
-    alpha = platform_client(env, "alpha")
-    try:
-        beta: PlatformClient | None = platform_client(env, "beta")
-    except McproofError:  # the sandbox runs without a second tenant: the cross-tenant check skips
-        beta = None
-    ca = Path(alpha.verify) if isinstance(alpha.verify, str) else None
-    found = tuple(t for c in (alpha, beta) if c is not None and (t := c._token) is not None)
-    return ApiTarget(alpha.base_url, ca, alpha, beta, found)
+    """The environment's API target; raises ``NoPlatformApi`` (the reason to skip) when it has none."""
+    endpoint = platform_endpoint(env, "alpha")
+    tokens = [
+        ref.resolve(env.base_dir) if ref is not None else None for ref in (endpoint.token, second_tenant_token(env))
+    ]
+    clients = [
+        PlatformClient(endpoint.base_url, t, ca_file=endpoint.ca_file) if t is not None else None for t in tokens
+    ]
+    found = tuple(t for t in tokens if t is not None)
+    return ApiTarget(endpoint.base_url.rstrip("/"), endpoint.ca_file, clients[0], clients[1], found)
 
 
 def hsts_max_age(value: str) -> int:
