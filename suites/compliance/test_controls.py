@@ -175,14 +175,9 @@ def _newest_within(records: list[dict[str, Any]], kind: str, days: int) -> list[
 
 
 def _can_drill(env: Environment) -> bool:
-    from mcproof.connect.platform import platform_endpoint
-    from mcproof.errors import NoPlatformApi
+    from mcproof.connect.platform import platform_source
 
-    try:
-        platform_endpoint(env)
-    except NoPlatformApi:
-        return env.sandbox_state_dir is not None  # the sandbox's API is started with it
-    return True
+    return platform_source(env) is not None
 
 
 def test_dr_drill_within_window(

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from mcproof.config import Environment
+from mcproof.connect.platform import platform_endpoint
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import TlsEvidence
-from mcproof.security.platform_api import api_target
 from mcproof.security.settings import SecuritySettings, TlsEndpoint
 from mcproof.security.tls import inspect_tls, tls_problems, tls_untried
 from mcproof.verdict import inconclusive
@@ -26,28 +26,17 @@ def _endpoints(environment: Environment, security: SecuritySettings) -> list[Tls
         e.model_copy(update={"ca_file": environment.resolve_path(e.ca_file) if e.ca_file else None})
         for e in security.tls
     ]
-    api = environment.platform_api
-    if api is None:  # the sandbox's own API, found like the API checks find it
-        try:
-            target = api_target(environment)
-        except McproofError:
-            target = None
-        if target is not None and target.base_url.startswith("https://"):
-            url = urlsplit(target.base_url)
-            found.append(
-                TlsEndpoint(name="platform_api", host=url.hostname or "", port=url.port or 443, ca_file=target.ca_file)
-            )
-    if api is not None and api.base_url.startswith("https://"):
+    try:
+        api = platform_endpoint(environment)
+    except McproofError:  # no platform API here (NoPlatformApi), or it cannot be located: nothing to add
+        return found
+    if api.base_url.startswith("https://"):
         url = urlsplit(api.base_url)
+        window = environment.platform_api.cert_warning_days if environment.platform_api else None
         found.append(
-            TlsEndpoint(
-                name="platform_api",
-                host=url.hostname or "",
-                port=url.port or 443,
-                ca_file=environment.resolve_path(api.ca_file) if api.ca_file else None,
-                expiry_window_days=api.cert_warning_days,
-            )
-        )
+            TlsEndpoint(name="platform_api", host=url.hostname or "", port=url.port or 443, ca_file=api.ca_file,
+                        **({"expiry_window_days": window} if window is not None else {}))
+        )  # fmt: skip
     return found
 
 

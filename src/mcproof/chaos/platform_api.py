@@ -56,9 +56,10 @@ class ApiCheck:
 
 def api_kind(env: Environment) -> str | None:
     """``"external"`` (platform_api section), ``"sandbox"`` (the sandbox's daemon) or None (no platform API)."""
-    if env.platform_api is not None:
-        return "external"
-    return "sandbox" if env.sandbox_state_dir is not None else None
+    from mcproof.connect.platform import platform_source
+
+    source = platform_source(env)
+    return "external" if source == "environment" else source
 
 
 def current_endpoint(env: Environment) -> tuple[str, Path | None] | None:

@@ -13,7 +13,14 @@ from mcproof.secrets import SecretRef
 if TYPE_CHECKING:
     from mcproof.config import Environment
 
-__all__ = ["NoPlatformApi", "PlatformEndpoint", "platform_client", "platform_endpoint", "second_tenant_token"]
+__all__ = [
+    "NoPlatformApi",
+    "PlatformEndpoint",
+    "platform_client",
+    "platform_endpoint",
+    "platform_source",
+    "second_tenant_token",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,14 @@ def platform_endpoint(env: Environment, tenant: str = "alpha") -> PlatformEndpoi
         )
     url, token_file, ca_file = found
     return PlatformEndpoint(url, SecretRef(file=token_file), ca_file, "sandbox")
+
+
+def platform_source(env: Environment) -> str | None:
+    """Where the environment's platform API comes from: ``"environment"`` (its ``platform_api`` section),
+    ``"sandbox"`` (the sandbox's own, whether it runs now or not) or None (it has none)."""
+    if env.platform_api is not None:
+        return "environment"
+    return "sandbox" if env.sandbox_state_dir is not None else None
 
 
 def second_tenant_token(env: Environment) -> SecretRef | None:
