@@ -23,6 +23,7 @@ from typing import Any
 
 from mcproof.platform.audit import AuditLog
 from mcproof.platform.engine import ApiError, PlatformEngine
+from mcproof.platform.pterodactyl_face import PterodactylFace
 from mcproof.platform.ratelimit import AuthFailureLimiter
 
 __all__ = ["PlatformHttpServer", "make_server"]
@@ -97,6 +98,7 @@ class PlatformHttpServer(ThreadingHTTPServer):
         c = engine.config
         self.limiter = AuthFailureLimiter(c.auth_failures_max, c.auth_failures_window_s, c.auth_lockout_s)
         self.socket = ctx.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+        self.pterodactyl: PterodactylFace | None = None  # the /api/client face, set by the service
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -146,6 +148,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         incoming = self.headers.get("X-Correlation-ID", "")
         cid = incoming if _CID.match(incoming) else uuid.uuid4().hex
         path = self.path.split("?", 1)[0]
+        if self.server.pterodactyl is not None and path.startswith(("/api/client", "/api/servers/")):
+            self.server.pterodactyl.handle(self, method, cid)
+            return
         if method == "GET" and path in ("/healthz", "/readyz", "/metrics"):
             self._public(path, cid)
             return

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,19 @@ class PlatformInfo:
     platform_dir: Path
     audit_log: Path
     environment: str
+    api_keys: dict[str, Path] = field(default_factory=dict)  # the Pterodactyl face's ``ptlc_`` keys per tenant
 
     def token_file(self, tenant: str) -> Path:
         if tenant not in self.tokens:
             raise SandboxError(f"no tenant {tenant!r} in the sandbox platform; tenants: {', '.join(self.tokens)}")
         return self.tokens[tenant]
+
+    def api_key_file(self, tenant: str) -> Path:
+        """The Pterodactyl client-API key file of ``tenant`` (the sandbox serves that face too)."""
+        if tenant not in self.api_keys:
+            raise SandboxError(f"no Pterodactyl API key for tenant {tenant!r} in the sandbox platform; "
+                               f"tenants: {', '.join(self.api_keys) or 'none (restart the platform API)'}")  # fmt: skip
+        return self.api_keys[tenant]
 
 
 def read_platform_info(state_dir: Path) -> PlatformInfo | None:
@@ -49,6 +57,7 @@ def read_platform_info(state_dir: Path) -> PlatformInfo | None:
         tokens={k: Path(v) for k, v in dict(data["tokens"]).items()}, pid=int(data["pid"]),
         platform_dir=Path(data["platform_dir"]), audit_log=Path(data["audit_log"]),
         environment=str(data["environment"]),
+        api_keys={k: Path(v) for k, v in dict((data.get("pterodactyl") or {}).get("api_keys") or {}).items()},
     )  # fmt: skip
 
 
