@@ -2,7 +2,7 @@
 
 :class:`PlatformAdapter` is what DR drills, smoke checks and provisioning load call. The mcproof
 sandbox API implements it in :mod:`mcproof.platform.client`; a panel such as Pterodactyl gets its own
-adapter (mapping in ``docs/adapters.md``). Methods a panel cannot offer raise :class:`Unsupported`, and
+adapter (mapping in ``docs/platform-adapters.md``). Methods a panel cannot offer raise :class:`Unsupported`, and
 checks that need them are skipped with that reason.
 """
 
@@ -13,7 +13,16 @@ from typing import Any, Protocol, runtime_checkable
 
 from mcproof.errors import McproofError
 
-__all__ = ["ApiCallError", "PlatformAdapter", "ServerRecord", "Unsupported"]
+__all__ = [
+    "ApiCallError",
+    "ConflictError",
+    "CredentialsError",
+    "NotFoundError",
+    "PlatformAdapter",
+    "RateLimitedError",
+    "ServerRecord",
+    "Unsupported",
+]
 
 
 class ApiCallError(McproofError):
@@ -23,6 +32,22 @@ class ApiCallError(McproofError):
         super().__init__(message)
         self.status = status
         self.correlation_id = correlation_id
+
+
+class CredentialsError(ApiCallError):
+    """401/403: the API refused the key or token (or its user lacks the permission)."""
+
+
+class NotFoundError(ApiCallError):
+    """404: no such server (identifier) or backup for these credentials."""
+
+
+class ConflictError(ApiCallError):
+    """409: the server's state conflicts (restoring a backup, a backup already in progress, installing)."""
+
+
+class RateLimitedError(ApiCallError):
+    """429 with a Retry-After longer than the call's deadline allows."""
 
 
 class Unsupported(McproofError):
