@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from mcproof.platform.engine import ApiError, PlatformEngine
+from mcproof.platform.pterodactyl_ws import ConsoleSession, serve_websocket
 
 if TYPE_CHECKING:
     from mcproof.platform.api import _RequestHandler
@@ -124,6 +125,7 @@ class PterodactylFace:
         self._activity: dict[str, list[dict[str, Any]]] = {}
         self._ws_tokens: dict[str, tuple[str, str, float]] = {}  # token -> (tenant, server id, expiry)
         self._budget: dict[str, tuple[float, int]] = {}  # key hash -> (window start, requests)
+        self._consoles: dict[str, list[ConsoleSession]] = {}  # server id -> authenticated websockets
 
     # --- keys ------------------------------------------------------------------------------------
 
@@ -334,12 +336,13 @@ class PterodactylFace:
             raise PanelError(422, "The command field is required.")
         self._conflict_if_restoring(server_id)
         try:
-            self.engine.command(tenant, server_id, command)
+            reply = self.engine.command(tenant, server_id, command)
         except ApiError as err:
             if err.status == 409:
                 raise PanelError(502, "Server must be online in order to send commands.") from None
             raise
         self._event(server_id, "server:console.command", command=command)
+        self.publish(server_id, str(reply.get("reply", "")))
         return {}
 
     # --- backups ---------------------------------------------------------------------------------
@@ -512,8 +515,6 @@ class PterodactylFace:
         return {"data": {"token": token, "socket": f"{ws_base}/api/servers/{identifier_for(server_id)[1]}/ws"}}
 
     def _websocket(self, handler: _RequestHandler, server_uuid: str) -> None:
-        from mcproof.platform.pterodactyl_ws import serve_websocket
-
         serve_websocket(handler, self, server_uuid)
 
     def ws_auth(self, token: str, server_uuid: str) -> tuple[str, str] | None:
@@ -524,15 +525,31 @@ class PterodactylFace:
             return None
         return found[0], found[1]
 
-    def ws_command(self, tenant: str, server_id: str, command: str) -> str | None:
-        """The console output of one command, or None when the server takes none (Wings ignores it then)."""
+    def subscribe(self, session: ConsoleSession) -> None:
+        with self._lock:
+            self._consoles.setdefault(session.server_id, []).append(session)
+
+    def unsubscribe(self, session: ConsoleSession) -> None:
+        with self._lock:
+            if session in self._consoles.get(session.server_id, []):
+                self._consoles[session.server_id].remove(session)
+
+    def publish(self, server_id: str, line: str) -> None:
+        """One console line to every websocket of that server (Wings' ``console output``)."""
+        with self._lock:
+            sessions = list(self._consoles.get(server_id, []))
+        for session in sessions:
+            session.emit("console output", line)
+
+    def ws_command(self, tenant: str, server_id: str, command: str) -> None:
+        """A command sent over the websocket; ignored when the server takes none (as Wings does)."""
         if server_id in self._restoring:
-            return None
+            return
         try:
             reply = self.engine.command(tenant, server_id, command)
         except ApiError:
-            return None
-        return str(reply.get("reply", ""))
+            return
+        self.publish(server_id, str(reply.get("reply", "")))
 
     def ws_state(self, server_id: str) -> str:
         row = self.engine.store.server(server_id) or {"power": "stopped"}

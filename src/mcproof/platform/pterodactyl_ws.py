@@ -2,35 +2,54 @@
 
 Handshake (RFC 6455) on the already-parsed HTTP request, then frames through wsproto's sans-IO
 ``Connection``. Wings' JSON events: the client sends ``{"event": "auth", "args": [token]}`` and gets
-``auth success`` and ``status``; ``{"event": "send command", "args": [line]}`` is answered with
-``{"event": "console output", "args": [reply]}`` (nothing when the server is offline, as Wings ignores it);
+``auth success`` and ``status``; console output of the server, whoever sent the command (this socket's
+``{"event": "send command", "args": [line]}`` or ``POST .../command``), reaches every authenticated socket of
+that server as ``{"event": "console output", "args": [line]}`` (nothing while it is offline, as in Wings);
 a bad token gets ``jwt error``. Bounded: the socket idles out after the handler's timeout, the session
 ends when its token would expire, and at most ``_MAX_MESSAGES`` client messages are read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
-from wsproto.utilities import generate_accept_token
+from wsproto.utilities import LocalProtocolError, generate_accept_token
 
 if TYPE_CHECKING:
     from mcproof.platform.api import _RequestHandler
     from mcproof.platform.pterodactyl_face import PterodactylFace
 
-__all__ = ["serve_websocket"]
+__all__ = ["ConsoleSession", "serve_websocket"]
 
 _MAX_MESSAGES = 10_000
 _SESSION_S = 600.0
 _MAX_MESSAGE_BYTES = 64 * 1024
 
 
-def _event(conn: Connection, name: str, *args: str) -> bytes:
-    return conn.send(TextMessage(data=json.dumps({"event": name, "args": list(args)} if args else {"event": name})))
+class ConsoleSession:
+    """One authenticated websocket: frames go out under a lock (the reader thread and publishers share it)."""
+
+    def __init__(self, conn: Connection, wfile: Any) -> None:
+        self.conn = conn
+        self.wfile = wfile
+        self.lock = threading.Lock()
+        self.server_id = ""
+        self.tenant = ""
+
+    def emit(self, name: str, *args: str) -> None:
+        doc = {"event": name, "args": list(args)} if args else {"event": name}
+        with self.lock, contextlib.suppress(OSError, LocalProtocolError):  # gone: its reader ends the session
+            self.wfile.write(self.conn.send(TextMessage(data=json.dumps(doc))))
+
+    def send_raw(self, event: Any) -> None:
+        with self.lock, contextlib.suppress(OSError, LocalProtocolError):
+            self.wfile.write(self.conn.send(event))
 
 
 def serve_websocket(handler: _RequestHandler, face: PterodactylFace, server_uuid: str) -> None:
@@ -45,8 +64,14 @@ def serve_websocket(handler: _RequestHandler, face: PterodactylFace, server_uuid
     handler.end_headers()
     handler.wfile.flush()
     handler.close_connection = True
-    conn = Connection(ConnectionType.SERVER)
-    session: tuple[str, str] | None = None
+    session = ConsoleSession(Connection(ConnectionType.SERVER), handler.wfile)
+    try:
+        _read_loop(handler, face, server_uuid, session)
+    finally:
+        face.unsubscribe(session)
+
+
+def _read_loop(handler: _RequestHandler, face: PterodactylFace, server_uuid: str, session: ConsoleSession) -> None:
     ends = time.monotonic() + _SESSION_S
     buffer: list[str] = []
     messages = 0
@@ -55,15 +80,15 @@ def serve_websocket(handler: _RequestHandler, face: PterodactylFace, server_uuid
             data = handler.rfile.read1(65536)
         except OSError:
             return
-        conn.receive_data(data or None)
-        out = b""
-        for ev in conn.events():
+        with session.lock:
+            session.conn.receive_data(data or None)
+            events = list(session.conn.events())
+        for ev in events:
             if isinstance(ev, CloseConnection):
-                out += conn.send(ev.response())
-                handler.wfile.write(out)
+                session.send_raw(ev.response())
                 return
             if isinstance(ev, Ping):
-                out += conn.send(ev.response())
+                session.send_raw(ev.response())
             elif isinstance(ev, TextMessage):
                 buffer.append(ev.data)
                 if sum(len(b) for b in buffer) > _MAX_MESSAGE_BYTES:
@@ -72,32 +97,29 @@ def serve_websocket(handler: _RequestHandler, face: PterodactylFace, server_uuid
                     continue
                 text, buffer = "".join(buffer), []
                 messages += 1
-                reply, session = _on_message(conn, face, server_uuid, session, text)
-                out += reply
-        if out:
-            handler.wfile.write(out)
+                _on_message(face, server_uuid, session, text)
         if not data:
             return
 
 
-def _on_message(
-    conn: Connection, face: PterodactylFace, server_uuid: str, session: tuple[str, str] | None, text: str
-) -> tuple[bytes, tuple[str, str] | None]:
+def _on_message(face: PterodactylFace, server_uuid: str, session: ConsoleSession, text: str) -> None:
     try:
         message: Any = json.loads(text)
         event, args = str(message["event"]), [str(a) for a in message.get("args") or []]
     except (ValueError, KeyError, TypeError, AttributeError):
-        return b"", session
+        return
     if event == "auth":
         found = face.ws_auth(args[0] if args else "", server_uuid)
         if found is None:
-            return _event(conn, "jwt error", "jwt: invalid or expired token"), session
-        return _event(conn, "auth success") + _event(conn, "status", face.ws_state(found[1])), found
-    if session is None:
-        return b"", session
-    if event == "send command" and args:
-        reply = face.ws_command(session[0], session[1], args[0])
-        return (_event(conn, "console output", reply) if reply is not None else b""), session
-    if event == "send stats":
-        return _event(conn, "status", face.ws_state(session[1])), session
-    return b"", session
+            session.emit("jwt error", "jwt: invalid or expired token")
+            return
+        session.tenant, session.server_id = found
+        session.emit("auth success")
+        session.emit("status", face.ws_state(session.server_id))
+        face.subscribe(session)
+    elif not session.server_id:
+        return
+    elif event == "send command" and args:
+        face.ws_command(session.tenant, session.server_id, args[0])  # the output reaches every subscriber
+    elif event == "send stats":
+        session.emit("status", face.ws_state(session.server_id))
