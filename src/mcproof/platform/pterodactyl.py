@@ -366,7 +366,8 @@ class PterodactylAdapter:
             ws.send(json.dumps({"event": "auth", "args": [grant["token"]]}))
             self._ws_until(ws, server_id, {"auth success"}, deadline)
             self._json("POST", self._srv(server_id) + "/command", body={"command": command})
-            args = self._ws_until(ws, server_id, {"console output"}, deadline)
+            # the output may already wait in the socket: the wait for it starts when the panel took the command
+            args = self._ws_until(ws, server_id, {"console output"}, time.monotonic() + self.console_timeout_s)
         finally:
             ws.close()
         return {"id": server_id, "command": command, "reply": str(args[0]) if args else "", "at": time.time()}
@@ -378,7 +379,7 @@ class PterodactylAdapter:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            ws.settimeout(left)
+            ws.settimeout(max(left, 0.001))
             try:
                 message = json.loads(ws.recv())
             except (websocket.WebSocketTimeoutException, TimeoutError):
