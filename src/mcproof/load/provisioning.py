@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ProvisioningConfig",
     "ProvisioningError",
+    "ProvisioningUnsupported",
     "build_provisioning_user",
     "main",
     "provisioning_config_for",
@@ -48,6 +49,13 @@ log = logging.getLogger("mcproof.load.provisioning")
 
 class ProvisioningError(McproofError):
     """A provisioning load run could not start or finish."""
+
+
+class ProvisioningUnsupported(ProvisioningError):
+    """The environment's platform API has no create/delete-server routes (Pterodactyl's client API)."""
+
+    fix = ("server creation on a panel is its application API (an admin's); measure provisioning with a "
+           "platform_api that creates servers, or waive the check")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,17 @@ class ProvisioningConfig:
 
 
 def provisioning_config_for(env: Environment, **overrides: Any) -> ProvisioningConfig:
-    """The environment's platform API (``platform_api``, else the sandbox's own) as a provisioning config."""
+    """The environment's platform API (``platform_api``, else the sandbox's own) as a provisioning config;
+    ProvisioningUnsupported for a ``platform`` whose client API cannot create servers (Pterodactyl)."""
     from mcproof.dr.connect import NoPlatformApi
     from mcproof.platform.control import read_platform_info
 
     tenant = env.dr.tenant if env.dr is not None else "alpha"
+    if env.platform is not None:
+        raise ProvisioningUnsupported(
+            f"environment '{env.name}' drives a {env.platform.kind} panel through its client API, which has no "
+            "create-server route: the provisioning lifecycle (create -> ready -> delete) cannot run there"
+        )
     if env.platform_api is not None:
         api = env.platform_api
         if api.token is None:
