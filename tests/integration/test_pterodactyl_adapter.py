@@ -3,9 +3,12 @@ world data as the native API), the DR drill through it with RPO/RTO figures, and
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,6 +107,9 @@ def test_drill_through_the_panel_face_measures_rpo_and_rto(panel_factory: Callab
     assert {"server:power.kill", "server:file.delete", "server:backup.restore",
             "server:backup.restore-complete", "server:power.start"} <= names  # fmt: skip
     assert adapter.get_server(server.id).id == server.id
+    audit = [json.loads(line) for line in info.audit_log.read_text().splitlines() if line.strip()]
+    assert any(e["action"] == "POST ptero:files" for e in audit)
+    assert not any("x-sandbox" in e["target"] or "disaster" in e["action"] for e in audit)  # real panel routes only
 
 
 def test_kill_loses_unsaved_data_and_stop_saves(panel_factory: Callable[[EngineConfig], Panel]) -> None:
@@ -207,3 +213,28 @@ def test_api_key_lives_in_the_platform_state_only(panel_factory: Callable[[Engin
     for path in Path(info.platform_dir).rglob("*"):
         if path.is_file() and path != key_file and path.stat().st_size < 10 << 20:
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_failed_restore_on_the_panel_fails_the_drill_integrity(panel_factory: Callable[[EngineConfig], Panel]) -> None:
+    info, adapter, server = panel_factory(replace(SCHEDULE, backup_interval_s=0.0))
+    repo = info.platform_dir / "backups" / "itest" / "repo"
+    original = adapter.restore_backup
+
+    def rot_then_restore(server_id: str, backup_id: str) -> dict[str, Any]:
+        for pack in (repo / "data").rglob("*"):  # bit rot on the backup disk, right before the restore
+            if pack.is_file():
+                os.chmod(pack, 0o600)
+                data = bytearray(pack.read_bytes())
+                data[len(data) // 2] ^= 0xFF
+                pack.write_bytes(bytes(data))
+        return original(server_id, backup_id)
+
+    adapter.restore_backup = rot_then_restore  # type: ignore[method-assign]
+    on_demand = FAST.model_copy(update={"mode": "on_demand", "backups": 1})
+    result = run_drill(adapter, on_demand, environment="itest", rpo_target_s=30, rto_target_s=30, server_id=server.id)
+    ev = result.evidence
+    assert result.verdict == Verdict.FAIL
+    assert not ev.integrity_ok
+    assert not ev.recovered
+    assert any("server.backup.restore-failed" in p for p in ev.integrity_problems), ev.integrity_problems
+    assert {r.slo: r.passed for r in slo_records(ev)} == {"rpo_s": False, "rto_s": False}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.suite_runs import ROOT, write_environment
+from tests.integration.suite_runs import ROOT, check_outcomes, run_suite, write_environment
 
 from mcproof.platform.client import PlatformClient
 from mcproof.platform.control import PlatformInfo, PlatformServices
@@ -86,3 +86,18 @@ def test_unknown_or_missing_drill_server_is_refused(running: tuple[Sandbox, Plat
     done = _drill(_env(tmp_path, sandbox, {"kind": "pterodactyl"}), tmp_path / "r")
     assert done.returncode == 2
     assert "cannot create a drill server; set platform.server" in done.stderr
+
+
+def test_provisioning_load_is_refused_for_the_panel(running: tuple[Sandbox, PlatformInfo, str], tmp_path: Path) -> None:
+    sandbox, _, ident = running
+    env_file = _env(tmp_path, sandbox, {"kind": "pterodactyl", "server": ident})
+    cmd = [sys.executable, "-m", "mcproof.cli", "load", "--provisioning", "--env", str(env_file), "--reports-dir",
+           str(tmp_path / "r")]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "no create-server route" in done.stderr
+    assert "application API" in done.stderr
+    suite = run_suite(env_file, tmp_path / "s", "-k", "test_provisioning_time_to_ready", suite="load")
+    outcomes = {name: o["outcome"] for name, o in check_outcomes(suite).items()}
+    assert outcomes == {"test_provisioning_time_to_ready": "inconclusive"}, suite.output[-3000:]
+    assert "no create-server route" in check_outcomes(suite)["test_provisioning_time_to_ready"]["message"]

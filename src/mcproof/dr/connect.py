@@ -73,6 +73,8 @@ def pterodactyl_adapter(env: Environment) -> PterodactylAdapter:
     state_dir = env.sandbox_state_dir
     info = read_platform_info(state_dir) if state_dir is not None else None
     if info is None:
-        raise NoPlatformApi(f"no sandbox platform API runs in {state_dir}; start it with `mcproof dr drill --env {env.name}`")
+        raise NoPlatformApi(
+            f"no sandbox platform API runs in {state_dir}; start it with `mcproof dr drill --env {env.name}`"
+        )
     key = SecretRef(file=info.api_key_file(cfg.tenant)).resolve()
     return PterodactylAdapter(info.url, key, ca_file=info.ca_file, **knobs)

@@ -21,7 +21,7 @@ forked it and keeps ``/api/client``); the mapping and what differs is ``docs/pla
 - the client API cannot create or delete servers (that is the application API, an admin's): those
   methods raise :class:`Unsupported`; the DR drill uses the server named in ``platform.server``;
 - the disaster is what a panel can do: power ``kill`` (a crash: unsaved data lost) and the world folder
-  deleted (or overwritten, ``corrupt``) through the file manager API. Never an ``x-sandbox`` route.
+  deleted (or overwritten, ``corrupt``) through the file manager API; never a sandbox-only route.
 
 websocket-client (a dependency of the ``kubernetes`` client) speaks the websocket; ``requests`` the rest.
 """
@@ -209,18 +209,33 @@ class PterodactylAdapter:
         what = f"{method} {path} -> {status} {code}: {detail}".replace(": :", ":").rstrip(": ")
         cid = resp.headers.get("X-Correlation-ID", "")
         if status == 401:
-            return CredentialsError(f"{what}; the panel refused the API key from {self._key.source}: create a client "
-                                    "API key (ptlc_...) under Account > API Credentials and put it there", status, cid)
+            return CredentialsError(
+                f"{what}; the panel refused the API key from {self._key.source}: create a client "
+                "API key (ptlc_...) under Account > API Credentials and put it there",
+                status,
+                cid,
+            )
         if status == 403:
-            return CredentialsError(f"{what}; the API key's user may not do this on that server: use the owner's "
-                                    "key or grant the subuser permission", status, cid)
+            return CredentialsError(
+                f"{what}; the API key's user may not do this on that server: use the owner's "
+                "key or grant the subuser permission",
+                status,
+                cid,
+            )
         if status == 404:
-            return NotFoundError(f"{what}; no such server or backup for this API key: set platform.server to an "
-                                 "identifier GET /api/client lists (the 8 characters in the panel's server URL)",
-                                 status, cid)
+            return NotFoundError(
+                f"{what}; no such server or backup for this API key: set platform.server to an "
+                "identifier GET /api/client lists (the 8 characters in the panel's server URL)",
+                status,
+                cid,
+            )
         if status == 409:
-            return ConflictError(f"{what}; the server is busy (restoring a backup, a backup in progress, "
-                                 "installing): wait until it is idle and rerun", status, cid)
+            return ConflictError(
+                f"{what}; the server is busy (restoring a backup, a backup in progress, "
+                "installing): wait until it is idle and rerun",
+                status,
+                cid,
+            )
         return ApiCallError(f"{what}; see the panel's and the node's logs", status, cid)  # fmt: skip
 
     def _pages(self, path: str, per_page: int) -> Iterator[dict[str, Any]]:
@@ -360,8 +375,10 @@ class PterodactylAdapter:
                 sslopt={"ca_certs": str(self.ca_file)} if self.ca_file else {}, http_no_proxy=["*"],
             )  # fmt: skip
         except (KeyError, OSError, websocket.WebSocketException) as exc:
-            raise ApiCallError(f"console websocket of server {server_id} unreachable ({type(exc).__name__}); the "
-                               "node (Wings) must be reachable from mcproof at the URL the panel gives") from None
+            raise ApiCallError(
+                f"console websocket of server {server_id} unreachable ({type(exc).__name__}); the "
+                "node (Wings) must be reachable from mcproof at the URL the panel gives"
+            ) from None
         try:
             ws.send(json.dumps({"event": "auth", "args": [grant["token"]]}))
             self._ws_until(ws, server_id, {"auth success"}, deadline)
