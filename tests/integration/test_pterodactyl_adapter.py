@@ -178,6 +178,10 @@ def test_wrong_api_key_and_unknown_server_are_one_line_errors(panel_factory: Cal
     assert "env:PTERO_KEY" in message
     assert "ptlc_x" not in message
     assert "\n" not in message
+    beta = PterodactylAdapter(info.url, SecretRef(file=info.api_key_file("beta")).resolve(), ca_file=info.ca_file)
+    with pytest.raises(NotFoundError):  # another tenant's key: that server does not exist for it
+        beta.power(server.id, "kill")
+    assert wait_serving(server, 15) is not None
     with pytest.raises(NotFoundError) as missing:
         adapter.preflight("deadbeef")
     assert "platform.server" in str(missing.value)
