@@ -118,6 +118,8 @@ def test_kill_loses_unsaved_data_and_stop_saves(panel_factory: Callable[[EngineC
     assert wait_serving(server, 15) is not None
     for seq in (1, 2):
         assert adapter.command(server.id, APPEND.format(seq=seq))["reply"] == "Modified storage mcproof:dr"
+    replies = [adapter.command(server.id, READ)["reply"] for _ in range(20)]  # each reply reaches its socket
+    assert replies == ["Storage mcproof:dr has the following contents: [1, 2]"] * 20
     adapter.power(server.id, "stop")  # save-all, then down
     assert adapter.wait_state(server.id, {"offline"}, 15) == "offline"
     assert _storage_on_disk(info, sid) == [1, 2]

@@ -317,8 +317,10 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     if figures.missing_below_newest:
         integrity.append(f"restored world lacks markers {figures.missing_below_newest[:10]} below its newest "
                          f"{(figures.last_recovered or {}).get('seq')}: the backup is not a consistent save")  # fmt: skip
-    if figures.never_written:
-        integrity.append(f"restored world holds markers the harness never wrote: {figures.never_written[:10]}")
+    unacked = {int(f["seq"]) for f in d.write_failures}  # sent, the reply lost: in the world is no corruption
+    never_written = [q for q in figures.never_written if q not in unacked]
+    if never_written:
+        integrity.append(f"restored world holds markers the harness never wrote: {never_written[:10]}")
     recovered = verified_at is not None and not integrity
     rto = verified_at - disaster_at if verified_at is not None else time.time() - disaster_at
     problems = integrity + problems

@@ -114,9 +114,9 @@ def _on_message(face: PterodactylFace, server_uuid: str, session: ConsoleSession
             session.emit("jwt error", "jwt: invalid or expired token")
             return
         session.tenant, session.server_id = found
+        face.subscribe(session)  # before "auth success": output of a command sent right after it must arrive
         session.emit("auth success")
         session.emit("status", face.ws_state(session.server_id))
-        face.subscribe(session)
     elif not session.server_id:
         return
     elif event == "send command" and args:
