@@ -140,3 +140,10 @@ def test_shipped_panel_environments_load(name: str) -> None:
     assert env.platform is not None
     assert env.platform.kind == "pterodactyl"
     assert env.platform.server
+
+
+def test_websocket_grant_shape_matches_the_panel() -> None:
+    grant = _load("websocket.json")["data"]
+    assert set(grant) == {"token", "socket"}
+    assert grant["socket"].startswith("wss://")
+    assert grant["socket"].endswith("/api/servers/1a7ce997-259b-452e-8b4e-cecc464142ca/ws")  # the uuid, not the id
