@@ -241,6 +241,34 @@ class FaultSettings(_Model):
     timeout_s: float = Field(30.0, gt=0, le=600)
 
 
+class PterodactylPlatform(_Model):
+    """A Pterodactyl/Pelican panel's client API as the platform (``platform: {kind: pterodactyl}``).
+
+    ``url`` None: the sandbox's own panel face (its URL, CA and ``ptlc_`` key come from its state). The
+    client API cannot create servers, so ``server`` names the panel server mcproof may disrupt (DR drill,
+    panel chaos actions): a dedicated one, its world is destroyed and restored.
+    """
+
+    kind: Literal["pterodactyl"]
+    url: str | None = Field(None, pattern=r"^https?://[^/\s]+(/[^\s]*)?$")
+    api_key: SecretRef | None = None  # a client API key (ptlc_...): {env: NAME} or {file: path}
+    ca_file: Path | None = None  # PEM bundle for the panel's and the node's certificates; None: system trust
+    server: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{8,36}$")  # panel identifier (8 chars) or uuid
+    tenant: str = "alpha"  # sandbox face only: whose key to use
+    world_dir: str = Field("world", pattern=r"^[A-Za-z0-9._-]{1,64}$")  # the server's level-name folder
+    request_timeout_s: float = Field(30.0, gt=0, le=600)
+    backup_timeout_s: float = Field(600.0, gt=0, le=86400)
+    restore_timeout_s: float = Field(600.0, gt=0, le=86400)
+    console_timeout_s: float = Field(5.0, gt=0, le=120)
+    poll_s: float = Field(0.5, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _key_with_url(self) -> PterodactylPlatform:
+        if self.url is not None and self.api_key is None:
+            raise ValueError("a panel url needs api_key: {env: NAME} (a client API key, ptlc_...)")
+        return self
+
+
 class Environment(_Model):
     """A validated environment file."""
 
@@ -254,6 +282,7 @@ class Environment(_Model):
     sandbox: SandboxSettings | None = None
     kubernetes: KubernetesSettings | None = None
     platform_api: PlatformApiSettings | None = None
+    platform: PterodactylPlatform | None = None  # another panel's API as the platform (docs/platform-adapters.md)
     chaos: ChaosSettings | None = None
     load: LoadSettings | None = None
     dr: DrSettings | None = None
@@ -269,6 +298,12 @@ class Environment(_Model):
             raise ValueError("discovery kind 'sandbox' needs a 'sandbox' section")
         if self.minecraft.discovery.kind == "kubernetes" and self.kubernetes is None:
             raise ValueError("discovery kind 'kubernetes' needs a 'kubernetes' section")
+        return self
+
+    @model_validator(mode="after")
+    def _one_platform(self) -> Environment:
+        if self.platform is not None and self.platform.url is None and self.sandbox_state_dir is None:
+            raise ValueError("platform kind 'pterodactyl' without url needs the sandbox (discovery kind 'sandbox')")
         return self
 
     @model_validator(mode="after")

@@ -15,11 +15,16 @@ Tree (every error mcproof raises on purpose is defined here, nowhere else)::
     ├── PromError                 Prometheus did not answer or answered wrongly
     ├── RconError                 an RCON exchange failed (never holds the password)
     ├── ApiCallError              the platform API answered an error (status, correlation id)
+    │   ├── CredentialsError      401/403: key or token refused
+    │   ├── NotFoundError         404: no such server or backup for these credentials
+    │   ├── ConflictError         409: the server's state conflicts (restoring, backing up)
+    │   └── RateLimitedError      429 past the call's deadline
     ├── Unsupported               the platform adapter has no equivalent of an operation
     ├── NoPlatformApi             the environment offers no platform API (checks skip with this)
     ├── NoPrometheus              the environment offers no Prometheus (checks skip with this)
     ├── LoadRunError              a load run could not start or finish
     ├── ProvisioningError         a provisioning load run could not start or finish
+    │   └── ProvisioningUnsupported  the platform's API cannot create servers (a panel's client API)
     ├── BackupError               a restic command of the sandbox failed
     └── InconclusiveError         the harness could not measure what it claims (fault not applied,
                                   generator saturated, too few samples); carries the reason and the fix.
@@ -96,6 +101,22 @@ class ApiCallError(McproofError):
         self.correlation_id = correlation_id
 
 
+class CredentialsError(ApiCallError):
+    """401/403: the API refused the key or token (or its user lacks the permission)."""
+
+
+class NotFoundError(ApiCallError):
+    """404: no such server (identifier) or backup for these credentials."""
+
+
+class ConflictError(ApiCallError):
+    """409: the server's state conflicts (restoring a backup, a backup already in progress, installing)."""
+
+
+class RateLimitedError(ApiCallError):
+    """429 with a Retry-After longer than the call's deadline allows."""
+
+
 class Unsupported(McproofError):
     """The panel behind this adapter has no equivalent of the requested operation."""
 
@@ -118,6 +139,15 @@ class LoadRunError(McproofError):
 
 class ProvisioningError(McproofError):
     """A provisioning load run could not start or finish."""
+
+
+class ProvisioningUnsupported(ProvisioningError):
+    """The environment's platform API has no create/delete-server routes (Pterodactyl's client API)."""
+
+    fix = (
+        "server creation on a panel is its application API (an admin's); measure provisioning with a "
+        "platform_api that creates servers, or waive the check"
+    )  # fmt: skip  (one sentence)
 
 
 class BackupError(McproofError):

@@ -72,11 +72,21 @@ class PlatformInfo:
     environment: str
     config: dict[str, Any]
     extra: dict[str, Any]
+    api_keys: dict[str, Path]  # the Pterodactyl face's ``ptlc_`` key files per tenant
 
     def token_file(self, tenant: str) -> Path:
         if tenant not in self.tokens:
             raise SandboxError(f"no tenant {tenant!r} in the sandbox platform; tenants: {', '.join(self.tokens)}")
         return self.tokens[tenant]
+
+    def api_key_file(self, tenant: str) -> Path:
+        """The Pterodactyl client-API key file of ``tenant`` (the sandbox serves that face too)."""
+        if tenant not in self.api_keys:
+            raise SandboxError(
+                f"no Pterodactyl API key for tenant {tenant!r} in the sandbox platform; "
+                f"tenants: {', '.join(self.api_keys) or 'none (restart the platform API)'}"
+            )
+        return self.api_keys[tenant]
 
     @property
     def running(self) -> bool:
@@ -102,6 +112,7 @@ def read_platform_info(state_dir: Path) -> PlatformInfo | None:
             environment=str(data["environment"]),
             config=dict(data.get("config") or {}),
             extra={k: v for k, v in data.items() if k not in _PLATFORM_KEYS},
+            api_keys={k: Path(v) for k, v in dict((data.get("pterodactyl") or {}).get("api_keys") or {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -4,8 +4,9 @@ The drill waits for the platform's own scheduled backups (``dr.mode: scheduled``
 leaves the server without a fresh backup fails the check naming the server and the backup's age. A drill
 that could not measure (no server, markers not writable, disaster not applied) is inconclusive.
 
-Environment-agnostic: the platform API comes from the environment (``platform_api``, or the sandbox's own
-API); without one the check is skipped with the reason. Destructive: the drill server's world is deleted.
+Environment-agnostic: the platform adapter comes from the environment (``platform``, e.g. a Pterodactyl
+panel, whose drill server is ``platform.server``; ``platform_api``; or the sandbox's own API); without one
+the check is skipped with the reason. Destructive: the drill server's world is deleted.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import pytest
 
 from mcproof.config import Environment
-from mcproof.connect.platform import NoPlatformApi, platform_client
+from mcproof.connect.platform import NoPlatformApi, panel_server, platform_adapter
 from mcproof.dr.drill import run_drill, slo_records
 from mcproof.dr.settings import DrSettings
 from mcproof.evidence import RunStore
-from mcproof.platform.client import PlatformClient
+from mcproof.platform.adapter import PlatformAdapter
 from mcproof.verdict import Verdict, inconclusive
 
 pytestmark = [pytest.mark.dr, pytest.mark.destructive]
@@ -29,19 +30,20 @@ def dr_settings(environment: Environment) -> DrSettings:
 
 
 @pytest.fixture(scope="module")
-def platform_api(environment: Environment, dr_settings: DrSettings) -> PlatformClient:
+def platform_api(environment: Environment, dr_settings: DrSettings) -> PlatformAdapter:
     try:
-        return platform_client(environment, dr_settings.tenant)
+        return platform_adapter(environment, dr_settings.tenant)
     except NoPlatformApi as err:
         pytest.skip(str(err))
 
 
 def test_dr_drill_meets_rpo_and_rto(
-    platform_api: PlatformClient, environment: Environment, dr_settings: DrSettings, evidence: RunStore
+    platform_api: PlatformAdapter, environment: Environment, dr_settings: DrSettings, evidence: RunStore
 ) -> None:
     result = run_drill(
         platform_api, dr_settings, environment=environment.name, rpo_target_s=environment.slo.rpo_s,
         rto_target_s=environment.slo.rto_s, check="test_dr_drill_meets_rpo_and_rto",
+        server_id=panel_server(environment),
     )  # fmt: skip
     ev = result.evidence
     evidence.append(ev)

@@ -51,6 +51,7 @@ __all__ = [
 FAULT_FUNCS = frozenset({
     "kill_servers", "hang_servers", "slow_servers", "refuse_servers",
     "add_network_latency", "add_network_loss", "partition_network", "stop_platform_api",
+    "panel_kill_server", "panel_stop_server", "panel_restart_server",  # mcproof.chaos.panel
 })  # fmt: skip
 _K8S_HEALS = frozenset({"uncordon_node", "remove_network_policy", "allow_dns_access"})  # undo, not a fault
 _ACTIVITY_FAILED = "chaoslib.exceptions.ActivityFailed: "

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mcproof.cli.common import ENV_HELP, fail
 
+if TYPE_CHECKING:
+    from mcproof.config import Environment
+
 __all__ = ["dr"]
+
+
+def _preflight_panel(env: Environment) -> None:
+    """Refuse (exit 2) before anything destructive: the panel's key, and the drill server it must name."""
+    from mcproof.connect.platform import pterodactyl_adapter
+    from mcproof.errors import ConfigError
+
+    assert env.platform is not None
+    if not env.platform.server:
+        raise ConfigError(
+            f"environment '{env.name}': the Pterodactyl client API cannot create a drill server; set platform.server "
+            "to the identifier of a dedicated server (its world is destroyed and restored)"
+        )
+    pterodactyl_adapter(env).preflight(env.platform.server)
 
 
 @click.group()
@@ -34,6 +52,8 @@ def drill(env_ref: str, reports_dir: Path, keep_platform: bool, ack_production: 
     try:
         env = load_environment(env_ref)
         with sandbox_for_run(env, keep=keep_platform, echo=click.echo):  # starts the platform API too
+            if env.platform is not None:
+                _preflight_panel(env)
             code, run_dir = run_pytest(
                 env_ref, suite_paths(["dr"]), production_marker_filter(env, ack_production), reports_dir=reports_dir
             )

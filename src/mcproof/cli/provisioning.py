@@ -10,7 +10,7 @@ from mcproof.config import Environment
 from mcproof.connect.platform import NoPlatformApi
 from mcproof.errors import ConfigError
 from mcproof.evidence import CheckOutcome
-from mcproof.load.provisioning import provisioning_config_for, run_provisioning
+from mcproof.load.provisioning import ProvisioningUnsupported, provisioning_config_for, run_provisioning
 from mcproof.load.provisioning_evidence import describe_provisioning, provisioning_evidence
 from mcproof.load.settings import LoadSettings
 from mcproof.session import RunSession
@@ -29,6 +29,8 @@ def run_provisioning_command(
             ready_timeout_s=settings.ready_timeout_s, deadline_s=settings.deadline_s,
             status_timeout_s=env.minecraft.status_timeout_s,
         )  # fmt: skip
+    except ProvisioningUnsupported as err:
+        raise ConfigError(f"{err}; {err.fix}") from None
     except NoPlatformApi as err:
         raise ConfigError(f"{err}; provisioning load needs one") from None
     session = RunSession.start(env, reports_dir)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcproof.errors import McproofError, NoPlatformApi
+from mcproof.platform.adapter import PlatformAdapter
 from mcproof.platform.client import PlatformClient
 from mcproof.secrets import SecretRef
 
 if TYPE_CHECKING:
     from mcproof.config import Environment
+    from mcproof.platform.pterodactyl import PterodactylAdapter
 
 __all__ = [
     "NoPlatformApi",
@@ -84,3 +86,44 @@ def platform_client(env: Environment, tenant: str = "alpha") -> PlatformClient:
     endpoint = platform_endpoint(env, tenant)
     token = endpoint.token.resolve(env.base_dir) if endpoint.token is not None else None
     return PlatformClient(endpoint.base_url, token, ca_file=endpoint.ca_file)
+
+
+def platform_adapter(env: Environment, tenant: str = "alpha") -> PlatformAdapter:
+    """The adapter the DR drill, provisioning and panel chaos use: ``platform`` when set (a panel's own
+    API, e.g. Pterodactyl), else the mcproof platform API (``platform_api``, or the sandbox's)."""
+    if env.platform is not None:
+        return pterodactyl_adapter(env)
+    return platform_client(env, tenant)
+
+
+def panel_server(env: Environment) -> str | None:
+    """The server the environment lets mcproof disrupt on a panel that cannot create servers (``platform.server``)."""
+    return env.platform.server if env.platform is not None else None
+
+
+def pterodactyl_adapter(env: Environment) -> PterodactylAdapter:
+    """The Pterodactyl client-API adapter of ``platform: {kind: pterodactyl}`` (a real panel, or the sandbox's face)."""
+    from mcproof.platform.pterodactyl import PterodactylAdapter
+
+    cfg = env.platform
+    if cfg is None:
+        raise NoPlatformApi(f"environment '{env.name}' has no platform section; add platform: {{kind: pterodactyl}}")
+    knobs: dict[str, Any] = {
+        "timeout": cfg.request_timeout_s, "backup_timeout_s": cfg.backup_timeout_s,
+        "restore_timeout_s": cfg.restore_timeout_s, "console_timeout_s": cfg.console_timeout_s,
+        "poll_s": cfg.poll_s, "world_dir": cfg.world_dir,
+    }  # fmt: skip
+    if cfg.url is not None:
+        assert cfg.api_key is not None  # the model requires it with a url
+        ca = env.resolve_path(cfg.ca_file) if cfg.ca_file is not None else None
+        return PterodactylAdapter(cfg.url, cfg.api_key.resolve(env.base_dir), ca_file=ca, **knobs)
+    state_dir = env.sandbox_state_dir
+    from mcproof.connect.sandbox import panel_endpoint
+
+    found = panel_endpoint(state_dir, cfg.tenant) if state_dir is not None else None
+    if found is None:
+        raise NoPlatformApi(
+            f"no sandbox platform API runs in {state_dir}; start the sandbox with `mcproof sandbox up --env {env.name}`"
+        )
+    url, key_file, ca_file = found
+    return PterodactylAdapter(url, SecretRef(file=key_file).resolve(), ca_file=ca_file, **knobs)

@@ -20,6 +20,7 @@ __all__ = [
     "apiserver_args",
     "apiserver_audit_log",
     "applied_manifests_dir",
+    "panel_endpoint",
     "platform_endpoint",
     "prometheus_url",
     "rcon_password",
@@ -53,6 +54,16 @@ def platform_endpoint(state_dir: Path, tenant: str) -> tuple[str, Path, Path] | 
     if info is None:
         return None
     return info.url, info.token_file(tenant), info.ca_file
+
+
+def panel_endpoint(state_dir: Path, tenant: str) -> tuple[str, Path, Path] | None:
+    """(base URL, ``ptlc_`` key file of ``tenant``, CA file) of the sandbox's Pterodactyl face, or None when down."""
+    from mcproof_sandbox.state import read_platform_info
+
+    info = read_platform_info(state_dir)
+    if info is None:
+        return None
+    return info.url, info.api_key_file(tenant), info.ca_file
 
 
 def prometheus_url(state_dir: Path) -> str | None:

@@ -3,7 +3,8 @@
 Everything the figures rest on is observed by the harness on its own clock, never reported by the system
 under test:
 
-1. create a server and wait until it answers a status ping;
+1. create a server (or take the one the environment names, on a panel that cannot create servers) and
+   wait until it answers a status ping;
 2. write numbered markers into the world through the console (``data modify storage mcproof:dr marks
    append value <n>``), one every ``write_interval_s``, recording when each write was acknowledged; they
    reach disk only when the server saves;
@@ -11,8 +12,8 @@ under test:
    backups after the first marker — the drill takes none. Each must appear within ``schedule_timeout_s``
    (default: the RPO SLO), or the drill FAILS naming the server and the age of its newest backup.
    ``mode: on_demand``: the drill takes ``backups`` backups itself (labelled so in the evidence);
-4. keep writing ``settle_s`` after the newest backup, stop, note the time, inject the disaster (server
-   killed without saving, world deleted or corrupted);
+4. keep writing ``settle_s`` after the newest backup, stop, note the time, inject the disaster through the
+   adapter (server killed without saving, world deleted or corrupted; a panel: power kill + its file API);
 5. detection: wait until the server stops answering; restore the newest backup through the API; boot:
    wait until it answers again; verification: read the markers back through the console and check the
    platform's world verification.
@@ -128,7 +129,7 @@ class _Drill:
         except Unsupported as err:
             raise InconclusiveError(
                 f"the platform offers no console command API, so the drill cannot write its markers: {err}",
-                "implement PlatformAdapter.command for this panel (docs/adapters.md)",
+                "implement PlatformAdapter.command for this panel (docs/platform-adapters.md)",
             ) from None
         except ApiCallError as err:
             self.write_failures.append({"seq": self._seq, "at": sent, "error": str(err)[:200]})
@@ -175,10 +176,11 @@ class _Drill:
 
 def run_drill(
     api: PlatformAdapter, settings: DrSettings, *, environment: str, rpo_target_s: float, rto_target_s: float,
-    check: str = "dr drill",
+    check: str = "dr drill", server_id: str | None = None,
 ) -> DrillResult:  # fmt: skip
-    """Run one drill and return its evidence and verdict (the drill server is deleted afterwards unless
-    ``keep_server``)."""
+    """Run one drill and return its evidence and verdict. The drill creates its server and deletes it
+    afterwards (unless ``keep_server``); ``server_id`` names an existing one instead (a panel whose API cannot
+    create servers, e.g. Pterodactyl's client API), which is kept."""
     started_at = utc_now()
     schedule_timeout = settings.schedule_timeout_s or rpo_target_s
     method = (
@@ -207,16 +209,28 @@ def run_drill(
         )  # fmt: skip
         return DrillResult(evidence, problems, verdict, reason, fix)
 
-    try:
-        server = api.create_server("dr-drill")
-    except ApiCallError as err:
-        return result(None, Verdict.INCONCLUSIVE, f"the platform refused to create a drill server: {err}",
-                      "free a server slot for the tenant (or raise its quota) and rerun the drill")  # fmt: skip
+    if server_id:
+        try:
+            server = api.get_server(server_id)
+            if server.power in ("offline", "stopped"):
+                api.power(server.id, "start")
+        except ApiCallError as err:
+            return result(None, Verdict.INCONCLUSIVE, f"the drill server {server_id} is unusable: {err}",
+                          "name an existing, dedicated drill server in platform.server")  # fmt: skip
+    else:
+        try:
+            server = api.create_server("dr-drill")
+        except Unsupported as err:
+            return result(None, Verdict.INCONCLUSIVE, f"the platform cannot create a drill server: {err}",
+                          "name an existing, dedicated drill server in platform.server")  # fmt: skip
+        except ApiCallError as err:
+            return result(None, Verdict.INCONCLUSIVE, f"the platform refused to create a drill server: {err}",
+                          "free a server slot for the tenant (or raise its quota) and rerun the drill")  # fmt: skip
     d = _Drill(api, settings, server, schedule_timeout)
-    d.mark("server_created", server=server.id)
+    d.mark("server_named" if server_id else "server_created", server=server.id)
     try:
         try:  # the disaster needs the panel's file manager: refuse before anything is written, not half-way
-            api.list_files(server.id, "/")
+            api.list_files(server.id, api.world_root)
         except (ApiCallError, Unsupported) as err:
             raise InconclusiveError(
                 f"the drill's disaster needs the platform's file manager (files/list, files/delete, files/write), "
@@ -231,8 +245,8 @@ def run_drill(
         return result(d, Verdict.FAIL, f"the platform API failed during the drill: {err}",
                       "fix the platform API call named above (see the drill timeline), then rerun")  # fmt: skip
     finally:
-        if not settings.keep_server:
-            with contextlib.suppress(ApiCallError):
+        if not settings.keep_server and not server_id:
+            with contextlib.suppress(ApiCallError, Unsupported):
                 api.delete_server(server.id)
 
 
@@ -313,8 +327,10 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     if figures.missing_below_newest:
         integrity.append(f"restored world lacks markers {figures.missing_below_newest[:10]} below its newest "
                          f"{(figures.last_recovered or {}).get('seq')}: the backup is not a consistent save")  # fmt: skip
-    if figures.never_written:
-        integrity.append(f"restored world holds markers the harness never wrote: {figures.never_written[:10]}")
+    unacked = {int(f["seq"]) for f in d.write_failures}  # sent, the reply lost: in the world is no corruption
+    never_written = [q for q in figures.never_written if q not in unacked]
+    if never_written:
+        integrity.append(f"restored world holds markers the harness never wrote: {never_written[:10]}")
     recovered = verified_at is not None and not integrity
     rto = verified_at - disaster_at if verified_at is not None else time.time() - disaster_at
     problems = integrity + problems

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcproof.errors import McproofError, NoPlatformApi, ProvisioningError
+from mcproof.errors import McproofError, NoPlatformApi, ProvisioningError, ProvisioningUnsupported
 from mcproof.stats import summarize
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ProvisioningConfig",
     "ProvisioningError",
+    "ProvisioningUnsupported",
     "build_provisioning_user",
     "main",
     "provisioning_config_for",
@@ -81,10 +82,16 @@ class ProvisioningConfig:
 
 
 def provisioning_config_for(env: Environment, **overrides: Any) -> ProvisioningConfig:
-    """The environment's platform API (``platform_api``, else the sandbox's own) as a provisioning config."""
+    """The environment's platform API (``platform_api``, else the sandbox's own) as a provisioning config;
+    ProvisioningUnsupported for a ``platform`` whose client API cannot create servers (Pterodactyl)."""
     from mcproof.connect.platform import platform_endpoint
 
     tenant = env.dr.tenant if env.dr is not None else "alpha"
+    if env.platform is not None:
+        raise ProvisioningUnsupported(
+            f"environment '{env.name}' drives a {env.platform.kind} panel through its client API, which has no "
+            "create-server route: the provisioning lifecycle (create -> ready -> delete) cannot run there"
+        )
     endpoint = platform_endpoint(env, tenant)
     if endpoint.token is None:
         raise NoPlatformApi(f"environment '{env.name}' platform_api has no token; add token: {{env: NAME}}")

@@ -2,7 +2,7 @@
 
 :class:`PlatformAdapter` is what DR drills, smoke checks and provisioning load call. The mcproof
 sandbox API implements it in :mod:`mcproof.platform.client`; a panel such as Pterodactyl gets its own
-adapter (mapping in ``docs/adapters.md``). Methods a panel cannot offer raise :class:`Unsupported`, and
+adapter (mapping in ``docs/platform-adapters.md``). Methods a panel cannot offer raise :class:`Unsupported`, and
 checks that need them are skipped with that reason.
 """
 
@@ -11,9 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from mcproof.errors import ApiCallError, Unsupported
+from mcproof.errors import ApiCallError, ConflictError, CredentialsError, NotFoundError, RateLimitedError, Unsupported
 
-__all__ = ["ApiCallError", "PlatformAdapter", "ServerRecord", "Unsupported"]
+__all__ = [
+    "ApiCallError",
+    "ConflictError",
+    "CredentialsError",
+    "NotFoundError",
+    "PlatformAdapter",
+    "RateLimitedError",
+    "ServerRecord",
+    "Unsupported",
+]
 
 
 @dataclass(frozen=True)
@@ -44,3 +53,8 @@ class PlatformAdapter(Protocol):
     def list_files(self, server_id: str, directory: str = "/") -> list[dict[str, Any]]: ...
     def delete_files(self, server_id: str, files: list[str], root: str = "/") -> dict[str, Any]: ...
     def write_file(self, server_id: str, file: str, content: str) -> dict[str, Any]: ...
+
+    @property
+    def world_root(self) -> str:
+        """The world's directory in the file manager ("/": the server's files are its world)."""
+        ...

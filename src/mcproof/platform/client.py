@@ -111,6 +111,11 @@ class PlatformClient:
     def world(self, server_id: str) -> dict[str, Any]:
         return dict(self._json("GET", f"/v1/servers/{server_id}/world"))
 
+    @property
+    def world_root(self) -> str:
+        """The mcproof API's file manager is rooted in the server's world."""
+        return "/"
+
     def list_files(self, server_id: str, directory: str = "/") -> list[dict[str, Any]]:
         """The server's files in ``directory`` (Pterodactyl: ``GET .../files/list?directory=``)."""
         query = urlencode({"directory": directory})

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 
 from mcproof_sandbox.platform.audit import AuditLog
 from mcproof_sandbox.platform.engine import ApiError, PlatformEngine
+from mcproof_sandbox.platform.pterodactyl_face import PterodactylFace
 from mcproof_sandbox.platform.ratelimit import AuthFailureLimiter
 
 __all__ = ["PlatformHttpServer", "make_server"]
@@ -106,6 +107,7 @@ class PlatformHttpServer(ThreadingHTTPServer):
         c = engine.config
         self.limiter = AuthFailureLimiter(c.auth_failures_max, c.auth_failures_window_s, c.auth_lockout_s)
         self.socket = ctx.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+        self.pterodactyl: PterodactylFace | None = None  # the /api/client face, set by the service
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -155,6 +157,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         incoming = self.headers.get("X-Correlation-ID", "")
         cid = incoming if _CID.match(incoming) else uuid.uuid4().hex
         path = self.path.split("?", 1)[0]
+        if self.server.pterodactyl is not None and path.startswith(("/api/client", "/api/servers/")):
+            self.server.pterodactyl.handle(self, method, cid)
+            return
         if method == "GET" and path in ("/healthz", "/readyz", "/metrics"):
             self._public(path, cid)
             return

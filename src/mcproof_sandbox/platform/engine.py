@@ -79,6 +79,10 @@ class EngineConfig:
     weak_tenant_isolation: bool = False  # any tenant may use any server (no ownership check)
     weak_crash_route: bool = False  # GET /v1/servers/{id}/backups 500s on ids without a numeric suffix
     weak_schedule_stops_after: int = 0  # a server's schedule silently stops after N scheduled backups (0: never)
+    # the Pterodactyl client-API face (pterodactyl_face.py): its per-key request budget, and a switch for tests
+    pterodactyl_rate_limit: int = 720  # requests per key per period (the panel's default: 720 a minute)
+    pterodactyl_rate_period_s: float = 60.0
+    weak_backup_never_completes: bool = False  # a backup made through that face stays in progress forever
 
 
 class PlatformEngine:

@@ -1,7 +1,8 @@
 """The platform services daemon: API server (TLS), world writer and backup scheduler in one process.
 
 Run by :class:`mcproof_sandbox.platform.control.PlatformServices`; ``python -m mcproof_sandbox.platform.service --state-dir S
---config JSON``. Writes ``<S>/platform/platform.json`` (url, CA file, token files, pid) once it listens.
+--config JSON``. Writes ``<S>/platform/platform.json`` (url, CA file, token files, pid, the Pterodactyl face's
+API key files) once it listens.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mcproof_sandbox.fleet.state import write_json_atomic
 from mcproof_sandbox.platform.api import make_server
 from mcproof_sandbox.platform.audit import AuditLog
 from mcproof_sandbox.platform.engine import EngineConfig, PlatformEngine
+from mcproof_sandbox.platform.pterodactyl_face import PterodactylFace
 from mcproof_sandbox.platform.tls import generate_tls
 
 INFO_FILE = "platform.json"
@@ -47,6 +49,9 @@ def serve(state_dir: Path, config: EngineConfig, host: str = "127.0.0.1", port: 
     audit = AuditLog(platform_dir / "audit.jsonl", max_age_days=config.audit_max_age_days)
     server = make_server(host, port, engine, audit, str(tls.cert), str(tls.key))
     bound = server.server_address[1]
+    face = PterodactylFace(engine, f"https://{host}:{bound}")  # the panel face: same server, TLS and engine
+    api_keys = face.start(platform_dir)
+    server.pterodactyl = face
     stop = threading.Event()
 
     def _term(signum: int, frame: Any) -> None:
@@ -60,6 +65,7 @@ def serve(state_dir: Path, config: EngineConfig, host: str = "127.0.0.1", port: 
         "ca_file": str(tls.ca_cert), "tokens": {t: str(p) for t, p in tokens.items()},
         "audit_log": str(audit.path), "environment": config.environment, "started_at": time.time(),
         "platform_dir": str(platform_dir), "config": config.__dict__,
+        "pterodactyl": {"url": f"https://{host}:{bound}", "api_keys": {t: str(p) for t, p in api_keys.items()}},
     }  # fmt: skip
     write_json_atomic(platform_dir / INFO_FILE, info)
     threading.Thread(target=_watch_sandbox, args=(state_dir, stop, server.shutdown), daemon=True).start()
