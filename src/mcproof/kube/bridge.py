@@ -1,9 +1,9 @@
 """The pod bridge: every Running Minecraft pod of the embedded cluster becomes a real server.
 
-kwok fakes nodes and pods; no container runs. The bridge watches the pods matching the selector
-(all namespaces) and, for each one that is Running, has a loopback pod IP and is not terminating,
-serves a simulated Minecraft server (:class:`mcproof.sandbox.server.SimServer`: SLP, Query, RCON) at
-``<pod IP>:25565`` (and 25575). When the pod goes (deleted, terminating, no longer Running, new IP)
+kwok fakes nodes and pods; no container runs. The bridge lists, then watches, the Running pods
+matching the selector (all namespaces; paginated list, resumable watch) and, for each one that
+has a loopback pod IP and is not terminating, serves a simulated Minecraft server
+(:class:`mcproof.sandbox.server.SimServer`: SLP, Query, RCON) at ``<pod IP>:25565`` (and 25575). When the pod goes (deleted, terminating, no longer Running, new IP)
 the server closes at once, dropping its connections. So ``kubectl delete pod`` or chaosk8s
 ``terminate_pods`` really takes a server down, and the StatefulSet controller, the scheduler and
 kwok really bring it back (at the new pod's IP).
@@ -33,6 +33,7 @@ from typing import Any
 
 from mcproof.discovery.target import is_loopback
 from mcproof.kube.client import KubeApi, KubeError, connect
+from mcproof.kube.listwatch import SYNC, ListWatch
 from mcproof.sandbox.server import Fleet, SimServer
 from mcproof.sandbox.spec import SandboxSpec
 
@@ -153,37 +154,24 @@ class Bridge:
 
 
 def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event) -> None:
-    """List then watch pods (all namespaces) forever; relist on 410 Gone or any error. Runs in a thread."""
-    from kubernetes.watch.watch import iter_resp_lines
+    """List then watch the Running pods (all namespaces) until ``stop``: a cut stream resumes from its
+    resourceVersion, 410 Gone relists (:class:`mcproof.kube.listwatch.ListWatch`); an API server that
+    is down is logged in one line and tried again until it is back. Runs in a thread.
 
+    Only ``status.phase=Running`` pods are watched (the API server filters): a shard never sees the
+    Pending/scheduling churn of 10,000 pods, and a pod that leaves Running arrives as DELETED."""
+    lw = ListWatch(api, "pods", None, label_selector=selector, field_selector="status.phase=Running", max_failures=3)
     while not stop.is_set():
         try:
-            items, version = api.objects_with_version("pods", None, label_selector=selector)
-            emit(("sync", items))
-            while not stop.is_set():
-                resp = api.core.list_pod_for_all_namespaces(
-                    label_selector=selector, watch=True, resource_version=version, allow_watch_bookmarks=True,
-                    timeout_seconds=240, _preload_content=False, _request_timeout=(5, 300),
-                )  # fmt: skip
-                gone = False
-                try:
-                    for line in iter_resp_lines(resp):  # type: ignore[no-untyped-call]
-                        event = json.loads(line)
-                        obj = event.get("object") or {}
-                        if event.get("type") == "ERROR":
-                            gone = True
-                            log.info("watch error %s; relisting", obj.get("message"))
-                            break
-                        version = str((obj.get("metadata") or {}).get("resourceVersion", version))
-                        if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
-                            emit(("event", event["type"], obj))
-                finally:
-                    resp.release_conn()
-                if gone:
-                    break
-        except (KubeError, OSError, ValueError, Exception) as err:  # the API restarts: retry, bounded by stop
-            log.warning("pod watch failed (%s: %s); retrying in 1 s", type(err).__name__, err)
-            stop.wait(1.0)
+            for kind, obj in lw.events(stop=stop):
+                if kind == SYNC:
+                    emit(("sync", list(lw.objects.values())))
+                elif kind in ("ADDED", "MODIFIED", "DELETED"):
+                    emit(("event", kind, obj))
+        except KubeError as err:  # the API restarts: keep trying, bounded by stop
+            log.warning("%s; retrying in 2 s", err)
+            lw.failures = 0
+            stop.wait(2.0)
 
 
 async def run(args: argparse.Namespace) -> None:
