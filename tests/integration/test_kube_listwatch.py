@@ -17,7 +17,7 @@ import yaml
 
 from mcproof.kube.client import KubeApi, KubeError, connect, list_pages
 from mcproof.kube.cluster import EmbeddedCluster
-from mcproof.kube.listwatch import SYNC, ListWatch
+from mcproof.kube.listwatch import SYNC, ListWatch, WatchedList
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
 
@@ -93,14 +93,15 @@ def test_cut_watch_resumes_without_losing_or_repeating_events(
     assert set(lw.objects) == {f"{kube_namespace}/{n}" for n in added}
 
 
-def _kubeconfig(path: Path, server: str) -> Path:
+def _kubeconfig(path: Path, server: str, ca: str | None = None) -> Path:
+    cluster: dict[str, Any] = {"server": server, **({"certificate-authority": ca} if ca else {})}
     path.write_text(
         yaml.safe_dump(
             {
                 "apiVersion": "v1",
                 "kind": "Config",
                 "current-context": "x",
-                "clusters": [{"name": "x", "cluster": {"server": server, "insecure-skip-tls-verify": True}}],
+                "clusters": [{"name": "x", "cluster": cluster}],
                 "users": [{"name": "x", "user": {"token": "not-a-real-token"}}],
                 "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
             }
@@ -128,11 +129,28 @@ def test_unreachable_api_server_is_one_line(tmp_path: Path) -> None:
 
 
 def test_refused_credentials_are_one_line(embedded_cluster: EmbeddedCluster, tmp_path: Path) -> None:
-    server = connect(embedded_cluster.kubeconfig).client.configuration.host
-    api = connect(_kubeconfig(tmp_path / "kubeconfig", server), timeout=5.0)
+    admin = connect(embedded_cluster.kubeconfig).client.configuration
+    api = connect(_kubeconfig(tmp_path / "kubeconfig", admin.host, admin.ssl_ca_cert), timeout=5.0)
     with pytest.raises(KubeError) as err:
         api.objects("pods", "default")
     message = str(err.value)
     assert "\n" not in message
     assert "HTTP 401" in message
     assert "credentials" in message
+
+
+def test_watched_list_follows_changes_without_listing_again(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str
+) -> None:
+    api = embedded_cluster.api(timeout=30.0)
+    _create_configmaps(api, kube_namespace, ["w-a"], "watched")
+    lw = ListWatch(api, "configmaps", kube_namespace, label_selector="mcproof.io/lw=watched", watch_timeout_s=5)
+    with WatchedList(lw) as watched:
+        assert [o["metadata"]["name"] for o in watched.items()] == ["w-a"]
+        _create_configmaps(api, kube_namespace, ["w-b"], "watched")
+        api.core.delete_namespaced_config_map("w-a", kube_namespace, _request_timeout=30)
+        deadline = time.monotonic() + 30
+        while sorted(o["metadata"]["name"] for o in watched.items()) != ["w-b"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [o["metadata"]["name"] for o in watched.items()] == ["w-b"]
+    assert lw.lists == 1

@@ -126,7 +126,7 @@ def api_error(call: str, err: BaseException, host: str = "the Kubernetes API") -
     'list_namespaced_pod(t1) on the Kubernetes API: HTTP 403 Forb'
     """
     from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import MaxRetryError, ProtocolError
+    from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
     from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
     where = f"{call} on {host}"
@@ -147,7 +147,9 @@ def api_error(call: str, err: BaseException, host: str = "the Kubernetes API") -
     reason = err.reason if isinstance(err, MaxRetryError) and err.reason is not None else err
     text = str(reason).splitlines()[0][:200] if str(reason) else ""
     kind = type(reason).__name__
-    if isinstance(reason, (Urllib3Timeout, TimeoutError)):
+    if isinstance(reason, NewConnectionError):  # (a subclass of urllib3's TimeoutError)
+        fix = "nothing answers there: check the cluster is up (kubectl get --raw /readyz) and kubernetes.kubeconfig"
+    elif isinstance(reason, (Urllib3Timeout, TimeoutError)):
         fix = "the API server did not answer in time; check its load, or raise kubernetes.request_timeout_s"
     elif isinstance(reason, ProtocolError):
         fix = "the API server closed the connection mid-response; check its health and memory, then run again"

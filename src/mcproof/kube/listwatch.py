@@ -29,7 +29,7 @@ from typing import Any
 
 from mcproof.kube.client import KubeApi, KubeError, api_error
 
-__all__ = ["SYNC", "ListWatch", "object_key"]
+__all__ = ["SYNC", "ListWatch", "WatchedList", "object_key"]
 
 log = logging.getLogger("mcproof.kube.listwatch")
 SYNC = "SYNC"  # event type yielded after each (re)list: ``objects`` holds the whole list
@@ -235,3 +235,55 @@ class ListWatch:
         raise KubeError(
             f"{what}: {len(matching)} of {want} within {timeout:g} s ({self.call}, {len(self.objects)} objects seen)"
         )
+
+
+class WatchedList:
+    """A :class:`ListWatch` followed in a daemon thread, for code that asks "what is there now?" again
+    and again (the chaos observer each tick, recovery waits): :meth:`items` is the current list,
+    without a request. Stop it with :meth:`close` (or use it as a context manager)."""
+
+    def __init__(self, lw: ListWatch, *, name: str = "") -> None:
+        self.lw = lw
+        self._lock = threading.Lock()
+        self._objects: dict[str, dict[str, Any]] = {}
+        self._synced = threading.Event()
+        self._stop = threading.Event()
+        self._error: KubeError | None = None
+        self._thread = threading.Thread(target=self._run, name=name or f"mcproof-{lw.call}", daemon=True)
+
+    def start(self) -> WatchedList:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            for kind, obj in self.lw.events(stop=self._stop):
+                with self._lock:
+                    if kind == SYNC:
+                        self._objects = dict(self.lw.objects)
+                        self._synced.set()
+                    elif kind == "DELETED":
+                        self._objects.pop(object_key(obj), None)
+                    else:
+                        self._objects[object_key(obj)] = obj
+        except KubeError as err:
+            self._error = err
+            self._synced.set()
+
+    def items(self, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The objects now (waits up to ``timeout`` s for the first list); KubeError when the watch gave up."""
+        if not self._synced.wait(timeout):
+            raise KubeError(f"{self.lw.call}: no first list within {timeout:g} s; check the API server's health")
+        if self._error is not None:
+            raise self._error
+        with self._lock:
+            return list(self._objects.values())
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def __enter__(self) -> WatchedList:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
