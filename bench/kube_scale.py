@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -121,6 +122,10 @@ def main() -> int:
         print(f"kube_scale: {err}", file=sys.stderr)
     finally:
         cluster.down()
+    if result.get("all_serving_s") is not None:
+        shutil.rmtree(state, ignore_errors=True)  # kept (with the component logs) when the run failed
+    else:
+        result["logs"] = str(state / "last-logs")
     result["wall_s"] = round(time.monotonic() - t, 1)
     own = resource.getrusage(resource.RUSAGE_SELF)
     result["bench_cpu_s"] = round(own.ru_utime + own.ru_stime, 1)
