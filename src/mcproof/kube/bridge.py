@@ -37,7 +37,7 @@ from mcproof.kube.listwatch import SYNC, ListWatch
 from mcproof.sandbox.server import Fleet, SimServer
 from mcproof.sandbox.spec import SandboxSpec
 
-__all__ = ["Bridge", "desired_ip", "main", "shard_of"]
+__all__ = ["Bridge", "desired_ip", "main", "shard_of", "slim_pod"]
 
 log = logging.getLogger("mcproof.kube.bridge")
 _OPEN_RETRY_S = 0.1
@@ -153,14 +153,37 @@ class Bridge:
             await asyncio.wait(pending, timeout=timeout)
 
 
-def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event) -> None:
+def slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
+    """What the bridge needs of a pod (a few hundred bytes, not the pod's ~4 KB).
+
+    >>> slim_pod({"metadata": {"name": "mc-0", "namespace": "t", "uid": "u", "labels": {"a": "b"}},
+    ...           "spec": {"containers": []}, "status": {"phase": "Running", "podIP": "127.64.0.9"}})
+    {'metadata': {'name': 'mc-0', 'namespace': 't', 'uid': 'u'}, 'status': {'phase': 'Running', 'podIP': '127.64.0.9'}}
+    """
+    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+    keep_meta = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp")
+    return {
+        "metadata": {k: meta[k] for k in keep_meta if k in meta},
+        "status": {k: status[k] for k in ("phase", "podIP") if k in status},
+    }
+
+
+def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event, mine: Any = lambda _ns, _name: True) -> None:
     """List then watch the Running pods (all namespaces) until ``stop``: a cut stream resumes from its
     resourceVersion, 410 Gone relists (:class:`mcproof.kube.listwatch.ListWatch`); an API server that
     is down is logged in one line and tried again until it is back. Runs in a thread.
 
     Only ``status.phase=Running`` pods are watched (the API server filters): a shard never sees the
     Pending/scheduling churn of 10,000 pods, and a pod that leaves Running arrives as DELETED."""
-    lw = ListWatch(api, "pods", None, label_selector=selector, field_selector="status.phase=Running", max_failures=3)
+
+    def keep(pod: dict[str, Any]) -> dict[str, Any] | None:  # this shard's pods only, slimmed
+        meta = pod.get("metadata") or {}
+        return slim_pod(pod) if mine(str(meta.get("namespace", "")), str(meta.get("name", ""))) else None
+
+    lw = ListWatch(
+        api, "pods", None, label_selector=selector, field_selector="status.phase=Running", max_failures=3,
+        transform=keep,
+    )  # fmt: skip
     while not stop.is_set():
         try:
             for kind, obj in lw.events(stop=stop):
@@ -191,7 +214,7 @@ async def run(args: argparse.Namespace) -> None:
     def emit(item: tuple[Any, ...]) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, item)
 
-    threading.Thread(target=_watch, args=(api, cspec["bridge_selector"], emit, stop), daemon=True).start()
+    threading.Thread(target=_watch, args=(api, cspec["bridge_selector"], emit, stop, bridge._mine), daemon=True).start()
     ready_file = state_dir / f"bridge-{args.shard}.ready"
     marker = state_dir / "cluster.json"
     try:

@@ -65,6 +65,7 @@ class ListWatch:
         field_selector: str | None = None,
         watch_timeout_s: int = 240,
         max_failures: int = 5,
+        transform: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
     ) -> None:
         self.api = api
         self.kind = kind
@@ -72,6 +73,8 @@ class ListWatch:
         self.query = {k: v for k, v in (("label_selector", label_selector), ("field_selector", field_selector)) if v}
         self.watch_timeout_s = max(1, int(watch_timeout_s))
         self.max_failures = max(1, max_failures)
+        # transform (client-go's TransformFunc): what to keep of each object; None drops it (as if absent)
+        self.transform = transform
         self.method, self.args = api.list_call(kind, namespace)  # fails fast on an unknown kind
         self.objects: dict[str, dict[str, Any]] = {}
         self.version = ""
@@ -87,6 +90,9 @@ class ListWatch:
     def list(self) -> dict[str, dict[str, Any]]:
         """(Re)list, paginated: replaces :attr:`objects` and the resourceVersion to watch from."""
         items, self.version = self.api.objects_with_version(self.kind, self.namespace, **self.query)
+        if self.transform is not None:
+            kept = (self.transform(o) for o in items)
+            items = [o for o in kept if o is not None]
         self.objects = {object_key(o): o for o in items}
         self.lists += 1
         return self.objects
@@ -173,6 +179,14 @@ class ListWatch:
                 if kind == "BOOKMARK":
                     continue
                 key = object_key(obj)
+                if self.transform is not None:
+                    kept = self.transform(obj)
+                    if kept is None:
+                        old = self.objects.pop(key, None)
+                        if old is not None:
+                            yield "DELETED", old
+                        continue
+                    obj = kept
                 if kind == "DELETED":
                     self.objects.pop(key, None)
                 else:
