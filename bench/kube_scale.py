@@ -25,7 +25,7 @@ from pathlib import Path
 import psutil
 
 from mcproof.discovery.kubernetes import endpoint_target, service_endpoint_map
-from mcproof.kube.client import KubeError
+from mcproof.errors import McproofError
 from mcproof.kube.cluster import ClusterSpec, EmbeddedCluster
 from mcproof.kube.endpoints import pod_is_ready
 from mcproof.kube.listwatch import ListWatch
@@ -117,7 +117,7 @@ def main() -> int:
             peak_rss_total_mib=round(sum(peak.values()) / 2**20),
             cpu_s={k: round(v, 1) for k, v in sorted(cpu.items())},
         )
-    except KubeError as err:  # one line, never a traceback
+    except McproofError as err:  # one line, never a traceback
         result["error"] = str(err)
         print(f"kube_scale: {err}", file=sys.stderr)
     finally:

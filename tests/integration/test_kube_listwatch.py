@@ -154,3 +154,29 @@ def test_watched_list_follows_changes_without_listing_again(
             time.sleep(0.05)
         assert [o["metadata"]["name"] for o in watched.items()] == ["w-b"]
     assert lw.lists == 1
+
+
+def test_transform_keeps_only_what_it_returns(embedded_cluster: EmbeddedCluster, kube_namespace: str) -> None:
+    api = embedded_cluster.api(timeout=30.0)
+    _create_configmaps(api, kube_namespace, ["t-a", "t-b"], "transform")
+
+    def keep(obj: dict[str, Any]) -> dict[str, Any] | None:  # like the bridge: only "mine", slimmed
+        name = obj["metadata"]["name"]
+        return (
+            {"metadata": {"name": name, "namespace": kube_namespace}} if obj.get("data", {}).get("k") == name else None
+        )
+
+    lw = ListWatch(api, "configmaps", kube_namespace, label_selector="mcproof.io/lw=transform", transform=keep)
+    seen = []
+    for kind, obj in lw.events(until=time.monotonic() + 30):
+        seen.append((kind, obj.get("metadata", {}).get("name")))
+        if kind == SYNC:
+            assert lw.objects == {
+                f"{kube_namespace}/t-a": {"metadata": {"name": "t-a", "namespace": kube_namespace}},
+                f"{kube_namespace}/t-b": {"metadata": {"name": "t-b", "namespace": kube_namespace}},
+            }
+            api.core.patch_namespaced_config_map("t-a", kube_namespace, {"data": {"k": "other"}}, _request_timeout=30)
+        elif kind == "DELETED":
+            break
+    assert seen == [(SYNC, None), ("DELETED", "t-a")]  # dropped by the transform: gone from the view
+    assert list(lw.objects) == [f"{kube_namespace}/t-b"]
