@@ -90,8 +90,10 @@ def main() -> int:
             sample()
             print(f"[{time.monotonic() - t0:6.1f}s] pods {seen} ready {ready}", file=sys.stderr)
 
-        pods.wait_count(pod_is_ready, want, timeout=args.timeout, what=f"{want} pods Ready",
-                        progress=progress, progress_every_s=args.poll)  # fmt: skip
+        what = f"{want} pods Ready"
+        pods.wait_count(
+            pod_is_ready, want, timeout=args.timeout, what=what, progress=progress, progress_every_s=args.poll
+        )
         ready_at = time.monotonic() - t0
         services = api.objects("services", None, label_selector=SELECTOR)
         while time.monotonic() - t0 < args.timeout:

@@ -27,8 +27,15 @@ from mcproof.kube.listwatch import SYNC, ListWatch
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
 
-GONE = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "Expired", "code": 410,
-        "message": "The provided continue parameter is too old to display a consistent list result."}  # fmt: skip
+GONE = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "metadata": {},
+    "status": "Failure",
+    "reason": "Expired",
+    "code": 410,
+    "message": "The provided continue parameter is too old to display a consistent list result.",
+}
 
 
 def _cm(name: str, rv: int) -> dict[str, Any]:
@@ -81,8 +88,8 @@ class _Api(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         if step == "gone":  # what the watch cache sends for a resourceVersion it no longer keeps
-            self._chunk(json.dumps({"type": "ERROR", "object": {**GONE, "message": "too old resource version"}})
-                        .encode() + b"\n")  # fmt: skip
+            event = {"type": "ERROR", "object": {**GONE, "message": "too old resource version"}}
+            self._chunk(json.dumps(event).encode() + b"\n")
         elif step == "break":  # one event, then half of the next, then the connection drops
             self._chunk(json.dumps({"type": "ADDED", "object": _cm("new-a", 11)}).encode() + b"\n")
             self.wfile.write(b'40\r\n{"type":"ADDED","obj')
@@ -102,11 +109,13 @@ def fake_api(tmp_path: Path) -> Iterator[tuple[KubeApi, Any]]:
     server.requests, server.expire_tokens, server.watch_plan = [], 0, []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "x",
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "x",
         "clusters": [{"name": "x", "cluster": {"server": f"http://127.0.0.1:{server.server_address[1]}"}}],
         "users": [{"name": "x", "user": {"token": "t"}}],
         "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
-    }  # fmt: skip
+    }
     (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config), encoding="utf-8")
     api = connect(tmp_path / "kubeconfig", timeout=5.0)
     yield KubeApi(api.client, api.core, api.apps, api.timeout, api.kubeconfig, api.context, page_limit=2), server
@@ -149,8 +158,10 @@ def test_broken_stream_resumes_from_the_last_resource_version(fake_api: tuple[Ku
     lw = ListWatch(api, "configmaps", "t", watch_timeout_s=1)
     events = _take(lw, 3)
     assert [(k, o.get("metadata", {}).get("name")) for k, o in events] == [
-        (SYNC, None), ("ADDED", "new-a"), ("ADDED", "new-b")
-    ]  # fmt: skip
+        (SYNC, None),
+        ("ADDED", "new-a"),
+        ("ADDED", "new-b"),
+    ]
     watches = [r for r in server.requests if r.get("watch") == "true"]
     assert [w["resourceVersion"] for w in watches[:2]] == ["10", "11"]  # resumed after new-a, not relisted
     assert lw.lists == 1

@@ -3,7 +3,8 @@
 kwok fakes nodes and pods; no container runs. The bridge lists, then watches, the Running pods
 matching the selector (all namespaces; paginated list, resumable watch) and, for each one that
 has a loopback pod IP and is not terminating, serves a simulated Minecraft server
-(:class:`mcproof.sandbox.server.SimServer`: SLP, Query, RCON) at ``<pod IP>:25565`` (and 25575). When the pod goes (deleted, terminating, no longer Running, new IP)
+(:class:`mcproof.sandbox.server.SimServer`: SLP, Query, RCON) at ``<pod IP>:25565`` (and 25575).
+When the pod goes (deleted, terminating, no longer Running, new IP)
 the server closes at once, dropping its connections. So ``kubectl delete pod`` or chaosk8s
 ``terminate_pods`` really takes a server down, and the StatefulSet controller, the scheduler and
 kwok really bring it back (at the new pod's IP).
@@ -180,10 +181,8 @@ def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event, mine: 
         meta = pod.get("metadata") or {}
         return slim_pod(pod) if mine(str(meta.get("namespace", "")), str(meta.get("name", ""))) else None
 
-    lw = ListWatch(
-        api, "pods", None, label_selector=selector, field_selector="status.phase=Running", max_failures=3,
-        transform=keep,
-    )  # fmt: skip
+    running = "status.phase=Running"
+    lw = ListWatch(api, "pods", None, label_selector=selector, field_selector=running, max_failures=3, transform=keep)
     while not stop.is_set():
         try:
             for kind, obj in lw.events(stop=stop):
@@ -191,8 +190,8 @@ def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event, mine: 
                     emit(("sync", list(lw.objects.values())))
                 elif kind in ("ADDED", "MODIFIED", "DELETED"):
                     emit(("event", kind, obj))
-        except KubeError as err:  # the API restarts: keep trying, bounded by stop
-            log.warning("%s; retrying in 2 s", err)
+        except Exception as err:  # the API restarts (KubeError) or a surprise: keep trying, bounded by stop
+            log.warning("pod watch: %s; retrying in 2 s", err if isinstance(err, KubeError) else repr(err))
             lw.failures = 0
             stop.wait(2.0)
 

@@ -148,10 +148,15 @@ class ListWatch:
         self._watches += 1
         try:
             resp = self.method(
-                *self.args, watch=True, resource_version=self.version, allow_watch_bookmarks=True,
-                timeout_seconds=server_timeout, _preload_content=False,
-                _request_timeout=(_CONNECT_TIMEOUT_S, server_timeout + _READ_MARGIN_S), **self.query,
-            )  # fmt: skip
+                *self.args,
+                watch=True,
+                resource_version=self.version,
+                allow_watch_bookmarks=True,
+                timeout_seconds=server_timeout,
+                _preload_content=False,
+                _request_timeout=(_CONNECT_TIMEOUT_S, server_timeout + _READ_MARGIN_S),
+                **self.query,
+            )
         except ApiException as err:
             if err.status == 410:
                 raise _Gone from None
