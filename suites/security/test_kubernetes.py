@@ -47,8 +47,16 @@ def kube_client(environment: Environment) -> Any:
         )
 
 
-def _dicts(api_client: Any, items: list[Any], kind: str) -> list[dict[str, Any]]:
-    return [{**api_client.sanitize_for_serialization(i), "kind": kind} for i in items]
+def _listed(method: Any, *args: Any, kind: str) -> list[dict[str, Any]]:
+    """Every object a list call returns (paginated, raw JSON), tagged with its kind; an API error fails
+    the check in one line."""
+    from mcproof.kubeapi import KubeError, list_pages
+
+    try:
+        items, _ = list_pages(method, *args, timeout=10.0)
+    except KubeError as err:
+        pytest.fail(str(err), pytrace=False)
+    return [{**i, "kind": kind} for i in items]
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +87,8 @@ def test_no_cluster_admin_for_workloads(kube_client: Any, environment: Environme
     from kubernetes import client
 
     rbac = client.RbacAuthorizationV1Api(kube_client)
-    objects = _dicts(kube_client, rbac.list_cluster_role_binding(_request_timeout=10).items, "ClusterRoleBinding")
-    objects += _dicts(kube_client, rbac.list_role_binding_for_all_namespaces(_request_timeout=10).items, "RoleBinding")
+    objects = _listed(rbac.list_cluster_role_binding, kind="ClusterRoleBinding")
+    objects += _listed(rbac.list_role_binding_for_all_namespaces, kind="RoleBinding")
     if not objects:
         inconclusive("the apiserver listed no ClusterRoleBinding or RoleBinding: no RBAC to judge",
                      "check the harness may list (cluster)rolebindings (deploy/rbac.yaml)")  # fmt: skip
@@ -93,9 +101,7 @@ def test_workloads_hardened(kube_client: Any, tenants: list[str], environment: E
     from kubernetes import client
 
     core = client.CoreV1Api(kube_client)
-    pods = [
-        p for ns in tenants for p in _dicts(kube_client, core.list_namespaced_pod(ns, _request_timeout=10).items, "Pod")
-    ]
+    pods = [p for ns in tenants for p in _listed(core.list_namespaced_pod, ns, kind="Pod")]
     if not pods:
         inconclusive(f"no pod in the tenant namespaces {', '.join(tenants)}: no workload to judge",
                      "deploy the tenants' workloads (or fix kubernetes.namespaces), then re-run")  # fmt: skip
@@ -110,14 +116,10 @@ def test_tenant_namespaces_isolated(
     from kubernetes import client
 
     core, net = client.CoreV1Api(kube_client), client.NetworkingV1Api(kube_client)
-    objects = _dicts(kube_client, core.list_namespace(_request_timeout=10).items, "Namespace")
+    objects = _listed(core.list_namespace, kind="Namespace")
     for ns in tenants:
-        objects += _dicts(
-            kube_client, net.list_namespaced_network_policy(ns, _request_timeout=10).items, "NetworkPolicy"
-        )
-        objects += _dicts(
-            kube_client, core.list_namespaced_resource_quota(ns, _request_timeout=10).items, "ResourceQuota"
-        )
+        objects += _listed(net.list_namespaced_network_policy, ns, kind="NetworkPolicy")
+        objects += _listed(core.list_namespaced_resource_quota, ns, kind="ResourceQuota")
     findings = namespace_findings(objects, tenants)
     _record(evidence, environment, "test_tenant_namespaces_isolated", findings, len(tenants))
     assert not findings, "; ".join(map(str, findings))

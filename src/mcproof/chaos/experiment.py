@@ -220,6 +220,7 @@ def run_chaos_experiment(
     journal: dict[str, Any] = {}
     samples = []
     observer: Observer | None = None
+    kube_fleet: KubeFleet | None = None
     snapshot: FleetSnapshot | None = None
     observed_ids: list[str] = []
     aborted = False
@@ -228,7 +229,8 @@ def run_chaos_experiment(
         if planned.plan.fault_path:
             proxy = FaultProxy(planned.victims, settings.proxy_base_address).start()
             fronts = proxy.front_list
-        refresh = KubeFleet(env).targets if planned.plan.needs_kubernetes else None
+        kube_fleet = KubeFleet(env, watch=True) if planned.plan.needs_kubernetes else None
+        refresh = kube_fleet.targets if kube_fleet is not None else None
         observer = Observer(_observed(planned, fronts, settings.observer_sample), interval_s=settings.observer_interval_s,
                             timeout_s=settings.observer_timeout_s, max_duration_s=settings.observer_max_duration_s,
                             refresh=refresh,
@@ -257,6 +259,8 @@ def run_chaos_experiment(
     finally:
         if observer is not None:
             samples = observer.stop()
+        if kube_fleet is not None:
+            kube_fleet.close()
         leftovers = _safety_net(env, planned, proxy)
         if leftovers:
             outcome.reasons.append(leftovers)

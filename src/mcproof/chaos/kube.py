@@ -19,12 +19,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from mcproof.config import Environment
 from mcproof.connect.kubernetes import endpoint_target, kube_api, minecraft_services, service_endpoint_map
 from mcproof.errors import ConfigError
 from mcproof.kubeapi import KubeApi
+from mcproof.kubeapi.listwatch import ListWatch, WatchedList
 from mcproof.target import Target, ensure_loopback
 
 __all__ = ["KubeFleet", "chaosk8s_cluster", "slot_ids"]
@@ -96,6 +97,10 @@ class KubeFleet:
     env: Environment
     port_name: str = "minecraft"
     _api: KubeApi | None = None
+    # watch=True: pods come from one list + watch per namespace scope (kept in a thread), not a fresh
+    # list of every pod per call -- for callers that ask every tick; close() ends the watches.
+    watch: bool = False
+    _pods: dict[str | None, WatchedList] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.env.kubernetes is None:
@@ -111,7 +116,14 @@ class KubeFleet:
         """Ready endpoints now, one Target per pod (id ``namespace/pod``), loopback-checked in the sandbox."""
         settings = self.env.kubernetes
         assert settings is not None
-        services, pods = minecraft_services(self.api, settings)
+        if self.watch:
+            scopes: list[str | None] = list(settings.namespaces) or [None]
+            services = [
+                svc for ns in scopes for svc in self.api.objects("services", ns, label_selector=settings.label_selector)
+            ]
+            pods = [pod for ns in scopes for pod in self._watched(ns).items(timeout=settings.request_timeout_s * 3)]
+        else:
+            services, pods = minecraft_services(self.api, settings)
         seen: dict[str, Target] = {}
         for endpoints in service_endpoint_map(services, pods, self.port_name).values():
             for endpoint in endpoints:
@@ -121,6 +133,17 @@ class KubeFleet:
         if self.env.guards.loopback_only or self.env.uses_sandbox:
             ensure_loopback(found, self.env.name)
         return found
+
+    def _watched(self, namespace: str | None) -> WatchedList:
+        if namespace not in self._pods:  # every pod: a Service's selector may pick pods without the label
+            self._pods[namespace] = WatchedList(ListWatch(self.api, "pods", namespace, watch_timeout_s=30)).start()
+        return self._pods[namespace]
+
+    def close(self) -> None:
+        """End the pod watches (watch=True); the fleet lists afresh if asked again."""
+        for watched in self._pods.values():
+            watched.close()
+        self._pods.clear()
 
     def expected(self) -> int:
         """Servers the Minecraft StatefulSets and Deployments ask for (sum of ``spec.replicas``)."""

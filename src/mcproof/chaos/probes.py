@@ -57,7 +57,7 @@ def _ratio(targets: list[Target], timeout: float, concurrency: int) -> float:
 class _Fleet:
     """The targets a probe sweeps, and how many it expects to serve (``source`` above)."""
 
-    def __init__(self, env: Environment, source: str) -> None:
+    def __init__(self, env: Environment, source: str, *, watch: bool = False) -> None:
         if source not in SOURCES:
             raise ConfigError(f"source must be one of {', '.join(SOURCES)}, got {source!r}; fix the experiment")
         self.env = env
@@ -65,7 +65,7 @@ class _Fleet:
         if source == "kubernetes":
             from mcproof.chaos.kube import KubeFleet
 
-            self._kube = KubeFleet(env)
+            self._kube = KubeFleet(env, watch=watch)
 
     def ratio(self, timeout: float) -> float:
         if self._kube is None:
@@ -76,6 +76,10 @@ class _Fleet:
             return 0.0
         serving = sweep_fleet(targets, timeout=timeout, concurrency=self.env.minecraft.sweep_concurrency).serving
         return serving / want
+
+    def close(self) -> None:
+        if self._kube is not None:
+            self._kube.close()
 
 
 def fleet_serving_ratio(
@@ -150,21 +154,24 @@ def wait_until_fleet_serving(
     env = environment_from(configuration)
     window = min(timeout_s or chaos_settings(env).recovery_window_s, chaos_settings(env).recovery_window_s)
     proxy = active_proxy()
-    fleet = _Fleet(env, source)
+    fleet = _Fleet(env, source, watch=True)  # pods watched, not listed again at every poll
     targets = proxy.front_list if via_fault_proxy and proxy is not None else None
     timeout = min(env.minecraft.status_timeout_s, 1.0)
     start = time.monotonic()
     polls = 0
     serving = False
-    while polls < 100_000:
-        polls += 1
-        if targets is not None:
-            serving = _ratio(targets, timeout, env.minecraft.sweep_concurrency) == 1.0
-        else:
-            serving = fleet.ratio(timeout) == 1.0
-        if serving or time.monotonic() - start >= window:
-            break
-        time.sleep(poll_s)
+    try:
+        while polls < 100_000:
+            polls += 1
+            if targets is not None:
+                serving = _ratio(targets, timeout, env.minecraft.sweep_concurrency) == 1.0
+            else:
+                serving = fleet.ratio(timeout) == 1.0
+            if serving or time.monotonic() - start >= window:
+                break
+            time.sleep(poll_s)
+    finally:
+        fleet.close()
     return {"serving": serving, "waited_s": round(time.monotonic() - start, 3), "polls": polls}
 
 

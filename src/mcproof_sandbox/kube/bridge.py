@@ -1,9 +1,10 @@
 """The pod bridge: every Running Minecraft pod of the embedded cluster becomes a real server.
 
-kwok fakes nodes and pods; no container runs. The bridge watches the pods matching the selector
-(all namespaces) and, for each one that is Running, has a loopback pod IP and is not terminating,
-serves a simulated Minecraft server (:class:`mcproof_sandbox.fleet.server.SimServer`: SLP, Query, RCON) at
-``<pod IP>:25565`` (and 25575). When the pod goes (deleted, terminating, no longer Running, new IP)
+kwok fakes nodes and pods; no container runs. The bridge lists, then watches, the Running pods
+matching the selector (all namespaces; paginated list, resumable watch) and, for each one that
+has a loopback pod IP and is not terminating, serves a simulated Minecraft server
+(:class:`mcproof_sandbox.fleet.server.SimServer`: SLP, Query, RCON) at ``<pod IP>:25565`` (and 25575).
+When the pod goes (deleted, terminating, no longer Running, new IP)
 the server closes at once, dropping its connections. So ``kubectl delete pod`` or chaosk8s
 ``terminate_pods`` really takes a server down, and the StatefulSet controller, the scheduler and
 kwok really bring it back (at the new pod's IP).
@@ -32,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from mcproof.kubeapi import KubeApi, KubeError, connect
+from mcproof.kubeapi.listwatch import SYNC, ListWatch
 from mcproof.target import is_loopback
 from mcproof_sandbox.fleet.server import Fleet, SimServer
 from mcproof_sandbox.fleet.spec import SandboxSpec
 
-__all__ = ["Bridge", "desired_ip", "main", "shard_of"]
+__all__ = ["Bridge", "desired_ip", "main", "shard_of", "slim_pod"]
 
 log = logging.getLogger("mcproof_sandbox.kube.bridge")
 _OPEN_RETRY_S = 0.1
@@ -152,38 +154,46 @@ class Bridge:
             await asyncio.wait(pending, timeout=timeout)
 
 
-def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event) -> None:
-    """List then watch pods (all namespaces) forever; relist on 410 Gone or any error. Runs in a thread."""
-    from kubernetes.watch.watch import iter_resp_lines
+def slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
+    """What the bridge needs of a pod (a few hundred bytes, not the pod's ~4 KB).
 
+    >>> slim_pod({"metadata": {"name": "mc-0", "namespace": "t", "uid": "u", "labels": {"a": "b"}},
+    ...           "spec": {"containers": []}, "status": {"phase": "Running", "podIP": "127.64.0.9"}})
+    {'metadata': {'name': 'mc-0', 'namespace': 't', 'uid': 'u'}, 'status': {'phase': 'Running', 'podIP': '127.64.0.9'}}
+    """
+    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+    keep_meta = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp")
+    return {
+        "metadata": {k: meta[k] for k in keep_meta if k in meta},
+        "status": {k: status[k] for k in ("phase", "podIP") if k in status},
+    }
+
+
+def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event, mine: Any = lambda _ns, _name: True) -> None:
+    """List then watch the Running pods (all namespaces) until ``stop``: a cut stream resumes from its
+    resourceVersion, 410 Gone relists (:class:`mcproof.kubeapi.listwatch.ListWatch`); an API server that
+    is down is logged in one line and tried again until it is back. Runs in a thread.
+
+    Only ``status.phase=Running`` pods are watched (the API server filters): a shard never sees the
+    Pending/scheduling churn of 10,000 pods, and a pod that leaves Running arrives as DELETED."""
+
+    def keep(pod: dict[str, Any]) -> dict[str, Any] | None:  # this shard's pods only, slimmed
+        meta = pod.get("metadata") or {}
+        return slim_pod(pod) if mine(str(meta.get("namespace", "")), str(meta.get("name", ""))) else None
+
+    running = "status.phase=Running"
+    lw = ListWatch(api, "pods", None, label_selector=selector, field_selector=running, max_failures=3, transform=keep)
     while not stop.is_set():
         try:
-            items, version = api.objects_with_version("pods", None, label_selector=selector)
-            emit(("sync", items))
-            while not stop.is_set():
-                resp = api.core.list_pod_for_all_namespaces(
-                    label_selector=selector, watch=True, resource_version=version, allow_watch_bookmarks=True,
-                    timeout_seconds=240, _preload_content=False, _request_timeout=(5, 300),
-                )  # fmt: skip
-                gone = False
-                try:
-                    for line in iter_resp_lines(resp):  # type: ignore[no-untyped-call]
-                        event = json.loads(line)
-                        obj = event.get("object") or {}
-                        if event.get("type") == "ERROR":
-                            gone = True
-                            log.info("watch error %s; relisting", obj.get("message"))
-                            break
-                        version = str((obj.get("metadata") or {}).get("resourceVersion", version))
-                        if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
-                            emit(("event", event["type"], obj))
-                finally:
-                    resp.release_conn()
-                if gone:
-                    break
-        except (KubeError, OSError, ValueError, Exception) as err:  # the API restarts: retry, bounded by stop
-            log.warning("pod watch failed (%s: %s); retrying in 1 s", type(err).__name__, err)
-            stop.wait(1.0)
+            for kind, obj in lw.events(stop=stop):
+                if kind == SYNC:
+                    emit(("sync", list(lw.objects.values())))
+                elif kind in ("ADDED", "MODIFIED", "DELETED"):
+                    emit(("event", kind, obj))
+        except Exception as err:  # the API restarts (KubeError) or a surprise: keep trying, bounded by stop
+            log.warning("pod watch: %s; retrying in 2 s", err if isinstance(err, KubeError) else repr(err))
+            lw.failures = 0
+            stop.wait(2.0)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -203,7 +213,7 @@ async def run(args: argparse.Namespace) -> None:
     def emit(item: tuple[Any, ...]) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, item)
 
-    threading.Thread(target=_watch, args=(api, cspec["bridge_selector"], emit, stop), daemon=True).start()
+    threading.Thread(target=_watch, args=(api, cspec["bridge_selector"], emit, stop, bridge._mine), daemon=True).start()
     ready_file = state_dir / f"bridge-{args.shard}.ready"
     marker = state_dir / "cluster.json"
     try:

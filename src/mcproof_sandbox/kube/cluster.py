@@ -6,7 +6,9 @@ Loopback only (see tools/kube/README.md): every component binds 127.0.0.1, pod I
 127.x range (kwok ``--cidr``), Service ClusterIPs from 127.96.0.0/16 (nothing routes them: never
 connect to one). API server: TLS, RBAC (``Node,RBAC``), PodSecurity + ResourceQuota admission
 (named explicitly), an audit policy with the log in the state dir. Controller-manager and scheduler
-run with ``--kube-api-qps=5000 --kube-api-burst=10000`` (kwokctl ``--disable-qps-limits``).
+run with ``--kube-api-qps=5000 --kube-api-burst=10000`` (kwokctl ``--disable-qps-limits``); the
+controller-manager without the endpoint controllers (they cannot publish loopback IPs) and with 10
+StatefulSet workers; kwok plays 16 pod stages at once; pod/node status writes are not audited.
 
 State dir layout (``<sandbox state dir>/kube`` for the sandbox)::
 
@@ -43,6 +45,7 @@ __all__ = ["ClusterSpec", "ClusterStatus", "EmbeddedCluster", "kube_bin_dir"]
 
 Echo = Callable[[str], None]
 CLUSTER_FILE = "cluster.json"
+_NO_CONTROLLERS = ("endpoints-controller", "endpointslice-controller", "endpointslice-mirroring-controller")
 _COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller")
 
 AUDIT_POLICY = {
@@ -62,7 +65,13 @@ AUDIT_POLICY = {
                 {"group": "networking.k8s.io", "resources": ["networkpolicies"]},
             ],
         },
-        # High-volume status traffic from the node emulator and controllers: not logged.
+        # High-volume status traffic from the node emulator and controllers: not logged (a kubelet's
+        # pod/node status writes, excluded as GKE's default policy excludes them).
+        {
+            "level": "None",
+            "verbs": ["update", "patch"],
+            "resources": [{"group": "", "resources": ["pods/status", "nodes/status"]}],
+        },
         {"level": "None", "users": ["system:kube-scheduler", "system:kube-controller-manager"], "verbs": ["get"]},
         {"level": "None", "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
         {"level": "None", "nonResourceURLs": ["/healthz*", "/readyz*", "/livez*", "/version"]},
@@ -203,7 +212,9 @@ class EmbeddedCluster:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state_dir, 0o700)
         (self.state_dir / "audit-policy.yaml").write_text(yaml.safe_dump(AUDIT_POLICY), encoding="utf-8")
-        (self.state_dir / "kwokctl.yaml").write_text(yaml.safe_dump(kwokctl_config(spec)), encoding="utf-8")
+        (self.state_dir / "kwokctl.yaml").write_text(
+            yaml.safe_dump_all([kwokctl_config(spec), kwok_config(spec)]), encoding="utf-8"
+        )
         t0 = time.monotonic()
         cmd = [
             str(bin_dir / "kwokctl"), "--config", str(self.state_dir / "kwokctl.yaml"), "--name", spec.name,
@@ -370,6 +381,15 @@ def kwokctl_config(spec: ClusterSpec) -> dict[str, Any]:
                 ],
             },
             {
+                "name": "kube-controller-manager",
+                "extraArgs": [
+                    # The endpoint controllers cannot publish loopback pod IPs (the API server refuses them)
+                    # and retry every pod change forever; mcproof derives endpoints from Ready pods.
+                    {"key": "controllers", "value": ",".join(("*", *(f"-{c}" for c in _NO_CONTROLLERS)))},
+                    {"key": "concurrent-statefulset-syncs", "value": "10"},
+                ],
+            },
+            {
                 "name": "kwok-controller",
                 "extraArgs": [
                     {"key": "cidr", "value": spec.pod_cidr},
@@ -377,6 +397,29 @@ def kwokctl_config(spec: ClusterSpec) -> dict[str, Any]:
                 ],
             },
         ],
+    }
+
+
+def kwok_config(spec: ClusterSpec) -> dict[str, Any]:
+    """The KwokConfiguration kwokctl hands to the kwok controller: more pod stages played at once
+    (default 4), so 10,000 pods turn Running at the rate the scheduler binds them."""
+    return {
+        "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+        "kind": "KwokConfiguration",
+        # kwokctl does not default a KwokConfiguration it is given: every option kwok needs, with
+        # kwok 0.8's defaults except podPlayStageParallelism (4)
+        "options": {
+            "cidr": spec.pod_cidr,
+            "podPlayStageParallelism": 16,
+            "nodePlayStageParallelism": 4,
+            "nodeLeaseParallelism": 4,
+            "podsOnNodeSyncParallelism": 1,
+            "enableDebuggingHandlers": True,
+            "enableContentionProfiling": False,
+            "enableProfilingHandler": True,
+            "enablePodsOnNodeSyncListPager": True,
+            "enablePodsOnNodeSyncStreamWatch": False,
+        },
     }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from mcproof.config import EmbeddedKubernetes, Environment
 from mcproof.kubeapi import KubeApi, KubeError
 from mcproof.kubeapi.endpoints import endpoint_target, service_endpoint_map
+from mcproof.kubeapi.listwatch import ListWatch, WatchedList
 from mcproof_sandbox.kube.cluster import ClusterSpec, ClusterStatus, EmbeddedCluster
 from mcproof_sandbox.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready, write_manifests
 from mcproof_sandbox.state import APPLIED_DIR
@@ -63,21 +64,27 @@ def wait_serving(api: KubeApi, namespaces: list[str], timeout: float = 60.0) -> 
 
     deadline = time.monotonic() + timeout
     last = ""
-    while time.monotonic() < deadline:
-        services, pods = [], []
-        for ns in namespaces:
-            services += api.objects("services", ns, label_selector="app.kubernetes.io/name=minecraft")
-            pods += api.objects("pods", ns)
-        emap = service_endpoint_map(services, pods)
-        targets = [endpoint_target(e) for eps in emap.values() for e in eps]
-        if targets and all(emap.values()):
-            sweep = sweep_fleet(targets, timeout=2.0, concurrency=256)
-            if sweep.serving == len(targets):
-                return len(targets)
-            last = f"{sweep.serving}/{len(targets)} endpoints answer"
-        else:
-            last = f"{sum(1 for v in emap.values() if v)}/{len(emap)} services have endpoints"
-        time.sleep(0.3)
+    watched = [WatchedList(ListWatch(api, "pods", ns, watch_timeout_s=30)).start() for ns in namespaces]
+    try:
+        while time.monotonic() < deadline:
+            services = [
+                s
+                for ns in namespaces
+                for s in api.objects("services", ns, label_selector="app.kubernetes.io/name=minecraft")
+            ]
+            emap = service_endpoint_map(services, [p for w in watched for p in w.items(timeout=timeout)])
+            targets = [endpoint_target(e) for eps in emap.values() for e in eps]
+            if targets and all(emap.values()):
+                sweep = sweep_fleet(targets, timeout=2.0, concurrency=256)
+                if sweep.serving == len(targets):
+                    return len(targets)
+                last = f"{sweep.serving}/{len(targets)} endpoints answer"
+            else:
+                last = f"{sum(1 for v in emap.values() if v)}/{len(emap)} services have endpoints"
+            time.sleep(0.3)
+    finally:
+        for w in watched:
+            w.close()
     raise KubeError(f"tenant servers not serving after {timeout:g}s ({last})")
 
 

@@ -109,22 +109,36 @@ def write_manifests(directory: Path, by_file: dict[str, list[dict[str, Any]]]) -
     return written
 
 
+def _lagging(namespace: str, objects: Iterable[dict[str, Any]]) -> list[str]:
+    out = []
+    for obj in objects:
+        want = int((obj.get("spec") or {}).get("replicas", 1))
+        have = int((obj.get("status") or {}).get("readyReplicas", 0) or 0)
+        if have < want:
+            out.append(f"{namespace}/{obj['metadata']['name']} ({have}/{want})")
+    return out
+
+
 def wait_workloads_ready(api: KubeApi, namespaces: Iterable[str], timeout: float = 60.0) -> None:
-    """Wait until every StatefulSet and Deployment in ``namespaces`` has readyReplicas == replicas."""
+    """Wait until every StatefulSet and Deployment in ``namespaces`` has readyReplicas == replicas
+    (one list, then a watch, per namespace and kind: no polling of whole lists)."""
+    from mcproof.kubeapi.listwatch import ListWatch
+
     deadline = time.monotonic() + timeout
-    lagging: list[str] = []
-    while time.monotonic() < deadline:
-        lagging = []
-        for ns in namespaces:
-            for sts in api.objects("statefulsets", ns) + api.objects("deployments", ns):
-                want = int((sts.get("spec") or {}).get("replicas", 1))
-                have = int((sts.get("status") or {}).get("readyReplicas", 0) or 0)
-                if have < want:
-                    lagging.append(f"{ns}/{sts['metadata']['name']} ({have}/{want})")
-        if not lagging:
-            return
-        time.sleep(0.25)
-    raise KubeError(f"workloads not ready after {timeout:g}s: {', '.join(lagging[:10])}")
+    for ns in namespaces:
+        for kind in ("statefulsets", "deployments"):
+            lw = ListWatch(api, kind, ns, watch_timeout_s=30)
+
+            def ready(objs: dict[str, dict[str, Any]], ns: str = ns) -> bool:
+                return not _lagging(ns, objs.values())
+
+            try:
+                lw.wait_for(ready, timeout=max(0.0, deadline - time.monotonic()), what=f"{kind} ready in {ns}")
+            except KubeError:
+                lagging = _lagging(ns, lw.objects.values())
+                if not lagging:
+                    raise
+                raise KubeError(f"workloads not ready after {timeout:g}s: {', '.join(lagging[:10])}") from None
 
 
 def delete_namespace(api: KubeApi, namespace: str, *, wait_s: float = 30.0) -> None:
