@@ -30,6 +30,7 @@ __all__ = [
     "cluster_audit_log",
     "cluster_record",
     "fleet_servers",
+    "read_cluster_file",
     "read_monitoring_info",
     "read_platform_info",
     "read_rcon_password",
@@ -147,13 +148,20 @@ def read_monitoring_info(state_dir: Path) -> MonitoringInfo | None:
         return None
 
 
-def cluster_record(kube_dir: Path) -> dict[str, Any] | None:
-    """``<kube_dir>/cluster.json`` (name, kubeconfig, apiserver, pids, audit log), or None."""
+def read_cluster_file(kube_dir: Path) -> dict[str, Any] | None:
+    """``<kube_dir>/cluster.json``: None when absent, ``{}`` when unreadable (a cluster left half-written)."""
     try:
         data = json.loads((Path(kube_dir) / CLUSTER_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return None
-    return data if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def cluster_record(kube_dir: Path) -> dict[str, Any] | None:
+    """``<kube_dir>/cluster.json`` (name, kubeconfig, apiserver, pids, audit log), or None."""
+    return read_cluster_file(kube_dir) or None
 
 
 def cluster_audit_log(kube_dir: Path) -> Path | None:

@@ -40,11 +40,11 @@ from mcproof.kubeapi import KubeApi, KubeError, connect
 from mcproof.paths import project_root
 from mcproof_sandbox.kube.manifests import kwok_node
 from mcproof_sandbox.processes import alive
+from mcproof_sandbox.state import CLUSTER_FILE, read_cluster_file
 
 __all__ = ["ClusterSpec", "ClusterStatus", "EmbeddedCluster", "kube_bin_dir"]
 
 Echo = Callable[[str], None]
-CLUSTER_FILE = "cluster.json"
 _NO_CONTROLLERS = ("endpoints-controller", "endpointslice-controller", "endpointslice-mirroring-controller")
 _COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller")
 
@@ -190,13 +190,7 @@ class EmbeddedCluster:
         }
 
     def _read(self) -> dict[str, Any] | None:
-        try:
-            data: dict[str, Any] = json.loads((self.state_dir / CLUSTER_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except ValueError:
-            return {}
-        return data
+        return read_cluster_file(self.state_dir)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
