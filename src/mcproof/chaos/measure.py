@@ -155,6 +155,16 @@ def judge(
     return Judgement(Verdict.PASS, [])
 
 
+def _deadline_note(env: Environment, interval: float) -> str:
+    """The observer's real per-ping deadline: its timeout, held under 4 intervals so ticks never overlap."""
+    from mcproof.chaos.scope import chaos_settings
+
+    asked = chaos_settings(env).observer_timeout_s
+    used = min(asked, max(interval * 4, 0.2))
+    held = f" (observer_timeout_s {asked:g} s held to 4 intervals)" if used < asked else ""
+    return f"; a ping unanswered within {used:g} s counts as down{held}"
+
+
 def measure(
     env: Environment, planned: PlannedRun, journal: dict[str, Any], samples: list[Sample], interval: float,
     outcome: ChaosOutcome, store: RunStore, check: str, *, snapshot: FleetSnapshot | None = None,
@@ -193,7 +203,7 @@ def measure(
     measured = verdict.verdict is not Verdict.INCONCLUSIVE  # no MTTR figures for a fault not seen to happen
     summary = figures.mttr_summary if measured else {}
     record = RecoveryEvidence(
-        environment=env.name, method=METHOD, check=check, experiment=planned.plan.name,
+        environment=env.name, method=METHOD + _deadline_note(env, interval), check=check, experiment=planned.plan.name,
         journal=outcome.journal_path.name if outcome.journal_path else "", journal_status=status, deviated=deviated,
         passed=verdict.verdict is Verdict.PASS, reasons=verdict.reasons, seed=planned.seed,
         injected_at=epoch_to_iso(injected) if injected is not None else None,
