@@ -125,7 +125,9 @@ def _workers(value: str | None) -> int | str | None:
     try:
         number = int(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is neither a number nor 'auto'; use e.g. --workers 2 or --workers auto") from None
+        raise click.BadParameter(
+            f"{value!r} is neither a number nor 'auto'; use e.g. --workers 2 or --workers auto"
+        ) from None
     if not 0 <= number <= 64:
         raise click.BadParameter(f"{number} is outside 0..64; use 0 (one local process) up to 64, or 'auto'")
     return number
@@ -134,8 +136,12 @@ def _workers(value: str | None) -> int | str | None:
 @main.command("load")
 @click.option("--env", "env_ref", default="local", show_default=True, help=ENV_HELP)
 @click.option("--web", is_flag=True, help="open Locust's web UI on 127.0.0.1 instead of a headless run")
-@click.option("--workers", callback=lambda _c, _p, v: _workers(v), default=None,
-              help="Locust workers: 0 = one local process, N, or 'auto' = one per spare core (see --plan)")
+@click.option(
+    "--workers",
+    callback=lambda _c, _p, v: _workers(v),
+    default=None,
+    help="Locust workers: 0 = one local process, N, or 'auto' = one per spare core (see --plan)",
+)
 @click.option("--shape", type=click.Choice(["ramp", "steady", "spike", "soak"]), default=None, help="load shape")
 @click.option("--duration", "duration_s", type=click.FloatRange(min=1, max=7 * 86400), default=None, help="seconds")
 @click.option("--users", type=click.IntRange(1, 100_000), default=None, help="simulated servers (Locust users)")

@@ -408,6 +408,19 @@ class LoadSession:
             self.collector.process = f"{self._role()} {socket.gethostname()}:{os.getpid()}"
             self._sample(self.started_epoch)
             self._monitor = gevent.spawn(self._monitor_loop)
+            self._write_process_marker()
+
+    def _write_process_marker(self) -> None:
+        """`<run_dir>/load-process-<role>.json`: which process ran as what, from when (evidence of the run)."""
+        if not self.config.run_dir:
+            return
+        role, label = self._role(), self.collector.process
+        path = Path(self.config.run_dir) / f"load-process-{role}.json"
+        data = {"role": role, "process": label, "pid": os.getpid(), "started_epoch": self.started_epoch}
+        try:
+            path.write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
+        except OSError as err:  # evidence only: the run goes on
+            log.warning("could not write %s: %s", path, err)
 
     def _span(self, started: float) -> tuple[float, float]:
         return accounting_span(started, self.config.plan.full_load_window, tail_s=self.config.timeout_s)
