@@ -227,3 +227,22 @@ def test_calibration_is_bounded_in_users_pings_and_time() -> None:
     assert cal.plan.duration_s == 4.0
     assert cal.users * cal.max_pings_per_user <= 20_000
     assert cal.hard_deadline_s <= 4.0 + 5.0 + 30.0
+
+
+def test_corrected_latency_and_dropped_ratio_can_be_held_by_thresholds() -> None:
+    from mcproof.load.thresholds import evaluate, parse_thresholds
+
+    c = LoadCollector(interval_s=1.0, late_after_ms=500.0)
+    c.span = (1000.0, 1010.0)
+    for i in range(95):
+        c.record_slot("mc-1", ok=True, due=1000.0 + i / 10, lag_ms=0.5, corrected_ms=3.0, service_ms=2.0)
+    c.record_slot("mc-2", ok=True, due=1001.0, lag_ms=2600.0, corrected_ms=2602.0, service_ms=2.0, skipped=5)
+    stats = {"SLP": {"requests": 96, "failures": 0}, "start_time": 990.0, "last_request": 1010.0}
+    metrics = compute_metrics(stats, c, full_load_window=c.span, peak_users=2, ping_interval_s=1.0)
+    assert metrics["status_p95_ms"] == 2.0  # service time: the server was fast ...
+    assert metrics["dropped_ratio"] == pytest.approx(5 / 101)  # ... but the generator dropped 5 of 101 slots
+    results = evaluate(parse_thresholds(("status_p95_ms < 250", "dropped_ratio < 0.01", "status_corrected_p95_ms < 250")),
+                       metrics)  # fmt: skip
+    assert [r.passed for r in results] == [True, False, True]
+    unpaced = compute_metrics(stats, c, full_load_window=c.span, peak_users=2, ping_interval_s=0.0)
+    assert unpaced["dropped_ratio"] is None  # unpaced: no schedule, not measured (its threshold fails)

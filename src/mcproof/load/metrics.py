@@ -111,6 +111,11 @@ def compute_metrics(
     if collector.span is not None:  # the full-load window's pings, not the whole run's
         status = window_latency(collector.service_hist)
         query_p95 = window_latency(collector.query_hist)["p95"]
+    paced = ping_interval_s > 0 and collector.span is not None
+    corrected = window_latency(collector.corrected_hist) if paced else {}
+    lag = window_latency(collector.lag_hist) if paced else {}
+    slots = collector.slots
+    scheduled = sum(int(slots.get(k, 0)) for k in ("sent", "dropped", "missed")) if paced else 0
     pings_per_s = collector.rate_over(*full_load_window, period_s=ping_interval_s)
     if sent_in_span is not None and sent_in_span[0] > 0 and sent_in_span[1] > 0:
         pings_per_s = sent_in_span[0] / sent_in_span[1]
@@ -124,6 +129,12 @@ def compute_metrics(
         "status_max_ms": status.get("max"),
         "status_avg_ms": status.get("avg"),
         "query_p95_ms": query_p95,
+        "status_corrected_p50_ms": corrected.get("p50"),
+        "status_corrected_p95_ms": corrected.get("p95"),
+        "status_corrected_p99_ms": corrected.get("p99"),
+        "schedule_lag_p95_ms": lag.get("p95"),
+        "dropped_ratio": _ratio(int(slots.get("dropped", 0)), scheduled) if paced else None,
+        "missed_ratio": _ratio(int(slots.get("missed", 0)), scheduled) if paced else None,
         "failure_ratio": _ratio(failures, requests),
         "status_failure_ratio": _ratio(int(slp.get("failures", 0)), int(slp.get("requests", 0))),
         "query_failure_ratio": _ratio(int(query.get("failures", 0)), int(query.get("requests", 0))),
