@@ -59,7 +59,13 @@ class ReplyTooLarge(ValueError):
 
 
 class DeadlineSocket:
-    """A socket whose every operation uses the time left before ``deadline`` (time.monotonic())."""
+    """A socket whose every operation uses the time left before ``deadline`` (time.monotonic()).
+
+    TCP writes are corked until the next read (or close): mcstatus writes the handshake and the status
+    request as two packets before it reads, and one send instead of two is a loopback syscall less per
+    ping (bench/load_user_profile.py). The bytes on the wire are the same, in the same order. ``shutdown``
+    is left to ``close`` (which sends the FIN anyway): one syscall less per exchange.
+    """
 
     def __init__(self, sock: socket.socket, *, deadline: float, timeout: float, max_bytes: int = MAX_REPLY_BYTES):
         self._sock = sock
@@ -68,6 +74,16 @@ class DeadlineSocket:
         self._max_bytes = max_bytes
         self._received = 0
         self._datagrams = 0
+        self._pending = bytearray()
+
+    def _flush(self) -> None:
+        if self._pending:
+            data, self._pending = bytes(self._pending), bytearray()
+            self._arm()
+            try:
+                self._sock.sendall(data)
+            except TimeoutError:
+                raise ExchangeTimeout(self._timeout) from None
 
     def _arm(self) -> None:
         remaining = self._deadline - time.monotonic()
@@ -82,6 +98,7 @@ class DeadlineSocket:
         return data
 
     def recv(self, size: int) -> bytes:
+        self._flush()
         self._arm()
         try:
             return self._count(self._sock.recv(min(size, self._max_bytes + 1)))
@@ -100,11 +117,20 @@ class DeadlineSocket:
         return self._count(data), addr
 
     def sendall(self, data: bytes) -> None:
-        self._arm()
+        if len(self._pending) + len(data) > self._max_bytes:
+            self._flush()
+        self._pending += data
+
+    def shutdown(self, how: int) -> None:  # close() sends the FIN; see the class docstring
+        self._flush()
+
+    def close(self) -> None:
         try:
-            self._sock.sendall(data)
-        except TimeoutError:
-            raise ExchangeTimeout(self._timeout) from None
+            self._flush()
+        except OSError:
+            pass  # closing anyway: the peer is gone or the deadline passed
+        finally:
+            self._sock.close()
 
     def sendto(self, data: bytes, address: Any) -> int:
         self._arm()
