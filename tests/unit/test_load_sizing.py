@@ -246,3 +246,14 @@ def test_corrected_latency_and_dropped_ratio_can_be_held_by_thresholds() -> None
     assert [r.passed for r in results] == [True, False, True]
     unpaced = compute_metrics(stats, c, full_load_window=c.span, peak_users=2, ping_interval_s=0.0)
     assert unpaced["dropped_ratio"] is None  # unpaced: no schedule, not measured (its threshold fails)
+
+
+def test_a_generator_that_waited_for_cpu_is_told_so() -> None:
+    c = _healthy(("local h:1",))
+    for second in range(1000, 1010):
+        for _ in range(20):
+            c.sample_loop_lag(second + 0.6, 400.0)
+    judged = judge_run(_config(), c, thresholds_passed=False, span=(1000.0, 1010.0), peak_users=100,
+                       peak_reached_s=0.1, pings_per_s=100.0)  # fmt: skip
+    assert judged["verdict"] == "inconclusive"
+    assert str(judged["fix"]).startswith("the generator waited for CPU rather than used it (2 % of one core")

@@ -136,6 +136,12 @@ def judge_run(
         rate = f"; it sent {sent:,.0f} of the {asked:,.0f} pings/s asked" if asked and sent is not None else ""
         verdict, reason = "inconclusive", "generator saturated: " + "; ".join(reasons) + rate
         fix = saturation_fix(config.workers, needed)
+        cpu_max = figures["cpu_share_max"]
+        if not missing_workers and cpu_max is not None and cpu_max <= limits.max_cpu_share and (needed or 1) <= 1:
+            fix = (f"the generator waited for CPU rather than used it ({cpu_max * 100:.0f} % of one core, under the "
+                   f"{limits.max_cpu_share * 100:.0f} % limit, yet late): other processes on this host (the sandbox, "
+                   "other jobs) hold the cores; run the generator on a host or cores of its own (--workers with "
+                   "workers elsewhere), or with less else running; else " + fix)  # fmt: skip
         if missing_workers:
             fix = ("find out why the missing worker(s) stopped (their locust-worker-N.log in the run directory: "
                    "killed, out of memory, lost the master) and re-run; else " + fix)  # fmt: skip
