@@ -257,3 +257,25 @@ def test_a_generator_that_waited_for_cpu_is_told_so() -> None:
                        peak_reached_s=0.1, pings_per_s=100.0)  # fmt: skip
     assert judged["verdict"] == "inconclusive"
     assert str(judged["fix"]).startswith("the generator waited for CPU rather than used it (2 % of one core")
+
+
+def test_a_saturated_sandbox_turns_a_fail_into_inconclusive_naming_the_shard_but_a_pass_stands() -> None:
+    from mcproof.load.target_side import judge_sandbox
+
+    busy = {
+        "sandbox shard 7": {10: (10.0, 0.0), 20: (20.0, 9.7)},
+        "sandbox shard 8": {10: (10.0, 0.0), 20: (20.0, 2.0)},
+    }
+    base = {"reason": "", "fix": "", "metrics": {"pings_per_s": 1000.0}, "generator": {"span_epoch": [10.0, 20.0]}}
+    failed = judge_sandbox({**base, "verdict": "fail", "passed": False}, busy, 0.9)
+    assert failed["verdict"] == "inconclusive"
+    assert "sandbox shard 7 at 97 % CPU" in failed["reason"]
+    assert "sandbox shard 8" not in failed["reason"]
+    assert "sandbox.shard_size" in failed["fix"]
+    assert failed["sandbox"]["cpu_us_per_answered_ping"] == pytest.approx(1170.0)
+    passed = judge_sandbox({**base, "verdict": "pass", "passed": True}, busy, 0.9)
+    assert passed["verdict"] == "pass"  # it kept up well enough
+    idle = {"sandbox shard 7": {10: (10.0, 0.0), 20: (20.0, 1.0)}}
+    assert (
+        judge_sandbox({**base, "verdict": "fail", "passed": False}, idle, 0.9)["verdict"] == "fail"
+    )  # not the sandbox

@@ -214,6 +214,7 @@ class LoadEvidence(_Record):
     # hold; status_ms is Locust's whole-run table
     status_window_ms: dict[str, Any] = field(default_factory=dict)
     sizing: dict[str, Any] = field(default_factory=dict)  # the plan: asked, one worker's calibrated rate, needed
+    sandbox: dict[str, Any] = field(default_factory=dict)  # when mcproof ran the target: shard CPU share, CPU per ping
 
     @property
     def failed_thresholds(self) -> list[str]:

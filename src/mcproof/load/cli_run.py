@@ -18,6 +18,7 @@ from mcproof.load.report import describe_run, generator_line, threshold_lines
 from mcproof.load.runner import run_load, run_web
 from mcproof.load.settings import LoadSettings
 from mcproof.load.sizing import auto_workers, idle_cores, plan_figures, plan_line
+from mcproof.load.target_side import ShardSampler, judge_sandbox
 from mcproof.session import RunSession
 from mcproof.verdict import exit_code
 
@@ -66,9 +67,14 @@ def run_load_command(
         web_code = run_web(config, run_dir, port=port, with_shape=shape is not None)
         session.finish(web_code, checks=0, render=False)
         return web_code
-    run = run_load(config, run_dir, echo=echo)
-    record = load_evidence(config, run.result, check="mcproof load", outputs=[f"load/{o}" for o in run.outputs])
-    record = dataclasses.replace(record, sizing=sizing)
+    pids = _shard_pids(env)
+    with ShardSampler(pids) as sampler:
+        run = run_load(config, run_dir, echo=echo)
+    result = run.result
+    if pids:  # mcproof runs the target: is the sandbox keeping up? (a FAIL it may have caused is inconclusive)
+        result = judge_sandbox(result, sampler.samples, float((config.saturation or {}).get("max_cpu_share", 0.9)))
+    record = load_evidence(config, result, check="mcproof load", outputs=[f"load/{o}" for o in run.outputs])
+    record = dataclasses.replace(record, sizing=sizing, sandbox=dict(result.get("sandbox") or {}))
     session.store.append(record)
     verdict = record.load_verdict
     if record.distinct_targets >= env.slo.concurrent_servers:
@@ -119,3 +125,13 @@ def _plan(
     )  # fmt: skip
     echo(f"mcproof: {plan_line(figures)}")
     return config, figures
+
+
+def _shard_pids(env: Environment) -> list[int]:
+    """The sandbox's shard processes when mcproof runs the environment's sandbox (else none)."""
+    if env.sandbox_state_dir is None:
+        return []
+    from mcproof.sandbox import Sandbox
+
+    status = Sandbox(env.sandbox_state_dir).status()
+    return list(status.shard_pids) if status is not None else []
