@@ -223,3 +223,34 @@ def test_every_process_of_a_distributed_run_reports_cpu_and_loop_lag(
     assert all(v is not None for v in record.generator["cpu_share_by_process"].values())
     assert sorted(p.split()[0] for p in record.generator["loop_lag_p95_ms_by_process"]) == roles
     assert record.verdict == "pass", record.reason
+
+
+def test_plan_prints_the_sizing_and_runs_no_load(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    """`mcproof load --plan`: the rate asked, one worker's calibrated rate, the workers needed; exit 0, no run."""
+    sb = sandbox_factory(servers=40)
+    env_file = tmp_path / "itest.yaml"
+    env_file.write_text(
+        yaml.safe_dump({
+            "name": "itest", "tier": "dev",
+            "minecraft": {"discovery": {"kind": "sandbox", "state_dir": str(sb.state_dir)},
+                          "expect": {"name": "1.21.4", "protocol": 769}, "status_timeout_s": 1.0},
+            "slo": {"concurrent_servers": 40},
+            "guards": {"loopback_only": True},
+            "sandbox": {"servers": 40},
+            "load": {"shape": "steady", "users": 4000, "duration_s": 60, "ping_interval_s": 0.05},
+        }),
+        encoding="utf-8",
+    )  # fmt: skip
+    reports = tmp_path / "reports"
+    cli = [sys.executable, "-m", "mcproof.cli", "load", "--env", str(env_file), "--reports-dir", str(reports),
+           "--plan", "--workers", "auto"]  # fmt: skip
+    started = time.monotonic()
+    proc = subprocess.run(cli, capture_output=True, text=True, timeout=120, cwd=ROOT, env=_child_env())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert time.monotonic() - started < 60  # the 60 s load did not run
+    (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("mcproof: plan: ")]
+    assert "4,000 simulated servers over 40 servers, each pinged every 0.05 s: 80,000 pings/s asked" in line
+    assert "one worker on this machine: " in line
+    assert "µs CPU per ping" in line
+    assert "NOT ENOUGH, expect INCONCLUSIVE" in line  # no single process sends 80,000 pings/s
+    assert not reports.exists()  # no run, no report
