@@ -167,8 +167,10 @@ def load_command(
 ) -> None:
     """Load ENV's servers with Locust (one user = one simulated server) and hold its load thresholds.
 
-    Headless by default: writes reports/<run-id>/ (evidence, report, Locust CSV + HTML under load/) and
-    exits 0 when every threshold holds, 1 when one fails. --web serves Locust's UI on 127.0.0.1.
+    Headless by default: prints the plan (rate asked, one worker's calibrated rate, workers needed), runs,
+    writes reports/<run-id>/ (evidence, report, Locust CSV + HTML under load/) and exits 0 when every
+    threshold holds, 1 when one fails, 3 when the generator (or the sandbox it loads) was saturated or a
+    worker went missing. --plan prints the plan only. --web serves Locust's UI on 127.0.0.1.
     """
     from mcproof.load.cli_run import run_load_command
 
