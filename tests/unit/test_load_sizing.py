@@ -279,3 +279,20 @@ def test_a_saturated_sandbox_turns_a_fail_into_inconclusive_naming_the_shard_but
     assert (
         judge_sandbox({**base, "verdict": "fail", "passed": False}, idle, 0.9)["verdict"] == "fail"
     )  # not the sandbox
+
+
+@pytest.mark.parametrize(("wait_share", "starved"), [(0.4, True), (0.01, False)])
+def test_run_queue_wait_decides_whether_a_late_generator_was_starved(wait_share: float, starved: bool) -> None:
+    c = _healthy(("local h:1",))
+    for second in range(1000, 1011):
+        c.sample_runq(second + 0.5, (second - 1000) * wait_share)
+        for _ in range(20):
+            c.sample_loop_lag(second + 0.6, 400.0)
+    judged = judge_run(_config(), c, thresholds_passed=False, span=(1000.0, 1010.0), peak_users=100,
+                       peak_reached_s=0.1, pings_per_s=100.0)  # fmt: skip
+    assert judged["verdict"] == "inconclusive"
+    assert judged["generator"]["cpu_wait_share_max"] == pytest.approx(wait_share)  # type: ignore[index]
+    fix = str(judged["fix"])
+    assert fix.startswith("the generator waited for CPU") is starved
+    if starved:
+        assert "waited for a core 40 % of the time" in fix

@@ -53,6 +53,7 @@ class LoadCollector:
         self.lag_hist: dict[float, int] = defaultdict(int)
         self.corrected_hist: dict[float, int] = defaultdict(int)
         self.cpu: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+        self.runq: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)  # run-queue wait (schedstat)
         self.loop_hist: dict[str, dict[float, int]] = defaultdict(lambda: defaultdict(int))
         self.service_hist: dict[float, int] = defaultdict(int)  # status send -> reply, pings in the span
         self.query_hist: dict[float, int] = defaultdict(int)  # Query exchanges started in the span
@@ -79,6 +80,10 @@ class LoadCollector:
     def sample_cpu(self, at: float, cpu_s: float) -> None:
         """This process's CPU time `cpu_s` at epoch `at` (the last sample of each second is kept)."""
         self.cpu[self.process][int(at)] = (at, cpu_s)
+
+    def sample_runq(self, at: float, wait_s: float) -> None:
+        """Seconds this process has waited for a CPU while runnable (Linux schedstat) at epoch `at`."""
+        self.runq[self.process][int(at)] = (at, wait_s)
 
     def sample_loop_lag(self, at: float, lag_ms: float) -> None:
         """How late this process's event loop woke a sleeper at epoch `at` (counted inside the span only)."""
@@ -139,6 +144,7 @@ class LoadCollector:
             "lag_hist": {str(b): n for b, n in self.lag_hist.items()},
             "corrected_hist": {str(b): n for b, n in self.corrected_hist.items()},
             "cpu": {p: {str(s): list(v) for s, v in by_s.items()} for p, by_s in self.cpu.items()},
+            "runq": {p: {str(s): list(v) for s, v in by_s.items()} for p, by_s in self.runq.items()},
             "loop_hist": {p: {str(b): n for b, n in h.items()} for p, h in self.loop_hist.items()},
             "service_hist": {str(b): n for b, n in self.service_hist.items()},
             "query_hist": {str(b): n for b, n in self.query_hist.items()},
@@ -176,6 +182,9 @@ class LoadCollector:
         for process, by_second in data.get("cpu", {}).items():
             for second, (at, cpu_s) in by_second.items():
                 self.cpu[process][int(second)] = (float(at), float(cpu_s))
+        for process, by_second in data.get("runq", {}).items():
+            for second, (at, wait_s) in by_second.items():
+                self.runq[process][int(second)] = (float(at), float(wait_s))
         for process, loop in data.get("loop_hist", {}).items():
             for bucket, n in loop.items():
                 self.loop_hist[process][float(bucket)] += int(n)

@@ -266,6 +266,18 @@ def _top(mapping: dict[str, Any], cap: int, weight: Callable[[Any], int]) -> lis
     return sorted(mapping.items(), key=lambda kv: (-weight(kv[1]), kv[0]))[:cap]
 
 
+def _runq_wait_s() -> float | None:
+    """Seconds this process (its one gevent thread) spent runnable but waiting for a CPU; None off Linux.
+
+    /proc/self/schedstat: time on a CPU, time waiting on a run queue (ns), timeslices.
+    """
+    try:
+        with open("/proc/self/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class LoadSession:
     """Listeners for one Locust environment; `result()` turns the finished run into a JSON-safe result."""
 
@@ -344,6 +356,9 @@ class LoadSession:
 
     def _sample(self, now: float) -> None:
         self.collector.sample_cpu(now, time.process_time())
+        wait = _runq_wait_s()
+        if wait is not None:
+            self.collector.sample_runq(now, wait)
 
     def _monitor_loop(self) -> None:
         """CPU time and event-loop lag of this process every 0.1 s; on the master, which workers went missing."""

@@ -38,6 +38,8 @@ def generator_line(record: LoadEvidence) -> str:
         figures = [f"{g.get('processes', 0)} process(es)"]
         figures.append(f"CPU {cpu * 100:.0f} % of one core (max)" if cpu is not None else "CPU not measured")
         figures.append(f"schedule lag p95 {lag:,.4g} ms" if lag is not None else "schedule lag not measured")
+        if g.get("cpu_wait_share_max") is not None:
+            figures.append(f"waited for a core {g['cpu_wait_share_max'] * 100:.0f} % of the time (max)")
         if g.get("loop_lag_p95_ms_max") is not None:
             figures.append(f"event-loop lag p95 {g['loop_lag_p95_ms_max']:,.4g} ms (max)")
         if g.get("cpu_us_per_ping") is not None:
