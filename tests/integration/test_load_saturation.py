@@ -162,3 +162,95 @@ def test_a_trickling_server_costs_a_user_at_most_its_timeout(
     assert record.verdict == "fail"
     assert not record.generator["saturated"], record.generator["reasons"]
     assert record.servers_served == 4
+
+
+def test_a_killed_worker_is_reported_and_makes_the_run_inconclusive(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """Distributed run, master + 2 workers; one worker is SIGKILLed mid-run: named, INCONCLUSIVE, never pass."""
+    import json
+
+    import psutil
+
+    sb = sandbox_factory(servers=20)
+    run_dir = tmp_path / "load"
+    config = _config(_targets(sb), duration_s=12.0, interval=0.5).with_changes(workers=2, run_dir=str(run_dir))
+    killed: list[int] = []
+
+    def kill_worker_2() -> None:
+        marker = run_dir / "load-process-worker-2.json"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not marker.is_file():
+            time.sleep(0.1)
+        if not marker.is_file():
+            return
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        while time.time() < float(data["started_epoch"]) + 4.0:  # inside the full-load window (1.5-12 s)
+            time.sleep(0.1)
+        psutil.Process(int(data["pid"])).kill()
+        killed.append(int(data["pid"]))
+
+    killer = threading.Thread(target=kill_worker_2, daemon=True)
+    killer.start()
+    record = _record(config, run_load(config, run_dir))
+    killer.join(timeout=5)
+    assert killed, "worker-2 never started"
+    assert record.verdict == "inconclusive", record.reason
+    assert not record.passed
+    missing = record.generator["missing_workers"]
+    assert [m["worker"].split()[0] for m in missing] == ["worker-2"]
+    assert missing[0]["worker"].endswith(f":{killed[0]}")
+    assert "worker worker-2" in record.reason
+    assert "went missing" in record.reason
+    assert "locust-worker-N.log" in record.fix
+    assert record.servers_served is None  # capacity not measured
+    assert capacity_measurement(record, 20, "itest") is None
+    by_process = record.generator["cpu_share_by_process"]
+    assert {p.split()[0] for p in by_process} >= {"master", "worker-1"}  # the master is measured too
+    assert set(record.generator["loop_lag_p95_ms_by_process"]) >= {p for p in by_process if p.startswith("worker-1")}
+
+
+def test_every_process_of_a_distributed_run_reports_cpu_and_loop_lag(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """The negative of the killed worker: master + 2 healthy workers keep up and are each measured."""
+    sb = sandbox_factory(servers=20)
+    config = _config(_targets(sb), duration_s=6.0, interval=0.5).with_changes(workers=2)
+    record = _record(config, run_load(config, tmp_path / "load"))
+    assert record.generator["missing_workers"] == []
+    roles = sorted(p.split()[0] for p in record.generator["cpu_share_by_process"])
+    assert roles == ["master", "worker-1", "worker-2"]
+    assert all(v is not None for v in record.generator["cpu_share_by_process"].values())
+    assert sorted(p.split()[0] for p in record.generator["loop_lag_p95_ms_by_process"]) == roles
+    assert record.verdict == "pass", record.reason
+
+
+def test_plan_prints_the_sizing_and_runs_no_load(sandbox_factory: Callable[..., Sandbox], tmp_path: Path) -> None:
+    """`mcproof load --plan`: the rate asked, one worker's calibrated rate, the workers needed; exit 0, no run."""
+    sb = sandbox_factory(servers=40)
+    env_file = tmp_path / "itest.yaml"
+    env_file.write_text(
+        yaml.safe_dump({
+            "name": "itest", "tier": "dev",
+            "minecraft": {"discovery": {"kind": "sandbox", "state_dir": str(sb.state_dir)},
+                          "expect": {"name": "1.21.4", "protocol": 769}, "status_timeout_s": 1.0},
+            "slo": {"concurrent_servers": 40},
+            "guards": {"loopback_only": True},
+            "sandbox": {"servers": 40},
+            "load": {"shape": "steady", "users": 4000, "duration_s": 60, "ping_interval_s": 0.05},
+        }),
+        encoding="utf-8",
+    )  # fmt: skip
+    reports = tmp_path / "reports"
+    cli = [sys.executable, "-m", "mcproof.cli", "load", "--env", str(env_file), "--reports-dir", str(reports),
+           "--plan", "--workers", "auto"]  # fmt: skip
+    started = time.monotonic()
+    proc = subprocess.run(cli, capture_output=True, text=True, timeout=120, cwd=ROOT, env=_child_env())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert time.monotonic() - started < 60  # the 60 s load did not run
+    (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("mcproof: plan: ")]
+    assert "4,000 simulated servers over 40 servers, each pinged every 0.05 s: 80,000 pings/s asked" in line
+    assert "one worker on this machine: " in line
+    assert "µs CPU per ping" in line
+    assert "NOT ENOUGH, expect INCONCLUSIVE" in line  # no single process sends 80,000 pings/s
+    assert not reports.exists()  # no run, no report

@@ -114,10 +114,30 @@ def report(run_dir: Path) -> None:
         click.echo(line)
 
 
+def _workers(value: str | None) -> int | str | None:
+    """--workers: an integer 0..64 or 'auto'."""
+    if value is None or value == "auto":
+        return value
+    try:
+        number = int(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a number nor 'auto'; use e.g. --workers 2 or --workers auto"
+        ) from None
+    if not 0 <= number <= 64:
+        raise click.BadParameter(f"{number} is outside 0..64; use 0 (one local process) up to 64, or 'auto'")
+    return number
+
+
 @main.command("load")
 @click.option("--env", "env_ref", default="local", show_default=True, help=ENV_HELP)
 @click.option("--web", is_flag=True, help="open Locust's web UI on 127.0.0.1 instead of a headless run")
-@click.option("--workers", type=click.IntRange(0, 64), default=None, help="Locust workers (0 = one local process)")
+@click.option(
+    "--workers",
+    callback=lambda _c, _p, v: _workers(v),
+    default=None,
+    help="Locust workers: 0 = one local process, N, or 'auto' = one per spare core (see --plan)",
+)
 @click.option("--shape", type=click.Choice(["ramp", "steady", "spike", "soak"]), default=None, help="load shape")
 @click.option("--duration", "duration_s", type=click.FloatRange(min=1, max=7 * 86400), default=None, help="seconds")
 @click.option("--users", type=click.IntRange(1, 100_000), default=None, help="simulated servers (Locust users)")
@@ -125,10 +145,13 @@ def report(run_dir: Path) -> None:
 @click.option("--web-port", type=click.IntRange(1, 65535), default=None, help="web UI port (default: load.web_port)")
 @click.option("--keep-sandbox", is_flag=True, help="leave a sandbox this command started running afterwards")
 @click.option("--provisioning", is_flag=True, help="server lifecycle load on the platform API (load.provisioning)")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="print the rate asked, what one worker does here (a short calibration) and the workers needed; "
+                   "run no load")  # fmt: skip
 def load_command(
     env_ref: str,
     web: bool,
-    workers: int | None,
+    workers: int | str | None,
     shape: str | None,
     duration_s: float | None,
     users: int | None,
@@ -136,11 +159,14 @@ def load_command(
     web_port: int | None,
     keep_sandbox: bool,
     provisioning: bool = False,
+    plan_only: bool = False,
 ) -> None:
     """Load ENV's servers with Locust (one user = one simulated server) and hold its load thresholds.
 
-    Headless by default: writes reports/<run-id>/ (evidence, report, Locust CSV + HTML under load/) and
-    exits 0 when every threshold holds, 1 when one fails. --web serves Locust's UI on 127.0.0.1.
+    Headless by default: prints the plan (rate asked, one worker's calibrated rate, workers needed), runs,
+    writes reports/<run-id>/ (evidence, report, Locust CSV + HTML under load/) and exits 0 when every
+    threshold holds, 1 when one fails, 3 when the generator (or the sandbox it loads) was saturated or a
+    worker went missing. --plan prints the plan only. --web serves Locust's UI on 127.0.0.1.
     """
     from mcproof.cli.load import run_load_command
 
@@ -154,7 +180,7 @@ def load_command(
             else:
                 code = run_load_command(
                     env, web=web, workers=workers, shape=shape, duration_s=duration_s, users=users,
-                    reports_dir=reports_dir, web_port=web_port, echo=click.echo,
+                    reports_dir=reports_dir, web_port=web_port, echo=click.echo, plan_only=plan_only,
                 )  # fmt: skip
     except McproofError as err:
         _fail(err)

@@ -25,6 +25,7 @@ __all__ = [
     "prometheus_url",
     "rcon_password",
     "sandbox_targets",
+    "shard_pids",
 ]
 
 
@@ -64,6 +65,14 @@ def panel_endpoint(state_dir: Path, tenant: str) -> tuple[str, Path, Path] | Non
     if info is None:
         return None
     return info.url, info.api_key_file(tenant), info.ca_file
+
+
+def shard_pids(state_dir: Path) -> list[int]:
+    """The fleet's shard processes (the load judge measures whether the sandbox kept up), or none."""
+    from mcproof_sandbox.fleet import Sandbox
+
+    status = Sandbox(state_dir).status()
+    return list(status.shard_pids) if status is not None else []
 
 
 def prometheus_url(state_dir: Path) -> str | None:

@@ -210,6 +210,11 @@ class LoadEvidence(_Record):
     generator: dict[str, Any] = field(default_factory=dict)  # CPU share, schedule lag, late/dropped, rates, limits
     schedule_lag_ms: dict[str, Any] = field(default_factory=dict)  # actual - scheduled send (generator lag)
     corrected_ms: dict[str, Any] = field(default_factory=dict)  # scheduled send -> reply; status_ms = send -> reply
+    # status send -> reply of the pings sent in the full-load window (ramp excluded): what latency thresholds
+    # hold; status_ms is Locust's whole-run table
+    status_window_ms: dict[str, Any] = field(default_factory=dict)
+    sizing: dict[str, Any] = field(default_factory=dict)  # the plan: asked, one worker's calibrated rate, needed
+    sandbox: dict[str, Any] = field(default_factory=dict)  # when mcproof ran the target: shard CPU share, CPU per ping
 
     @property
     def failed_thresholds(self) -> list[str]:

@@ -1,7 +1,9 @@
 """Per-process bookkeeping Locust's stats do not keep: failures by kind and by target, slow targets,
 completed status pings per wall-clock second (for throughput over the full-load window), and the
 generator's own figures over the full-load window (`record_slot`): schedule lag and corrected latency
-histograms, late/dropped/missed slots, per-target slot outcomes (capacity) and CPU-time samples.
+histograms, late/dropped/missed slots, per-target slot outcomes (capacity), CPU-time samples and
+event-loop lag per process, and the service-time histograms of the pings inside the full-load window
+(what latency thresholds hold: the ramp is excluded, as it is from pings_per_s).
 
 Locust's stats table stays small (one row per protocol); this collector is where per-target detail
 lives. Workers `drain()` it into each report to the master, the master `merge()`s; all values are
@@ -51,6 +53,10 @@ class LoadCollector:
         self.lag_hist: dict[float, int] = defaultdict(int)
         self.corrected_hist: dict[float, int] = defaultdict(int)
         self.cpu: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+        self.runq: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)  # run-queue wait (schedstat)
+        self.loop_hist: dict[str, dict[float, int]] = defaultdict(lambda: defaultdict(int))
+        self.service_hist: dict[float, int] = defaultdict(int)  # status send -> reply, pings in the span
+        self.query_hist: dict[float, int] = defaultdict(int)  # Query exchanges started in the span
 
     def record(
         self, request_type: str, target: str, *, ok: bool, kind: str | None, response_time_ms: float, at: float
@@ -64,10 +70,25 @@ class LoadCollector:
             self.slow_by_target[target] += 1
         if request_type == "SLP":
             self.status_per_second[int(at)] += 1
+        span = self.span
+        if span is not None and (request_type != "SLP" or self.interval_s <= 0):  # paced status: record_slot
+            sent = at - response_time_ms / 1000
+            if span[0] <= sent < span[1]:
+                hist = self.service_hist if request_type == "SLP" else self.query_hist
+                hist[bucket_ms(response_time_ms)] += 1
 
     def sample_cpu(self, at: float, cpu_s: float) -> None:
         """This process's CPU time `cpu_s` at epoch `at` (the last sample of each second is kept)."""
         self.cpu[self.process][int(at)] = (at, cpu_s)
+
+    def sample_runq(self, at: float, wait_s: float) -> None:
+        """Seconds this process has waited for a CPU while runnable (Linux schedstat) at epoch `at`."""
+        self.runq[self.process][int(at)] = (at, wait_s)
+
+    def sample_loop_lag(self, at: float, lag_ms: float) -> None:
+        """How late this process's event loop woke a sleeper at epoch `at` (counted inside the span only)."""
+        if self.span is not None and self.span[0] <= at < self.span[1]:
+            self.loop_hist[self.process][bucket_ms(lag_ms)] += 1
 
     def record_slot(
         self,
@@ -79,6 +100,7 @@ class LoadCollector:
         corrected_ms: float,
         skipped: int = 0,
         server_skipped: int = 0,
+        service_ms: float | None = None,
     ) -> None:
         """One status ping against its schedule (`due`: scheduled send, epoch s; `lag_ms`: generator lag).
 
@@ -99,6 +121,8 @@ class LoadCollector:
             self.slots_by_target[target]["ok" if ok else "failed"] += 1
             self.lag_hist[bucket_ms(lag_ms)] += 1
             self.corrected_hist[bucket_ms(corrected_ms)] += 1
+            if service_ms is not None:
+                self.service_hist[bucket_ms(service_ms)] += 1
             if lag_ms > self.late_after_ms:
                 self.slots["late"] += 1
         missed = slots_in_span(due, self.interval_s, server_skipped, self.span)
@@ -120,6 +144,10 @@ class LoadCollector:
             "lag_hist": {str(b): n for b, n in self.lag_hist.items()},
             "corrected_hist": {str(b): n for b, n in self.corrected_hist.items()},
             "cpu": {p: {str(s): list(v) for s, v in by_s.items()} for p, by_s in self.cpu.items()},
+            "runq": {p: {str(s): list(v) for s, v in by_s.items()} for p, by_s in self.runq.items()},
+            "loop_hist": {p: {str(b): n for b, n in h.items()} for p, h in self.loop_hist.items()},
+            "service_hist": {str(b): n for b, n in self.service_hist.items()},
+            "query_hist": {str(b): n for b, n in self.query_hist.items()},
         }
 
     def drain(self) -> dict[str, Any]:
@@ -146,12 +174,20 @@ class LoadCollector:
         for target, counts in data.get("slots_by_target", {}).items():
             for key, n in counts.items():
                 self.slots_by_target[target][key] += int(n)
-        for name, hist in (("lag_hist", self.lag_hist), ("corrected_hist", self.corrected_hist)):
+        hists = (("lag_hist", self.lag_hist), ("corrected_hist", self.corrected_hist),
+                 ("service_hist", self.service_hist), ("query_hist", self.query_hist))  # fmt: skip
+        for name, hist in hists:
             for bucket, n in data.get(name, {}).items():
                 hist[float(bucket)] += int(n)
         for process, by_second in data.get("cpu", {}).items():
             for second, (at, cpu_s) in by_second.items():
                 self.cpu[process][int(second)] = (float(at), float(cpu_s))
+        for process, by_second in data.get("runq", {}).items():
+            for second, (at, wait_s) in by_second.items():
+                self.runq[process][int(second)] = (float(at), float(wait_s))
+        for process, loop in data.get("loop_hist", {}).items():
+            for bucket, n in loop.items():
+                self.loop_hist[process][float(bucket)] += int(n)
 
     def rate_over(self, start: float, end: float, period_s: float = 0.0) -> float | None:
         """Mean status pings/s over the whole seconds inside [start, end); None when none fit.

@@ -23,7 +23,8 @@ def load_evidence(config: Any, result: dict[str, Any], *, check: str, outputs: l
         f"phase; one try, whole exchange bounded by {config.timeout_s:g}s)"
         + (f", Query every {config.query_every} pings" if config.query_every else "")
         + "; response time (service time) = send -> reply (connect + handshake + status); corrected latency = "
-        "scheduled send -> reply; generator CPU share and schedule lag measured over the full-load window"
+        "scheduled send -> reply; latency thresholds and pings/s hold the pings sent in the full-load window (ramp "
+        "excluded); generator CPU share, event-loop lag and schedule lag measured per process over that window"
     )
     return LoadEvidence(
         environment=config.environment,
@@ -61,6 +62,7 @@ def load_evidence(config: Any, result: dict[str, Any], *, check: str, outputs: l
         generator=dict(result.get("generator", {})),
         schedule_lag_ms=dict(result.get("schedule_lag_ms", {})),
         corrected_ms=dict(result.get("corrected_ms", {})),
+        status_window_ms=dict(result.get("status_window_ms", {})),
     )
 
 

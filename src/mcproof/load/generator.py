@@ -12,7 +12,12 @@ a FAIL would blame the platform for the harness. So each run also measures the g
   slots skipped meanwhile count as missed by the server.
 - **dropped**: scheduled slots the generator skipped because it woke up more than an interval late.
 - **CPU share** of each generator process over the full-load window (process CPU time / wall time):
-  one Locust process is one gevent thread, so it cannot use more than one core.
+  one Locust process is one gevent thread, so it cannot use more than one core. Every process is
+  measured: the local runner, and in distributed mode the master and each worker.
+- **event-loop lag** of each process: a monitor greenlet asks to sleep 100 ms and records how much
+  longer it took (a gevent hub that cannot get back to a ready greenlet in time).
+- **missing workers**: a worker that connected but stopped reporting (killed, crashed, disconnected)
+  takes its users' pings with it.
 - **spawn**: whether every user was running before the full-load window opened.
 
 `saturation_reasons()` holds those figures against `SaturationLimits`; any reason makes the load
@@ -39,6 +44,7 @@ __all__ = [
     "advance_schedule",
     "bucket_ms",
     "cpu_share",
+    "cpu_us_per_ping",
     "saturation_fix",
     "saturation_reasons",
     "served_throughout",
@@ -58,12 +64,14 @@ class SaturationLimits:
     `max_cpu_share`: CPU time / wall time of any one generator process (1.0 = one full core).
     `max_lag_p95_ms`: 95th percentile of schedule lag. `late_after_ms`: a ping sent later than this
     after its slot is not on time. `max_late_ratio`: share of scheduled pings late or dropped.
+    `max_loop_lag_p95_ms`: 95th percentile of event-loop lag in any one generator process.
     """
 
     max_cpu_share: float = 0.90
     max_lag_p95_ms: float = 100.0
     late_after_ms: float = 500.0
     max_late_ratio: float = 0.01
+    max_loop_lag_p95_ms: float = 100.0
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -137,6 +145,20 @@ def cpu_share(samples: Mapping[int, tuple[float, float]], span: tuple[float, flo
     return round((inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]), 3)
 
 
+def cpu_us_per_ping(shares: Mapping[str, float | None], pings_per_s: float | None) -> float | None:
+    """CPU-microseconds per status ping of the processes that send pings (a master sends none).
+
+    `shares`: CPU share by process label over the same span as `pings_per_s` (all processes' pings).
+
+    >>> cpu_us_per_ping({"master h:1": 0.05, "worker-1 h:2": 0.5, "worker-2 h:3": 0.3}, 2000.0)
+    400.0
+    """
+    senders = [v for k, v in shares.items() if v is not None and not k.startswith("master")]
+    if not senders or not pings_per_s or pings_per_s <= 0:
+        return None
+    return round(sum(senders) * 1e6 / pings_per_s, 1)
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.3g} %"
 
@@ -170,6 +192,15 @@ def saturation_reasons(figures: Mapping[str, Any], limits: SaturationLimits) -> 
             f"{_pct(late / own)} of scheduled pings late (> {limits.late_after_ms:,.0f} ms) or dropped "
             f"(limit {_pct(limits.max_late_ratio)})"
         )
+    loop = figures.get("loop_lag_p95_ms_max")
+    if loop is not None and loop > limits.max_loop_lag_p95_ms:
+        where = figures.get("loop_lag_worst_process") or "a generator process"
+        reasons.append(f"event-loop lag p95 {loop:,.0f} ms in {where} (limit {limits.max_loop_lag_p95_ms:,.0f} ms)")
+    for missing in figures.get("missing_workers") or []:
+        at = missing.get("missing_at_s")
+        when = f" {float(at):.1f} s into the run" if at is not None else ""
+        reasons.append(f"worker {missing.get('worker')} went missing{when} (killed, crashed or disconnected): "
+                       "its users stopped pinging")  # fmt: skip
     users, peak = figures.get("users"), figures.get("peak_users")
     if users is not None and peak is not None and int(peak) < int(users):
         reasons.append(f"only {int(peak):,} of {int(users):,} users were ever running")
@@ -182,16 +213,22 @@ def saturation_reasons(figures: Mapping[str, Any], limits: SaturationLimits) -> 
     return reasons
 
 
-def saturation_fix(workers: int) -> str:
-    """What to do about a saturated generator.
+def saturation_fix(workers: int, needed: int | None = None) -> str:
+    """What to do about a saturated generator (`needed`: workers the run's own CPU per ping says it takes).
 
     >>> saturation_fix(0)[:44]
     'run with --workers N (Locust worker processe'
+    >>> saturation_fix(0, needed=3)[:22]
+    'run with --workers 3 ('
     """
-    more = f"more than {workers} workers" if workers else "--workers N"
+    if needed is not None and needed > max(1, workers):
+        more = f"--workers {needed}"
+    else:
+        more = f"more than {workers} workers" if workers else "--workers N"
     return (
         f"run with {more} (Locust worker processes, on other cores or hosts), on a machine with more free cores, "
-        "or ask for less per process (raise load.ping_interval_s or lower load.users)"
+        "or ask for less per process (raise load.ping_interval_s or lower load.users); "
+        "'mcproof load --plan' sizes it"
     )
 
 

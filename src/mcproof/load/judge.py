@@ -17,6 +17,7 @@ from mcproof.load.generator import (
     CAPACITY_RULE,
     SaturationLimits,
     cpu_share,
+    cpu_us_per_ping,
     saturation_fix,
     saturation_reasons,
     served_throughout,
@@ -41,6 +42,9 @@ def stated_parameters(users: int, servers: int, interval_s: float) -> str:
     return f"{who}, each pinged every {interval_s:g} s ({users / interval_s:,.0f} pings/s asked)"
 
 
+# Run-queue wait share past which a late generator counts as starved by other processes (not its own CPU)
+STARVED_WAIT_SHARE = 0.05
+
 # Failure kinds a busy generator cannot produce: the server refused at once or answered wrongly.
 SERVER_FAULT_KINDS = ("refused", "wrong_version", "malformed")
 
@@ -64,8 +68,12 @@ def judge_run(
     peak_users: int,
     peak_reached_s: float | None,
     pings_per_s: float | None,
+    missing_workers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """verdict, reason, fix, generator figures, servers served throughout, lag and corrected latency."""
+    """verdict, reason, fix, generator figures, servers served throughout, lag and corrected latency.
+
+    `missing_workers`: workers that connected but went missing ({"worker", "missing_at_s"}): saturation.
+    """
     limits = SaturationLimits.from_dict(config.saturation)
     interval = config.ping_interval_s
     paced = interval > 0
@@ -75,6 +83,14 @@ def judge_run(
     lag = histogram_summary(collector.lag_hist)
     cpu = {process: cpu_share(samples, span) for process, samples in sorted(collector.cpu.items())}
     shares = [v for v in cpu.values() if v is not None]
+    waited = {process: cpu_share(samples, span) for process, samples in sorted(collector.runq.items())}
+    waits = [v for v in waited.values() if v is not None]
+    loop = {process: histogram_summary(h)["p95"] for process, h in sorted(collector.loop_hist.items())}
+    worst_loop = max(((v, k) for k, v in loop.items() if v is not None), default=None)
+    asked = round(config.users / interval, 2) if paced else None
+    per_ping = cpu_us_per_ping(cpu, pings_per_s)
+    capacity = round(limits.max_cpu_share * 1e6 / per_ping) if per_ping else None
+    needed = math.ceil(asked / capacity) if asked and capacity else None
     figures: dict[str, Any] = {
         "paced": paced,
         "users": config.users,
@@ -83,7 +99,7 @@ def judge_run(
         "window_start_s": config.plan.full_load_window[0],
         "span_epoch": list(span),
         "span_s": span_s,
-        "asked_pings_per_s": round(config.users / interval, 2) if paced else None,
+        "asked_pings_per_s": asked,
         "scheduled_pings_per_s": _rate(scheduled, span_s),
         "sent_pings_per_s": _rate(slots.get("sent", 0), span_s),
         "completed_pings_per_s": pings_per_s,
@@ -98,6 +114,15 @@ def judge_run(
         "cpu_share_by_process": cpu,
         "cpu_share_max": max(shares) if shares else None,
         "processes": len(cpu),
+        "cpu_wait_share_by_process": waited,  # runnable but waiting for a CPU / wall time (Linux schedstat)
+        "cpu_wait_share_max": max(waits) if waits else None,
+        "loop_lag_p95_ms_by_process": loop,
+        "loop_lag_p95_ms_max": worst_loop[0] if worst_loop else None,
+        "loop_lag_worst_process": worst_loop[1] if worst_loop else None,
+        "missing_workers": list(missing_workers or []),
+        "cpu_us_per_ping": per_ping,
+        "pings_per_s_per_process_at_limit": capacity,
+        "workers_needed": needed,
     }
     reasons = saturation_reasons(figures, limits)
     figures.update(saturated=bool(reasons), reasons=reasons, limits=limits.as_dict())
@@ -111,13 +136,26 @@ def judge_run(
         reason = (f"{len(faulty)} server(s) refused or answered wrongly ({shown}): failures no generator queue "
                   f"causes; the generator was also saturated ({'; '.join(reasons)}), so latency figures are not "
                   "the servers'")  # fmt: skip
-        fix = "fix the named servers first; then " + saturation_fix(config.workers)
+        fix = "fix the named servers first; then " + saturation_fix(config.workers, needed)
     elif reasons:
         asked = figures["asked_pings_per_s"]
         sent = figures["sent_pings_per_s"]
         rate = f"; it sent {sent:,.0f} of the {asked:,.0f} pings/s asked" if asked and sent is not None else ""
         verdict, reason = "inconclusive", "generator saturated: " + "; ".join(reasons) + rate
-        fix = saturation_fix(config.workers)
+        fix = saturation_fix(config.workers, needed)
+        cpu_max, wait_max = figures["cpu_share_max"], figures["cpu_wait_share_max"]
+        starved = cpu_max is not None and cpu_max <= limits.max_cpu_share and (needed or 1) <= 1
+        if wait_max is not None:  # measured: the kernel says how long it waited for a core
+            starved = starved and wait_max >= STARVED_WAIT_SHARE
+        if not missing_workers and starved:
+            waited_for = f", waited for a core {wait_max * 100:.0f} % of the time" if wait_max is not None else ""
+            fix = (f"the generator waited for CPU rather than used it ({cpu_max * 100:.0f} % of one core, under the "
+                   f"{limits.max_cpu_share * 100:.0f} % limit{waited_for}, yet late): other processes on this host (the "
+                   "sandbox, other jobs) hold the cores; run the generator on a host or cores of its own (--workers "
+                   "with workers elsewhere), or with less else running; else " + fix)  # fmt: skip
+        if missing_workers:
+            fix = ("find out why the missing worker(s) stopped (their locust-worker-N.log in the run directory: "
+                   "killed, out of memory, lost the master) and re-run; else " + fix)  # fmt: skip
     elif paced and not scheduled:
         verdict = "inconclusive"
         reason = (

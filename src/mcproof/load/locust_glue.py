@@ -18,6 +18,7 @@ socket + reply size cap over mcstatus's protocol classes; plain sockets, which g
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import logging
@@ -32,7 +33,7 @@ from typing import Any
 from mcproof.load.collector import LoadCollector
 from mcproof.load.generator import SaturationLimits, accounting_span, advance_schedule
 from mcproof.load.judge import judge_run
-from mcproof.load.metrics import compute_metrics
+from mcproof.load.metrics import compute_metrics, histogram_summary
 from mcproof.load.plan import RESULT_ENV, LoadConfig, TargetRef, target_index
 from mcproof.load.shapes import ShapePlan
 from mcproof.load.thresholds import evaluate, parse_thresholds
@@ -265,6 +266,18 @@ def _top(mapping: dict[str, Any], cap: int, weight: Callable[[Any], int]) -> lis
     return sorted(mapping.items(), key=lambda kv: (-weight(kv[1]), kv[0]))[:cap]
 
 
+def _runq_wait_s() -> float | None:
+    """Seconds this process (its one gevent thread) spent runnable but waiting for a CPU; None off Linux.
+
+    /proc/self/schedstat: time on a CPU, time waiting on a run queue (ns), timeslices.
+    """
+    try:
+        with open("/proc/self/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class LoadSession:
     """Listeners for one Locust environment; `result()` turns the finished run into a JSON-safe result."""
 
@@ -282,12 +295,19 @@ class LoadSession:
         self.started_at: str | None = None
         self.peak_users = 0
         self.peak_reached_s: float | None = None
+        self._monitor: Any = None
+        self.workers_connected: dict[str, float] = {}  # master: client id -> epoch it connected
+        self.workers_finished: set[str] = set()  # master: client ids whose final report arrived
+        self.workers_missing_at: dict[str, float] = {}  # master: client id -> epoch Locust marked it missing
+        self.worker_labels: dict[str, str] = {}  # master: client id -> "worker-N host:pid"
         events = environment.events
         events.request.add_listener(self._on_request)
         events.test_start.add_listener(self._on_test_start)
+        events.test_stop.add_listener(self._on_test_stop)
         events.spawning_complete.add_listener(self._on_spawned)
         events.report_to_master.add_listener(self._on_report_to_master)
         events.worker_report.add_listener(self._on_worker_report)
+        events.worker_connect.add_listener(self._on_worker_connect)
         self._hook_final_report(environment.runner)
 
     def _hook_final_report(self, runner: Any) -> None:
@@ -303,11 +323,74 @@ class LoadSession:
         from locust.runners import MasterRunner, WorkerRunner
 
         if isinstance(runner, MasterRunner):
-            runner.register_message(_FINAL_MESSAGE, lambda environment, msg, **_: self.collector.merge(msg.data))
+            runner.register_message(_FINAL_MESSAGE, self._on_final_report)
         elif isinstance(runner, WorkerRunner):
-            self.environment.events.test_stop.add_listener(
-                lambda **_: runner.send_message(_FINAL_MESSAGE, self.collector.drain())
-            )
+            self.environment.events.test_stop.add_listener(lambda **_: runner.send_message(_FINAL_MESSAGE,
+                                                                                           self._final_data()))  # fmt: skip
+
+    def _final_data(self) -> dict[str, Any]:
+        self._sample(time.time())  # the last CPU sample goes with the final report
+        return {"process": self.collector.process, "collector": self.collector.drain()}
+
+    def _on_final_report(self, environment: Any, msg: Any, **_: Any) -> None:
+        data = msg.data or {}
+        self.collector.merge(data.get("collector", {}))
+        node = str(getattr(msg, "node_id", "") or "")
+        if node:
+            self.workers_finished.add(node)
+            if data.get("process"):
+                self.worker_labels[node] = str(data["process"])
+
+    def _on_worker_connect(self, client_id: str, **_: Any) -> None:
+        self.workers_connected.setdefault(str(client_id), time.time())
+
+    def _role(self) -> str:
+        from locust.runners import MasterRunner, WorkerRunner
+
+        runner = self.environment.runner
+        if isinstance(runner, MasterRunner):
+            return "master"
+        if isinstance(runner, WorkerRunner):
+            return f"worker-{max(0, int(getattr(runner, 'worker_index', 0) or 0)) + 1}"
+        return "local"
+
+    def _sample(self, now: float) -> None:
+        self.collector.sample_cpu(now, time.process_time())
+        wait = _runq_wait_s()
+        if wait is not None:
+            self.collector.sample_runq(now, wait)
+
+    def _monitor_loop(self) -> None:
+        """CPU time and event-loop lag of this process every 0.1 s; on the master, which workers went missing."""
+        import gevent
+
+        period = 0.1
+        while True:
+            before = time.monotonic()
+            gevent.sleep(period)
+            now = time.time()
+            self.collector.sample_loop_lag(now, (time.monotonic() - before - period) * 1000)
+            self._sample(now)
+            runner = self.environment.runner
+            for client in getattr(getattr(runner, "clients", None), "missing", None) or []:
+                self.workers_missing_at.setdefault(str(client.id), now)
+
+    def _on_test_stop(self, **_: Any) -> None:
+        self._sample(time.time())
+        if self._monitor is not None:
+            self._monitor.kill(block=False)
+            self._monitor = None
+
+    def missing_workers(self) -> list[dict[str, Any]]:
+        """Workers that connected but went missing or never sent their final report (master only)."""
+        started = self.started_epoch or time.time()
+        gone = set(self.workers_missing_at) | (set(self.workers_connected) - self.workers_finished)
+        out = []
+        for client_id in sorted(gone):
+            at = self.workers_missing_at.get(client_id)
+            out.append({"worker": self.worker_labels.get(client_id, client_id), "client_id": client_id,
+                        "missing_at_s": round(at - started, 1) if at is not None else None})  # fmt: skip
+        return out
 
     def _on_request(self, request_type: str, context: dict[str, Any] | None = None, **kw: Any) -> None:
         ctx = context or {}
@@ -329,28 +412,56 @@ class LoadSession:
                 corrected_ms=float(ctx["corrected_ms"]),
                 skipped=int(ctx["skipped"]),
                 server_skipped=int(ctx["server_skipped"]),
+                service_ms=float(kw.get("response_time") or 0.0),
             )
-        if request_type == "SLP":
-            self.collector.sample_cpu(now, time.process_time())
 
     def _on_test_start(self, **_: Any) -> None:
         if self.started_epoch is None:
+            import gevent
+
             self.started_epoch, self.started_at = time.time(), utc_now()
             self.collector.span = self._span(self.started_epoch)
+            self.collector.process = f"{self._role()} {socket.gethostname()}:{os.getpid()}"
+            self._sample(self.started_epoch)
+            self._monitor = gevent.spawn(self._monitor_loop)
+            self._write_process_marker()
+
+    def _write_process_marker(self) -> None:
+        """`<run_dir>/load-process-<role>.json`: which process ran as what, from when (evidence of the run)."""
+        if not self.config.run_dir:
+            return
+        role, label = self._role(), self.collector.process
+        path = Path(self.config.run_dir) / f"load-process-{role}.json"
+        data = {"role": role, "process": label, "pid": os.getpid(), "started_epoch": self.started_epoch}
+        try:
+            path.write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
+        except OSError as err:  # evidence only: the run goes on
+            log.warning("could not write %s: %s", path, err)
 
     def _span(self, started: float) -> tuple[float, float]:
-        return accounting_span(started, self.config.plan.full_load_window, tail_s=self.config.timeout_s)
+        # paced: a ping due in the last timeout may still be in flight when the users stop; unpaced runs
+        # count completions per second, so they need no tail
+        tail = self.config.timeout_s if self.config.ping_interval_s > 0 else 0.0
+        return accounting_span(started, self.config.plan.full_load_window, tail_s=tail)
 
     def _on_spawned(self, user_count: int, **_: Any) -> None:
         self.peak_users = max(self.peak_users, int(user_count))
         if self.peak_reached_s is None and user_count >= self.config.plan.peak_users and self.started_epoch:
             self.peak_reached_s = round(time.time() - self.started_epoch, 3)
+            # Every user and its greenlet now exist for the rest of the run: move them out of the cyclic
+            # collector's reach, so a full collection does not walk 10,000 users' objects mid-window (a
+            # stall every user waits through). Garbage made per ping is acyclic: reference counting frees it.
+            gc.collect()
+            gc.freeze()
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["mcproof"] = self.collector.drain()
+        data["mcproof_process"] = self.collector.process
 
     def _on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         self.collector.merge(data.get("mcproof", {}))
+        if data.get("mcproof_process"):
+            self.worker_labels[str(client_id)] = str(data["mcproof_process"])
 
     def result(self, mode: str) -> dict[str, Any]:
         """Metrics, thresholds, failures by kind/target and the timeline of this run."""
@@ -378,6 +489,7 @@ class LoadSession:
             peak_users=peak,
             peak_reached_s=self.peak_reached_s,
             pings_per_s=metrics.get("pings_per_s"),
+            missing_workers=self.missing_workers(),
         )
         cap = config.failure_targets_cap
         failures_by_target = [
@@ -407,6 +519,7 @@ class LoadSession:
             "peak_users": peak,
             "full_load_window_s": list(window),
             "status_per_second": timeline,
+            "status_window_ms": histogram_summary(collector.service_hist),
         }
 
     def write_result(self, mode: str, path: Path | None = None) -> dict[str, Any]:

@@ -38,10 +38,23 @@ def generator_line(record: LoadEvidence) -> str:
         figures = [f"{g.get('processes', 0)} process(es)"]
         figures.append(f"CPU {cpu * 100:.0f} % of one core (max)" if cpu is not None else "CPU not measured")
         figures.append(f"schedule lag p95 {lag:,.4g} ms" if lag is not None else "schedule lag not measured")
+        if g.get("cpu_wait_share_max") is not None:
+            figures.append(f"waited for a core {g['cpu_wait_share_max'] * 100:.0f} % of the time (max)")
+        if g.get("loop_lag_p95_ms_max") is not None:
+            figures.append(f"event-loop lag p95 {g['loop_lag_p95_ms_max']:,.4g} ms (max)")
+        if g.get("cpu_us_per_ping") is not None:
+            figures.append(f"{g['cpu_us_per_ping']:,.0f} µs CPU per ping")
+        for missing in g.get("missing_workers") or []:
+            figures.append(f"worker {missing.get('worker')} MISSING")
         figures.append(f"{g.get('late_or_dropped', 0):,} of {g.get('scheduled', 0):,} scheduled pings late or dropped")
         if g.get("asked_pings_per_s") is not None and g.get("sent_pings_per_s") is not None:
             figures.append(f"sent {g['sent_pings_per_s']:,.0f} of {g['asked_pings_per_s']:,.0f} pings/s asked")
         parts.append("generator: " + ", ".join(figures))
+    sandbox = getattr(record, "sandbox", None) or {}
+    if sandbox.get("cpu_share_max") is not None:
+        per = sandbox.get("cpu_us_per_answered_ping")
+        parts.append(f"sandbox: {len(sandbox.get('cpu_share_by_shard') or {})} shard(s), CPU {sandbox['cpu_share_max'] * 100:.0f} "
+                     f"% of one core (max)" + (f", {per:,.0f} µs CPU per answered ping" if per is not None else ""))  # fmt: skip
     served = record.servers_served
     parts.append(
         f"servers served throughout the full-load window: {served:,} of {record.distinct_targets:,}"

@@ -50,6 +50,7 @@ class SaturationSettings(BaseModel):
     max_lag_p95_ms: float = Field(100.0, gt=0, le=60_000)  # schedule lag (actual - scheduled send) p95
     late_after_ms: float = Field(500.0, gt=0, le=60_000)  # a ping sent later than this is not on time
     max_late_ratio: float = Field(0.01, ge=0, le=1)  # share of scheduled pings late or dropped
+    max_loop_lag_p95_ms: float = Field(100.0, gt=0, le=60_000)  # event-loop lag p95 of any one generator process
 
 
 class LoadSettings(BaseModel):

@@ -21,11 +21,19 @@ __all__ = ["METRICS", "Threshold", "ThresholdError", "ThresholdResult", "evaluat
 METRICS: dict[str, str] = {
     "status_p50_ms": "median SLP status response time (ms)",
     "status_p90_ms": "90th percentile SLP status response time (ms)",
-    "status_p95_ms": "95th percentile SLP status response time (ms)",
+    "status_p95_ms": "95th percentile SLP status response time (send -> reply, ms); latency metrics hold the "
+    "pings sent in the full-load window (ramp excluded)",
     "status_p99_ms": "99th percentile SLP status response time (ms)",
     "status_max_ms": "slowest SLP status response (ms)",
     "status_avg_ms": "mean SLP status response time (ms)",
     "query_p95_ms": "95th percentile Query response time (ms)",
+    "status_corrected_p50_ms": "median corrected status latency: scheduled send -> reply (ms; paced runs)",
+    "status_corrected_p95_ms": "95th percentile corrected status latency: scheduled send -> reply (ms; paced runs)",
+    "status_corrected_p99_ms": "99th percentile corrected status latency: scheduled send -> reply (ms; paced runs)",
+    "schedule_lag_p95_ms": "95th percentile of generator schedule lag: actual - scheduled send (ms; paced runs)",
+    "dropped_ratio": "scheduled status pings the generator dropped (woke up a whole interval late) / scheduled "
+    "(paced runs, k6's dropped_iterations as a share)",
+    "missed_ratio": "scheduled status pings not sent because the server still held the user / scheduled (paced runs)",
     "failure_ratio": "failed requests / all requests (status and query)",
     "status_failure_ratio": "failed status pings / status pings",
     "query_failure_ratio": "failed queries / queries",

@@ -53,7 +53,7 @@ class _TcpBase(asyncio.Protocol, metaclass=ABCMeta):
         self.trickle_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)  # uvloop's TCPTransport is not an asyncio.Transport subclass
         self.transport = transport
         fleet = self.server.fleet
         if fleet.conn_count >= fleet.max_conns:

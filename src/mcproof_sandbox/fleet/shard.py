@@ -22,6 +22,7 @@ import sys
 from typing import Any
 
 from mcproof.errors import SandboxError
+from mcproof_sandbox.fleet import eventloop
 from mcproof_sandbox.fleet.server import Fleet
 from mcproof_sandbox.fleet.spec import SandboxSpec
 
@@ -111,7 +112,7 @@ def main() -> None:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s shard[%(process)d] %(levelname)s %(message)s"
     )
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    asyncio.run(_main_async())
+    eventloop.run(_main_async())
 
 
 if __name__ == "__main__":
