@@ -50,8 +50,12 @@ def main() -> int:
     state = Path(tempfile.mkdtemp(prefix="mcproof-kube-scale-"))
     cluster = EmbeddedCluster(state)
     peak: dict[str, int] = {}
-    result: dict[str, object] = {"pods": args.pods, "namespaces": args.namespaces, "nodes": args.nodes,
-                                 "bridge_shards": args.shards}  # fmt: skip
+    result: dict[str, object] = {
+        "pods": args.pods,
+        "namespaces": args.namespaces,
+        "nodes": args.nodes,
+        "bridge_shards": args.shards,
+    }
 
     cpu: dict[str, float] = {}  # CPU seconds per process since it started (where the run's time went)
 
@@ -69,9 +73,17 @@ def main() -> int:
     load_start = round(os.getloadavg()[0], 2)  # > ~1 before the run: the machine was shared
     t = time.monotonic()
     try:
-        cluster.up(ClusterSpec(name="scale", nodes=args.nodes, node_pods=-(-args.pods * 2 // args.nodes),
-                               pod_cidr=args.pod_cidr, bridge_shards=args.shards, server_boot_s=0.0),
-                   echo=lambda line: print(line, file=sys.stderr))  # fmt: skip
+        cluster.up(
+            ClusterSpec(
+                name="scale",
+                nodes=args.nodes,
+                node_pods=-(-args.pods * 2 // args.nodes),
+                pod_cidr=args.pod_cidr,
+                bridge_shards=args.shards,
+                server_boot_s=0.0,
+            ),
+            echo=lambda line: print(line, file=sys.stderr),
+        )
         result["cluster_up_s"] = round(time.monotonic() - t, 1)
         api = cluster.api(timeout=60.0)
         namespaces = [f"scale-{i:02d}" for i in range(args.namespaces)]
@@ -101,8 +113,11 @@ def main() -> int:
             targets = [endpoint_target(e) for eps in emap.values() for e in eps]
             last_sweep = sweep_fleet(targets, timeout=3.0, concurrency=512, processes=2)
             sample()
-            print(f"[{time.monotonic() - t0:6.1f}s] serving {last_sweep.serving}/{len(targets)} "
-                  f"({last_sweep.duration_s:.1f}s sweep)", file=sys.stderr)  # fmt: skip
+            print(
+                f"[{time.monotonic() - t0:6.1f}s] serving {last_sweep.serving}/{len(targets)} "
+                f"({last_sweep.duration_s:.1f}s sweep)",
+                file=sys.stderr,
+            )
             if last_sweep.serving == len(targets) == want:
                 serving_at = time.monotonic() - t0
                 break

@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mcproof.load.launcher import run_load
 from mcproof.load.plan import LoadConfig, TargetRef
-from mcproof.load.runner import run_load
 from mcproof.load.shapes import plan_shape
 from mcproof_sandbox.fleet import Sandbox, SandboxSpec
 

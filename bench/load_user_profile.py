@@ -32,7 +32,7 @@ import cProfile, json, pstats, sys, time
 import gevent
 from locust.env import Environment
 from mcproof.load.plan import LoadConfig
-from mcproof.load.locust_glue import LoadSession, build_user_class
+from mcproof.load.locust_process import LoadSession, build_user_class
 
 config = LoadConfig.read(__import__("pathlib").Path(sys.argv[1]))
 want, profile = int(sys.argv[2]), sys.argv[3] == "1"
@@ -58,11 +58,11 @@ if prof:
     parts = {"mcstatus exchange (java_status)": ("status.py", "java_status"),
              "Locust request event (fire)": ("events.py", "fire"),
              "  Locust stats (RequestStats.log)": ("stats.py", "log"),
-             "  mcproof bookkeeping (_on_request)": ("locust_glue.py", "_on_request"),
-             "classification (version_problem)": ("locust_glue.py", "version_problem"),
+             "  mcproof bookkeeping (_on_request)": ("locust_process.py", "_on_request"),
+             "classification (version_problem)": ("locust_process.py", "version_problem"),
              "schedule (advance_schedule)": ("generator.py", "advance_schedule"),
              "gevent sleep": ("gevent/hub.py", "sleep"),
-             "user task (watch)": ("locust_glue.py", "watch")}
+             "user task (watch)": ("locust_process.py", "watch")}
     total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
     found = {}
     for (file, _line, name), (_cc, _nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]

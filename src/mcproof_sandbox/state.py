@@ -139,11 +139,14 @@ def read_monitoring_info(state_dir: Path) -> MonitoringInfo | None:
             (Path(state_dir) / "monitoring" / MONITORING_INFO_FILE).read_text(encoding="utf-8")
         )
         return MonitoringInfo(
-            prometheus_url=str(data["prometheus_url"]), prometheus_pid=int(data["prometheus_pid"]),
-            exporter_address=str(data["exporter_address"]), exporter_pid=int(data["exporter_pid"]),
-            directory=Path(data["directory"]), scrape_jobs=list(data["scrape_jobs"]),
+            prometheus_url=str(data["prometheus_url"]),
+            prometheus_pid=int(data["prometheus_pid"]),
+            exporter_address=str(data["exporter_address"]),
+            exporter_pid=int(data["exporter_pid"]),
+            directory=Path(data["directory"]),
+            scrape_jobs=list(data["scrape_jobs"]),
             started_at=float(data["started_at"]),
-        )  # fmt: skip
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -129,10 +129,11 @@ def test_log_retention_meets_catalog(
         kept = apiserver_audit_retention(args)
         checked.append(f"{kept.log} from {source}: {kept.setting}")
         problem = log_retention_problem(
-            kept, required,
+            kept,
+            required,
             f"run kube-apiserver with --audit-log-maxage>={required} and --audit-log-maxbackup=0 "
             "(or ship the audit log to a store that keeps it that long)",
-        )  # fmt: skip
+        )
         if problem:
             problems.append(f"{problem} [read from {source}]")
     try:

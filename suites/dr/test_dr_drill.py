@@ -41,10 +41,14 @@ def test_dr_drill_meets_rpo_and_rto(
     platform_api: PlatformAdapter, environment: Environment, dr_settings: DrSettings, evidence: RunStore
 ) -> None:
     result = run_drill(
-        platform_api, dr_settings, environment=environment.name, rpo_target_s=environment.slo.rpo_s,
-        rto_target_s=environment.slo.rto_s, check="test_dr_drill_meets_rpo_and_rto",
+        platform_api,
+        dr_settings,
+        environment=environment.name,
+        rpo_target_s=environment.slo.rpo_s,
+        rto_target_s=environment.slo.rto_s,
+        check="test_dr_drill_meets_rpo_and_rto",
         server_id=panel_server(environment),
-    )  # fmt: skip
+    )
     ev = result.evidence
     evidence.append(ev)
     for record in slo_records(ev):

@@ -62,8 +62,10 @@ def victim(platform: PlatformClient, prometheus: PromClient, environment: Enviro
     try:
         server = platform.create_server("mcproof-detection")
     except ApiCallError as err:
-        inconclusive(f"the platform refused a server for the detection check: {err}",
-                     "free a server slot for the tenant and rerun; detection was not measured")  # fmt: skip
+        inconclusive(
+            f"the platform refused a server for the detection check: {err}",
+            "free a server slot for the tenant and rerun; detection was not measured",
+        )
     try:
         # generous deadlines (a slow host boots and scrapes slower); each ends as soon as its condition holds
         ok = _until(lambda: status_ping(server.host, server.port, timeout=1.0).ok, 60)
@@ -87,33 +89,48 @@ def _query(prom: PromClient, expr: str) -> list[tuple[dict[str, str], float]]:
 
 
 def test_server_down_alert_fires_within_detection_window(
-    victim: ServerRecord, platform: PlatformClient, prometheus: PromClient, environment: Environment,
+    victim: ServerRecord,
+    platform: PlatformClient,
+    prometheus: PromClient,
+    environment: Environment,
     evidence: RunStore,
-) -> None:  # fmt: skip
+) -> None:
     settings: MonitoringSettings = monitoring_settings(environment)
     try:
         ev = measure_detection(
-            prometheus, inject=lambda: platform.power(victim.id, "kill"),
-            alert=settings.server_down_alert, labels={settings.server_label: victim.id},
-            window_s=settings.detection_window_s, environment=environment.name,
+            prometheus,
+            inject=lambda: platform.power(victim.id, "kill"),
+            alert=settings.server_down_alert,
+            labels={settings.server_label: victim.id},
+            window_s=settings.detection_window_s,
+            environment=environment.name,
             check="test_server_down_alert_fires_within_detection_window",
             outage=f"platform API power kill of {victim.id} ({victim.host}:{victim.port})",
-        )  # fmt: skip
+        )
     except PromError as err:
         pytest.fail(str(err), pytrace=False)
     except ApiCallError as err:
-        inconclusive(f"the harness could not apply the outage (power kill of {victim.id}): {err}",
-                     "check the platform's power API for this tenant; detection was not measured")  # fmt: skip
+        inconclusive(
+            f"the harness could not apply the outage (power kill of {victim.id}): {err}",
+            "check the platform's power API for this tenant; detection was not measured",
+        )
     evidence.append(ev)
     waited = ev.time_to_fire_s if ev.time_to_fire_s is not None else ev.samples[-1]["t"] - ev.injected_at
     evidence.append(
         SloMeasurement(
-            environment=environment.name, slo="detection_s",
+            environment=environment.name,
+            slo="detection_s",
             objective=f"{settings.server_down_alert} fires within {settings.detection_window_s:g}s of an outage",
-            target=settings.detection_window_s, measured=round(waited, 3), unit="s", comparator="<=",
-            passed=ev.passed, method=ev.method, check=ev.check, samples=len(ev.samples),
+            target=settings.detection_window_s,
+            measured=round(waited, 3),
+            unit="s",
+            comparator="<=",
+            passed=ev.passed,
+            method=ev.method,
+            check=ev.check,
+            samples=len(ev.samples),
         )
-    )  # fmt: skip
+    )
     assert ev.passed, (
         f"{settings.server_down_alert}{{{settings.server_label}={victim.id}}} did not fire within "
         f"{settings.detection_window_s:g}s of the outage (last state {ev.samples[-1]['state']}); check the rule's "

@@ -12,6 +12,6 @@ where enabled); the shape comes from the environment's `load:` section. Examples
 
 import locust  # noqa: F401  (first: Locust monkey-patches sockets with gevent before anything else)
 
-from mcproof.load.locustfile_support import install
+from mcproof.load.locustfile_entry import install
 
 install(globals())

@@ -16,9 +16,9 @@ from mcproof.connect.targets import Target
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.load.evidence import LoadEvidence, capacity_measurement, load_evidence
+from mcproof.load.launcher import run_load
 from mcproof.load.plan import load_config_for
 from mcproof.load.report import describe_run, generator_line
-from mcproof.load.runner import run_load
 from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.load
@@ -34,8 +34,10 @@ def load_record(environment: Environment, targets: list[Target], evidence: RunSt
     try:
         run = run_load(config, evidence.run_dir / "load")
     except McproofError as err:  # the generator crashed, overran its deadline or wrote nothing: nothing measured
-        inconclusive(f"the load generator did not finish: {err}", "see load/ in the run directory; re-run, or give "
-                     "the run more time (load.stop_grace_s) on a slow machine")  # fmt: skip
+        inconclusive(
+            f"the load generator did not finish: {err}",
+            "see load/ in the run directory; re-run, or give the run more time (load.stop_grace_s) on a slow machine",
+        )
     record = load_evidence(config, run.result, check="load_thresholds", outputs=[f"load/{o}" for o in run.outputs])
     evidence.append(record)
     return record

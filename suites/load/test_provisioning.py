@@ -34,10 +34,13 @@ def provisioning_config(environment: Environment) -> ProvisioningConfig | Provis
     settings = (environment.load or LoadSettings()).provisioning
     try:
         return provisioning_config_for(
-            environment, users=settings.users, cycles_per_user=settings.cycles_per_user,
-            ready_timeout_s=settings.ready_timeout_s, deadline_s=settings.deadline_s,
+            environment,
+            users=settings.users,
+            cycles_per_user=settings.cycles_per_user,
+            ready_timeout_s=settings.ready_timeout_s,
+            deadline_s=settings.deadline_s,
             status_timeout_s=environment.minecraft.status_timeout_s,
-        )  # fmt: skip
+        )
     except ProvisioningUnsupported as err:
         return err  # the check ends inconclusive with the reason (its platform cannot create servers)
     except NoPlatformApi as err:
@@ -55,8 +58,10 @@ def test_provisioning_time_to_ready(
     except McproofError as err:
         pytest.fail(str(err), pytrace=False)
     record = provisioning_evidence(
-        result, environment=environment.name, threshold_p95_s=settings.time_to_ready_p95_s,
+        result,
+        environment=environment.name,
+        threshold_p95_s=settings.time_to_ready_p95_s,
         check="test_provisioning_time_to_ready",
-    )  # fmt: skip
+    )
     evidence.append(record)
     assert record.passed, describe_provisioning(record)

@@ -90,8 +90,10 @@ def test_no_cluster_admin_for_workloads(kube_client: Any, environment: Environme
     objects = _listed(rbac.list_cluster_role_binding, kind="ClusterRoleBinding")
     objects += _listed(rbac.list_role_binding_for_all_namespaces, kind="RoleBinding")
     if not objects:
-        inconclusive("the apiserver listed no ClusterRoleBinding or RoleBinding: no RBAC to judge",
-                     "check the harness may list (cluster)rolebindings (deploy/rbac.yaml)")  # fmt: skip
+        inconclusive(
+            "the apiserver listed no ClusterRoleBinding or RoleBinding: no RBAC to judge",
+            "check the harness may list (cluster)rolebindings (deploy/rbac.yaml)",
+        )
     findings = rbac_findings(objects)
     _record(evidence, environment, "test_no_cluster_admin_for_workloads", findings, len(objects))
     assert not findings, "; ".join(map(str, findings))
@@ -103,8 +105,10 @@ def test_workloads_hardened(kube_client: Any, tenants: list[str], environment: E
     core = client.CoreV1Api(kube_client)
     pods = [p for ns in tenants for p in _listed(core.list_namespaced_pod, ns, kind="Pod")]
     if not pods:
-        inconclusive(f"no pod in the tenant namespaces {', '.join(tenants)}: no workload to judge",
-                     "deploy the tenants' workloads (or fix kubernetes.namespaces), then re-run")  # fmt: skip
+        inconclusive(
+            f"no pod in the tenant namespaces {', '.join(tenants)}: no workload to judge",
+            "deploy the tenants' workloads (or fix kubernetes.namespaces), then re-run",
+        )
     findings = workload_findings(pods)
     _record(evidence, environment, "test_workloads_hardened", findings, len(pods))
     assert not findings, f"{len(findings)} finding(s): " + "; ".join(map(str, findings[:25]))
@@ -137,12 +141,20 @@ def test_privileged_pod_rejected(kube_client: Any, tenants: list[str]) -> None:
     resources = {"cpu": "10m", "memory": "16Mi"}
     for ns in tenants:
         pod = {
-            "apiVersion": "v1", "kind": "Pod",
+            "apiVersion": "v1",
+            "kind": "Pod",
             "metadata": {"name": "mcproof-privileged-probe", "labels": {"mcproof.io/probe": "admission"}},
-            "spec": {"containers": [{"name": "p", "image": "registry.invalid/pause:3.10",
-                                     "resources": {"requests": dict(resources), "limits": dict(resources)},
-                                     "securityContext": {"privileged": True}}]},
-        }  # fmt: skip
+            "spec": {
+                "containers": [
+                    {
+                        "name": "p",
+                        "image": "registry.invalid/pause:3.10",
+                        "resources": {"requests": dict(resources), "limits": dict(resources)},
+                        "securityContext": {"privileged": True},
+                    }
+                ]
+            },
+        }
         try:
             core.create_namespaced_pod(ns, pod, dry_run="All", _request_timeout=10)  # type: ignore[arg-type]
             admitted.append(ns)

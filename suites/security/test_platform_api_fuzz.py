@@ -33,11 +33,16 @@ def test_api_conforms_to_openapi(
     before = {s.id for s in tenant.list_servers()}
     try:
         run = run_schemathesis(
-            document, platform_api.base_url, platform_api.secrets[0].reveal(),
-            verify=str(platform_api.ca_file) if platform_api.ca_file else True, seed=cfg.seed,
-            max_examples=cfg.max_examples, deadline_s=cfg.deadline_s, request_timeout_s=cfg.request_timeout_s,
+            document,
+            platform_api.base_url,
+            platform_api.secrets[0].reveal(),
+            verify=str(platform_api.ca_file) if platform_api.ca_file else True,
+            seed=cfg.seed,
+            max_examples=cfg.max_examples,
+            deadline_s=cfg.deadline_s,
+            request_timeout_s=cfg.request_timeout_s,
             exclude=tuple(cfg.exclude),
-        )  # fmt: skip
+        )
     finally:
         leftovers = []
         for server in tenant.list_servers():

@@ -34,9 +34,14 @@ def _endpoints(environment: Environment, security: SecuritySettings) -> list[Tls
         url = urlsplit(api.base_url)
         window = environment.platform_api.cert_warning_days if environment.platform_api else None
         found.append(
-            TlsEndpoint(name="platform_api", host=url.hostname or "", port=url.port or 443, ca_file=api.ca_file,
-                        **({"expiry_window_days": window} if window is not None else {}))
-        )  # fmt: skip
+            TlsEndpoint(
+                name="platform_api",
+                host=url.hostname or "",
+                port=url.port or 443,
+                ca_file=api.ca_file,
+                **({"expiry_window_days": window} if window is not None else {}),
+            )
+        )
     return found
 
 

@@ -44,8 +44,12 @@ def test_availability_observer_and_prometheus_agree(
     targets: list[Target] = request.getfixturevalue("targets")  # after `prometheus`: its skip reason comes first
     observed = pick_evenly(targets, settings.availability_servers)
     window = settings.availability_window_s
-    with Observer(observed, interval_s=settings.observer_interval_s, timeout_s=environment.minecraft.status_timeout_s,
-                  max_duration_s=window + 60) as observer:  # fmt: skip
+    with Observer(
+        observed,
+        interval_s=settings.observer_interval_s,
+        timeout_s=environment.minecraft.status_timeout_s,
+        max_duration_s=window + 60,
+    ) as observer:
         start = time.time()
         end = start + window
         # the window is a measurement span; the wait ends on the observer's first tick after it (deadline-bound)
@@ -60,11 +64,19 @@ def test_availability_observer_and_prometheus_agree(
             f"Prometheus has no {settings.up_metric} sample after the window end; is it scraping?", pytrace=False
         )
     ev = availability_evidence(
-        prometheus, observer.samples, servers=[t.id for t in observed], start=start, end=end,
-        objective=environment.slo.availability, tolerance=settings.availability_tolerance,
-        environment=environment.name, check="test_availability_observer_and_prometheus_agree",
-        interval_s=settings.observer_interval_s, metric=settings.up_metric, label=settings.server_label,
-    )  # fmt: skip
+        prometheus,
+        observer.samples,
+        servers=[t.id for t in observed],
+        start=start,
+        end=end,
+        objective=environment.slo.availability,
+        tolerance=settings.availability_tolerance,
+        environment=environment.name,
+        check="test_availability_observer_and_prometheus_agree",
+        interval_s=settings.observer_interval_s,
+        metric=settings.up_metric,
+        label=settings.server_label,
+    )
     evidence.append(ev)
     slo = availability_slo(ev)
     if slo is not None:  # an unresolved window records no SLO figure (not evidenced, never a pass)

@@ -71,8 +71,11 @@ def test_prometheus_targets_up_and_alert_rules_loaded(prometheus: PromClient, en
     except PromError as err:
         pytest.fail(str(err), pytrace=False)
     assert targets, f"Prometheus {prometheus.base_url} has no active scrape targets; check its scrape_configs"
-    down = [f"{t['job']} {t['url']} ({t['health']}: {t['last_error'] or 'no error text'})" for t in targets
-            if t["health"] != "up"]  # fmt: skip
+    down = [
+        f"{t['job']} {t['url']} ({t['health']}: {t['last_error'] or 'no error text'})"
+        for t in targets
+        if t["health"] != "up"
+    ]
     assert not down, f"{len(down)} of {len(targets)} scrape targets not up: " + "; ".join(down[:10])
     kube_job = settings.kube_apiserver_job
     if environment.kubernetes is not None and kube_job:
@@ -113,12 +116,19 @@ def test_last_backup_within_rpo(platform: PlatformClient, environment: Environme
     worst = max(ages.values())
     evidence.append(
         SloMeasurement(
-            environment=environment.name, slo="backup_age_s", objective=f"newest backup of every server <= RPO {rpo:g}s",
-            target=rpo, measured=round(worst, 3), unit="s", comparator="<=", passed=worst <= rpo,
+            environment=environment.name,
+            slo="backup_age_s",
+            objective=f"newest backup of every server <= RPO {rpo:g}s",
+            target=rpo,
+            measured=round(worst, 3),
+            unit="s",
+            comparator="<=",
+            passed=worst <= rpo,
             method="platform API: GET /v1/servers, GET /v1/servers/{id}/backups; age = now - newest created_at",
-            check="test_last_backup_within_rpo", samples=len(ages),
+            check="test_last_backup_within_rpo",
+            samples=len(ages),
         )
-    )  # fmt: skip
+    )
     stale = sorted(f"{sid} ({age:.0f}s)" for sid, age in ages.items() if age > rpo)
     assert not stale, (
         f"newest backup older than the RPO {rpo:g}s on: {', '.join(stale[:10])}; check the backup schedule"

@@ -40,8 +40,10 @@ def test_every_expected_workflow_exists() -> None:
 def test_workflows_pass_actionlint() -> None:
     binary = _actionlint()
     if binary is None:
-        pytest.skip("actionlint not installed (go install github.com/rhysd/actionlint/cmd/actionlint); "
-                    "the structural check below still runs")  # fmt: skip
+        pytest.skip(
+            "actionlint not installed (go install github.com/rhysd/actionlint/cmd/actionlint); "
+            "the structural check below still runs"
+        )
     done = subprocess.run(
         [binary, "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=60, check=False
     )

@@ -29,8 +29,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.kubernetes, pytest.mark.chaos
 
 # The test tenant is 2 pods on 2 nodes: one pod or one node is half of it, so these tests raise the limit
 # (the guard's refusal below keeps the environment default of 20 %).
-CHAOS = {"observer_interval_s": 0.25, "observer_timeout_s": 0.5, "recovery_window_s": 30, "observer_sample": 50,
-         "max_blast_radius": 1.0}  # fmt: skip
+CHAOS = {
+    "observer_interval_s": 0.25,
+    "observer_timeout_s": 0.5,
+    "recovery_window_s": 30,
+    "observer_sample": 50,
+    "max_blast_radius": 1.0,
+}
 
 
 def _env_file(tmp_path: Path, cluster: EmbeddedCluster, namespace: str, **chaos: Any) -> Path:
@@ -127,18 +132,34 @@ def test_killing_a_pod_that_is_no_minecraft_server_is_inconclusive(
     from mcproof_sandbox.kube.manifests import KWOK_TAINT
 
     api = embedded_cluster.api()
-    create_or_keep(api, {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "helper", "namespace": tenant, "labels": {"app": "helper"}},
-        "spec": {
-            "nodeSelector": {"type": "kwok"},
-            "tolerations": [{"key": KWOK_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}],
-            "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [{"name": "helper", "image": "busybox", "securityContext": {
-                "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
-                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "10m", "memory": "16Mi"}}}],
+    create_or_keep(
+        api,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "helper", "namespace": tenant, "labels": {"app": "helper"}},
+            "spec": {
+                "nodeSelector": {"type": "kwok"},
+                "tolerations": [{"key": KWOK_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}],
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": 1000,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "containers": [
+                    {
+                        "name": "helper",
+                        "image": "busybox",
+                        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                        "resources": {
+                            "requests": {"cpu": "10m", "memory": "16Mi"},
+                            "limits": {"cpu": "10m", "memory": "16Mi"},
+                        },
+                    }
+                ],
+            },
         },
-    })  # fmt: skip
+    )
     env = load_environment(str(_env_file(tmp_path, embedded_cluster, tenant)))
     experiment = _experiment_in("k8s-pod-kill", tenant, tmp_path, label_selector="app=helper")
     outcome = run_chaos_experiment(env, str(experiment), RunStore.create(tmp_path / "reports", "r1"), seed=3)

@@ -87,8 +87,7 @@ def test_observer_mttr_agrees_with_an_independent_probe_loop(sandbox_factory: Sa
     assert abs(ev.fleet_mttr_s - independent) <= 0.5, (ev.fleet_mttr_s, independent)
     assert 1.5 <= ev.fleet_mttr_s <= 3.0  # the sandbox's boot delay plus sampling
     assert (store.run_dir / ev.journal).is_file()
-    slos = {r["slo"] for r in map(json.loads, store.evidence_path.read_text().splitlines())
-            if r["type"] == "slo"}  # fmt: skip
+    slos = {r["slo"] for r in map(json.loads, store.evidence_path.read_text().splitlines()) if r["type"] == "slo"}
     assert slos == {"mttr_s"}  # chaos measures recovery, not availability (no 30-day projection)
     assert ev.verdict == "pass"
     assert ev.fault_targets == [victim.id]
@@ -125,9 +124,12 @@ def test_gameday_runs_in_order_skips_with_reason_and_aborts_below_floor(
     sandbox = sandbox_factory(servers=10)
     env = load_environment(str(write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)))
     plan = GameDayPlan.model_validate(
-        {"name": "t", "serving_floor": 0.9,
-         "experiments": [{"experiment": "kill-one-server"}, {"experiment": "k8s-pod-kill"}]}
-    )  # fmt: skip
+        {
+            "name": "t",
+            "serving_floor": 0.9,
+            "experiments": [{"experiment": "kill-one-server"}, {"experiment": "k8s-pod-kill"}],
+        }
+    )
     store = RunStore.create(tmp_path / "reports", "g1")
     summary = run_gameday(env, plan, store)
     rows = {r["experiment"]: r for r in summary["experiments"]}
@@ -168,9 +170,12 @@ def test_gameday_interrupts_an_experiment_below_the_floor_and_rolls_back(
         str(write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos={**FAST, "recovery_window_s": 20}))
     )
     plan = GameDayPlan.model_validate(
-        {"name": "t", "serving_floor": 0.9,
-         "experiments": [{"experiment": "kill-20-percent"}, {"experiment": "kill-one-server"}]}
-    )  # fmt: skip
+        {
+            "name": "t",
+            "serving_floor": 0.9,
+            "experiments": [{"experiment": "kill-20-percent"}, {"experiment": "kill-one-server"}],
+        }
+    )
     store = RunStore.create(tmp_path / "reports", "g1")
     started = time.monotonic()
     summary = run_gameday(env, plan, store)
@@ -204,8 +209,11 @@ def test_a_fault_action_that_fails_is_inconclusive_not_pass(sandbox_factory: San
     run said PASS with MTTR 0.00 s over 0 servers. Here the sandbox refuses the fault's argument at run time."""
     sandbox = sandbox_factory(servers=10)
     env = load_environment(str(write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)))
-    experiment = _custom(tmp_path, "slow-by-nothing", {"module": "mcproof.chaos.actions", "func": "slow_servers",
-                                                       "arguments": {"count": 1, "delay_s": 0}})  # fmt: skip
+    experiment = _custom(
+        tmp_path,
+        "slow-by-nothing",
+        {"module": "mcproof.chaos.actions", "func": "slow_servers", "arguments": {"count": 1, "delay_s": 0}},
+    )
     store = RunStore.create(tmp_path / "reports", "r1")
     outcome = run_chaos_experiment(env, str(experiment), store, seed=1)
     journal = outcome.journal or {}
@@ -214,8 +222,10 @@ def test_a_fault_action_that_fails_is_inconclusive_not_pass(sandbox_factory: San
     assert journal["run"][0]["status"] == "failed"  # ... while the fault action failed
     assert outcome.verdict == "inconclusive"
     assert not outcome.passed
-    assert outcome.reasons == ["fault action failed: slow-by-nothing: mcproof.errors.SandboxError: slow delay_s must "
-                               "be a number in (0, 300], got 0"]  # fmt: skip
+    assert outcome.reasons == [
+        "fault action failed: slow-by-nothing: mcproof.errors.SandboxError: slow delay_s must "
+        "be a number in (0, 300], got 0"
+    ]
     assert "fault action reported" in outcome.fix
     ev = outcome.evidence
     assert ev is not None
@@ -237,14 +247,18 @@ def test_a_fault_action_that_fails_is_inconclusive_not_pass(sandbox_factory: San
 def test_a_fault_the_observer_never_sees_is_inconclusive(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
     sandbox = sandbox_factory(servers=10)
     env = load_environment(str(write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)))
-    experiment = _custom(tmp_path, "slow-by-10ms", {"module": "mcproof.chaos.actions", "func": "slow_servers",
-                                                    "arguments": {"count": 1, "delay_s": 0.01}})  # fmt: skip
+    experiment = _custom(
+        tmp_path,
+        "slow-by-10ms",
+        {"module": "mcproof.chaos.actions", "func": "slow_servers", "arguments": {"count": 1, "delay_s": 0.01}},
+    )
     victim = plan_experiment(env, str(experiment), seed=4).victims[0]
     outcome = run_chaos_experiment(env, str(experiment), RunStore.create(tmp_path / "reports", "r1"), seed=4)
     assert (outcome.journal or {})["run"][0]["status"] == "succeeded"  # the action itself worked
     assert outcome.verdict == "inconclusive", outcome.reasons
-    assert outcome.reasons[0] == (f"fault affected no observed target: slow-by-10ms named {victim.id}, but the "
-                                  "observer saw it serve throughout")  # fmt: skip
+    assert outcome.reasons[0] == (
+        f"fault affected no observed target: slow-by-10ms named {victim.id}, but the observer saw it serve throughout"
+    )
     assert outcome.evidence is not None
     assert outcome.evidence.fault_targets == [victim.id]
     assert outcome.evidence.affected == []
@@ -254,11 +268,14 @@ def test_a_process_fault_without_a_fault_injector_is_refused_at_plan_time(tmp_pa
     from mcproof.chaos.experiment import ExperimentSkipped
 
     env_file = write_environment(
-        tmp_path / "env.yaml", tmp_path / "none",
-        minecraft={"discovery": {"kind": "static", "servers": [{"name": "a", "host": "127.0.0.1", "port": 9}]},
-                   "status_timeout_s": 1.0},
+        tmp_path / "env.yaml",
+        tmp_path / "none",
+        minecraft={
+            "discovery": {"kind": "static", "servers": [{"name": "a", "host": "127.0.0.1", "port": 9}]},
+            "status_timeout_s": 1.0,
+        },
         sandbox=None,
-    )  # fmt: skip
+    )
     env = load_environment(str(env_file))
     store = RunStore.create(tmp_path / "reports", "r1")
     with pytest.raises(ExperimentSkipped) as err:

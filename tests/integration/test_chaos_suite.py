@@ -33,8 +33,13 @@ def _all_serving(sandbox: Sandbox) -> bool:
 
 # Chaos measures recovery and the error budget it burns, not availability (the smoke suite's monitoring
 # check measures it over an observed window): runs of the chaos suite alone waive it.
-WAIVE_AVAILABILITY = [{"slo": "availability", "owner": "itest",
-                       "reason": "measured over an observed window by smoke/test_monitoring.py, not by chaos"}]  # fmt: skip
+WAIVE_AVAILABILITY = [
+    {
+        "slo": "availability",
+        "owner": "itest",
+        "reason": "measured over an observed window by smoke/test_monitoring.py, not by chaos",
+    }
+]
 
 
 def test_suite_passes_when_the_fleet_recovers(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
@@ -102,10 +107,15 @@ def _refusal(done: subprocess.CompletedProcess[str]) -> str:
 
 def test_guard_refusals_are_one_line_and_touch_nothing(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
     sandbox = sandbox_factory(servers=10)
-    env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST,
-                                 guards={"loopback_only": True, "allowed_namespaces": ["minecraft"]})  # fmt: skip
-    outside = _refusal(run_cli("chaos", "run", str(_experiment_in(tmp_path, count=1, namespace="kube-system")),
-                               "--env", str(env_file)))  # fmt: skip
+    env_file = write_environment(
+        tmp_path / "env.yaml",
+        sandbox.state_dir,
+        chaos=FAST,
+        guards={"loopback_only": True, "allowed_namespaces": ["minecraft"]},
+    )
+    outside = _refusal(
+        run_cli("chaos", "run", str(_experiment_in(tmp_path, count=1, namespace="kube-system")), "--env", str(env_file))
+    )
     assert "namespace 'kube-system' is not in guards.allowed_namespaces (minecraft)" in outside
 
     narrow = write_environment(tmp_path / "narrow.yaml", sandbox.state_dir, chaos={**FAST, "max_blast_radius": 0.1})
@@ -136,8 +146,18 @@ def test_dry_run_prints_the_plan_and_does_nothing(sandbox_factory: SandboxFactor
     sandbox = sandbox_factory(servers=10)
     env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)
     reports = tmp_path / "reports"
-    done = run_cli("chaos", "run", "kill-20-percent", "--env", str(env_file), "--dry-run", "--seed", "5",
-                   "--reports-dir", str(reports))  # fmt: skip
+    done = run_cli(
+        "chaos",
+        "run",
+        "kill-20-percent",
+        "--env",
+        str(env_file),
+        "--dry-run",
+        "--seed",
+        "5",
+        "--reports-dir",
+        str(reports),
+    )
     assert done.returncode == 0, done.stderr
     assert "would affect 2 of 10 servers (seed 5)" in done.stdout
     assert "dry run: nothing was done" in done.stdout
@@ -154,10 +174,23 @@ def test_ctrl_c_still_runs_the_rollbacks(sandbox_factory: SandboxFactory, tmp_pa
     sandbox = sandbox_factory(servers=10, supervise=False)
     env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos={**FAST, "recovery_window_s": 20})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mcproof.cli", "chaos", "run", "kill-one-server", "--env", str(env_file),
-         "--reports-dir", str(tmp_path / "reports")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "mcproof.cli",
+            "chaos",
+            "run",
+            "kill-one-server",
+            "--env",
+            str(env_file),
+            "--reports-dir",
+            str(tmp_path / "reports"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # wait until the kill is in place
@@ -215,8 +248,17 @@ def test_chaos_run_aborts_below_the_floor_and_still_rolls_back(sandbox_factory: 
     env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos={**FAST, "recovery_window_s": 20})
     started = time.monotonic()
     try:
-        done = run_cli("chaos", "run", "kill-20-percent", "--env", str(env_file), "--abort-below", "0.9",
-                       "--reports-dir", str(tmp_path / "reports"))  # fmt: skip
+        done = run_cli(
+            "chaos",
+            "run",
+            "kill-20-percent",
+            "--env",
+            str(env_file),
+            "--abort-below",
+            "0.9",
+            "--reports-dir",
+            str(tmp_path / "reports"),
+        )
     finally:
         PlatformServices(sandbox.state_dir).down()  # `chaos run` starts the sandbox's platform API and keeps it
     assert time.monotonic() - started < 18  # interrupted, not left to the 20 s recovery window
@@ -239,9 +281,16 @@ def test_chaos_run_exits_3_when_the_fault_action_fails(sandbox_factory: SandboxF
     sandbox = sandbox_factory(servers=10)
     env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir, chaos=FAST)
     source = json.loads((ROOT / "suites/chaos/experiments/kill-one-server.json").read_text())
-    source["method"][0] = {"type": "action", "name": "slow-by-nothing",
-                           "provider": {"type": "python", "module": "mcproof.chaos.actions", "func": "slow_servers",
-                                        "arguments": {"count": 1, "delay_s": 0}}}  # fmt: skip
+    source["method"][0] = {
+        "type": "action",
+        "name": "slow-by-nothing",
+        "provider": {
+            "type": "python",
+            "module": "mcproof.chaos.actions",
+            "func": "slow_servers",
+            "arguments": {"count": 1, "delay_s": 0},
+        },
+    }
     experiment = tmp_path / "slow-by-nothing.json"
     experiment.write_text(json.dumps(source))
     reports = tmp_path / "reports"
@@ -315,13 +364,17 @@ def test_suite_check_is_inconclusive_when_the_observer_cannot_see_the_fault(
 
 def test_a_process_fault_on_a_static_environment_is_refused_in_one_line(tmp_path: Path) -> None:
     env_file = write_environment(
-        tmp_path / "env.yaml", tmp_path / "none",
-        minecraft={"discovery": {"kind": "static", "servers": [{"name": "a", "host": "127.0.0.1", "port": 9}]},
-                   "status_timeout_s": 1.0},
+        tmp_path / "env.yaml",
+        tmp_path / "none",
+        minecraft={
+            "discovery": {"kind": "static", "servers": [{"name": "a", "host": "127.0.0.1", "port": 9}]},
+            "status_timeout_s": 1.0,
+        },
         sandbox=None,
-    )  # fmt: skip
-    line = _refusal(run_cli("chaos", "run", "kill-one-server", "--env", str(env_file),
-                            "--reports-dir", str(tmp_path / "reports")))  # fmt: skip
+    )
+    line = _refusal(
+        run_cli("chaos", "run", "kill-one-server", "--env", str(env_file), "--reports-dir", str(tmp_path / "reports"))
+    )
     assert "needs the fault capability 'process.kill'" in line
     assert "declare a `faults:` section" in line
     assert not list((tmp_path / "reports").glob("*/journal-*.json"))  # chaoslib never ran

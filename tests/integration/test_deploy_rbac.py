@@ -141,8 +141,12 @@ def test_each_account_has_exactly_what_the_harness_needs(applied: Any, account: 
 
 
 def _pod_from(template: dict[str, Any], name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, **copy.deepcopy(template["metadata"])},
-            "spec": copy.deepcopy(template["spec"])}  # fmt: skip
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, **copy.deepcopy(template["metadata"])},
+        "spec": copy.deepcopy(template["spec"]),
+    }
 
 
 @pytest.mark.parametrize("manifest", ["signoff-job.yaml", "gameday-cronjob.yaml", "locust.yaml"])

@@ -61,12 +61,16 @@ def platform(
 def _restic_out(info: PlatformInfo, *args: str, timeout: float = 60.0) -> str:
     """Run restic on the platform's repository; retried while the platform's scheduled prune holds the lock."""
     backups = info.platform_dir / "backups" / "itest"
-    env = {"PATH": os.environ["PATH"], "RESTIC_REPOSITORY": str(backups / "repo"),
-           "RESTIC_PASSWORD_FILE": str(backups / "password")}  # fmt: skip
+    env = {
+        "PATH": os.environ["PATH"],
+        "RESTIC_REPOSITORY": str(backups / "repo"),
+        "RESTIC_PASSWORD_FILE": str(backups / "password"),
+    }
     deadline = time.monotonic() + timeout
     while True:
-        done = subprocess.run(["restic", "--no-cache", *args], env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)  # fmt: skip
+        done = subprocess.run(
+            ["restic", "--no-cache", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
         if done.returncode == 0:
             return done.stdout
         assert "lock" in done.stderr, done.stderr
@@ -158,8 +162,13 @@ def test_stopped_schedule_fails_the_drill_naming_the_server(
     platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]],
 ) -> None:
     _, _, client = platform_factory(replace(SCHEDULE, weak_schedule_stops_after=1))
-    result = run_drill(client, FAST.model_copy(update={"schedule_timeout_s": 4.0}), environment="itest",
-                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    result = run_drill(
+        client,
+        FAST.model_copy(update={"schedule_timeout_s": 4.0}),
+        environment="itest",
+        rpo_target_s=30,
+        rto_target_s=30,
+    )
     ev = result.evidence
     assert result.verdict == Verdict.FAIL
     assert ev.verdict == "fail"
@@ -177,8 +186,13 @@ def test_platform_without_schedule_fails_the_drill(
     platform_factory: Callable[[EngineConfig], tuple[Sandbox, PlatformInfo, PlatformClient]],
 ) -> None:
     _, _, client = platform_factory(replace(SCHEDULE, backup_interval_s=0.0))
-    result = run_drill(client, FAST.model_copy(update={"backups": 1, "schedule_timeout_s": 2.0}), environment="itest",
-                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    result = run_drill(
+        client,
+        FAST.model_copy(update={"backups": 1, "schedule_timeout_s": 2.0}),
+        environment="itest",
+        rpo_target_s=30,
+        rto_target_s=30,
+    )
     assert result.verdict == Verdict.FAIL
     assert f"server {result.evidence.server}" in result.reason
     assert "it has no backup at all" in result.reason
@@ -240,8 +254,9 @@ def test_corrupted_snapshot_fails_integrity(platform: tuple[Sandbox, PlatformInf
     _, info, _ = platform
     client = _CorruptingClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
     client.repo = info.platform_dir / "backups" / "itest" / "repo"
-    result = run_drill(client, FAST.model_copy(update={"backups": 1}), environment="itest",
-                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    result = run_drill(
+        client, FAST.model_copy(update={"backups": 1}), environment="itest", rpo_target_s=30, rto_target_s=30
+    )
     ev = result.evidence
     assert not ev.integrity_ok
     assert not ev.recovered
@@ -256,9 +271,12 @@ def test_dr_suite_records_rpo_rto_evidence(
 ) -> None:
     sandbox, _, _ = platform
     env_file = write_environment(
-        tmp_path / "env.yaml", sandbox.state_dir, slo__rpo_s=20, slo__rto_s=30,
+        tmp_path / "env.yaml",
+        sandbox.state_dir,
+        slo__rpo_s=20,
+        slo__rto_s=30,
         dr={"backups": 1, "warmup_s": 0.3, "settle_s": 0.3, "serving_timeout_s": 15},
-    )  # fmt: skip
+    )
     run = run_suite(env_file, tmp_path / "reports", suite="dr", timeout=120)
     assert run.code == 0, run.output
     assert check_outcomes(run)["test_dr_drill_meets_rpo_and_rto"]["outcome"] == "passed"
@@ -301,8 +319,9 @@ class _NoDisasterClient(PlatformClient):
 def test_disaster_not_applied_is_inconclusive(platform: tuple[Sandbox, PlatformInfo, PlatformClient]) -> None:
     _, info, _ = platform
     client = _NoDisasterClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
-    result = run_drill(client, FAST.model_copy(update={"backups": 1}), environment="itest",
-                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    result = run_drill(
+        client, FAST.model_copy(update={"backups": 1}), environment="itest", rpo_target_s=30, rto_target_s=30
+    )
     assert result.verdict == Verdict.INCONCLUSIVE
     assert "could not apply the disaster (delete)" in result.reason
     assert result.fix
@@ -315,9 +334,12 @@ def test_dr_suite_fails_naming_the_server_when_the_schedule_stopped(
 ) -> None:
     sandbox, _, _ = platform_factory(replace(SCHEDULE, weak_schedule_stops_after=1))
     env_file = write_environment(
-        tmp_path / "env.yaml", sandbox.state_dir, slo__rpo_s=20, slo__rto_s=30,
+        tmp_path / "env.yaml",
+        sandbox.state_dir,
+        slo__rpo_s=20,
+        slo__rto_s=30,
         dr={"backups": 2, "schedule_timeout_s": 3, "warmup_s": 0.3, "serving_timeout_s": 15},
-    )  # fmt: skip
+    )
     run = run_suite(env_file, tmp_path / "reports", "-k", "test_dr_drill", suite="dr", timeout=120)
     outcome = check_outcomes(run)["test_dr_drill_meets_rpo_and_rto"]
     assert outcome["outcome"] == "failed", run.output
@@ -354,8 +376,9 @@ def test_a_platform_without_a_file_manager_is_refused_before_anything_is_written
 ) -> None:
     _, info, _ = platform
     client = _NoFileManagerClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
-    result = run_drill(client, FAST.model_copy(update={"backups": 1}), environment="itest",
-                       rpo_target_s=30, rto_target_s=30)  # fmt: skip
+    result = run_drill(
+        client, FAST.model_copy(update={"backups": 1}), environment="itest", rpo_target_s=30, rto_target_s=30
+    )
     assert result.verdict == Verdict.INCONCLUSIVE
     assert "needs the platform's file manager" in result.reason
     assert "nothing was changed" in result.fix

@@ -112,8 +112,12 @@ def test_kubernetes_discovery_returns_pod_ips_with_namespace_and_pod(
         assert ipaddress.ip_address(target.host) in ipaddress.ip_network(embedded_cluster.status().spec["pod_cidr"])  # type: ignore[union-attr]
         assert target.host not in services
         assert (target.namespace, target.source, target.port, target.rcon_port, target.query_port) == (
-            kube_namespace, "kubernetes", 25565, 25575, 25565,
-        )  # fmt: skip
+            kube_namespace,
+            "kubernetes",
+            25565,
+            25575,
+            25565,
+        )
         assert target.pod is not None
         assert target.id.endswith(target.pod)
         assert target.labels["app.kubernetes.io/name"] == "minecraft"

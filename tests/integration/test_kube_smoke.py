@@ -134,8 +134,7 @@ def test_pods_that_never_become_ready_lower_the_serving_ratio(
         ):
             break
         time.sleep(0.2)
-    run = run_suite(_env(tmp_path, embedded_cluster, ns), tmp_path / "reports", suite=SUITE,
-                    timeout=90)  # fmt: skip
+    run = run_suite(_env(tmp_path, embedded_cluster, ns), tmp_path / "reports", suite=SUITE, timeout=90)
     assert run.code == 1, run.output
     outcome = check_outcomes(run)["test_serving_ratio_of_desired_replicas"]
     assert outcome["outcome"] == "failed"

@@ -15,8 +15,8 @@ import yaml
 
 from mcproof.evidence import RunStore, read_records
 from mcproof.load.evidence import LoadEvidence, load_evidence
+from mcproof.load.launcher import run_load
 from mcproof.load.plan import LoadConfig, TargetRef, max_pings_per_user
-from mcproof.load.runner import run_load
 from mcproof.load.shapes import plan_shape
 from mcproof_sandbox.fleet import Sandbox
 
@@ -160,8 +160,12 @@ def test_plain_locustfile_reads_mcproof_env(sandbox_factory: Callable[..., Sandb
     env.pop("MCPROOF_LOAD_CONFIG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(ROOT / "suites/load/locustfile.py"), "--headless", "--only-summary"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(result.read_text())
     assert data["passed"]

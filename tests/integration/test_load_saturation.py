@@ -18,8 +18,8 @@ import yaml
 from mcproof.evidence import read_records
 from mcproof.evidence.records import LoadEvidence
 from mcproof.load.evidence import capacity_measurement, load_evidence
+from mcproof.load.launcher import LoadRun, run_load
 from mcproof.load.plan import LoadConfig, TargetRef, max_pings_per_user
-from mcproof.load.runner import LoadRun, run_load
 from mcproof.load.shapes import plan_shape
 from mcproof_sandbox.fleet import Sandbox
 
@@ -33,9 +33,13 @@ def _child_env() -> dict[str, str]:
 
 
 def _config(
-    targets: tuple[TargetRef, ...], *, users: int | None = None, duration_s: float = 5.0, interval: float = 0.5,
+    targets: tuple[TargetRef, ...],
+    *,
+    users: int | None = None,
+    duration_s: float = 5.0,
+    interval: float = 0.5,
     timeout: float = 1.0,
-) -> LoadConfig:  # fmt: skip
+) -> LoadConfig:
     n = users or len(targets)
     return LoadConfig(
         environment="itest",
@@ -65,17 +69,23 @@ def test_overloaded_generator_is_inconclusive_not_fail(sandbox_factory: Callable
     sb = sandbox_factory(servers=40)
     env_file = tmp_path / "itest.yaml"
     env_file.write_text(
-        yaml.safe_dump({
-            "name": "itest", "tier": "dev",
-            "minecraft": {"discovery": {"kind": "sandbox", "state_dir": str(sb.state_dir)},
-                          "expect": {"name": "1.21.4", "protocol": 769}, "status_timeout_s": 1.0},
-            "slo": {"concurrent_servers": 40},
-            "guards": {"loopback_only": True},
-            "sandbox": {"servers": 40},
-            "load": {"shape": "steady", "users": 2000, "duration_s": 6, "ping_interval_s": 0.05},
-        }),
+        yaml.safe_dump(
+            {
+                "name": "itest",
+                "tier": "dev",
+                "minecraft": {
+                    "discovery": {"kind": "sandbox", "state_dir": str(sb.state_dir)},
+                    "expect": {"name": "1.21.4", "protocol": 769},
+                    "status_timeout_s": 1.0,
+                },
+                "slo": {"concurrent_servers": 40},
+                "guards": {"loopback_only": True},
+                "sandbox": {"servers": 40},
+                "load": {"shape": "steady", "users": 2000, "duration_s": 6, "ping_interval_s": 0.05},
+            }
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     reports = tmp_path / "reports"
     cli = [sys.executable, "-m", "mcproof.cli", "load", "--env", str(env_file), "--reports-dir", str(reports)]
     proc = subprocess.run(cli, capture_output=True, text=True, timeout=120, cwd=ROOT, env=_child_env())
@@ -104,8 +114,20 @@ def test_slow_servers_fail_and_are_named_while_the_generator_keeps_up(
     """Planted with `mcproof sandbox fault ... --kind slow`: the servers are slow, the generator is not."""
     sb = sandbox_factory(servers=20)
     slow = [s.id for s in sb.servers()[:5]]  # a quarter: pinged less often (they hold their users), still > 5 %
-    fault = [sys.executable, "-m", "mcproof.cli", "sandbox", "fault", *slow, "--kind", "slow", "--delay", "1.5",
-             "--state-dir", str(sb.state_dir)]  # fmt: skip
+    fault = [
+        sys.executable,
+        "-m",
+        "mcproof.cli",
+        "sandbox",
+        "fault",
+        *slow,
+        "--kind",
+        "slow",
+        "--delay",
+        "1.5",
+        "--state-dir",
+        str(sb.state_dir),
+    ]
     planted = subprocess.run(fault, capture_output=True, text=True, timeout=30, cwd=ROOT, env=_child_env())
     assert planted.returncode == 0, planted.stdout + planted.stderr
     config = _config(_targets(sb), interval=0.5, timeout=2.0)  # replies in 1.5 s: slower than the 0.5 s interval
@@ -230,20 +252,37 @@ def test_plan_prints_the_sizing_and_runs_no_load(sandbox_factory: Callable[..., 
     sb = sandbox_factory(servers=40)
     env_file = tmp_path / "itest.yaml"
     env_file.write_text(
-        yaml.safe_dump({
-            "name": "itest", "tier": "dev",
-            "minecraft": {"discovery": {"kind": "sandbox", "state_dir": str(sb.state_dir)},
-                          "expect": {"name": "1.21.4", "protocol": 769}, "status_timeout_s": 1.0},
-            "slo": {"concurrent_servers": 40},
-            "guards": {"loopback_only": True},
-            "sandbox": {"servers": 40},
-            "load": {"shape": "steady", "users": 4000, "duration_s": 60, "ping_interval_s": 0.05},
-        }),
+        yaml.safe_dump(
+            {
+                "name": "itest",
+                "tier": "dev",
+                "minecraft": {
+                    "discovery": {"kind": "sandbox", "state_dir": str(sb.state_dir)},
+                    "expect": {"name": "1.21.4", "protocol": 769},
+                    "status_timeout_s": 1.0,
+                },
+                "slo": {"concurrent_servers": 40},
+                "guards": {"loopback_only": True},
+                "sandbox": {"servers": 40},
+                "load": {"shape": "steady", "users": 4000, "duration_s": 60, "ping_interval_s": 0.05},
+            }
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     reports = tmp_path / "reports"
-    cli = [sys.executable, "-m", "mcproof.cli", "load", "--env", str(env_file), "--reports-dir", str(reports),
-           "--plan", "--workers", "auto"]  # fmt: skip
+    cli = [
+        sys.executable,
+        "-m",
+        "mcproof.cli",
+        "load",
+        "--env",
+        str(env_file),
+        "--reports-dir",
+        str(reports),
+        "--plan",
+        "--workers",
+        "auto",
+    ]
     started = time.monotonic()
     proc = subprocess.run(cli, capture_output=True, text=True, timeout=120, cwd=ROOT, env=_child_env())
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -20,7 +20,7 @@ import psutil
 import pytest
 from suite_runs import ROOT, write_environment
 
-from mcproof.load.runner import free_port
+from mcproof.load.launcher import free_port
 from mcproof_sandbox.fleet import Sandbox
 from mcproof_sandbox.platform.control import PlatformServices
 

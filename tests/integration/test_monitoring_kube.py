@@ -97,18 +97,26 @@ def test_token_reads_metrics_and_nothing_else(
 
 def _env(tmp_path: Path, state: Path, cluster: EmbeddedCluster, **monitoring: object) -> Path:
     return write_environment(
-        tmp_path / "env.yaml", state, sandbox={"servers": 2},
+        tmp_path / "env.yaml",
+        state,
+        sandbox={"servers": 2},
         monitoring={"prometheus_url": "sandbox", **monitoring},
         kubernetes={"kubeconfig": str(cluster.kubeconfig), "namespaces": ["default"]},
-    )  # fmt: skip
+    )
 
 
 def test_smoke_targets_check_covers_the_cluster(
     kube_stack: tuple[Path, MonitoringInfo, PromClient], embedded_cluster: EmbeddedCluster, tmp_path: Path
 ) -> None:
     state, _, _ = kube_stack
-    run = run_suite(_env(tmp_path, state, embedded_cluster), tmp_path / "reports", "-k", CHECK,
-                    suite="smoke/test_platform.py", timeout=60)  # fmt: skip
+    run = run_suite(
+        _env(tmp_path, state, embedded_cluster),
+        tmp_path / "reports",
+        "-k",
+        CHECK,
+        suite="smoke/test_platform.py",
+        timeout=60,
+    )
     assert check_outcomes(run)[CHECK]["outcome"] == "passed", run.output
 
 

@@ -62,9 +62,15 @@ def test_server_down_alert_fires_within_window(stack: tuple[Sandbox, MonitoringI
     sandbox, _, prom = stack
     try:
         ev = measure_detection(
-            prom, inject=lambda: sandbox.inject(["mc-00002"], "kill", restart=False), alert="MinecraftServerDown",
-            labels={"server": "mc-00002"}, window_s=15.0, environment="itest", check="t", outage="kill mc-00002",
-        )  # fmt: skip
+            prom,
+            inject=lambda: sandbox.inject(["mc-00002"], "kill", restart=False),
+            alert="MinecraftServerDown",
+            labels={"server": "mc-00002"},
+            window_s=15.0,
+            environment="itest",
+            check="t",
+            outage="kill mc-00002",
+        )
     finally:
         sandbox.clear(["mc-00002"])
     assert ev.passed, ev.samples
@@ -80,8 +86,16 @@ def test_server_down_alert_fires_within_window(stack: tuple[Sandbox, MonitoringI
 
 def test_alert_that_never_fires_fails_detection(stack: tuple[Sandbox, MonitoringInfo, PromClient]) -> None:
     sandbox, _, prom = stack
-    never = measure_detection(prom, inject=lambda: None, alert="NeverFires", labels={}, window_s=2.5,
-                              environment="itest", check="t", outage="none (rule on a missing metric)")  # fmt: skip
+    never = measure_detection(
+        prom,
+        inject=lambda: None,
+        alert="NeverFires",
+        labels={},
+        window_s=2.5,
+        environment="itest",
+        check="t",
+        outage="none (rule on a missing metric)",
+    )
     assert not never.passed
     assert never.fired_at is None
     assert never.time_to_fire_s is None
@@ -90,9 +104,14 @@ def test_alert_that_never_fires_fails_detection(stack: tuple[Sandbox, Monitoring
     # a window shorter than the rule's `for:` (2 s) cannot see the alert fire
     try:
         short = measure_detection(
-            prom, inject=lambda: sandbox.inject(["mc-00003"], "kill", restart=False), alert="MinecraftServerDown",
-            labels={"server": "mc-00003"}, window_s=1.0, environment="itest", check="t",
-        )  # fmt: skip
+            prom,
+            inject=lambda: sandbox.inject(["mc-00003"], "kill", restart=False),
+            alert="MinecraftServerDown",
+            labels={"server": "mc-00003"},
+            window_s=1.0,
+            environment="itest",
+            check="t",
+        )
     finally:
         sandbox.clear(["mc-00003"])
     assert not short.passed
@@ -112,8 +131,14 @@ def test_availability_observer_and_promql_agree(stack: tuple[Sandbox, Monitoring
         time.sleep(5.0)
         end = time.time()
     assert wait_scraped_after(prom, "mcproof_server_up", end, timeout=30)  # the scrape covering `end` is in
-    kwargs = {"servers": [t.id for t in targets], "start": start, "end": end, "environment": "itest", "check": "t",
-              "interval_s": 0.5}  # fmt: skip
+    kwargs = {
+        "servers": [t.id for t in targets],
+        "start": start,
+        "end": end,
+        "environment": "itest",
+        "check": "t",
+        "interval_s": 0.5,
+    }
     # 99.9 % with the 0.001 tolerance: a ~13 s window of 5 servers cannot justify that tolerance (one episode
     # alone moves the figures ~(0.5 + 1) / (5 x 13) apart), and the SLO misses by far more than the resolution
     ev = availability_evidence(prom, observer.samples, objective=0.999, tolerance=0.001, **kwargs)  # type: ignore[arg-type]

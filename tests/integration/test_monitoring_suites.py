@@ -51,16 +51,24 @@ def platform_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def _env(tmp_path: Path, state: Path, availability: float = 0.95, **monitoring: object) -> Path:
     # 4 servers every 0.1 s for 10 s: resolution 1 % <= the 5 % budget of a 95 % objective; one down episode
     # moves observer and PromQL (scrape 1 s) < (0.1 + 1) / (4 x 10) = 0.0275 apart <= tolerance 0.04 <= budget
-    settings = {"prometheus_url": "sandbox", "detection_window_s": 15, "availability_window_s": 10,
-                "observer_interval_s": 0.1, "availability_tolerance": 0.04, **monitoring}  # fmt: skip
-    return write_environment(tmp_path / "env.yaml", state, monitoring=settings, sandbox={"servers": 4},
-                             slo={"availability": availability})  # only what these partial runs measure  # fmt: skip
+    settings = {
+        "prometheus_url": "sandbox",
+        "detection_window_s": 15,
+        "availability_window_s": 10,
+        "observer_interval_s": 0.1,
+        "availability_tolerance": 0.04,
+        **monitoring,
+    }
+    return write_environment(
+        tmp_path / "env.yaml", state, monitoring=settings, sandbox={"servers": 4}, slo={"availability": availability}
+    )  # only what these partial runs measure
 
 
 def test_smoke_platform_and_monitoring_checks_pass(platform_stack: Path, tmp_path: Path) -> None:
     env = _env(tmp_path, platform_stack)
-    run = run_suite(env, tmp_path / "reports", "suites/smoke/test_monitoring.py", suite="smoke/test_platform.py",
-                    timeout=60)  # fmt: skip
+    run = run_suite(
+        env, tmp_path / "reports", "suites/smoke/test_monitoring.py", suite="smoke/test_platform.py", timeout=60
+    )
     assert run.code == 0, run.output
     outcomes = check_outcomes(run)
     assert {k: v["outcome"] for k, v in outcomes.items()} == dict.fromkeys(SMOKE_CHECKS, "passed")
@@ -82,8 +90,14 @@ def test_smoke_platform_and_monitoring_checks_pass(platform_stack: Path, tmp_pat
 
 def test_availability_window_too_short_for_the_objective_is_inconclusive(platform_stack: Path, tmp_path: Path) -> None:
     """A 4 s window at 0.5 s cannot tell 99.9 % from 100 %: inconclusive with the reason and fix, no SLO figure."""
-    env = _env(tmp_path, platform_stack, availability=0.999, availability_window_s=4, observer_interval_s=0.5,
-               availability_tolerance=0.001)  # fmt: skip
+    env = _env(
+        tmp_path,
+        platform_stack,
+        availability=0.999,
+        availability_window_s=4,
+        observer_interval_s=0.5,
+        availability_tolerance=0.001,
+    )
     run = run_suite(env, tmp_path / "reports", suite="smoke/test_monitoring.py", timeout=60)
     assert run.code == 3, run.output
     outcome = check_outcomes(run)["test_availability_observer_and_prometheus_agree"]
@@ -99,8 +113,9 @@ def test_availability_window_too_short_for_the_objective_is_inconclusive(platfor
 
 def test_smoke_checks_skip_with_reason_without_monitoring(platform_stack: Path, tmp_path: Path) -> None:
     env = write_environment(tmp_path / "env.yaml", tmp_path / "no-sandbox-here", sandbox={"servers": 4})
-    run = run_suite(env, tmp_path / "reports", "suites/smoke/test_monitoring.py", suite="smoke/test_platform.py",
-                    timeout=60)  # fmt: skip
+    run = run_suite(
+        env, tmp_path / "reports", "suites/smoke/test_monitoring.py", suite="smoke/test_platform.py", timeout=60
+    )
     outcomes = check_outcomes(run)
     assert {v["outcome"] for v in outcomes.values()} == {"skipped"}, run.output
     assert "no monitoring section" in outcomes["test_availability_observer_and_prometheus_agree"]["message"]

@@ -32,9 +32,15 @@ def platform(sandbox_factory: Callable[..., Sandbox]) -> Iterator[PlatformInfo]:
 def test_lifecycle_load_reports_time_to_ready(platform: PlatformInfo, tmp_path: Path) -> None:
     # 3 concurrent users: creates must never collide on one server
     config = ProvisioningConfig(
-        environment="itest", base_url=platform.url, token={"file": str(platform.token_file("alpha"))},
-        ca_file=str(platform.ca_file), users=3, cycles_per_user=4, ready_timeout_s=10, deadline_s=30,
-    )  # fmt: skip
+        environment="itest",
+        base_url=platform.url,
+        token={"file": str(platform.token_file("alpha"))},
+        ca_file=str(platform.ca_file),
+        users=3,
+        cycles_per_user=4,
+        ready_timeout_s=10,
+        deadline_s=30,
+    )
     started = time.monotonic()
     result = run_provisioning(config, tmp_path / "run")
     assert time.monotonic() - started < 35
@@ -47,8 +53,9 @@ def test_lifecycle_load_reports_time_to_ready(platform: PlatformInfo, tmp_path: 
         assert result["requests"][name]["count"] == 12, name
         assert result["requests"][name]["failures"] == 0, name
     # every server was deleted again, and the token is nowhere in the outputs
-    client = PlatformClient(platform.url, SecretRef(file=platform.token_file("alpha")).resolve(),
-                            ca_file=platform.ca_file)  # fmt: skip
+    client = PlatformClient(
+        platform.url, SecretRef(file=platform.token_file("alpha")).resolve(), ca_file=platform.ca_file
+    )
     assert client.list_servers() == []
     token = platform.token_file("alpha").read_text().strip()
     for path in (tmp_path / "run").iterdir():
@@ -57,9 +64,15 @@ def test_lifecycle_load_reports_time_to_ready(platform: PlatformInfo, tmp_path: 
 
 def test_unreachable_api_fails_every_lifecycle_within_the_deadline(platform: PlatformInfo, tmp_path: Path) -> None:
     config = ProvisioningConfig(
-        environment="itest", base_url="https://127.0.0.1:9", token={"file": str(platform.token_file("alpha"))},
-        ca_file=str(platform.ca_file), users=1, cycles_per_user=2, request_timeout_s=2, deadline_s=20,
-    )  # fmt: skip
+        environment="itest",
+        base_url="https://127.0.0.1:9",
+        token={"file": str(platform.token_file("alpha"))},
+        ca_file=str(platform.ca_file),
+        users=1,
+        cycles_per_user=2,
+        request_timeout_s=2,
+        deadline_s=20,
+    )
     result = run_provisioning(config, tmp_path / "run")
     assert not result["passed"]
     assert result["completed"] == 0

@@ -74,8 +74,11 @@ def test_api_down_or_refusing_creates_fails_naming_the_step(
     bogus.write_text("not-a-token-the-api-knows\n")
     bogus.chmod(0o600)
     url = "https://127.0.0.1:9" if case == "down" else info.url
-    api = {"base_url": url, "token": {"file": str(bogus if case == "refuses" else info.token_file("alpha"))},
-           "ca_file": str(info.ca_file)}  # fmt: skip
+    api = {
+        "base_url": url,
+        "token": {"file": str(bogus if case == "refuses" else info.token_file("alpha"))},
+        "ca_file": str(info.ca_file),
+    }
     run = run_suite(_env(tmp_path, state, platform_api=api), tmp_path / "reports", suite=SUITE, timeout=90)
     outcome = check_outcomes(run)[CHECK]
     assert outcome["outcome"] == "failed", run.output
@@ -96,8 +99,15 @@ def test_cli_load_provisioning(platform: tuple[Path, PlatformInfo], tmp_path: Pa
     from tests.integration.suite_runs import run_cli
 
     state, _ = platform
-    done = run_cli("load", "--provisioning", "--env", str(_env(tmp_path, state)), "--reports-dir",
-                   str(tmp_path / "reports"), timeout=90)  # fmt: skip
+    done = run_cli(
+        "load",
+        "--provisioning",
+        "--env",
+        str(_env(tmp_path, state)),
+        "--reports-dir",
+        str(tmp_path / "reports"),
+        timeout=90,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "provisioning: 4/4 lifecycles, time to ready p95" in done.stdout
     assert "provisioning verdict PASS" in done.stdout

@@ -53,9 +53,15 @@ def panel_factory(sandbox_factory: Callable[..., Sandbox]) -> Iterator[Callable[
         info = services.up(config, timeout=30)
         native = PlatformClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
         created = native.create_server("panel-drill")  # an admin's job on a real panel (application API)
-        adapter = PterodactylAdapter(info.url, SecretRef(file=info.api_key_file("alpha")).resolve(),
-                                     ca_file=info.ca_file, poll_s=0.1, timeout=15, backup_timeout_s=30,
-                                     restore_timeout_s=30)  # fmt: skip
+        adapter = PterodactylAdapter(
+            info.url,
+            SecretRef(file=info.api_key_file("alpha")).resolve(),
+            ca_file=info.ca_file,
+            poll_s=0.1,
+            timeout=15,
+            backup_timeout_s=30,
+            restore_timeout_s=30,
+        )
         [listed] = [s for s in adapter.list_servers() if s.name == "panel-drill"]
         assert (listed.host, listed.port) == (created.host, created.port)
         return info, adapter, adapter.get_server(listed.id)
@@ -105,8 +111,13 @@ def test_drill_through_the_panel_face_measures_rpo_and_rto(panel_factory: Callab
     names = {a["attributes"]["event"] for a in activity["data"]}
     paged = list(adapter._pages(f"/api/client/servers/{server.id}/activity", 3))  # follows every page
     assert len(paged) >= len(activity["data"]) > 3
-    assert {"server:power.kill", "server:file.delete", "server:backup.restore",
-            "server:backup.restore-complete", "server:power.start"} <= names  # fmt: skip
+    assert {
+        "server:power.kill",
+        "server:file.delete",
+        "server:backup.restore",
+        "server:backup.restore-complete",
+        "server:power.start",
+    } <= names
     assert adapter.get_server(server.id).id == server.id
     audit = [json.loads(line) for line in info.audit_log.read_text().splitlines() if line.strip()]
     assert any(e["action"] == "POST ptero:files" for e in audit)
@@ -204,8 +215,9 @@ def test_rate_limit_is_waited_out_within_the_deadline(panel_factory: Callable[[E
     )
     states = [adapter.state(server.id) for _ in range(4)]  # over budget: 429 + Retry-After, waited out
     assert len(states) == 4
-    hurried = PterodactylAdapter(info.url, SecretRef(file=info.api_key_file("alpha")).resolve(),
-                                 ca_file=info.ca_file, timeout=0.5)  # fmt: skip
+    hurried = PterodactylAdapter(
+        info.url, SecretRef(file=info.api_key_file("alpha")).resolve(), ca_file=info.ca_file, timeout=0.5
+    )
     burst = [lambda: hurried.state(server.id)] * 10
     with pytest.raises(RateLimitedError, match="Retry-After"):
         [call() for call in burst]

@@ -28,9 +28,11 @@ pytestmark = pytest.mark.integration
 
 
 def _probe(name: str, func: str, tolerance: Any = None, **arguments: Any) -> dict[str, Any]:
-    activity: dict[str, Any] = {"type": "probe", "name": name,
-                                "provider": {"type": "python", "module": "mcproof.chaos.panel", "func": func,
-                                             "arguments": arguments}}  # fmt: skip
+    activity: dict[str, Any] = {
+        "type": "probe",
+        "name": name,
+        "provider": {"type": "python", "module": "mcproof.chaos.panel", "func": func, "arguments": arguments},
+    }
     if tolerance is not None:
         activity["tolerance"] = tolerance
     return activity
@@ -46,28 +48,51 @@ def test_panel_kill_and_start_through_chaostoolkit(sandbox_factory: Callable[...
         ident = identifier_for(created.id)[0]
         record = ServerRecord(created.id, "chaos", created.host, created.port, "running")
         assert wait_serving(record, 15) is not None
-        env_file = write_environment(tmp_path / "panel.yaml", sandbox.state_dir,
-                                     platform={"kind": "pterodactyl", "server": ident, "poll_s": 0.1})  # fmt: skip
+        env_file = write_environment(
+            tmp_path / "panel.yaml", sandbox.state_dir, platform={"kind": "pterodactyl", "server": ident, "poll_s": 0.1}
+        )
         experiment = {
             "title": "a server killed through the panel serves again once powered on",
             "description": "panel power kill, the operator's power start; the rollback starts it too",
             "configuration": {"mcproof_env": str(env_file)},
-            "steady-state-hypothesis": {"title": "running", "probes": [
-                _probe("running", "panel_server_running", tolerance=True)]},
+            "steady-state-hypothesis": {
+                "title": "running",
+                "probes": [_probe("running", "panel_server_running", tolerance=True)],
+            },
             "method": [
-                {"type": "action", "name": "kill", "provider": {"type": "python", "module": "mcproof.chaos.panel",
-                                                                "func": "panel_kill_server"}},
+                {
+                    "type": "action",
+                    "name": "kill",
+                    "provider": {"type": "python", "module": "mcproof.chaos.panel", "func": "panel_kill_server"},
+                },
                 _probe("running-after-kill", "panel_server_running"),
-                {"type": "action", "name": "operator-starts", "provider": {
-                    "type": "python", "module": "mcproof.chaos.panel", "func": "panel_start_server",
-                    "arguments": {"timeout_s": 20}}},
+                {
+                    "type": "action",
+                    "name": "operator-starts",
+                    "provider": {
+                        "type": "python",
+                        "module": "mcproof.chaos.panel",
+                        "func": "panel_start_server",
+                        "arguments": {"timeout_s": 20},
+                    },
+                },
             ],
-            "rollbacks": [{"type": "action", "name": "start", "provider": {
-                "type": "python", "module": "mcproof.chaos.panel", "func": "panel_start_server",
-                "arguments": {"timeout_s": 20}}}],
-        }  # fmt: skip
-        journal = run_experiment(experiment, settings={"runtime": {"rollbacks": {"strategy": "always"}}},
-                                 strategy=Strategy.DEFAULT)  # fmt: skip
+            "rollbacks": [
+                {
+                    "type": "action",
+                    "name": "start",
+                    "provider": {
+                        "type": "python",
+                        "module": "mcproof.chaos.panel",
+                        "func": "panel_start_server",
+                        "arguments": {"timeout_s": 20},
+                    },
+                }
+            ],
+        }
+        journal = run_experiment(
+            experiment, settings={"runtime": {"rollbacks": {"strategy": "always"}}}, strategy=Strategy.DEFAULT
+        )
         assert journal["status"] == "completed", journal
         assert journal["deviated"] is False
         kill, after, start = journal["run"]

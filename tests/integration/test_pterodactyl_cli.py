@@ -29,8 +29,9 @@ DR = {"backups": 1, "schedule_timeout_s": 15, "warmup_s": 0.5, "settle_s": 0.5, 
 def running(sandbox_factory: Callable[..., Sandbox]) -> Any:
     sandbox = sandbox_factory(servers=2, boot_delay_s=0.5)
     services = PlatformServices(sandbox.state_dir)
-    info = services.up(EngineConfig(environment="itest", autosave_s=0.7, filler_bytes=128 * 1024,
-                                    backup_interval_s=1.0), timeout=30)  # fmt: skip
+    info = services.up(
+        EngineConfig(environment="itest", autosave_s=0.7, filler_bytes=128 * 1024, backup_interval_s=1.0), timeout=30
+    )
     native = PlatformClient(info.url, SecretRef(file=info.token_file("alpha")).resolve(), ca_file=info.ca_file)
     server = native.create_server("cli-drill")
     yield sandbox, info, identifier_for(server.id)[0]
@@ -38,15 +39,33 @@ def running(sandbox_factory: Callable[..., Sandbox]) -> Any:
 
 
 def _drill(env_file: Path, reports: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "mcproof.cli", "dr", "drill", "--env", str(env_file), "--reports-dir", str(reports),
-           "--keep-platform"]  # fmt: skip
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env})  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "mcproof.cli",
+        "dr",
+        "drill",
+        "--env",
+        str(env_file),
+        "--reports-dir",
+        str(reports),
+        "--keep-platform",
+    ]
+    return subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
+    )
 
 
 def _env(tmp_path: Path, sandbox: Sandbox, platform: dict[str, Any]) -> Path:
-    return write_environment(tmp_path / "panel.yaml", sandbox.state_dir, platform=platform, dr=DR,
-                             slo={"rpo_s": 30, "rto_s": 30})  # fmt: skip
+    return write_environment(
+        tmp_path / "panel.yaml", sandbox.state_dir, platform=platform, dr=DR, slo={"rpo_s": 30, "rto_s": 30}
+    )
 
 
 def test_drill_cli_through_the_panel_face(running: tuple[Sandbox, PlatformInfo, str], tmp_path: Path) -> None:
@@ -61,8 +80,13 @@ def test_drill_cli_through_the_panel_face(running: tuple[Sandbox, PlatformInfo, 
 
 def test_wrong_api_key_is_refused_in_one_line(running: tuple[Sandbox, PlatformInfo, str], tmp_path: Path) -> None:
     sandbox, info, ident = running
-    platform = {"kind": "pterodactyl", "url": info.url, "ca_file": str(info.ca_file), "server": ident,
-                "api_key": {"env": "MCPROOF_TEST_PTERO_KEY"}}  # fmt: skip
+    platform = {
+        "kind": "pterodactyl",
+        "url": info.url,
+        "ca_file": str(info.ca_file),
+        "server": ident,
+        "api_key": {"env": "MCPROOF_TEST_PTERO_KEY"},
+    }
     wrong = "ptlc_" + "w" * 43
     done = _drill(_env(tmp_path, sandbox, platform), tmp_path / "r", MCPROOF_TEST_PTERO_KEY=wrong)
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
@@ -91,8 +115,17 @@ def test_unknown_or_missing_drill_server_is_refused(running: tuple[Sandbox, Plat
 def test_provisioning_load_is_refused_for_the_panel(running: tuple[Sandbox, PlatformInfo, str], tmp_path: Path) -> None:
     sandbox, _, ident = running
     env_file = _env(tmp_path, sandbox, {"kind": "pterodactyl", "server": ident})
-    cmd = [sys.executable, "-m", "mcproof.cli", "load", "--provisioning", "--env", str(env_file), "--reports-dir",
-           str(tmp_path / "r")]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "mcproof.cli",
+        "load",
+        "--provisioning",
+        "--env",
+        str(env_file),
+        "--reports-dir",
+        str(tmp_path / "r"),
+    ]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert "no create-server route" in done.stderr

@@ -94,8 +94,14 @@ def test_protocols_answer_real_clients(sandbox_factory: Callable[..., Sandbox]) 
         rcon(server, password + "x", "list")
 
     state = json.loads((sb.state_dir / "state.json").read_text())
-    assert state["servers"][0] == {"id": "mc-00000", "host": info.servers[0].host, "port": 25565,
-                                   "query_port": 25565, "rcon_port": 25575, "edition": "java"}  # fmt: skip
+    assert state["servers"][0] == {
+        "id": "mc-00000",
+        "host": info.servers[0].host,
+        "port": 25565,
+        "query_port": 25565,
+        "rcon_port": 25575,
+        "edition": "java",
+    }
     assert password not in (sb.state_dir / "state.json").read_text()
     assert password not in (sb.state_dir / "supervisor.log").read_text()
     assert sb.servers() == info.servers

@@ -85,12 +85,15 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     state_dir = str(tmp_path / "cli")
     base = f"127.{random.randint(100, 199)}.{random.randint(0, 255)}.1"
     try:
-        result = runner.invoke(sandbox_cli, ["up", "--servers", "3", "--state-dir", state_dir,
-                                             "--boot-delay", "0.5", "--base-address", base])  # fmt: skip
+        result = runner.invoke(
+            sandbox_cli,
+            ["up", "--servers", "3", "--state-dir", state_dir, "--boot-delay", "0.5", "--base-address", base],
+        )
         assert result.exit_code == 0, result.output
         assert "3 up / 0 down" in result.output
-        result = runner.invoke(sandbox_cli, ["fault", "mc-00001", "--kind", "slow", "--delay", "0.2",
-                                             "--state-dir", state_dir])  # fmt: skip
+        result = runner.invoke(
+            sandbox_cli, ["fault", "mc-00001", "--kind", "slow", "--delay", "0.2", "--state-dir", state_dir]
+        )
         assert result.exit_code == 0, result.output
         result = runner.invoke(sandbox_cli, ["status", "--state-dir", state_dir])
         assert "mc-00001: slow" in result.output

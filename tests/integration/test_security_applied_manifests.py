@@ -28,9 +28,14 @@ HAVE_CHECKOV = checkov_path().is_file()
 
 def _kubernetes(namespace: str) -> dict[str, Any]:
     embedded = {
-        "nodes": 2, "tenants": [namespace], "releases_per_tenant": 2, "replicas": 1, "persistence": True,
-        "proxy_replicas": 2, "pod_cidr": f"127.{random.randint(91, 110)}.0.0/16",
-    }  # fmt: skip
+        "nodes": 2,
+        "tenants": [namespace],
+        "releases_per_tenant": 2,
+        "replicas": 1,
+        "persistence": True,
+        "proxy_replicas": 2,
+        "pod_cidr": f"127.{random.randint(91, 110)}.0.0/16",
+    }
     return {"namespaces": [namespace], "embedded": embedded}
 
 
@@ -76,9 +81,10 @@ def test_sandbox_applied_manifests_pass_and_weak_fixture_fails(sandbox_factory: 
         EmbeddedCluster(kube_dir).down()
 
     weak = write_environment(
-        tmp_path / "weak.yaml", sandbox.state_dir,
+        tmp_path / "weak.yaml",
+        sandbox.state_dir,
         security={"manifests": {"directory": str(ROOT / "fixtures" / "manifests" / "weak")}},
-    )  # fmt: skip
+    )
     failed = run_suite(weak, tmp_path / "reports", "-k", "manifest", suite="security", timeout=180)
     assert failed.code == 1, failed.output
     outcomes = check_outcomes(failed)

@@ -82,9 +82,13 @@ def test_weak_namespaces_fail_naming_object_and_fix(
 ) -> None:
     names = weak_namespaces
     run = run_suite(
-        _env(tmp_path, embedded_cluster, list(names.values())), tmp_path / "r", "-k", "isolated or privileged_pod",
-        suite=SUITE, timeout=120,
-    )  # fmt: skip
+        _env(tmp_path, embedded_cluster, list(names.values())),
+        tmp_path / "r",
+        "-k",
+        "isolated or privileged_pod",
+        suite=SUITE,
+        timeout=120,
+    )
     outcomes = {name: o["outcome"] for name, o in check_outcomes(run).items()}
     assert outcomes["test_tenant_namespaces_isolated"] == "failed", run.output
     assert outcomes["test_privileged_pod_rejected"] == "failed", run.output

@@ -25,9 +25,15 @@ API_CHECKS = {
     "test_api_conforms_to_openapi",
 }
 WEAK = EngineConfig(
-    environment="itest", autosave_s=0.5, filler_bytes=4096, security_headers=False, rate_limit=False,
-    weak_unauthenticated_route=True, weak_tenant_isolation=True, weak_crash_route=True,
-)  # fmt: skip
+    environment="itest",
+    autosave_s=0.5,
+    filler_bytes=4096,
+    security_headers=False,
+    rate_limit=False,
+    weak_unauthenticated_route=True,
+    weak_tenant_isolation=True,
+    weak_crash_route=True,
+)
 HARDENED = EngineConfig(environment="itest", autosave_s=0.5, filler_bytes=4096, auth_lockout_s=2.0)
 
 PlatformFactory = Callable[[EngineConfig], tuple[Sandbox, PlatformInfo]]
@@ -88,8 +94,13 @@ def test_weak_api_fails_each_check_naming_route_and_fix(platform: PlatformFactor
     assert "/power with no token" not in unauth  # the other routes stay protected
 
     headers = outcomes["test_api_security_headers"]["message"]
-    for fragment in ("GET /v1/servers (200): Strict-Transport-Security", "X-Content-Type-Options: nosniff missing",
-                     "Cache-Control: no-store missing", "Content-Security-Policy missing", "Fix: add these headers"):  # fmt: skip
+    for fragment in (
+        "GET /v1/servers (200): Strict-Transport-Security",
+        "X-Content-Type-Options: nosniff missing",
+        "Cache-Control: no-store missing",
+        "Content-Security-Policy missing",
+        "Fix: add these headers",
+    ):
         assert fragment in headers, fragment
 
     xt = outcomes["test_api_cross_tenant_denied"]["message"]

@@ -139,12 +139,16 @@ class Pki:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mcproof test CA")])
         now = dt.datetime.now(dt.UTC)
         self.ca = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=30))
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=30))
             .not_valid_after(now + dt.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .sign(self.key, hashes.SHA256())
-        )  # fmt: skip
+        )
         self.ca_file = directory / "ca.pem"
         self.ca_file.write_bytes(_pem(self.ca))
 
@@ -154,11 +158,14 @@ class Pki:
         cert = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(self.ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now + dt.timedelta(days=days_from)).not_valid_after(now + dt.timedelta(days=days_to))
+            .issuer_name(self.ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now + dt.timedelta(days=days_from))
+            .not_valid_after(now + dt.timedelta(days=days_to))
             .add_extension(x509.SubjectAlternativeName(san), critical=False)
             .sign(self.key, hashes.SHA256())
-        )  # fmt: skip
+        )
         cert_file, key_file = self.dir / f"{name}.pem", self.dir / f"{name}.key"
         cert_file.write_bytes(_pem(cert))
         key_file.write_bytes(

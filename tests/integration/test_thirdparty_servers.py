@@ -249,14 +249,28 @@ def test_a_chaos_experiment_kills_and_restarts_one_through_the_fault_injector(tm
         for server in started:
             server.start()
         env_file = write_static_environment(
-            tmp_path / "env.yaml", started, real_versions(started),
-            faults={"kind": "command", "kill": command.format(action="kill"), "start": command.format(action="restart"),
-                    "timeout_s": 120},
+            tmp_path / "env.yaml",
+            started,
+            real_versions(started),
+            faults={
+                "kind": "command",
+                "kill": command.format(action="kill"),
+                "start": command.format(action="restart"),
+                "timeout_s": 120,
+            },
             guards={"loopback_only": True, "max_blast_radius": 0.5},
             chaos={"observer_interval_s": 0.1, "observer_timeout_s": 1.0, "recovery_window_s": 120, "seed": 7},
-        )  # fmt: skip
-        done = run_cli("chaos", "run", "kill-one-server", "--env", str(env_file),
-                       "--reports-dir", str(tmp_path / "reports"), timeout=300)  # fmt: skip
+        )
+        done = run_cli(
+            "chaos",
+            "run",
+            "kill-one-server",
+            "--env",
+            str(env_file),
+            "--reports-dir",
+            str(tmp_path / "reports"),
+            timeout=300,
+        )
         serving_after = [s.answers(timeout=2.0) for s in started]
     finally:
         for server in started:

@@ -58,8 +58,23 @@ def _run(tmp_path: Path, mode: str, *, waive: bool = True) -> tuple[int, str, Pa
     checks.write_text(CHECKS.replace("{mode}", mode), encoding="utf-8")
     env_file = _environment(tmp_path / "env.yaml", waive)
     reports = tmp_path / "reports"
-    cmd = [sys.executable, "-m", "pytest", str(checks), "--env", str(env_file), "--reports-dir", str(reports),
-           "--run-id", f"run-{mode}-{int(waive)}", "--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-rA"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(checks),
+        "--env",
+        str(env_file),
+        "--reports-dir",
+        str(reports),
+        "--run-id",
+        f"run-{mode}-{int(waive)}",
+        "--rootdir",
+        str(tmp_path),
+        "-p",
+        "no:cacheprovider",
+        "-rA",
+    ]
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     return done.returncode, done.stdout + done.stderr, reports / f"run-{mode}-{int(waive)}"
 

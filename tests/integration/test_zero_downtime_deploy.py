@@ -46,8 +46,14 @@ def test_rolling_proxy_deploys_without_downtime(
     embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
 ) -> None:
     _deploy(embedded_cluster, kube_namespace, "RollingUpdate")
-    run = run_suite(_env(tmp_path, embedded_cluster, kube_namespace), tmp_path / "reports",
-                    "-k", "zero_downtime", suite="chaos", timeout=180)  # fmt: skip
+    run = run_suite(
+        _env(tmp_path, embedded_cluster, kube_namespace),
+        tmp_path / "reports",
+        "-k",
+        "zero_downtime",
+        suite="chaos",
+        timeout=180,
+    )
     outcome = check_outcomes(run)["test_rolling_deploy_zero_downtime"]
     assert outcome["outcome"] == "passed", run.output[-3000:]
     record = _deploy_record(run.evidence())
@@ -69,8 +75,14 @@ def test_recreate_proxy_shows_a_gap_and_fails(
     embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
 ) -> None:
     _deploy(embedded_cluster, kube_namespace, "Recreate")
-    run = run_suite(_env(tmp_path, embedded_cluster, kube_namespace), tmp_path / "reports",
-                    "-k", "zero_downtime", suite="chaos", timeout=180)  # fmt: skip
+    run = run_suite(
+        _env(tmp_path, embedded_cluster, kube_namespace),
+        tmp_path / "reports",
+        "-k",
+        "zero_downtime",
+        suite="chaos",
+        timeout=180,
+    )
     outcome = check_outcomes(run)["test_rolling_deploy_zero_downtime"]
     assert outcome["outcome"] == "failed", run.output[-3000:]
     message = str(outcome["message"])
@@ -84,8 +96,14 @@ def test_recreate_proxy_shows_a_gap_and_fails(
 def test_without_multi_replica_workload_the_check_skips(
     embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
 ) -> None:
-    run = run_suite(_env(tmp_path, embedded_cluster, kube_namespace), tmp_path / "reports",
-                    "-k", "zero_downtime", suite="chaos", timeout=60)  # fmt: skip
+    run = run_suite(
+        _env(tmp_path, embedded_cluster, kube_namespace),
+        tmp_path / "reports",
+        "-k",
+        "zero_downtime",
+        suite="chaos",
+        timeout=60,
+    )
     outcome = check_outcomes(run)["test_rolling_deploy_zero_downtime"]
     assert outcome["outcome"] == "skipped"
     assert "no Deployment with 2+ replicas" in str(outcome["message"])

@@ -15,9 +15,19 @@ def _ticks(answered: list[int]) -> list[dict[str, Any]]:
 def _result(answered: list[int], *, completed: bool = True, strategy: str = "Recreate") -> RolloutResult:
     ticks = _ticks(answered)
     return RolloutResult(
-        "t", "Deployment t/proxy", "t/proxy", strategy, 2, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:09+00:00",
-        completed, 3.0 if completed else None, 0.2, ticks, deploy_gaps(ticks),
-    )  # fmt: skip
+        "t",
+        "Deployment t/proxy",
+        "t/proxy",
+        strategy,
+        2,
+        "2026-01-01T00:00:00+00:00",
+        "2026-01-01T00:00:09+00:00",
+        completed,
+        3.0 if completed else None,
+        0.2,
+        ticks,
+        deploy_gaps(ticks),
+    )
 
 
 def test_gaps_group_consecutive_silent_ticks() -> None:

@@ -107,8 +107,15 @@ def test_settings_section_is_validated() -> None:
 def test_library_has_hypothesis_rollbacks_and_tier_tags() -> None:
     files = experiment_files()
     names = {p.stem for p in files}
-    assert {"kill-one-server", "kill-20-percent", "network-latency", "network-partition", "k8s-pod-kill",
-            "k8s-node-drain", "platform-api-outage"} <= names  # fmt: skip
+    assert {
+        "kill-one-server",
+        "kill-20-percent",
+        "network-latency",
+        "network-partition",
+        "k8s-pod-kill",
+        "k8s-node-drain",
+        "platform-api-outage",
+    } <= names
     import json
 
     for path in files:
@@ -124,7 +131,13 @@ def test_library_has_hypothesis_rollbacks_and_tier_tags() -> None:
 @pytest.mark.parametrize("path", experiment_files(), ids=lambda p: p.stem)
 def test_chaos_validate_accepts_every_experiment(path: Path) -> None:
     chaos = Path(sys.executable).parent / "chaos"
-    done = subprocess.run([str(chaos), "--no-log-file", "validate", str(path)], capture_output=True, text=True,
-                          timeout=60, check=False, cwd=ROOT)  # fmt: skip
+    done = subprocess.run(
+        [str(chaos), "--no-log-file", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "experiment syntax and semantic look valid" in done.stdout + done.stderr

@@ -28,8 +28,10 @@ def _env(max_blast: float = 0.2) -> Environment:
 
 
 def _pod(ns: str, name: str, node: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"metadata": {"namespace": ns, "name": name, "labels": MC if labels is None else labels},
-            "spec": {"nodeName": node}}  # fmt: skip
+    return {
+        "metadata": {"namespace": ns, "name": name, "labels": MC if labels is None else labels},
+        "spec": {"nodeName": node},
+    }
 
 
 def _node(name: str) -> dict[str, Any]:
@@ -39,8 +41,12 @@ def _node(name: str) -> dict[str, Any]:
 NODES = [_node(f"n{i}") for i in range(5)]
 # 10 Minecraft pods, 2 per node; node n4 also runs a pod of kube-system
 PODS = [_pod("minecraft" if i % 2 else "tenant-b", f"mc-{i}", f"n{i // 2}") for i in range(10)]
-DRAIN = {"label_selector": "mcproof.io/chaos=drainable", "count": 1, "pod_namespace": "minecraft",
-         "pod_label_selector": "app.kubernetes.io/name=minecraft"}  # fmt: skip
+DRAIN = {
+    "label_selector": "mcproof.io/chaos=drainable",
+    "count": 1,
+    "pod_namespace": "minecraft",
+    "pod_label_selector": "app.kubernetes.io/name=minecraft",
+}
 
 
 def test_drain_counts_every_pod_on_the_fullest_candidate_node() -> None:

@@ -14,8 +14,11 @@ from mcproof.errors import ConfigError
 
 
 def _env(tmp_path: Path, **extra: object) -> object:
-    base = {"name": "stg", "tier": "staging",
-            "minecraft": {"discovery": {"kind": "static", "servers": [{"host": "127.0.0.1", "name": "a"}]}}}  # fmt: skip
+    base = {
+        "name": "stg",
+        "tier": "staging",
+        "minecraft": {"discovery": {"kind": "static", "servers": [{"host": "127.0.0.1", "name": "a"}]}},
+    }
     return parse_environment(yaml.safe_dump({**base, **extra}), tmp_path / "stg.yaml")
 
 

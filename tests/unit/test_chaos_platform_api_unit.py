@@ -16,8 +16,12 @@ from mcproof.config import Environment, parse_environment
 
 
 def _env(**extra: object) -> Environment:
-    data = {"name": "t", "tier": "dev",
-            "minecraft": {"discovery": {"kind": "static", "servers": [{"host": "127.0.0.1"}]}}, **extra}  # fmt: skip
+    data = {
+        "name": "t",
+        "tier": "dev",
+        "minecraft": {"discovery": {"kind": "static", "servers": [{"host": "127.0.0.1"}]}},
+        **extra,
+    }
     return parse_environment(yaml.safe_dump(data), Path("t.yaml"))
 
 

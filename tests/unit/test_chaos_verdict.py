@@ -22,40 +22,63 @@ GUARD_FAILURE = (
 )
 
 
-def _action(name: str, func: str, status: str, output: Any = None, module: str = "mcproof.chaos.actions",
-            **arguments: Any) -> dict[str, Any]:  # fmt: skip
+def _action(
+    name: str, func: str, status: str, output: Any = None, module: str = "mcproof.chaos.actions", **arguments: Any
+) -> dict[str, Any]:
     run: dict[str, Any] = {
-        "activity": {"type": "action", "name": name, "provider": {"type": "python", "module": module, "func": func,
-                                                                  "arguments": arguments}},
-        "output": output, "status": status, "start": "2026-12-01T20:00:00.000000+00:00",
-        "end": "2026-12-01T20:00:00.100000+00:00", "duration": 0.1,
-    }  # fmt: skip
+        "activity": {
+            "type": "action",
+            "name": name,
+            "provider": {"type": "python", "module": module, "func": func, "arguments": arguments},
+        },
+        "output": output,
+        "status": status,
+        "start": "2026-12-01T20:00:00.000000+00:00",
+        "end": "2026-12-01T20:00:00.100000+00:00",
+        "duration": 0.1,
+    }
     if status == "failed":
         run["exception"] = [GUARD_FAILURE]
     return run
 
 
 def _probe(name: str) -> dict[str, Any]:
-    return {"activity": {"type": "probe", "name": name, "provider": {"module": "mcproof.chaos.probes"}},
-            "output": {"serving": True}, "status": "succeeded"}  # fmt: skip
+    return {
+        "activity": {"type": "probe", "name": name, "provider": {"module": "mcproof.chaos.probes"}},
+        "output": {"serving": True},
+        "status": "succeeded",
+    }
 
 
 def _journal(*runs: dict[str, Any], status: str = "completed", deviated: bool = False) -> dict[str, Any]:
-    return {"status": status, "deviated": deviated, "run": list(runs), "rollbacks": [],
-            "steady_states": {"before": {"steady_state_met": True}}}  # fmt: skip
+    return {
+        "status": status,
+        "deviated": deviated,
+        "run": list(runs),
+        "rollbacks": [],
+        "steady_states": {"before": {"steady_state_met": True}},
+    }
 
 
 SNAP = FleetSnapshot(("mc-1", "mc-2", "mc-3"))
 KILL_OK = _action("kill-one-server", "kill_servers", "succeeded", {"fault": "kill", "servers": ["mc-2"]})
-DOWN = [Sample("mc-2", 10.0, True), Sample("mc-2", 10.5, False), Sample("mc-2", 11.0, True),
-        Sample("mc-1", 10.5, True)]  # fmt: skip
+DOWN = [Sample("mc-2", 10.0, True), Sample("mc-2", 10.5, False), Sample("mc-2", 11.0, True), Sample("mc-1", 10.5, True)]
 
 
 def _verdict(journal: dict[str, Any], samples: list[Sample], snapshot: FleetSnapshot = SNAP, **kw: Any) -> Any:
     figures = compute_recovery(samples, 10.2)
     issues = effect_problems(fault_effect(journal, snapshot), set(snapshot.target_ids), set(figures.affected))
-    return judge(journal, figures, effect_issues=issues, prior=kw.get("prior", []), aborted=kw.get("aborted", False),
-                 serving_after=kw.get("serving_after", True), last_down=[], mttr_slo_s=60, interval_s=0.5)  # fmt: skip
+    return judge(
+        journal,
+        figures,
+        effect_issues=issues,
+        prior=kw.get("prior", []),
+        aborted=kw.get("aborted", False),
+        serving_after=kw.get("serving_after", True),
+        last_down=[],
+        mttr_slo_s=60,
+        interval_s=0.5,
+    )
 
 
 def test_a_failed_fault_action_is_inconclusive_even_though_the_journal_completed() -> None:
@@ -94,8 +117,12 @@ def test_a_fault_seen_to_take_effect_passes_or_fails_on_recovery() -> None:
     assert failed.verdict.value == "fail"
     assert "1 server(s) never recovered before the rollbacks: mc-2" in failed.reasons
     assert "the steady-state hypothesis deviated (journal deviated: true)" in failed.reasons
-    floor = _verdict(_journal(KILL_OK, status="interrupted"), never, aborted=True,
-                     prior=["fleet serving ratio fell to 0.800, below the abort floor 0.9"])  # fmt: skip
+    floor = _verdict(
+        _journal(KILL_OK, status="interrupted"),
+        never,
+        aborted=True,
+        prior=["fleet serving ratio fell to 0.800, below the abort floor 0.9"],
+    )
     assert floor.verdict.value == "fail"
 
 
@@ -122,20 +149,27 @@ def test_an_outside_interruption_before_recovery_is_inconclusive() -> None:
 
 
 def test_hypothesis_not_met_before_the_method_is_inconclusive() -> None:
-    journal = {"status": "failed", "deviated": False, "run": [],
-               "steady_states": {"before": {"steady_state_met": False}}}  # fmt: skip
+    journal = {
+        "status": "failed",
+        "deviated": False,
+        "run": [],
+        "steady_states": {"before": {"steady_state_met": False}},
+    }
     verdict = _verdict(journal, [])
     assert verdict.verdict.value == "inconclusive"
     assert verdict.reasons[0] == "the steady-state hypothesis was not met before the method: no fault was injected"
 
 
 def test_kubernetes_outputs_resolve_to_observed_targets() -> None:
-    snapshot = FleetSnapshot(("t/mc-0", "t/mc-1", "t/proxy[0]", "t/proxy[1]"), {
-        "t/mc-0": PodInfo("t/mc-0", "u0", "node-a", "t/mc-0"),
-        "t/mc-1": PodInfo("t/mc-1", "u1", "node-b", "t/mc-1"),
-        "t/proxy-5d-aa": PodInfo("t/proxy-5d-aa", "u2", "node-b", "t/proxy[0]"),
-        "kube-system/dns": PodInfo("kube-system/dns", "u3", "node-b", None),
-    })  # fmt: skip
+    snapshot = FleetSnapshot(
+        ("t/mc-0", "t/mc-1", "t/proxy[0]", "t/proxy[1]"),
+        {
+            "t/mc-0": PodInfo("t/mc-0", "u0", "node-a", "t/mc-0"),
+            "t/mc-1": PodInfo("t/mc-1", "u1", "node-b", "t/mc-1"),
+            "t/proxy-5d-aa": PodInfo("t/proxy-5d-aa", "u2", "node-b", "t/proxy[0]"),
+            "kube-system/dns": PodInfo("kube-system/dns", "u3", "node-b", None),
+        },
+    )
     kill = _action("terminate", "terminate_pods", "succeeded", ["mc-1"], module="chaosk8s.pod.actions", ns="t")
     assert fault_effect(_journal(kill), snapshot).targets == ("t/mc-1",)
     drain = _action("drain", "drain_nodes", "succeeded", ["node-b"], module="chaosk8s.node.actions")
@@ -144,8 +178,9 @@ def test_kubernetes_outputs_resolve_to_observed_targets() -> None:
     assert effect.pods == ("kube-system/dns", "t/mc-1", "t/proxy-5d-aa")
     # a Deployment's replacement comes back in another slot: any slot of the same workload seen down counts
     assert effect_problems(effect, set(snapshot.target_ids), {"t/mc-1", "t/proxy[1]"}) == []
-    other_ns = _action("terminate", "terminate_pods", "succeeded", ["dns"], module="chaosk8s.pod.actions",
-                       ns="kube-system")  # fmt: skip
+    other_ns = _action(
+        "terminate", "terminate_pods", "succeeded", ["dns"], module="chaosk8s.pod.actions", ns="kube-system"
+    )
     assert effect_problems(fault_effect(_journal(other_ns), snapshot), set(snapshot.target_ids), set()) == [
         "fault affected no observed target: terminate named no Minecraft server"
     ]
@@ -171,8 +206,10 @@ def test_an_action_cut_by_an_interruption_is_not_a_failed_fault() -> None:
 
 
 def test_gameday_with_everything_skipped_or_nothing_run_is_inconclusive() -> None:
-    skipped = [{"experiment": "k8s-pod-kill", "result": "skipped", "reason": "needs kubernetes"},
-               {"experiment": "kill-one-server", "result": "skipped", "reason": "no fault injector"}]  # fmt: skip
+    skipped = [
+        {"experiment": "k8s-pod-kill", "result": "skipped", "reason": "needs kubernetes"},
+        {"experiment": "kill-one-server", "result": "skipped", "reason": "no fault injector"},
+    ]
     verdict, reasons, fix = gameday_verdict(skipped, None)
     assert verdict == "inconclusive"
     assert reasons[0].startswith("nothing ran: k8s-pod-kill (skipped: needs kubernetes)")
@@ -182,8 +219,10 @@ def test_gameday_with_everything_skipped_or_nothing_run_is_inconclusive() -> Non
     assert gameday_verdict(before, "fleet serving ratio 0.8 below the floor 0.9 before kill-one-server")[0] == (
         "inconclusive"
     )
-    mixed = [{"experiment": "a", "result": "pass"}, {"experiment": "b", "result": "inconclusive", "reason": "x",
-                                                      "fix": "do y"}]  # fmt: skip
+    mixed = [
+        {"experiment": "a", "result": "pass"},
+        {"experiment": "b", "result": "inconclusive", "reason": "x", "fix": "do y"},
+    ]
     assert gameday_verdict(mixed, None) == ("inconclusive", ["b: inconclusive: x"], "do y")
     assert gameday_verdict([*mixed, {"experiment": "c", "result": "fail", "reason": "z"}], None)[0] == "fail"
     aborted = [{"experiment": "a", "result": "pass"}, {"experiment": "b", "result": "not run", "reason": "floor"}]
@@ -194,13 +233,35 @@ def test_gameday_with_everything_skipped_or_nothing_run_is_inconclusive() -> Non
 
 def test_recovery_evidence_verdict_and_passed_agree() -> None:
     base: dict[str, Any] = {
-        "type": "recovery", "environment": "e", "method": "m", "check": "c", "experiment": "x", "journal": "j",
-        "journal_status": "completed", "deviated": False, "passed": False, "reasons": [], "seed": 1,
-        "injected_at": None, "observed_from": "t", "observed_to": "t", "interval_s": 0.5, "targets_observed": 1,
-        "affected": [], "unrecovered": [], "per_server": [], "mttr_p50_s": None, "mttr_p95_s": None,
-        "mttr_max_s": None, "fleet_mttr_s": None, "mttr_slo_s": 60.0, "good_sample_ratio": 1.0,
-        "downtime_server_s": 0.0, "serving_after_rollback": True, "timeline": [],
-    }  # fmt: skip
+        "type": "recovery",
+        "environment": "e",
+        "method": "m",
+        "check": "c",
+        "experiment": "x",
+        "journal": "j",
+        "journal_status": "completed",
+        "deviated": False,
+        "passed": False,
+        "reasons": [],
+        "seed": 1,
+        "injected_at": None,
+        "observed_from": "t",
+        "observed_to": "t",
+        "interval_s": 0.5,
+        "targets_observed": 1,
+        "affected": [],
+        "unrecovered": [],
+        "per_server": [],
+        "mttr_p50_s": None,
+        "mttr_p95_s": None,
+        "mttr_max_s": None,
+        "fleet_mttr_s": None,
+        "mttr_slo_s": 60.0,
+        "good_sample_ratio": 1.0,
+        "downtime_server_s": 0.0,
+        "serving_after_rollback": True,
+        "timeline": [],
+    }
     older = load_record(base)  # written before `verdict` existed
     assert isinstance(older, RecoveryEvidence)
     assert older.verdict == "fail"

@@ -13,12 +13,17 @@ from mcproof.compliance.settings import ComplianceSettings
 from mcproof.config import Environment
 
 DELETE_POD = {
-    "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Request", "auditID": "5a1c2c9e-3f7b-4b0e-9d43-0f5e",
-    "stage": "ResponseComplete", "requestURI": "/api/v1/namespaces/minecraft/pods/mc-001-0", "verb": "delete",
+    "kind": "Event",
+    "apiVersion": "audit.k8s.io/v1",
+    "level": "Request",
+    "auditID": "5a1c2c9e-3f7b-4b0e-9d43-0f5e",
+    "stage": "ResponseComplete",
+    "requestURI": "/api/v1/namespaces/minecraft/pods/mc-001-0",
+    "verb": "delete",
     "user": {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]},
     "objectRef": {"resource": "pods", "namespace": "minecraft", "name": "mc-001-0", "apiVersion": "v1"},
     "responseStatus": {"metadata": {}, "code": 200},
-}  # fmt: skip
+}
 GET_SECRET = {**DELETE_POD, "verb": "get", "level": "Metadata", "objectRef": {"resource": "secrets"}}
 
 
@@ -42,8 +47,13 @@ def test_flags_actions_without_user_or_audit_id() -> None:
 
 
 def _env(tmp_path: Path, kubernetes: dict[str, object] | None) -> Environment:
-    data = {"name": "t", "tier": "dev", "minecraft": {"discovery": {"kind": "sandbox", "state_dir": str(tmp_path)}},
-            "sandbox": {}, "kubernetes": kubernetes}  # fmt: skip
+    data = {
+        "name": "t",
+        "tier": "dev",
+        "minecraft": {"discovery": {"kind": "sandbox", "state_dir": str(tmp_path)}},
+        "sandbox": {},
+        "kubernetes": kubernetes,
+    }
     return Environment.model_validate(data)
 
 

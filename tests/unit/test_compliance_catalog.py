@@ -47,21 +47,31 @@ CATALOG = Catalog.model_validate(
         "frameworks": {"a": "A", "b": "B"},
         "controls": [
             {"id": "C1", "framework": "a", "title": "rcon", "fix": "fix rcon", "requires": [{"check": "test_rcon*"}]},
-            {"id": "C2", "framework": "a", "title": "dr", "fix": "run dr",
-             "requires": [{"evidence": "dr", "where": {"recovered": True}}, {"slo": "rto_s"}]},
+            {
+                "id": "C2",
+                "framework": "a",
+                "title": "dr",
+                "fix": "run dr",
+                "requires": [{"evidence": "dr", "where": {"recovered": True}}, {"slo": "rto_s"}],
+            },
             {"id": "C3", "framework": "b", "title": "kube", "fix": "add kube", "requires": [{"check": "test_kube"}]},
         ],
     }
-)  # fmt: skip
+)
 
 
 def _check(
     name: str, outcome: str, message: str = "", run: str = "r1", at: str = "2026-11-25T00:00:00Z"
 ) -> dict[str, Any]:
     return {
-        "type": "check", "check": name, "nodeid": f"suites/s.py::{name}", "outcome": outcome, "message": message,
-        "recorded_at": at, RUN_KEY: run,
-    }  # fmt: skip
+        "type": "check",
+        "check": name,
+        "nodeid": f"suites/s.py::{name}",
+        "outcome": outcome,
+        "message": message,
+        "recorded_at": at,
+        RUN_KEY: run,
+    }
 
 
 def test_score_statuses() -> None:
@@ -105,10 +115,20 @@ def test_earlier_failure_in_the_window_is_not_hidden_by_a_later_pass() -> None:
 
 def test_a_compliance_window_check_is_judged_by_its_newest_run() -> None:
     catalog = Catalog.model_validate(
-        {"version": "t", "frameworks": {"a": "A"}, "controls": [
-            {"id": "D1", "framework": "a", "title": "drill", "fix": "run a drill",
-             "requires": [{"check": "test_dr_drill_within_window"}]}]}
-    )  # fmt: skip
+        {
+            "version": "t",
+            "frameworks": {"a": "A"},
+            "controls": [
+                {
+                    "id": "D1",
+                    "framework": "a",
+                    "title": "drill",
+                    "fix": "run a drill",
+                    "requires": [{"check": "test_dr_drill_within_window"}],
+                }
+            ],
+        }
+    )
     missed = {
         **_check("test_dr_drill_within_window", "failed", "no drill in 30 days", run="run-a"),
         "suite": "compliance",
@@ -130,8 +150,17 @@ def test_a_compliance_window_check_is_judged_by_its_newest_run() -> None:
 def test_evidence_and_slo_records_are_all_judged() -> None:
     dr_bad = {"type": "dr", "recovered": False, "ended_at": "2026-11-20T00:00:00Z", "check": "d", RUN_KEY: "run-a"}
     dr_ok = {**dr_bad, "recovered": True, "ended_at": "2026-11-24T00:00:00Z", RUN_KEY: "run-b"}
-    slo = {"type": "slo", "slo": "rto_s", "passed": True, "measured": 10, "unit": "s", "comparator": "<=",
-           "target": 900, "check": "d", RUN_KEY: "run-b"}  # fmt: skip
+    slo = {
+        "type": "slo",
+        "slo": "rto_s",
+        "passed": True,
+        "measured": 10,
+        "unit": "s",
+        "comparator": "<=",
+        "target": 900,
+        "check": "d",
+        RUN_KEY: "run-b",
+    }
     c2 = score_catalog(CATALOG, [dr_bad, dr_ok, slo]).controls[1]
     assert c2.status == "failing"
     assert "dr record in run run-a at 2026-11-20T00:00:00Z (check d) has {'recovered': False}" in c2.summary()
@@ -191,8 +220,14 @@ def test_unevidenced_controls_are_listed_and_waivers_apply() -> None:
     assert "(waived: no cluster in this environment yet -- sre-team)" in c3.summary()
     assert result.controls[0].waiver is None  # satisfied: nothing to waive
     assert result.scores["a"] == {
-        "name": "A", "controls": 2, "satisfied": 1, "failing": 0, "unevidenced": 1, "waived": 0, "score": 0.5,
-    }  # fmt: skip
+        "name": "A",
+        "controls": 2,
+        "satisfied": 1,
+        "failing": 0,
+        "unevidenced": 1,
+        "waived": 0,
+        "score": 0.5,
+    }
     assert result.scores["b"]["waived"] == 1
     assert result.scores["b"]["score"] == 0.0
     # A waiver never hides a failing control.

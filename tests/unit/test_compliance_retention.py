@@ -19,10 +19,12 @@ from mcproof_sandbox.platform.engine import EngineConfig
 
 # recorded: a kwok kube-apiserver command line (as psutil reports it) and a kubeadm static pod manifest
 KWOK_ARGS = [
-    "/root/.cache/mcproof/kube/v1.36.3/bin/kube-apiserver", "--etcd-prefix=/registry",
-    "--audit-policy-file=/tmp/k/kwok/clusters/obs/audit.yaml", "--audit-log-path=/tmp/k/kwok/clusters/obs/logs/audit.log",
+    "/root/.cache/mcproof/kube/v1.36.3/bin/kube-apiserver",
+    "--etcd-prefix=/registry",
+    "--audit-policy-file=/tmp/k/kwok/clusters/obs/audit.yaml",
+    "--audit-log-path=/tmp/k/kwok/clusters/obs/logs/audit.log",
     "--service-cluster-ip-range=127.96.0.0/16",
-]  # fmt: skip
+]
 KUBEADM = """\
 spec:
   containers:

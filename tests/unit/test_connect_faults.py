@@ -58,8 +58,11 @@ def test_unknown_servers_and_missing_capabilities_are_refused() -> None:
 
 
 def test_the_environment_picks_its_injector(tmp_path: Path) -> None:
-    base = {"name": "x", "tier": "dev",
-            "minecraft": {"discovery": {"kind": "static", "servers": [{"host": "127.0.0.1", "name": "a"}]}}}  # fmt: skip
+    base = {
+        "name": "x",
+        "tier": "dev",
+        "minecraft": {"discovery": {"kind": "static", "servers": [{"host": "127.0.0.1", "name": "a"}]}},
+    }
     plain = parse_environment(yaml.safe_dump(base), tmp_path / "x.yaml")
     assert isinstance(fault_injector(plain), NoFaults)
     assert capabilities_of(plain, fault_injector(plain)) == {"path.latency", "path.loss", "path.partition"}

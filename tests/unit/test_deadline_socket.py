@@ -45,8 +45,10 @@ def test_a_literal_connect_is_bounded_and_reports_refusal() -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         port = listener.getsockname()[1]
-    with pytest.raises(ConnectionRefusedError), tcp_connection("127.0.0.1", port, deadline=time.monotonic() + 2,
-                                                               timeout=2):  # fmt: skip
+    with (
+        pytest.raises(ConnectionRefusedError),
+        tcp_connection("127.0.0.1", port, deadline=time.monotonic() + 2, timeout=2),
+    ):
         pass
     with pytest.raises(ExchangeTimeout), tcp_connection("127.0.0.1", port, deadline=time.monotonic() - 1, timeout=1):
         pass

@@ -143,23 +143,31 @@ def test_workloads_not_ready_names_the_statefulset_and_its_pod() -> None:
 
 
 def test_crashloop_restarts_nodes_and_pvcs() -> None:
-    crashing = _pod(status__containerStatuses=[
-        {"name": "minecraft", "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
-    ])  # fmt: skip
-    restarted = _pod(metadata__name="mc-000-1", status__containerStatuses=[
-        {"name": "minecraft", "restartCount": 4, "state": {"running": {}}}
-    ])  # fmt: skip
+    crashing = _pod(
+        status__containerStatuses=[
+            {"name": "minecraft", "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+        ]
+    )
+    restarted = _pod(
+        metadata__name="mc-000-1",
+        status__containerStatuses=[{"name": "minecraft", "restartCount": 4, "state": {"running": {}}}],
+    )
     assert pods_unhealthy([READY_POD, crashing, restarted], max_restarts=3) == [
         (f"pod {NS}/mc-000-0", "container minecraft CrashLoopBackOff, 7 restarts"),
         (f"pod {NS}/mc-000-1", "container minecraft restarted 4 times (max 3)"),
     ]
     nodes = [
         {"metadata": {"name": "kwok-node-0"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
-        {"metadata": {"name": "kwok-node-1"}, "status": {"conditions": [{"type": "Ready", "status": "Unknown",
-                                                                          "reason": "NodeStatusUnknown"}]}},
-        {"metadata": {"name": "kwok-node-2"}, "spec": {"unschedulable": True},
-         "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
-    ]  # fmt: skip
+        {
+            "metadata": {"name": "kwok-node-1"},
+            "status": {"conditions": [{"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown"}]},
+        },
+        {
+            "metadata": {"name": "kwok-node-2"},
+            "spec": {"unschedulable": True},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        },
+    ]
     assert nodes_not_ready(nodes) == [
         ("node kwok-node-1", "Ready=Unknown: NodeStatusUnknown"),
         ("node kwok-node-2", "cordoned (spec.unschedulable)"),

@@ -21,25 +21,46 @@ def _pod(name: str, release: str, *, ready: bool = True, ns: str = "t") -> dict[
     status: dict[str, Any] = (
         {"phase": "Running", "podIP": "127.64.0.9", "conditions": READY}
         if ready
-        else {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
-                                                   "reason": "Unschedulable", "message": "0/2 nodes are available"}]}
-    )  # fmt: skip
-    return {"metadata": {"name": name, "namespace": ns, "labels": {"app.kubernetes.io/instance": release}},
-            "status": status}  # fmt: skip
+        else {
+            "phase": "Pending",
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/2 nodes are available",
+                }
+            ],
+        }
+    )
+    return {
+        "metadata": {"name": name, "namespace": ns, "labels": {"app.kubernetes.io/instance": release}},
+        "status": status,
+    }
 
 
 def test_denominator_is_desired_replicas() -> None:
     sts = [_workload("mc-000", 3), _workload("stranded", 2), _workload("default", None)]
     deploy = [_workload("proxy", 2)]
     pods = [
-        _pod("mc-000-0", "mc-000"), _pod("mc-000-1", "mc-000"),  # mc-000-2 missing
-        _pod("stranded-0", "stranded", ready=False), _pod("stranded-1", "stranded", ready=False),
+        _pod("mc-000-0", "mc-000"),
+        _pod("mc-000-1", "mc-000"),  # mc-000-2 missing
+        _pod("stranded-0", "stranded", ready=False),
+        _pod("stranded-1", "stranded", ready=False),
         _pod("default-0", "default"),
-        _pod("proxy-a", "proxy"), _pod("proxy-b", "proxy"), _pod("proxy-c", "proxy"),  # a surge pod
+        _pod("proxy-a", "proxy"),
+        _pod("proxy-b", "proxy"),
+        _pod("proxy-c", "proxy"),  # a surge pod
         _pod("other-0", "mc-000", ns="elsewhere"),  # another namespace: not mc-000's
-    ]  # fmt: skip
-    answered = {"t/mc-000-0": True, "t/mc-000-1": False, "t/default-0": True,
-                "t/proxy-a": True, "t/proxy-b": True, "t/proxy-c": True}  # fmt: skip
+    ]
+    answered = {
+        "t/mc-000-0": True,
+        "t/mc-000-1": False,
+        "t/default-0": True,
+        "t/proxy-a": True,
+        "t/proxy-b": True,
+        "t/proxy-c": True,
+    }
     rows = {r.workload: r for r in serving_replicas(sts, deploy, pods, answered)}
     assert {k: (r.desired, r.ready, r.serving) for k, r in rows.items()} == {
         "statefulset t/mc-000": (3, 2, 1),

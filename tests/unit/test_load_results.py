@@ -16,17 +16,38 @@ from mcproof.load.plan import LoadConfig, TargetRef
 from mcproof.load.report import describe_run
 from mcproof.load.shapes import plan_shape
 
-# A trimmed result as mcproof.load.locust_glue.stats_snapshot writes it (recorded from a sandbox run).
+# A trimmed result as mcproof.load.locust_process.stats_snapshot writes it (recorded from a sandbox run).
 STATS = {
     "start_time": 1000.0,
     "last_request": 1010.0,
-    "SLP": {"requests": 1000, "failures": 3, "p50": 2, "p90": 5, "p95": 8, "p99": 30, "min": 0.3, "max": 61.0,
-            "avg": 2.9, "histogram": {"2": 800, "5": 150, "8": 40, "30": 9, "61": 1}},
-    "QUERY": {"requests": 100, "failures": 1, "p50": 3, "p90": 6, "p95": 9, "p99": 12, "min": 1.0, "max": 12.0,
-              "avg": 3.5, "histogram": {"3": 90, "12": 10}},
-    "errors": [{"protocol": "SLP", "name": "status", "error": "ConnectionRefused('connection refused')",
-                "occurrences": 3}],
-}  # fmt: skip
+    "SLP": {
+        "requests": 1000,
+        "failures": 3,
+        "p50": 2,
+        "p90": 5,
+        "p95": 8,
+        "p99": 30,
+        "min": 0.3,
+        "max": 61.0,
+        "avg": 2.9,
+        "histogram": {"2": 800, "5": 150, "8": 40, "30": 9, "61": 1},
+    },
+    "QUERY": {
+        "requests": 100,
+        "failures": 1,
+        "p50": 3,
+        "p90": 6,
+        "p95": 9,
+        "p99": 12,
+        "min": 1.0,
+        "max": 12.0,
+        "avg": 3.5,
+        "histogram": {"3": 90, "12": 10},
+    },
+    "errors": [
+        {"protocol": "SLP", "name": "status", "error": "ConnectionRefused('connection refused')", "occurrences": 3}
+    ],
+}
 
 
 def collector_with_failures() -> LoadCollector:
@@ -118,20 +139,34 @@ def _result() -> dict[str, object]:
         "passed": False,
         "metrics": {"failure_ratio": 4 / 1100, "requests": 1100.0},
         "thresholds": [
-            {"expression": "status_p95_ms < 250", "metric": "status_p95_ms", "op": "<", "value": 250.0,
-             "observed": 8, "passed": True},
-            {"expression": "failure_ratio < 0.001", "metric": "failure_ratio", "op": "<", "value": 0.001,
-             "observed": 4 / 1100, "passed": False},
+            {
+                "expression": "status_p95_ms < 250",
+                "metric": "status_p95_ms",
+                "op": "<",
+                "value": 250.0,
+                "observed": 8,
+                "passed": True,
+            },
+            {
+                "expression": "failure_ratio < 0.001",
+                "metric": "failure_ratio",
+                "op": "<",
+                "value": 0.001,
+                "observed": 4 / 1100,
+                "passed": False,
+            },
         ],
         "stats": STATS,
         "failures_by_kind": {"QUERY:timeout": 1, "SLP:refused": 3},
         "failed_targets": 2,
-        "failures_by_target": [{"target": "mc-00007", "failures": 3, "kinds": {"refused": 3}},
-                               {"target": "mc-00009", "failures": 1, "kinds": {"timeout": 1}}],
+        "failures_by_target": [
+            {"target": "mc-00007", "failures": 3, "kinds": {"refused": 3}},
+            {"target": "mc-00009", "failures": 1, "kinds": {"timeout": 1}},
+        ],
         "slow_targets": 0,
         "slow_by_target": [],
         "status_per_second": [[0, 100], [1, 100]],
-    }  # fmt: skip
+    }
 
 
 def test_load_evidence_round_trips_through_the_run_store(tmp_path: Path) -> None:
@@ -158,13 +193,15 @@ def test_capacity_measurement_counts_servers_served_only_when_thresholds_hold() 
     m = capacity_measurement(failed, 100, "unit")
     assert m is not None
     assert (m.slo, m.measured, m.passed) == ("concurrent_servers", 0.0, False)
-    passed = load_evidence(_config(), {**_result(), "passed": True, "verdict": "pass", "servers_served": 100},
-                           check="unit", outputs=[])  # fmt: skip
+    passed = load_evidence(
+        _config(), {**_result(), "passed": True, "verdict": "pass", "servers_served": 100}, check="unit", outputs=[]
+    )
     m = capacity_measurement(passed, 100, "unit")
     assert m is not None
     assert (m.measured, m.passed, m.comparator) == (100.0, True, ">=")
-    short = load_evidence(_config(), {**_result(), "passed": True, "verdict": "pass", "servers_served": 99},
-                          check="unit", outputs=[])  # fmt: skip
+    short = load_evidence(
+        _config(), {**_result(), "passed": True, "verdict": "pass", "servers_served": 99}, check="unit", outputs=[]
+    )
     m = capacity_measurement(short, 100, "unit")
     assert m is not None
     assert (m.measured, m.passed) == (99.0, False)  # a server not served throughout is not counted
@@ -173,10 +210,17 @@ def test_capacity_measurement_counts_servers_served_only_when_thresholds_hold() 
 def test_capacity_is_not_measured_by_a_saturated_or_uncounted_run() -> None:
     saturated = load_evidence(
         _config(),
-        {**_result(), "passed": False, "verdict": "inconclusive", "servers_served": None,
-         "reason": "generator saturated: schedule lag p95 1,200 ms (limit 100 ms)", "fix": "run with --workers N"},
-        check="unit", outputs=[],
-    )  # fmt: skip
+        {
+            **_result(),
+            "passed": False,
+            "verdict": "inconclusive",
+            "servers_served": None,
+            "reason": "generator saturated: schedule lag p95 1,200 ms (limit 100 ms)",
+            "fix": "run with --workers N",
+        },
+        check="unit",
+        outputs=[],
+    )
     assert saturated.load_verdict == "inconclusive"
     assert capacity_measurement(saturated, 100, "unit") is None  # no SLO pass, and no FAIL either
     assert describe_run(saturated).startswith("load INCONCLUSIVE: generator saturated: schedule lag p95")

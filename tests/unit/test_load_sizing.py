@@ -92,8 +92,16 @@ def _healthy(processes: tuple[str, ...] = ("master h:1", "worker-1 h:2", "worker
 
 
 def _judge(collector: LoadCollector, missing: list[dict[str, object]] | None = None) -> dict[str, object]:
-    return judge_run(_config(workers=2), collector, thresholds_passed=True, span=(1000.0, 1010.0), peak_users=100,
-                     peak_reached_s=0.1, pings_per_s=100.0, missing_workers=missing)  # fmt: skip
+    return judge_run(
+        _config(workers=2),
+        collector,
+        thresholds_passed=True,
+        span=(1000.0, 1010.0),
+        peak_users=100,
+        peak_reached_s=0.1,
+        pings_per_s=100.0,
+        missing_workers=missing,
+    )
 
 
 def test_judge_measures_every_process_and_passes_when_all_kept_up() -> None:
@@ -138,8 +146,11 @@ def test_latency_thresholds_hold_the_full_load_window_not_the_ramp() -> None:
     for i in range(100):
         c.record_slot("mc-1", ok=True, due=1000.0 + i / 10, lag_ms=0.5, corrected_ms=3.0, service_ms=2.0)
     c.record_slot("mc-1", ok=True, due=995.0, lag_ms=0.5, corrected_ms=900.0, service_ms=900.0)  # ramp: excluded
-    stats = {"SLP": {"requests": 101, "failures": 0, "p95": 900.0, "p50": 2.0, "max": 900.0}, "start_time": 990.0,
-             "last_request": 1010.0}  # Locust's whole-run table includes the ramp  # fmt: skip
+    stats = {
+        "SLP": {"requests": 101, "failures": 0, "p95": 900.0, "p50": 2.0, "max": 900.0},
+        "start_time": 990.0,
+        "last_request": 1010.0,
+    }  # Locust's whole-run table includes the ramp
     metrics = compute_metrics(stats, c, full_load_window=(1000.0, 1010.0), peak_users=1)
     assert metrics["status_p95_ms"] == 2.0
     assert metrics["status_max_ms"] == 2.0
@@ -174,8 +185,15 @@ CAL = Calibration(users=100, seconds=3.0, pings=4500, pings_per_s=1500.0, cpu_sh
 
 
 def test_plan_that_needs_more_workers_than_cores_says_so() -> None:
-    figures = plan_figures(users=10_000, servers=10_000, interval_s=5.0, workers=0, calibration=CAL, max_cpu_share=0.9,
-                           cores=MachineCores(usable=2, idle=1.9, sandbox_here=True))  # fmt: skip
+    figures = plan_figures(
+        users=10_000,
+        servers=10_000,
+        interval_s=5.0,
+        workers=0,
+        calibration=CAL,
+        max_cpu_share=0.9,
+        cores=MachineCores(usable=2, idle=1.9, sandbox_here=True),
+    )
     assert figures["asked_pings_per_s"] == 2000.0
     assert figures["one_worker_pings_per_s"] == 1500
     assert figures["workers_needed"] == 2
@@ -188,13 +206,27 @@ def test_plan_that_needs_more_workers_than_cores_says_so() -> None:
 
 
 def test_plan_that_fits_says_so() -> None:
-    figures = plan_figures(users=1000, servers=1000, interval_s=4.0, workers=0, calibration=CAL, max_cpu_share=0.9,
-                           cores=MachineCores(usable=2, idle=1.9, sandbox_here=True))  # fmt: skip
+    figures = plan_figures(
+        users=1000,
+        servers=1000,
+        interval_s=4.0,
+        workers=0,
+        calibration=CAL,
+        max_cpu_share=0.9,
+        cores=MachineCores(usable=2, idle=1.9, sandbox_here=True),
+    )
     assert figures["workers_needed"] == 1
     assert figures["enough"] is True
     assert "this run: local runner (1 process): enough" in plan_line(figures)
-    big = plan_figures(users=10_000, servers=10_000, interval_s=2.0, workers=4, calibration=CAL, max_cpu_share=0.9,
-                       cores=MachineCores(usable=8, idle=8.0, sandbox_here=True))  # fmt: skip
+    big = plan_figures(
+        users=10_000,
+        servers=10_000,
+        interval_s=2.0,
+        workers=4,
+        calibration=CAL,
+        max_cpu_share=0.9,
+        cores=MachineCores(usable=8, idle=8.0, sandbox_here=True),
+    )
     assert big["workers_needed"] == 4
     assert big["enough"] is True
     assert "--workers 4 (or --workers auto) fits" in plan_line(big)
@@ -202,8 +234,9 @@ def test_plan_that_fits_says_so() -> None:
 
 def test_plan_without_a_calibration_says_not_measured() -> None:
     empty = Calibration(users=10, seconds=3.0, pings=0, pings_per_s=None, cpu_share=None, cpu_us_per_ping=None)
-    figures = plan_figures(users=100, servers=100, interval_s=1.0, workers=0, calibration=empty, max_cpu_share=0.9,
-                           cores=None)  # fmt: skip
+    figures = plan_figures(
+        users=100, servers=100, interval_s=1.0, workers=0, calibration=empty, max_cpu_share=0.9, cores=None
+    )
     assert figures["workers_needed"] is None
     assert figures["enough"] is None
     assert "one worker on this machine: not measured" in plan_line(figures)
@@ -241,8 +274,9 @@ def test_corrected_latency_and_dropped_ratio_can_be_held_by_thresholds() -> None
     metrics = compute_metrics(stats, c, full_load_window=c.span, peak_users=2, ping_interval_s=1.0)
     assert metrics["status_p95_ms"] == 2.0  # service time: the server was fast ...
     assert metrics["dropped_ratio"] == pytest.approx(5 / 101)  # ... but the generator dropped 5 of 101 slots
-    results = evaluate(parse_thresholds(("status_p95_ms < 250", "dropped_ratio < 0.01", "status_corrected_p95_ms < 250")),
-                       metrics)  # fmt: skip
+    results = evaluate(
+        parse_thresholds(("status_p95_ms < 250", "dropped_ratio < 0.01", "status_corrected_p95_ms < 250")), metrics
+    )
     assert [r.passed for r in results] == [True, False, True]
     unpaced = compute_metrics(stats, c, full_load_window=c.span, peak_users=2, ping_interval_s=0.0)
     assert unpaced["dropped_ratio"] is None  # unpaced: no schedule, not measured (its threshold fails)
@@ -253,8 +287,15 @@ def test_a_generator_that_waited_for_cpu_is_told_so() -> None:
     for second in range(1000, 1010):
         for _ in range(20):
             c.sample_loop_lag(second + 0.6, 400.0)
-    judged = judge_run(_config(), c, thresholds_passed=False, span=(1000.0, 1010.0), peak_users=100,
-                       peak_reached_s=0.1, pings_per_s=100.0)  # fmt: skip
+    judged = judge_run(
+        _config(),
+        c,
+        thresholds_passed=False,
+        span=(1000.0, 1010.0),
+        peak_users=100,
+        peak_reached_s=0.1,
+        pings_per_s=100.0,
+    )
     assert judged["verdict"] == "inconclusive"
     assert str(judged["fix"]).startswith("the generator waited for CPU rather than used it (2 % of one core")
 
@@ -288,8 +329,15 @@ def test_run_queue_wait_decides_whether_a_late_generator_was_starved(wait_share:
         c.sample_runq(second + 0.5, (second - 1000) * wait_share)
         for _ in range(20):
             c.sample_loop_lag(second + 0.6, 400.0)
-    judged = judge_run(_config(), c, thresholds_passed=False, span=(1000.0, 1010.0), peak_users=100,
-                       peak_reached_s=0.1, pings_per_s=100.0)  # fmt: skip
+    judged = judge_run(
+        _config(),
+        c,
+        thresholds_passed=False,
+        span=(1000.0, 1010.0),
+        peak_users=100,
+        peak_reached_s=0.1,
+        pings_per_s=100.0,
+    )
     assert judged["verdict"] == "inconclusive"
     assert judged["generator"]["cpu_wait_share_max"] == pytest.approx(wait_share)  # type: ignore[index]
     fix = str(judged["fix"])

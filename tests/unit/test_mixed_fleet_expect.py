@@ -8,7 +8,7 @@ import pytest
 
 from mcproof.config import ExpectedVersion, parse_environment
 from mcproof.connect import discover_targets
-from mcproof.load.locust_glue import version_problem
+from mcproof.load.locust_process import version_problem
 from mcproof.load.plan import load_config_for
 
 MIXED = """

@@ -48,10 +48,17 @@ class _Prom:
 def _evidence(samples: list[Sample], servers: int, interval: float, window: float, prom: _Prom | None, **kw: float):
     end = window - interval  # the last tick inside the window
     return availability_evidence(
-        prom, samples, servers=[f"mc-{n}" for n in range(servers)], start=0.0, end=end,  # type: ignore[arg-type]
-        objective=kw.get("objective", 0.999), tolerance=kw.get("tolerance", 0.001), environment="e", check="c",
+        prom,
+        samples,
+        servers=[f"mc-{n}" for n in range(servers)],
+        start=0.0,
+        end=end,  # type: ignore[arg-type]
+        objective=kw.get("objective", 0.999),
+        tolerance=kw.get("tolerance", 0.001),
+        environment="e",
+        check="c",
         interval_s=interval,
-    )  # fmt: skip
+    )
 
 
 def test_resolution_rule() -> None:

@@ -26,14 +26,27 @@ ALERTS_REPLY = {
     "status": "success",
     "data": {
         "alerts": [
-            {"labels": {"alertname": "MinecraftServerDown", "server": "mc-00002", "job": "mcproof-fleet",
-                        "severity": "page"}, "annotations": {}, "state": "firing",
-             "activeAt": "2026-11-25T18:49:35.681064096Z", "value": "0e+00"},
-            {"labels": {"alertname": "MinecraftServerDown", "server": "mc-00003"}, "state": "pending",
-             "activeAt": "2026-11-25T18:49:36.681Z", "value": "0e+00"},
+            {
+                "labels": {
+                    "alertname": "MinecraftServerDown",
+                    "server": "mc-00002",
+                    "job": "mcproof-fleet",
+                    "severity": "page",
+                },
+                "annotations": {},
+                "state": "firing",
+                "activeAt": "2026-11-25T18:49:35.681064096Z",
+                "value": "0e+00",
+            },
+            {
+                "labels": {"alertname": "MinecraftServerDown", "server": "mc-00003"},
+                "state": "pending",
+                "activeAt": "2026-11-25T18:49:36.681Z",
+                "value": "0e+00",
+            },
         ]
     },
-}  # fmt: skip
+}
 
 
 def _samples(down: set[int]) -> list[Sample]:
@@ -60,8 +73,17 @@ def test_promql_selects_the_observed_servers_and_escapes_them() -> None:
 
 
 def test_availability_evidence_agreement_and_budget_without_prometheus() -> None:
-    ev = availability_evidence(None, _samples({4, 5}), servers=["a", "b"], start=0, end=9.5, objective=0.9,
-                               tolerance=0.02, environment="e", check="c")  # fmt: skip
+    ev = availability_evidence(
+        None,
+        _samples({4, 5}),
+        servers=["a", "b"],
+        start=0,
+        end=9.5,
+        objective=0.9,
+        tolerance=0.02,
+        environment="e",
+        check="c",
+    )
     assert ev.observer_availability == 0.95
     assert ev.prometheus_availability is None
     assert not ev.agree  # nothing to agree with is not agreement
@@ -94,8 +116,17 @@ class _FakeProm:
     [(0.925, "pass"), (1.0, "pass"), (0.81, "inconclusive"), (0.77, "fail")],
 )
 def test_agreement_tolerance_and_sampling_bound(prom: float, verdict: str) -> None:
-    ev = availability_evidence(_FakeProm(prom, 40), _samples({2, 6, 10}), servers=["a", "b"], start=0, end=9.5,  # type: ignore[arg-type]
-                               objective=0.9, tolerance=0.1, environment="e", check="c")  # fmt: skip
+    ev = availability_evidence(
+        _FakeProm(prom, 40),
+        _samples({2, 6, 10}),
+        servers=["a", "b"],
+        start=0,
+        end=9.5,  # type: ignore[arg-type]
+        objective=0.9,
+        tolerance=0.1,
+        environment="e",
+        check="c",
+    )
     assert isinstance(ev, AvailabilityEvidence)
     assert (ev.observer_availability, ev.down_episodes, ev.prometheus_samples) == (0.925, 3, 40)
     assert ev.scrape_interval_s == pytest.approx(0.475)  # 2 servers x 9.5 s / 40 samples: measured, not assumed
@@ -105,16 +136,30 @@ def test_agreement_tolerance_and_sampling_bound(prom: float, verdict: str) -> No
 
 
 def test_tolerance_looser_than_the_error_budget_proves_nothing() -> None:
-    ev = availability_evidence(_FakeProm(0.95, 10), _samples({4, 5}), servers=["a", "b"], start=0, end=9.5,  # type: ignore[arg-type]
-                               objective=0.999, tolerance=0.02, environment="e", check="c")  # fmt: skip
+    ev = availability_evidence(
+        _FakeProm(0.95, 10),
+        _samples({4, 5}),
+        servers=["a", "b"],
+        start=0,
+        end=9.5,  # type: ignore[arg-type]
+        objective=0.999,
+        tolerance=0.02,
+        environment="e",
+        check="c",
+    )
     assert ev.agreement_verdict == "inconclusive"
     assert "looser than the error budget" in ev.agreement_reason
     assert "availability_tolerance <= 0.001" in ev.agreement_fix
 
 
 def test_parse_vector_and_errors() -> None:
-    body = {"status": "success", "data": {"resultType": "vector", "result": [
-        {"metric": {"server": "a"}, "value": [1.5, "1"]}, {"metric": {}, "value": [1.5, "NaN"]}]}}  # fmt: skip
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [{"metric": {"server": "a"}, "value": [1.5, "1"]}, {"metric": {}, "value": [1.5, "NaN"]}],
+        },
+    }
     parsed = parse_vector(body)
     assert parsed[0] == ({"server": "a"}, 1.0)
     assert math.isnan(parsed[1][1])

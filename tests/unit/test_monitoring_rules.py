@@ -47,8 +47,14 @@ def test_prom_duration() -> None:
 
 
 def test_config_scrapes_loopback_only_without_remote_write() -> None:
-    cfg = prometheus_config(exporter="127.0.0.1:9100", rule_file="/r.yml", platform="127.0.0.1:8443",
-                            platform_ca_file="/ca.pem", self_address="127.0.0.1:9090", scrape_interval_s=1)  # fmt: skip
+    cfg = prometheus_config(
+        exporter="127.0.0.1:9100",
+        rule_file="/r.yml",
+        platform="127.0.0.1:8443",
+        platform_ca_file="/ca.pem",
+        self_address="127.0.0.1:9090",
+        scrape_interval_s=1,
+    )
     jobs = {j["job_name"]: j for j in cfg["scrape_configs"]}
     assert set(jobs) == {"mcproof-fleet", "mcproof-platform", "prometheus"}
     assert jobs["mcproof-platform"]["scheme"] == "https"
@@ -72,16 +78,18 @@ def test_config_passes_promtool(tmp_path: Path) -> None:
     (tmp_path / "rules.yml").write_text(render_rules(rule_groups()), encoding="utf-8")
     cfg = prometheus_config(exporter="127.0.0.1:9100", rule_file=str(tmp_path / "rules.yml"))
     (tmp_path / "prometheus.yml").write_text(render_config(cfg), encoding="utf-8")
-    done = subprocess.run(["promtool", "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True,
-                          text=True, timeout=30)  # fmt: skip
+    done = subprocess.run(
+        ["promtool", "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_exposition_of_a_sweep() -> None:
     text = render_metrics(
         [ProbeOutcome("mc-1", "127.1.0.1:25565", True, 2.5), ProbeOutcome('we"ird', "127.1.0.2:25565", False)],
-        swept_at=100.0, duration_s=0.02,
-    )  # fmt: skip
+        swept_at=100.0,
+        duration_s=0.02,
+    )
     lines = text.splitlines()
     assert 'mcproof_server_up{address="127.1.0.1:25565",server="mc-1"} 1.0' in lines
     assert 'mcproof_server_up{address="127.1.0.2:25565",server="we\\"ird"} 0.0' in lines

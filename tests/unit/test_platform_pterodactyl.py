@@ -33,7 +33,12 @@ def test_server_record_takes_the_default_allocation_and_its_alias() -> None:
     page = _load("servers_page1.json")
     record = server_record(page["data"][0], "running")
     assert (record.id, record.name, record.host, record.port, record.power) == (
-        "1a7ce997", "Survival", "mc.example.invalid", 25565, "running")  # fmt: skip
+        "1a7ce997",
+        "Survival",
+        "mc.example.invalid",
+        25565,
+        "running",
+    )
     assert page["meta"]["pagination"]["total_pages"] == 2
 
 
@@ -57,12 +62,15 @@ def test_backup_states_and_triggers() -> None:
     assert running["completed_at"] is None
 
 
-@pytest.mark.parametrize(("status", "kind", "words"), [
-    (401, CredentialsError, "refused the API key from env:PTERO_KEY"),
-    (403, CredentialsError, "may not do this"),
-    (404, NotFoundError, "set platform.server"),
-    (409, ConflictError, "busy"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "kind", "words"),
+    [
+        (401, CredentialsError, "refused the API key from env:PTERO_KEY"),
+        (403, CredentialsError, "may not do this"),
+        (404, NotFoundError, "set platform.server"),
+        (409, ConflictError, "busy"),
+    ],
+)
 def test_errors_map_to_the_tree_in_one_line(status: int, kind: type, words: str) -> None:
     payload = _load("errors.json")[str(status)]
     code, detail = error_detail(payload)
@@ -85,13 +93,25 @@ def test_error_detail_of_something_else() -> None:
 
 
 def test_the_face_speaks_the_same_shapes() -> None:
-    assert errors_body(404, "gone") == {"errors": [{"code": "NotFoundHttpException", "status": "404",
-                                                    "detail": "gone"}]}  # fmt: skip
-    page = _paginate([{"object": "x", "attributes": {"n": i}} for i in range(5)], {"page": "2", "per_page": "2"},
-                     20, 50, "/api/client")  # fmt: skip
+    assert errors_body(404, "gone") == {
+        "errors": [{"code": "NotFoundHttpException", "status": "404", "detail": "gone"}]
+    }
+    page = _paginate(
+        [{"object": "x", "attributes": {"n": i}} for i in range(5)],
+        {"page": "2", "per_page": "2"},
+        20,
+        50,
+        "/api/client",
+    )
     assert [d["attributes"]["n"] for d in page["data"]] == [2, 3]
-    assert page["meta"]["pagination"] == {"total": 5, "count": 2, "per_page": 2, "current_page": 2, "total_pages": 3,
-                                          "links": {"next": "/api/client?page=3&per_page=2"}}  # fmt: skip
+    assert page["meta"]["pagination"] == {
+        "total": 5,
+        "count": 2,
+        "per_page": 2,
+        "current_page": 2,
+        "total_pages": 3,
+        "links": {"next": "/api/client?page=3&per_page=2"},
+    }
     assert atom(1796166000.75) == "2026-12-01T23:00:00+00:00"
     short, full = identifier_for("mc-00000")
     assert (short, len(full)) == ("6df37e5c", 36)  # environments/local-pterodactyl.yaml names it
@@ -107,8 +127,11 @@ platform:
 
 
 def test_platform_section_validates_in_one_line() -> None:
-    env = parse_environment(PANEL + "  kind: pterodactyl\n  url: https://panel.example.invalid\n"
-                            "  api_key: {env: PTERO_KEY}\n  server: 1a7ce997\n", Path("p.yaml"))  # fmt: skip
+    env = parse_environment(
+        PANEL + "  kind: pterodactyl\n  url: https://panel.example.invalid\n"
+        "  api_key: {env: PTERO_KEY}\n  server: 1a7ce997\n",
+        Path("p.yaml"),
+    )
     assert env.platform is not None
     assert env.platform.server == "1a7ce997"
     for bad, words in [
@@ -124,8 +147,10 @@ def test_platform_section_validates_in_one_line() -> None:
 
 
 def test_provisioning_load_is_refused_for_a_panel_client_api() -> None:
-    env = parse_environment(PANEL + "  kind: pterodactyl\n  url: https://panel.example.invalid\n"
-                            "  api_key: {env: PTERO_KEY}\n", Path("p.yaml"))  # fmt: skip
+    env = parse_environment(
+        PANEL + "  kind: pterodactyl\n  url: https://panel.example.invalid\n  api_key: {env: PTERO_KEY}\n",
+        Path("p.yaml"),
+    )
     with pytest.raises(ProvisioningUnsupported, match="no create-server route") as info:
         provisioning_config_for(env)
     assert "application API" in info.value.fix

@@ -12,9 +12,13 @@ from mcproof_sandbox.platform.world import WorldWriter, corrupt_world, parse_mar
 
 def _writer(tmp_path: Path, up: set[str], saved: list[str]) -> WorldWriter:
     return WorldWriter(
-        tmp_path / "worlds", tmp_path / "players", is_up=lambda: set(up), save_hook=saved.append,
-        autosave_s=1.0, filler_bytes=1024,
-    )  # fmt: skip
+        tmp_path / "worlds",
+        tmp_path / "players",
+        is_up=lambda: set(up),
+        save_hook=saved.append,
+        autosave_s=1.0,
+        filler_bytes=1024,
+    )
 
 
 def test_autosave_and_save_all_flush_and_crash_loses_unsaved(tmp_path: Path) -> None:

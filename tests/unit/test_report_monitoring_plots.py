@@ -27,8 +27,9 @@ def recorded() -> list[Record]:
 def degraded() -> AvailabilityEvidence:
     """The recorded availability record with a failing window (observer 99.85 %, PromQL 99.8 %)."""
     base = next(r for r in recorded() if isinstance(r, AvailabilityEvidence))
-    return dataclasses.replace(base, observer_availability=0.9985, prometheus_availability=0.998,
-                               error_budget_consumed=1.5, check="degraded")  # fmt: skip
+    return dataclasses.replace(
+        base, observer_availability=0.9985, prometheus_availability=0.998, error_budget_consumed=1.5, check="degraded"
+    )
 
 
 def report_records() -> list[Record]:

@@ -74,9 +74,13 @@ def records() -> list[Record]:
     if "load" in RECORD_TYPES:
         out.insert(
             2,
-            make("load", shape="steady", status_per_second=[[0, 90], [1, 100], [2, 98]],
-                 status_ms={"p50": 1.0, "p95": 3.0, "p99": 5.0, "max": 9.0}),
-        )  # fmt: skip
+            make(
+                "load",
+                shape="steady",
+                status_per_second=[[0, 90], [1, 100], [2, 98]],
+                status_ms={"p50": 1.0, "p95": 3.0, "p99": 5.0, "max": 9.0},
+            ),
+        )
     return out
 
 

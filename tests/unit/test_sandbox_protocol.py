@@ -76,8 +76,14 @@ def test_bad_handshakes(payload: bytes) -> None:
 
 
 def test_status_response_framing() -> None:
-    doc = p.status_document(version_name="1.21.4", protocol=769, motd="hi", online=1, max_players=20,
-                            sample=[("P00000_000", "00000000-0000-4000-8000-000000000000")])  # fmt: skip
+    doc = p.status_document(
+        version_name="1.21.4",
+        protocol=769,
+        motd="hi",
+        online=1,
+        max_players=20,
+        sample=[("P00000_000", "00000000-0000-4000-8000-000000000000")],
+    )
     data = p.encode_status_response(doc)
     payload, used = p.read_frame(data, max_len=1 << 20)
     assert used == len(data)
@@ -127,14 +133,23 @@ def test_query_request_parsing() -> None:
 
 def test_query_replies_match_wiki_examples() -> None:
     assert p.encode_challenge(1, 9513307) == bytes.fromhex("09000000013935313333303700")
-    basic = p.encode_basic_stat(1, motd="A Minecraft Server", map_name="world", online=2, max_players=20,
-                                port=25565, host="127.0.0.1")  # fmt: skip
+    basic = p.encode_basic_stat(
+        1, motd="A Minecraft Server", map_name="world", online=2, max_players=20, port=25565, host="127.0.0.1"
+    )
     assert basic == bytes.fromhex(
         "000000000141204d696e6563726166742053657276657200534d5000776f726c64003200323000dd633132372e302e302e3100"
     )
-    full = p.encode_full_stat(1, motd="A Minecraft Server", version_name="Beta 1.9 Prerelease 4", map_name="world",
-                              online=2, max_players=20, port=25565, host="127.0.0.1",
-                              players=["barneygale", "Vivalahelvig"])  # fmt: skip
+    full = p.encode_full_stat(
+        1,
+        motd="A Minecraft Server",
+        version_name="Beta 1.9 Prerelease 4",
+        map_name="world",
+        online=2,
+        max_players=20,
+        port=25565,
+        host="127.0.0.1",
+        players=["barneygale", "Vivalahelvig"],
+    )
     assert full.startswith(bytes.fromhex("0000000001") + b"splitnum\x00\x80\x00hostname\x00A Minecraft Server\x00")
     assert full.endswith(b"hostip\x00127.0.0.1\x00\x00\x01player_\x00\x00barneygale\x00Vivalahelvig\x00\x00")
 
@@ -144,8 +159,17 @@ def test_full_stat_parses_with_mcstatus() -> None:
     from mcstatus._protocol.query_client import QueryClient
     from mcstatus.responses import QueryResponse
 
-    data = p.encode_full_stat(7, motd="mcproof", version_name="1.21.4", map_name="world", online=2, max_players=20,
-                              port=25565, host="127.1.0.1", players=["a", "b"])  # fmt: skip
+    data = p.encode_full_stat(
+        7,
+        motd="mcproof",
+        version_name="1.21.4",
+        map_name="world",
+        online=2,
+        max_players=20,
+        port=25565,
+        host="127.1.0.1",
+        players=["a", "b"],
+    )
     buf = Buffer(data)
     buf.read(5)
     client = QueryClient.__new__(QueryClient)

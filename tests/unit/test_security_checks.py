@@ -75,9 +75,17 @@ def test_demanding_defaults() -> None:
 
 def _tls(**kw: object) -> TlsInspection:
     base: dict[str, object] = dict(
-        name="api", address="127.0.0.1:1", server_name="127.0.0.1", protocol="TLSv1.3", verified=True,
-        verify_error="", legacy_accepted=False, not_after="2030-01-01T00:00:00Z", days_left=400.0, subject="CN=a",
-    )  # fmt: skip
+        name="api",
+        address="127.0.0.1:1",
+        server_name="127.0.0.1",
+        protocol="TLSv1.3",
+        verified=True,
+        verify_error="",
+        legacy_accepted=False,
+        not_after="2030-01-01T00:00:00Z",
+        days_left=400.0,
+        subject="CN=a",
+    )
     return TlsInspection(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -126,12 +134,24 @@ def test_password_rules() -> None:
 def test_checkov_report_parsing_list_and_empty() -> None:
     text = json.dumps(
         [
-            {"check_type": "kubernetes", "summary": {"passed": 5, "failed": 1, "resource_count": 2, "checkov_version": "3.3.30"},
-             "results": {"failed_checks": [{"check_id": "CKV_K8S_14", "check_name": "Image Tag should be fixed",
-                                             "resource": "Deployment.t.mc", "file_path": "/x.yaml", "file_line_range": [3, 9]}]}},
+            {
+                "check_type": "kubernetes",
+                "summary": {"passed": 5, "failed": 1, "resource_count": 2, "checkov_version": "3.3.30"},
+                "results": {
+                    "failed_checks": [
+                        {
+                            "check_id": "CKV_K8S_14",
+                            "check_name": "Image Tag should be fixed",
+                            "resource": "Deployment.t.mc",
+                            "file_path": "/x.yaml",
+                            "file_line_range": [3, 9],
+                        }
+                    ]
+                },
+            },
             {"check_type": "helm", "summary": {"passed": 2}, "results": {"failed_checks": []}},
         ]
-    )  # fmt: skip
+    )
     failed, summary = parse_report(text)
     assert [str(f) for f in failed] == ["CKV_K8S_14 Deployment.t.mc (/x.yaml:3): Image Tag should be fixed"]
     assert summary["passed"] == 7

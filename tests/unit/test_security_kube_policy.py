@@ -34,9 +34,17 @@ def test_weak_manifests_trip_every_rule() -> None:
     objects = load_manifests(MANIFESTS / "weak")
     rules = {f.rule for f in (*workload_findings(objects), *namespace_findings(objects), *rbac_findings(objects))}
     assert rules == {
-        "image-not-pinned", "no-limits", "secret-in-env", "privileged", "not-hardened", "automount-token",
-        "pod-security", "default-deny", "resource-quota", "cluster-admin",
-    }  # fmt: skip
+        "image-not-pinned",
+        "no-limits",
+        "secret-in-env",
+        "privileged",
+        "not-hardened",
+        "automount-token",
+        "pod-security",
+        "default-deny",
+        "resource-quota",
+        "cluster-admin",
+    }
     text = "\n".join(_all(MANIFESTS / "weak"))
     assert (
         "Deployment/tenant-a/mc-survival container minecraft: runs privileged; remove securityContext.privileged"
@@ -53,16 +61,25 @@ def test_rules_on_live_shaped_objects() -> None:
             "automountServiceAccountToken": False,
             "securityContext": {"runAsNonRoot": True},
             "containers": [
-                {"name": "c", "image": "r/mc@sha256:" + "a" * 64, "resources": {"limits": {"cpu": "1", "memory": "1Gi"}},
-                 "securityContext": {"allowPrivilegeEscalation": False},
-                 "env": [{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
-                         {"name": "TOKEN_FILE", "value": "/run/t"}]},
+                {
+                    "name": "c",
+                    "image": "r/mc@sha256:" + "a" * 64,
+                    "resources": {"limits": {"cpu": "1", "memory": "1Gi"}},
+                    "securityContext": {"allowPrivilegeEscalation": False},
+                    "env": [
+                        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+                        {"name": "TOKEN_FILE", "value": "/run/t"},
+                    ],
+                },
             ],
         },
-    }  # fmt: skip
+    }
     assert workload_findings([pod]) == []
-    policy = {"kind": "NetworkPolicy", "metadata": {"name": "allow", "namespace": "t"},
-              "spec": {"podSelector": {}, "ingress": [{}]}}  # fmt: skip
+    policy = {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "allow", "namespace": "t"},
+        "spec": {"podSelector": {}, "ingress": [{}]},
+    }
     ns = {
         "kind": "Namespace",
         "metadata": {"name": "t", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}},
@@ -77,8 +94,10 @@ def test_sandbox_manifests_as_applied_are_clean(tmp_path: Path) -> None:
     env = load_environment(str(Path(__file__).resolve().parents[2] / "environments" / "local.yaml"))
     assert env.kubernetes is not None
     assert env.kubernetes.embedded is not None
-    rendered = {t.namespace: tenant_manifests(t, labels={"mcproof.io/sandbox": "true"}) for t in
-                tenants(env, env.kubernetes.embedded)}  # fmt: skip
+    rendered = {
+        t.namespace: tenant_manifests(t, labels={"mcproof.io/sandbox": "true"})
+        for t in tenants(env, env.kubernetes.embedded)
+    }
     write_manifests(tmp_path, rendered)
     (tmp_path / "stale.yaml").write_text("kind: Pod\n")
     write_manifests(tmp_path, rendered)

@@ -37,14 +37,25 @@ Configuration = dict[str, Any] | None
 
 
 def _fault(
-    kind: str, count: int | None, share: float | None, namespace: str | None, label_selector: str | None,
-    configuration: Configuration, **params: Any,
-) -> dict[str, Any]:  # fmt: skip
+    kind: str,
+    count: int | None,
+    share: float | None,
+    namespace: str | None,
+    label_selector: str | None,
+    configuration: Configuration,
+    **params: Any,
+) -> dict[str, Any]:
     env = environment_from(configuration)
     check_namespace(env, namespace, f"{kind}_servers")
     targets = targets_of(env)
-    victims = select_victims(targets, count=count, share=share, seed=seed_from(configuration),
-                             namespace=namespace, label_selector=label_selector)  # fmt: skip
+    victims = select_victims(
+        targets,
+        count=count,
+        share=share,
+        seed=seed_from(configuration),
+        namespace=namespace,
+        label_selector=label_selector,
+    )
     check_blast_radius(env, len(victims), len(targets), f"{kind}_servers")
     ids = [t.id for t in victims]
     done = fault_injector(env).inject(kind, ids, **params)
@@ -52,33 +63,47 @@ def _fault(
 
 
 def kill_servers(
-    count: int | None = None, share: float | None = None, restart: bool = True, namespace: str | None = None,
-    label_selector: str | None = None, configuration: Configuration = None,
-) -> dict[str, Any]:  # fmt: skip
+    count: int | None = None,
+    share: float | None = None,
+    restart: bool = True,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
     """Kill ``count`` servers (or a ``share`` of the fleet); the platform restarts them when ``restart``."""
     return _fault("kill", count, share, namespace, label_selector, configuration, restart=restart)
 
 
 def hang_servers(
-    count: int | None = None, share: float | None = None, namespace: str | None = None,
-    label_selector: str | None = None, configuration: Configuration = None,
-) -> dict[str, Any]:  # fmt: skip
+    count: int | None = None,
+    share: float | None = None,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
     """Make servers accept connections and never answer (until ``clear_faults``)."""
     return _fault("hang", count, share, namespace, label_selector, configuration)
 
 
 def slow_servers(
-    delay_s: float = 1.0, count: int | None = None, share: float | None = None, namespace: str | None = None,
-    label_selector: str | None = None, configuration: Configuration = None,
-) -> dict[str, Any]:  # fmt: skip
+    delay_s: float = 1.0,
+    count: int | None = None,
+    share: float | None = None,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
     """Delay every status reply of the chosen servers by ``delay_s``."""
     return _fault("slow", count, share, namespace, label_selector, configuration, delay_s=delay_s)
 
 
 def refuse_servers(
-    count: int | None = None, share: float | None = None, namespace: str | None = None,
-    label_selector: str | None = None, configuration: Configuration = None,
-) -> dict[str, Any]:  # fmt: skip
+    count: int | None = None,
+    share: float | None = None,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
     """Close the chosen servers' ports (connection refused) until ``clear_faults``."""
     return _fault("refuse", count, share, namespace, label_selector, configuration)
 

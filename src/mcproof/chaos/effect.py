@@ -48,11 +48,21 @@ __all__ = [
     "pods_replaced",
 ]
 
-FAULT_FUNCS = frozenset({
-    "kill_servers", "hang_servers", "slow_servers", "refuse_servers",
-    "add_network_latency", "add_network_loss", "partition_network", "stop_platform_api",
-    "panel_kill_server", "panel_stop_server", "panel_restart_server",  # mcproof.chaos.panel
-})  # fmt: skip
+FAULT_FUNCS = frozenset(
+    {
+        "kill_servers",
+        "hang_servers",
+        "slow_servers",
+        "refuse_servers",
+        "add_network_latency",
+        "add_network_loss",
+        "partition_network",
+        "stop_platform_api",
+        "panel_kill_server",
+        "panel_stop_server",
+        "panel_restart_server",  # mcproof.chaos.panel
+    }
+)
 _K8S_HEALS = frozenset({"uncordon_node", "remove_network_policy", "allow_dns_access"})  # undo, not a fault
 _ACTIVITY_FAILED = "chaoslib.exceptions.ActivityFailed: "
 _SLOT = re.compile(r"^(?P<group>.+)\[\d+\]$")
@@ -163,8 +173,9 @@ def fault_effect(journal: Mapping[str, Any], snapshot: FleetSnapshot) -> FaultEf
             targets += ids
         else:
             silent.append(name)
-    return FaultEffect(tuple(faults), tuple(failed), tuple(dict.fromkeys(targets)), tuple(silent),
-                       tuple(dict.fromkeys(pods)))  # fmt: skip
+    return FaultEffect(
+        tuple(faults), tuple(failed), tuple(dict.fromkeys(targets)), tuple(silent), tuple(dict.fromkeys(pods))
+    )
 
 
 def _group(target: str) -> str:
@@ -178,9 +189,14 @@ def _seen(target: str, degraded: Collection[str]) -> bool:
 
 
 def effect_problems(
-    effect: FaultEffect, observed: Collection[str], degraded: Collection[str], *, visible: bool = True,
-    proof: tuple[bool, str] | None = None, interval_s: float = 0.5,
-) -> list[str]:  # fmt: skip
+    effect: FaultEffect,
+    observed: Collection[str],
+    degraded: Collection[str],
+    *,
+    visible: bool = True,
+    proof: tuple[bool, str] | None = None,
+    interval_s: float = 0.5,
+) -> list[str]:
     """Why the fault cannot be said to have taken effect (empty: it did). ``proof`` is for invisible faults.
 
     >>> e = FaultEffect(("kill",), (), ("mc-1",), ())
@@ -207,11 +223,15 @@ def effect_problems(
     names = ", ".join(effect.faults)
     if len(unseen) == len(effect.targets):
         shown = ", ".join(unseen[:20])
-        return [f"fault affected no observed target: {names} named {shown}, but the observer saw "
-                f"{'it' if len(unseen) == 1 else 'them'} serve throughout"]  # fmt: skip
+        return [
+            f"fault affected no observed target: {names} named {shown}, but the observer saw "
+            f"{'it' if len(unseen) == 1 else 'them'} serve throughout"
+        ]
     if unseen:
-        return [f"fault not seen on {len(unseen)} of {len(effect.targets)} named target(s): {', '.join(unseen[:20])} "
-                f"served at every {interval_s:g}s sample"]  # fmt: skip
+        return [
+            f"fault not seen on {len(unseen)} of {len(effect.targets)} named target(s): {', '.join(unseen[:20])} "
+            f"served at every {interval_s:g}s sample"
+        ]
     return []
 
 
@@ -236,8 +256,12 @@ def pods_replaced(env: Environment, snapshot: FleetSnapshot, refs: Iterable[str]
     refs = list(refs)
     if not refs:
         return False, "the fault named no pod"
-    now = {f"{(i.get('metadata') or {}).get('namespace', '')}/{(i.get('metadata') or {}).get('name', '')}":
-           str((i.get("metadata") or {}).get("uid", "")) for i in kube_api(env).objects("pods", None)}  # fmt: skip
+    now = {
+        f"{(i.get('metadata') or {}).get('namespace', '')}/{(i.get('metadata') or {}).get('name', '')}": str(
+            (i.get("metadata") or {}).get("uid", "")
+        )
+        for i in kube_api(env).objects("pods", None)
+    }
     same = [r for r in refs if r in snapshot.pods and now.get(r) == snapshot.pods[r].uid]
     if same:
         return False, f"pod(s) {', '.join(same[:10])} still run with their old UID"

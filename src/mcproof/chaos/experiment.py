@@ -131,8 +131,11 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
     skip = platform_api.skip_reason(env) if plan.needs_platform_api else None
     if skip:
         raise ExperimentSkipped(f"{plan.name}: {skip}")
-    path_faults = [str((a.get("provider") or {}).get("func")) for a in experiment.get("method", [])
-                   if (a.get("provider") or {}).get("func") in _PATH_FAULTS]  # fmt: skip
+    path_faults = [
+        str((a.get("provider") or {}).get("func"))
+        for a in experiment.get("method", [])
+        if (a.get("provider") or {}).get("func") in _PATH_FAULTS
+    ]
     if path_faults and not plan.fault_path:
         raise ConfigError(
             f"{plan.name}: {path_faults[0]} acts on the fault path, but the experiment declares none; add "
@@ -165,8 +168,14 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
             refs = set(blast.pods) if blast is not None and step.func == "terminate_pods" else None
             reach.update((t.id, t) for t in targets if refs is None or f"{t.namespace}/{t.pod}" in refs)
             continue
-        for t in select_victims(targets, count=step.count, share=step.share, seed=run_seed,
-                                namespace=step.namespace, label_selector=step.label_selector):  # fmt: skip
+        for t in select_victims(
+            targets,
+            count=step.count,
+            share=step.share,
+            seed=run_seed,
+            namespace=step.namespace,
+            label_selector=step.label_selector,
+        ):
             victims[t.id] = t
     if plan.fault_path:
         scope = plan.fault_path
@@ -231,11 +240,16 @@ def run_chaos_experiment(
             fronts = proxy.front_list
         kube_fleet = KubeFleet(env, watch=True) if planned.plan.needs_kubernetes else None
         refresh = kube_fleet.targets if kube_fleet is not None else None
-        observer = Observer(_observed(planned, fronts, settings.observer_sample), interval_s=settings.observer_interval_s,
-                            timeout_s=settings.observer_timeout_s, max_duration_s=settings.observer_max_duration_s,
-                            refresh=refresh,
-                            checks=platform_api.observer_checks(env, settings.observer_timeout_s)
-                            if planned.plan.needs_platform_api else None)  # fmt: skip
+        observer = Observer(
+            _observed(planned, fronts, settings.observer_sample),
+            interval_s=settings.observer_interval_s,
+            timeout_s=settings.observer_timeout_s,
+            max_duration_s=settings.observer_max_duration_s,
+            refresh=refresh,
+            checks=platform_api.observer_checks(env, settings.observer_timeout_s)
+            if planned.plan.needs_platform_api
+            else None,
+        )
         tick_deadline = settings.observer_interval_s + settings.observer_timeout_s + 5.0
         observer.start().wait_tick_after(time.time() - 1.0, tick_deadline)  # a baseline tick before anything happens
         say(f"mcproof: running {planned.plan.name} ({len(planned.victims)} target(s), seed {planned.seed})")
@@ -270,8 +284,20 @@ def run_chaos_experiment(
     outcome.journal = journal
     outcome.journal_path = store.write_json(f"journal-{planned.plan.name}-{planned.seed}.json", journal)
     proof = _proof(env, planned, journal, snapshot) if not planned.plan.fault_visible and snapshot else None
-    measure(env, planned, journal, samples, settings.observer_interval_s, outcome, store, check,
-            snapshot=snapshot, observed=observed_ids, proof=proof, aborted=aborted)  # fmt: skip
+    measure(
+        env,
+        planned,
+        journal,
+        samples,
+        settings.observer_interval_s,
+        outcome,
+        store,
+        check,
+        snapshot=snapshot,
+        observed=observed_ids,
+        proof=proof,
+        aborted=aborted,
+    )
     if proof is not None:
         outcome.lines.append(f"  fault proof (declared invisible): {proof[1]}")
     if planned.plan.needs_platform_api and outcome.evidence is not None:

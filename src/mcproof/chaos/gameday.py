@@ -44,8 +44,13 @@ from mcproof.verdict import EXIT_INCONCLUSIVE, EXIT_PASS, Verdict, combine, exit
 __all__ = ["GameDayPlan", "gameday_exit_code", "gameday_verdict", "load_plan", "run_gameday"]
 
 _VERDICTS = {v.value for v in Verdict}
-_OUTCOME = {"pass": "passed", "fail": "failed", "inconclusive": "inconclusive", "skipped": "skipped",
-            "not run": "skipped"}  # fmt: skip
+_OUTCOME = {
+    "pass": "passed",
+    "fail": "failed",
+    "inconclusive": "inconclusive",
+    "skipped": "skipped",
+    "not run": "skipped",
+}
 
 
 class _Model(BaseModel):
@@ -80,14 +85,20 @@ def load_plan(path: Path) -> GameDayPlan:
 
 def _serving_ratio(env: Environment) -> float:
     targets = discover_targets(env)
-    return sweep_fleet(targets, timeout=env.minecraft.status_timeout_s,
-                       concurrency=env.minecraft.sweep_concurrency).serving_ratio  # fmt: skip
+    return sweep_fleet(
+        targets, timeout=env.minecraft.status_timeout_s, concurrency=env.minecraft.sweep_concurrency
+    ).serving_ratio
 
 
 def run_gameday(
-    env: Environment, plan: GameDayPlan, store: RunStore, *, ack_production: bool = False,
-    dry_run: bool = False, echo: Callable[[str], None] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    env: Environment,
+    plan: GameDayPlan,
+    store: RunStore,
+    *,
+    ack_production: bool = False,
+    dry_run: bool = False,
+    echo: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Run the plan in order; returns (and writes ``gameday-summary.json`` / ``.md``) one summary."""
     say = echo or (lambda _line: None)
     floor = plan.serving_floor if plan.serving_floor is not None else chaos_settings(env).gameday_serving_floor
@@ -104,9 +115,16 @@ def run_gameday(
             say(f"mcproof: game day aborted: {aborted}")
             continue
         try:
-            outcome = run_chaos_experiment(env, step.experiment, store, dry_run=dry_run,
-                                           ack_production=ack_production, check=f"gameday:{plan.name}", echo=say,
-                                           abort_below=floor)  # fmt: skip
+            outcome = run_chaos_experiment(
+                env,
+                step.experiment,
+                store,
+                dry_run=dry_run,
+                ack_production=ack_production,
+                check=f"gameday:{plan.name}",
+                echo=say,
+                abort_below=floor,
+            )
         except (ExperimentSkipped, GuardError, ConfigError) as err:
             rows.append({"experiment": step.experiment, "result": "skipped", "reason": str(err)})
             say(f"mcproof: {step.experiment}: skipped: {err}")
@@ -114,20 +132,22 @@ def run_gameday(
         for line in outcome.lines:
             say(line)
         ev = outcome.evidence
-        rows.append({
-            "experiment": step.experiment,
-            "result": "dry-run" if dry_run else outcome.verdict,
-            "reason": "; ".join(outcome.reasons),
-            "fix": outcome.fix,
-            "journal": outcome.journal_path.name if outcome.journal_path else None,
-            "affected": len(ev.affected) if ev else 0,
-            "fleet_mttr_s": ev.fleet_mttr_s if ev and outcome.verdict != "inconclusive" else None,
-            "mttr_p50_s": ev.mttr_p50_s if ev else None,
-            "mttr_p95_s": ev.mttr_p95_s if ev else None,
-            "mttr_max_s": ev.mttr_max_s if ev else None,
-            "unrecovered": list(ev.unrecovered) if ev else [],
-            "error_budget_burned_share": ev.error_budget.get("burned_share") if ev else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "experiment": step.experiment,
+                "result": "dry-run" if dry_run else outcome.verdict,
+                "reason": "; ".join(outcome.reasons),
+                "fix": outcome.fix,
+                "journal": outcome.journal_path.name if outcome.journal_path else None,
+                "affected": len(ev.affected) if ev else 0,
+                "fleet_mttr_s": ev.fleet_mttr_s if ev and outcome.verdict != "inconclusive" else None,
+                "mttr_p50_s": ev.mttr_p50_s if ev else None,
+                "mttr_p95_s": ev.mttr_p95_s if ev else None,
+                "mttr_max_s": ev.mttr_max_s if ev else None,
+                "unrecovered": list(ev.unrecovered) if ev else [],
+                "error_budget_burned_share": ev.error_budget.get("burned_share") if ev else None,
+            }
+        )
         if not dry_run and ev is not None and any("below the abort floor" in r for r in ev.reasons):
             aborted = next(r for r in ev.reasons if "below the abort floor" in r) + f" during {step.experiment}"
             say(f"mcproof: game day aborted: {aborted}")
@@ -140,15 +160,30 @@ def run_gameday(
         if pause and not aborted and not dry_run:
             time.sleep(pause)
     verdict, reasons, fix = gameday_verdict(rows, aborted, dry_run=dry_run)
-    summary = {"plan": plan.name, "environment": env.name, "serving_floor": floor, "verdict": verdict,
-               "reasons": reasons, "fix": fix, "aborted": aborted, "dry_run": dry_run,
-               "experiments": rows}  # fmt: skip
+    summary = {
+        "plan": plan.name,
+        "environment": env.name,
+        "serving_floor": floor,
+        "verdict": verdict,
+        "reasons": reasons,
+        "fix": fix,
+        "aborted": aborted,
+        "dry_run": dry_run,
+        "experiments": rows,
+    }
     if not dry_run:
         for r in rows:
-            store.append(CheckOutcome(environment=env.name, suite="chaos", check=f"gameday:{plan.name}:{r['experiment']}",
-                                      nodeid=f"gameday::{plan.name}::{r['experiment']}",
-                                      outcome=_OUTCOME.get(r["result"], "inconclusive"), duration_s=0.0,
-                                      message="; ".join(x for x in (r.get("reason", ""), r.get("fix", "")) if x)))  # fmt: skip
+            store.append(
+                CheckOutcome(
+                    environment=env.name,
+                    suite="chaos",
+                    check=f"gameday:{plan.name}:{r['experiment']}",
+                    nodeid=f"gameday::{plan.name}::{r['experiment']}",
+                    outcome=_OUTCOME.get(r["result"], "inconclusive"),
+                    duration_s=0.0,
+                    message="; ".join(x for x in (r.get("reason", ""), r.get("fix", "")) if x),
+                )
+            )
     store.write_json("gameday-summary.json", summary)
     (store.run_dir / "gameday-summary.md").write_text(_markdown(summary), encoding="utf-8")
     return summary
@@ -169,8 +204,11 @@ def gameday_verdict(
         would = [r for r in rows if r["result"] == "dry-run"]
         if would:
             return "dry-run", [], ""
-        return ("inconclusive", ["dry run: no experiment of the plan would run here"],
-                "run the plan on an environment its experiments support")  # fmt: skip
+        return (
+            "inconclusive",
+            ["dry run: no experiment of the plan would run here"],
+            "run the plan on an environment its experiments support",
+        )
     ran = [r for r in rows if r["result"] in _VERDICTS]
     verdicts = [Verdict(r["result"]) for r in ran]
     if aborted and ran:
@@ -180,13 +218,19 @@ def gameday_verdict(
     fix = ""
     if aborted:
         reasons.append(f"aborted: {aborted}")
-    reasons += [f"{r['experiment']}: {r['result']}: {r.get('reason', '')}".rstrip(": ")
-                for r in rows if r["result"] in ("fail", "inconclusive")]  # fmt: skip
+    reasons += [
+        f"{r['experiment']}: {r['result']}: {r.get('reason', '')}".rstrip(": ")
+        for r in rows
+        if r["result"] in ("fail", "inconclusive")
+    ]
     if not ran:
         skipped = [f"{r['experiment']} ({r['result']}: {r.get('reason', '')})" for r in rows]
         reasons.insert(0, "nothing ran: " + "; ".join(skipped))
-        fix = ("restore the fleet above the serving floor, then re-run" if aborted else
-               "run the plan on an environment its experiments support, or fix what refused them")  # fmt: skip
+        fix = (
+            "restore the fleet above the serving floor, then re-run"
+            if aborted
+            else "run the plan on an environment its experiments support, or fix what refused them"
+        )
     elif verdict is Verdict.INCONCLUSIVE:
         fix = next((r.get("fix", "") for r in ran if r["result"] == "inconclusive" and r.get("fix")), "")
     return verdict.value, reasons, fix
@@ -207,11 +251,17 @@ def _markdown(summary: dict[str, Any]) -> str:
         lines.append(f"- fix: {summary['fix']}")
     if summary.get("reasons") or summary.get("fix"):
         lines.append("")
-    lines += ["| experiment | result | fleet MTTR s | p50 | p95 | max | unrecovered | note |",
-              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "| experiment | result | fleet MTTR s | p50 | p95 | max | unrecovered | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in summary["experiments"]:
-        cells = [r["experiment"], r["result"], *(str(r.get(k, "")) for k in
-                 ("fleet_mttr_s", "mttr_p50_s", "mttr_p95_s", "mttr_max_s")),
-                 ", ".join(r.get("unrecovered", [])), r.get("reason", "")]  # fmt: skip
+        cells = [
+            r["experiment"],
+            r["result"],
+            *(str(r.get(k, "")) for k in ("fleet_mttr_s", "mttr_p50_s", "mttr_p95_s", "mttr_max_s")),
+            ", ".join(r.get("unrecovered", [])),
+            r.get("reason", ""),
+        ]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"

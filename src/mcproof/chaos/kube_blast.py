@@ -45,8 +45,12 @@ class PodRef:
     @classmethod
     def from_api(cls, item: Mapping[str, Any]) -> PodRef:
         meta = item.get("metadata") or {}
-        return cls(str(meta.get("namespace", "")), str(meta.get("name", "")),
-                   str((item.get("spec") or {}).get("nodeName") or ""), dict(meta.get("labels") or {}))  # fmt: skip
+        return cls(
+            str(meta.get("namespace", "")),
+            str(meta.get("name", "")),
+            str((item.get("spec") or {}).get("nodeName") or ""),
+            dict(meta.get("labels") or {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,10 @@ class StepBlast:
     def describe(self) -> str:
         where = f" on node(s) {', '.join(self.nodes)}" if self.nodes else ""
         shown = ", ".join(self.pods[:10]) + (" ..." if len(self.pods) > 10 else "")
-        return (f"{self.func} may affect {self.affected} of {self.minecraft_total} Minecraft pods{where} "
-                f"(pods: {shown or 'none'})")  # fmt: skip
+        return (
+            f"{self.func} may affect {self.affected} of {self.minecraft_total} Minecraft pods{where} "
+            f"(pods: {shown or 'none'})"
+        )
 
 
 def _matches(labels: Mapping[str, str], selector: str | None) -> bool:
@@ -93,8 +99,13 @@ def _victim_count(candidates: int, args: Mapping[str, Any]) -> int:
 def _terminate(env: Environment, pods: Sequence[PodRef], args: Mapping[str, Any]) -> StepBlast:
     ns = str(args.get("ns", "default"))
     pattern = re.compile(str(args["name_pattern"])) if args.get("name_pattern") else None
-    candidates = [p for p in pods if p.namespace == ns and _matches(p.labels, args.get("label_selector"))
-                  and (pattern is None or pattern.search(p.name))]  # fmt: skip
+    candidates = [
+        p
+        for p in pods
+        if p.namespace == ns
+        and _matches(p.labels, args.get("label_selector"))
+        and (pattern is None or pattern.search(p.name))
+    ]
     n = _victim_count(len(candidates), args)
     reach = (
         candidates
@@ -103,8 +114,7 @@ def _terminate(env: Environment, pods: Sequence[PodRef], args: Mapping[str, Any]
     )
     minecraft_reach = sum(1 for p in reach if _is_minecraft(env, p))
     total = sum(1 for p in pods if _is_minecraft(env, p))
-    return StepBlast("terminate_pods", min(n, minecraft_reach), total, tuple(p.ref for p in reach),
-                     (ns,) if n else ())  # fmt: skip
+    return StepBlast("terminate_pods", min(n, minecraft_reach), total, tuple(p.ref for p in reach), (ns,) if n else ())
 
 
 def _drain(
@@ -112,8 +122,10 @@ def _drain(
 ) -> StepBlast:
     name = args.get("name")
     names = [str((n.get("metadata") or {}).get("name", "")) for n in nodes]
-    labels = {str((n.get("metadata") or {}).get("name", "")): dict((n.get("metadata") or {}).get("labels") or {})
-              for n in nodes}  # fmt: skip
+    labels = {
+        str((n.get("metadata") or {}).get("name", "")): dict((n.get("metadata") or {}).get("labels") or {})
+        for n in nodes
+    }
     candidates = [n for n in names if (not name or n == name) and _matches(labels[n], args.get("label_selector"))]
     pod_ns, pod_sel = args.get("pod_namespace"), args.get("pod_label_selector")
     if pod_ns and pod_sel:
@@ -125,14 +137,23 @@ def _drain(
     chosen = sorted(worst[:count])
     hit = [p for n in chosen for p in on[n]]
     total = sum(1 for p in pods if _is_minecraft(env, p))
-    return StepBlast("drain_nodes", sum(1 for p in hit if _is_minecraft(env, p)), total,
-                     tuple(sorted(p.ref for p in hit)), tuple(sorted({p.namespace for p in hit})), tuple(chosen))  # fmt: skip
+    return StepBlast(
+        "drain_nodes",
+        sum(1 for p in hit if _is_minecraft(env, p)),
+        total,
+        tuple(sorted(p.ref for p in hit)),
+        tuple(sorted({p.namespace for p in hit})),
+        tuple(chosen),
+    )
 
 
 def size_step(
-    env: Environment, func: str, args: Mapping[str, Any], pods: Sequence[Mapping[str, Any]],
+    env: Environment,
+    func: str,
+    args: Mapping[str, Any],
+    pods: Sequence[Mapping[str, Any]],
     nodes: Sequence[Mapping[str, Any]] = (),
-) -> StepBlast:  # fmt: skip
+) -> StepBlast:
     """Worst-case blast of a ``terminate_pods`` / ``drain_nodes`` step from the cluster's pods and nodes (JSON)."""
     refs = [PodRef.from_api(p) for p in pods]
     if func == "terminate_pods":

@@ -115,13 +115,23 @@ def _step(activity: Mapping[str, Any]) -> FaultStep | None:
     module, func, args = _provider(activity)
     name = str(activity.get("name", func))
     if module == "mcproof.chaos.actions" and func in _SCOPED:
-        return FaultStep(name, module, func, args.get("count"), args.get("share"), args.get("namespace"),
-                         args.get("label_selector"))  # fmt: skip
+        return FaultStep(
+            name, module, func, args.get("count"), args.get("share"), args.get("namespace"), args.get("label_selector")
+        )
     if module.startswith("chaosk8s") and activity.get("type") == "action":
         qty, mode = args.get("qty", args.get("count", 1)), args.get("mode", "fixed")
         count, share = (None, float(qty) / 100) if mode == "percentage" else (int(qty), None)
-        return FaultStep(name, module, func, count, share, args.get("ns", args.get("pod_namespace", "default")), args.get("label_selector"),
-                         bool(args.get("all", False)) or func == "deny_all_ingress", args)  # fmt: skip
+        return FaultStep(
+            name,
+            module,
+            func,
+            count,
+            share,
+            args.get("ns", args.get("pod_namespace", "default")),
+            args.get("label_selector"),
+            bool(args.get("all", False)) or func == "deny_all_ingress",
+            args,
+        )
     return None
 
 

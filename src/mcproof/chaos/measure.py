@@ -92,15 +92,25 @@ def _fix(problem: str, interval_s: float) -> str:
     if problem.startswith("interrupted"):
         return "re-run the experiment without interrupting it"
     if "serve throughout" in problem or problem.startswith("fault not seen"):
-        return (f"check the fault applies to these servers; if they recover faster than the observer's {interval_s:g}s "
-                "interval, lower chaos.observer_interval_s")  # fmt: skip
+        return (
+            f"check the fault applies to these servers; if they recover faster than the observer's {interval_s:g}s "
+            "interval, lower chaos.observer_interval_s"
+        )
     return "fix the experiment so its fault actions act on observed Minecraft servers and name them in their output"
 
 
 def judge(
-    journal: dict[str, Any], figures: RecoveryFigures, *, effect_issues: Sequence[str], prior: Sequence[str],
-    aborted: bool, serving_after: bool, last_down: Sequence[str], mttr_slo_s: float, interval_s: float,
-) -> Judgement:  # fmt: skip
+    journal: dict[str, Any],
+    figures: RecoveryFigures,
+    *,
+    effect_issues: Sequence[str],
+    prior: Sequence[str],
+    aborted: bool,
+    serving_after: bool,
+    last_down: Sequence[str],
+    mttr_slo_s: float,
+    interval_s: float,
+) -> Judgement:
     """Pass, fail or inconclusive from the journal, the recovery figures and the fault's effect.
 
     ``prior``: reasons found while running (abort floor, safety net); ``aborted``: our abort floor
@@ -125,11 +135,15 @@ def judge(
     if journal.get("deviated"):
         failures.append("the steady-state hypothesis deviated (journal deviated: true)")
     if figures.unrecovered and outside and worst <= mttr_slo_s:
-        cut.append(f"interrupted from outside (journal status interrupted) {worst:.1f}s after the fault, before "
-                   f"{len(figures.unrecovered)} server(s) could recover: {', '.join(figures.unrecovered[:20])}")  # fmt: skip
+        cut.append(
+            f"interrupted from outside (journal status interrupted) {worst:.1f}s after the fault, before "
+            f"{len(figures.unrecovered)} server(s) could recover: {', '.join(figures.unrecovered[:20])}"
+        )
     elif figures.unrecovered:
-        failures.append(f"{len(figures.unrecovered)} server(s) never recovered before the rollbacks: "
-                        + ", ".join(figures.unrecovered[:20]))  # fmt: skip
+        failures.append(
+            f"{len(figures.unrecovered)} server(s) never recovered before the rollbacks: "
+            + ", ".join(figures.unrecovered[:20])
+        )
     if figures.fleet_mttr_s is not None and figures.fleet_mttr_s > mttr_slo_s:
         failures.append(f"fleet MTTR {figures.fleet_mttr_s:.2f}s exceeds the SLO {mttr_slo_s:g}s")
     elif figures.unrecovered and worst > mttr_slo_s:
@@ -166,10 +180,20 @@ def _deadline_note(env: Environment, interval: float) -> str:
 
 
 def measure(
-    env: Environment, planned: PlannedRun, journal: dict[str, Any], samples: list[Sample], interval: float,
-    outcome: ChaosOutcome, store: RunStore, check: str, *, snapshot: FleetSnapshot | None = None,
-    observed: Sequence[str] = (), proof: tuple[bool, str] | None = None, aborted: bool = False,
-) -> None:  # fmt: skip
+    env: Environment,
+    planned: PlannedRun,
+    journal: dict[str, Any],
+    samples: list[Sample],
+    interval: float,
+    outcome: ChaosOutcome,
+    store: RunStore,
+    check: str,
+    *,
+    snapshot: FleetSnapshot | None = None,
+    observed: Sequence[str] = (),
+    proof: tuple[bool, str] | None = None,
+    aborted: bool = False,
+) -> None:
     injected = injection_time(journal)
     marked = journal.get("mcproof_rollbacks_cutoff")
     cutoff = iso_to_epoch(str(marked)) if marked else _rollback_start(journal)
@@ -187,47 +211,89 @@ def measure(
     slo = env.slo.mttr_s
     snap = snapshot or FleetSnapshot(tuple(observed))
     effect = fault_effect(journal, snap)
-    issues = effect_problems(effect, set(observed), set(figures.affected), visible=planned.plan.fault_visible,
-                             proof=proof, interval_s=interval)  # fmt: skip
-    verdict = judge(journal, figures, effect_issues=issues, prior=outcome.reasons, aborted=aborted,
-                    serving_after=serving_after, last_down=sorted(k for k, v in last_tick.items() if not v),
-                    mttr_slo_s=slo, interval_s=interval)  # fmt: skip
+    issues = effect_problems(
+        effect,
+        set(observed),
+        set(figures.affected),
+        visible=planned.plan.fault_visible,
+        proof=proof,
+        interval_s=interval,
+    )
+    verdict = judge(
+        journal,
+        figures,
+        effect_issues=issues,
+        prior=outcome.reasons,
+        aborted=aborted,
+        serving_after=serving_after,
+        last_down=sorted(k for k, v in last_tick.items() if not v),
+        mttr_slo_s=slo,
+        interval_s=interval,
+    )
     fleet_ids = {t.id for t in planned.targets}
     down = observed_downtime(samples, since) if injected is not None else {}  # unanswered pings; slow still serves
     burned = sum(v for k, v in down.items() if k in fleet_ids)
     settings = chaos_settings(env)
-    budget = error_budget_burn(burned, max(len(planned.targets), 1), env.slo.availability,
-                               settings.availability_window_s).as_dict()  # fmt: skip
+    budget = error_budget_burn(
+        burned, max(len(planned.targets), 1), env.slo.availability, settings.availability_window_s
+    ).as_dict()
     budget["method"] = BUDGET_METHOD
     budget["downtime_by_target_s"] = down
     measured = verdict.verdict is not Verdict.INCONCLUSIVE  # no MTTR figures for a fault not seen to happen
     summary = figures.mttr_summary if measured else {}
     record = RecoveryEvidence(
-        environment=env.name, method=METHOD + _deadline_note(env, interval), check=check, experiment=planned.plan.name,
-        journal=outcome.journal_path.name if outcome.journal_path else "", journal_status=status, deviated=deviated,
-        passed=verdict.verdict is Verdict.PASS, reasons=verdict.reasons, seed=planned.seed,
+        environment=env.name,
+        method=METHOD + _deadline_note(env, interval),
+        check=check,
+        experiment=planned.plan.name,
+        journal=outcome.journal_path.name if outcome.journal_path else "",
+        journal_status=status,
+        deviated=deviated,
+        passed=verdict.verdict is Verdict.PASS,
+        reasons=verdict.reasons,
+        seed=planned.seed,
         injected_at=epoch_to_iso(injected) if injected is not None else None,
-        observed_from=epoch_to_iso(figures.observed_from), observed_to=epoch_to_iso(figures.observed_to),
-        interval_s=interval, targets_observed=figures.targets_observed, affected=figures.affected,
-        unrecovered=list(figures.unrecovered), per_server=[s.as_dict() for s in figures.per_server],
-        mttr_p50_s=summary.get("p50"), mttr_p95_s=summary.get("p95"), mttr_max_s=summary.get("max"),
-        fleet_mttr_s=figures.fleet_mttr_s if measured else None, mttr_slo_s=slo, good_sample_ratio=figures.good_ratio,
-        downtime_server_s=figures.downtime_server_s, serving_after_rollback=serving_after,
-        timeline=[s.as_dict() for s in samples], verdict=verdict.verdict.value, fix=verdict.fix,
-        fault_targets=list(effect.targets), error_budget=budget,
-    )  # fmt: skip
+        observed_from=epoch_to_iso(figures.observed_from),
+        observed_to=epoch_to_iso(figures.observed_to),
+        interval_s=interval,
+        targets_observed=figures.targets_observed,
+        affected=figures.affected,
+        unrecovered=list(figures.unrecovered),
+        per_server=[s.as_dict() for s in figures.per_server],
+        mttr_p50_s=summary.get("p50"),
+        mttr_p95_s=summary.get("p95"),
+        mttr_max_s=summary.get("max"),
+        fleet_mttr_s=figures.fleet_mttr_s if measured else None,
+        mttr_slo_s=slo,
+        good_sample_ratio=figures.good_ratio,
+        downtime_server_s=figures.downtime_server_s,
+        serving_after_rollback=serving_after,
+        timeline=[s.as_dict() for s in samples],
+        verdict=verdict.verdict.value,
+        fix=verdict.fix,
+        fault_targets=list(effect.targets),
+        error_budget=budget,
+    )
     store.append(record)
     if measured:
         worst = max((s.downtime_s for s in figures.per_server), default=0.0)
         measured_mttr = figures.fleet_mttr_s if figures.fleet_mttr_s is not None else worst
-        store.append(SloMeasurement(
-            environment=env.name, slo="mttr_s", objective=f"fleet recovers within {slo:g}s of a fault",
-            target=slo, measured=round(measured_mttr, 3), unit="s", comparator="<=",
-            passed=figures.fleet_mttr_s is not None and figures.fleet_mttr_s <= slo and not figures.unrecovered,
-            method=f"{planned.plan.name}: {METHOD}" + ("" if figures.fleet_mttr_s is not None else
-                                                      "; unrecovered: measured is the downtime seen so far"),
-            check=check, samples=figures.samples,
-        ))  # fmt: skip
+        store.append(
+            SloMeasurement(
+                environment=env.name,
+                slo="mttr_s",
+                objective=f"fleet recovers within {slo:g}s of a fault",
+                target=slo,
+                measured=round(measured_mttr, 3),
+                unit="s",
+                comparator="<=",
+                passed=figures.fleet_mttr_s is not None and figures.fleet_mttr_s <= slo and not figures.unrecovered,
+                method=f"{planned.plan.name}: {METHOD}"
+                + ("" if figures.fleet_mttr_s is not None else "; unrecovered: measured is the downtime seen so far"),
+                check=check,
+                samples=figures.samples,
+            )
+        )
     outcome.verdict = verdict.verdict.value
     outcome.reasons = verdict.reasons
     outcome.fix = verdict.fix

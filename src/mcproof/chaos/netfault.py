@@ -64,10 +64,16 @@ def front_host(base_address: str, index: int) -> str:
 def front_targets(targets: Sequence[Target], base_address: str) -> list[Target]:
     """The front (proxy) address of each target: same id and port, host ``base_address`` + position."""
     return [
-        Target(id=t.id, host=front_host(base_address, i), port=t.port, source="fault-proxy",
-               namespace=t.namespace, labels=dict(t.labels))
+        Target(
+            id=t.id,
+            host=front_host(base_address, i),
+            port=t.port,
+            source="fault-proxy",
+            namespace=t.namespace,
+            labels=dict(t.labels),
+        )
         for i, t in enumerate(targets)
-    ]  # fmt: skip
+    ]
 
 
 @dataclass

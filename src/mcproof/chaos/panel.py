@@ -18,8 +18,13 @@ from mcproof.chaos.scope import environment_from, targets_of
 from mcproof.config import Environment
 from mcproof.errors import GuardError
 
-__all__ = ["panel_kill_server", "panel_restart_server", "panel_server_running", "panel_start_server",
-           "panel_stop_server"]  # fmt: skip
+__all__ = [
+    "panel_kill_server",
+    "panel_restart_server",
+    "panel_server_running",
+    "panel_start_server",
+    "panel_stop_server",
+]
 
 Configuration = dict[str, Any] | None
 
@@ -28,8 +33,10 @@ def _panel(env: Environment, server: str | None) -> tuple[Any, str]:
     from mcproof.connect.platform import pterodactyl_adapter
 
     if env.platform is None:
-        raise GuardError(f"environment '{env.name}' has no platform section; panel faults need "
-                         "platform: {kind: pterodactyl, server: ...}")  # fmt: skip
+        raise GuardError(
+            f"environment '{env.name}' has no platform section; panel faults need "
+            "platform: {kind: pterodactyl, server: ...}"
+        )
     ident = server or env.platform.server
     if not ident:
         raise GuardError(f"environment '{env.name}': name the server panel faults may hit in platform.server")
@@ -47,8 +54,12 @@ def _signal(signal: str, server: str | None, configuration: Configuration) -> di
     adapter, ident = _panel(env, server)
     record = adapter.get_server(ident)
     adapter.power(ident, signal)
-    return {"server": ident, "signal": signal, "at": time.time(),
-            "servers": [_target_id(env, record.host, record.port)]}  # fmt: skip
+    return {
+        "server": ident,
+        "signal": signal,
+        "at": time.time(),
+        "servers": [_target_id(env, record.host, record.port)],
+    }
 
 
 def panel_kill_server(server: str | None = None, configuration: Configuration = None) -> dict[str, Any]:

@@ -164,8 +164,10 @@ def skip_reason(env: Environment) -> str | None:
     from mcproof.connect import fault_injector
 
     if not fault_injector(env).can("platform_api.outage"):
-        return (f"environment '{env.name}' names an external platform API; mcproof stops and restarts only an "
-                "API its fault injector may stop (capability 'platform_api.outage')")  # fmt: skip
+        return (
+            f"environment '{env.name}' names an external platform API; mcproof stops and restarts only an "
+            "API its fault injector may stop (capability 'platform_api.outage')"
+        )
     if current_endpoint(env) is None:
         return f"the sandbox platform API of '{env.name}' is not running; `mcproof run` starts it with the sandbox"
     return None
@@ -200,5 +202,7 @@ def summary_lines(per_server: Sequence[dict[str, Any]]) -> list[str]:
     api = next((s for s in per_server if s.get("target") == API_TARGET), None)
     if api is None:
         return ["  platform API: no failed /readyz sample seen"]
-    return [f"  platform API: first failure {api['first_failure_at']}, ready again {api['recovered_at'] or 'never'}, "
-            f"MTTR {api['mttr_s']}s"]  # fmt: skip
+    return [
+        f"  platform API: first failure {api['first_failure_at']}, ready again {api['recovered_at'] or 'never'}, "
+        f"MTTR {api['mttr_s']}s"
+    ]

@@ -101,9 +101,12 @@ def fleet_meets_serving_slo(
 
 
 def status_latency_p95_below(
-    bound_ms: float | None = None, servers: int = 20, rounds: int = 3, via_fault_proxy: bool = False,
+    bound_ms: float | None = None,
+    servers: int = 20,
+    rounds: int = 3,
+    via_fault_proxy: bool = False,
     configuration: Configuration = None,
-) -> bool:  # fmt: skip
+) -> bool:
     """True when sequential status pings of up to ``servers`` targets have p95 latency under ``bound_ms``.
 
     ``via_fault_proxy`` measures through the running fault proxy's fronts (the faulted path).
@@ -144,9 +147,12 @@ def fault_path_serving(configuration: Configuration = None) -> bool:
 
 
 def wait_until_fleet_serving(
-    timeout_s: float | None = None, poll_s: float = 0.25, via_fault_proxy: bool = False,
-    source: str = "environment", configuration: Configuration = None,
-) -> dict[str, Any]:  # fmt: skip
+    timeout_s: float | None = None,
+    poll_s: float = 0.25,
+    via_fault_proxy: bool = False,
+    source: str = "environment",
+    configuration: Configuration = None,
+) -> dict[str, Any]:
     """Poll until the fleet (``source``, or the fault path) fully serves or ``timeout_s`` passes (default:
     ``chaos.recovery_window_s``); never fails, returns ``{"serving": bool, "waited_s": float, "polls": int}``."""
     from mcproof.chaos.scope import chaos_settings

@@ -73,8 +73,13 @@ class Sample:
         return self.ok and (slow_ms is None or self.latency_ms is None or self.latency_ms <= slow_ms)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "at": epoch_to_iso(self.t), "ok": self.ok,
-                "latency_ms": self.latency_ms, "error_kind": self.error_kind}  # fmt: skip
+        return {
+            "target": self.target,
+            "at": epoch_to_iso(self.t),
+            "ok": self.ok,
+            "latency_ms": self.latency_ms,
+            "error_kind": self.error_kind,
+        }
 
 
 @dataclass(frozen=True)
@@ -113,8 +118,12 @@ class RecoveryFigures:
 def _summary(values: Sequence[float]) -> dict[str, float]:
     if not values:
         return {"count": 0}
-    return {"count": len(values), "p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
-            "max": round(max(values), 3)}  # fmt: skip
+    return {
+        "count": len(values),
+        "p50": round(percentile(values, 50), 3),
+        "p95": round(percentile(values, 95), 3),
+        "max": round(max(values), 3),
+    }
 
 
 def compute_recovery(samples: Iterable[Sample], injected_at: float, slow_ms: float | None = None) -> RecoveryFigures:
@@ -142,8 +151,17 @@ def compute_recovery(samples: Iterable[Sample], injected_at: float, slow_ms: flo
         else:
             mttr, recovered_iso, downtime = None, None, end - injected_at
             unrecovered.append(target)
-        per_server.append(ServerRecovery(target, epoch_to_iso(first_bad.t), epoch_to_iso(last_bad.t), recovered_iso,
-                                         mttr, round(max(0.0, downtime), 3), len(bad)))  # fmt: skip
+        per_server.append(
+            ServerRecovery(
+                target,
+                epoch_to_iso(first_bad.t),
+                epoch_to_iso(last_bad.t),
+                recovered_iso,
+                mttr,
+                round(max(0.0, downtime), 3),
+                len(bad),
+            )
+        )
     mttrs = [s.mttr_s for s in per_server if s.mttr_s is not None]
     fleet = None if unrecovered else (max(mttrs) if mttrs else 0.0)
     good = sum(1 for s in ordered if s.good(slow_ms))

@@ -84,8 +84,12 @@ def signoff(env_ref: str, reports_dir: Path, ack_production: bool, keep_sandbox:
     """
     env = _load(env_ref)
     if not env.slo.model_fields_set:
-        _fail(ConfigError(f"{env.source or env_ref}: no 'slo' section; a sign-off holds the environment to the SLOs "
-                          "it declares, so declare them (see environments/staging.example.yaml)"))  # fmt: skip
+        _fail(
+            ConfigError(
+                f"{env.source or env_ref}: no 'slo' section; a sign-off holds the environment to the SLOs "
+                "it declares, so declare them (see environments/staging.example.yaml)"
+            )
+        )
     suites = available_suites()
     click.echo(f"mcproof: signing off '{env.name}' ({env.tier.value}) with suites: {', '.join(suites)}")
     try:
@@ -145,9 +149,12 @@ def _workers(value: str | None) -> int | str | None:
 @click.option("--web-port", type=click.IntRange(1, 65535), default=None, help="web UI port (default: load.web_port)")
 @click.option("--keep-sandbox", is_flag=True, help="leave a sandbox this command started running afterwards")
 @click.option("--provisioning", is_flag=True, help="server lifecycle load on the platform API (load.provisioning)")
-@click.option("--plan", "plan_only", is_flag=True,
-              help="print the rate asked, what one worker does here (a short calibration) and the workers needed; "
-                   "run no load")  # fmt: skip
+@click.option(
+    "--plan",
+    "plan_only",
+    is_flag=True,
+    help="print the rate asked, what one worker does here (a short calibration) and the workers needed; run no load",
+)
 def load_command(
     env_ref: str,
     web: bool,
@@ -179,9 +186,17 @@ def load_command(
                 code = run_provisioning_command(env, users=users, reports_dir=reports_dir, echo=click.echo)
             else:
                 code = run_load_command(
-                    env, web=web, workers=workers, shape=shape, duration_s=duration_s, users=users,
-                    reports_dir=reports_dir, web_port=web_port, echo=click.echo, plan_only=plan_only,
-                )  # fmt: skip
+                    env,
+                    web=web,
+                    workers=workers,
+                    shape=shape,
+                    duration_s=duration_s,
+                    users=users,
+                    reports_dir=reports_dir,
+                    web_port=web_port,
+                    echo=click.echo,
+                    plan_only=plan_only,
+                )
     except McproofError as err:
         _fail(err)
     sys.exit(code)
@@ -313,4 +328,4 @@ def compare_command(run_a: Path, run_b: Path, thresholds_file: Path | None, fmt:
     except McproofError as err:
         _fail(err)
     click.echo(render_comparison(result, fmt), nl=False)
-    sys.exit(1 if result.regressions else 0)  # fmt: skip
+    sys.exit(1 if result.regressions else 0)

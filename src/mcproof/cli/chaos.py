@@ -35,13 +35,25 @@ def chaos() -> None:
 @click.option("--ack-production", is_flag=True, help="acknowledge a run on a production-tier environment")
 @click.option("--seed", type=int, default=None, help="seed for the choice of servers (default: random)")
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--abort-below", "abort_below", type=click.FloatRange(0, 1), default=None, metavar="FLOOR",
-              help="interrupt the experiment (rollbacks still run) when the fleet's serving ratio falls below FLOOR")  # fmt: skip
+@click.option(
+    "--abort-below",
+    "abort_below",
+    type=click.FloatRange(0, 1),
+    default=None,
+    metavar="FLOOR",
+    help="interrupt the experiment (rollbacks still run) when the fleet's serving ratio falls below FLOOR",
+)
 @click.option("--keep-sandbox", is_flag=True, help="leave a sandbox this command started running afterwards")
 def chaos_run(
-    experiment: str, env_ref: str, dry_run: bool, ack_production: bool, seed: int | None, reports_dir: Path,
-    abort_below: float | None, keep_sandbox: bool,
-) -> None:  # fmt: skip
+    experiment: str,
+    env_ref: str,
+    dry_run: bool,
+    ack_production: bool,
+    seed: int | None,
+    reports_dir: Path,
+    abort_below: float | None,
+    keep_sandbox: bool,
+) -> None:
     """Run EXPERIMENT (a library name such as kill-one-server, or a path); exit 0 pass, 1 fail, 2 refused or
     skipped here, 3 inconclusive (the fault was not seen to take effect; the reason and fix are printed)."""
     from mcproof.chaos.experiment import plan_experiment, run_chaos_experiment
@@ -62,16 +74,31 @@ def chaos_run(
         with sandbox_for_run(env, keep=keep_sandbox, echo=click.echo):
             session = RunSession.start(env, reports_dir)
             session.scope(["chaos"], checks=1)
-            outcome = run_chaos_experiment(env, experiment, session.store, ack_production=ack_production, seed=seed,
-                                           check=f"chaos run {experiment}", echo=click.echo,
-                                           abort_below=abort_below)  # fmt: skip
+            outcome = run_chaos_experiment(
+                env,
+                experiment,
+                session.store,
+                ack_production=ack_production,
+                seed=seed,
+                check=f"chaos run {experiment}",
+                echo=click.echo,
+                abort_below=abort_below,
+            )
     except McproofError as err:
         _fail(err)
         return
     store = session.store
-    store.append(CheckOutcome(environment=env.name, suite="chaos", check=f"chaos run {experiment}",
-                              nodeid=f"chaos::{experiment}", outcome=CHECK_OUTCOME[outcome.verdict],
-                              duration_s=0.0, message=_message(outcome.reasons, outcome.fix)))  # fmt: skip
+    store.append(
+        CheckOutcome(
+            environment=env.name,
+            suite="chaos",
+            check=f"chaos run {experiment}",
+            nodeid=f"chaos::{experiment}",
+            outcome=CHECK_OUTCOME[outcome.verdict],
+            duration_s=0.0,
+            message=_message(outcome.reasons, outcome.fix),
+        )
+    )
     code = exit_code(outcome.verdict)
     _report_problem(session.finish(code, checks=1))
     for line in outcome.lines:
@@ -105,8 +132,9 @@ def gameday(
         with sandbox_for_run(env, keep=keep_sandbox, echo=click.echo):
             session = RunSession.start(env, reports_dir)
             session.scope(["chaos"], checks=len(plan.experiments))
-            summary = run_gameday(env, plan, session.store, ack_production=ack_production, dry_run=dry_run,
-                                  echo=click.echo)  # fmt: skip
+            summary = run_gameday(
+                env, plan, session.store, ack_production=ack_production, dry_run=dry_run, echo=click.echo
+            )
     except McproofError as err:
         _fail(err)
         return

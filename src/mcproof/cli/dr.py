@@ -38,8 +38,13 @@ def dr() -> None:
 @dr.command("drill")
 @click.option("--env", "env_ref", default="local", show_default=True, help=ENV_HELP)
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--keep-sandbox", "--keep-platform", "keep_platform", is_flag=True,
-              help="leave a sandbox (and its platform API) this command started running afterwards")  # fmt: skip
+@click.option(
+    "--keep-sandbox",
+    "--keep-platform",
+    "keep_platform",
+    is_flag=True,
+    help="leave a sandbox (and its platform API) this command started running afterwards",
+)
 @click.option("--ack-production", is_flag=True, help="allow the (destructive) drill on a production-tier environment")
 def drill(env_ref: str, reports_dir: Path, keep_platform: bool, ack_production: bool) -> None:
     """Markers -> backups -> disaster -> restore via the platform API -> verified serving; RPO/RTO vs SLOs."""

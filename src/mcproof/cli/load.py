@@ -13,9 +13,9 @@ from mcproof.connect.targets import discover_targets
 from mcproof.errors import ConfigError
 from mcproof.evidence.records import CheckOutcome
 from mcproof.load.evidence import capacity_measurement, load_evidence
+from mcproof.load.launcher import run_load, run_web
 from mcproof.load.plan import LoadConfig, load_config_for
 from mcproof.load.report import describe_run, generator_line, threshold_lines
-from mcproof.load.runner import run_load, run_web
 from mcproof.load.settings import LoadSettings
 from mcproof.load.sizing import auto_workers, idle_cores, plan_figures, plan_line
 from mcproof.load.target_side import ShardSampler, judge_sandbox
@@ -46,8 +46,9 @@ def run_load_command(
     if not targets:
         raise ConfigError(f"discovery for environment '{env.name}' returned no targets; check minecraft.discovery")
     count = None if workers == "auto" else workers
-    config = load_config_for(env, targets, shape=shape, users=users, duration_s=duration_s,
-                             workers=count if isinstance(count, int) else None)  # fmt: skip
+    config = load_config_for(
+        env, targets, shape=shape, users=users, duration_s=duration_s, workers=count if isinstance(count, int) else None
+    )
     if plan_only:
         with tempfile.TemporaryDirectory(prefix="mcproof-plan-") as tmp:
             config, _ = _plan(env, config, workers, Path(tmp), echo)
@@ -83,8 +84,17 @@ def run_load_command(
             session.store.append(measurement)
     outcome = {"pass": "passed", "fail": "failed"}.get(verdict, "inconclusive")
     message = describe_run(record) if verdict != "pass" else ""
-    session.store.append(CheckOutcome(environment=env.name, suite="load", check="mcproof load", nodeid="load::mcproof load",
-                                      outcome=outcome, duration_s=record.duration_s, message=message))  # fmt: skip
+    session.store.append(
+        CheckOutcome(
+            environment=env.name,
+            suite="load",
+            check="mcproof load",
+            nodeid="load::mcproof load",
+            outcome=outcome,
+            duration_s=record.duration_s,
+            message=message,
+        )
+    )
     for line in threshold_lines(record):
         echo(f"mcproof: {line}")
     echo(f"mcproof: {generator_line(record)}")
@@ -108,7 +118,7 @@ def _plan(
 ) -> tuple[LoadConfig, dict[str, Any]]:
     """Calibrate (bounded), resolve `--workers auto`, print the plan line; the config to run and the figures."""
     from mcproof.load.calibration import calibrate
-    from mcproof.load.runner import LoadRunError
+    from mcproof.load.launcher import LoadRunError
 
     cores = _cores(env)  # sampled before the calibration loads the machine
     if workers == "auto":
@@ -120,9 +130,14 @@ def _plan(
         echo(f"mcproof: plan: calibration failed ({err}); one worker's rate not measured")
         calibration = None
     figures = plan_figures(
-        users=config.users, servers=config.distinct_targets, interval_s=config.ping_interval_s, workers=config.workers,
-        calibration=calibration, max_cpu_share=float(limits.get("max_cpu_share", 0.9)), cores=cores,
-    )  # fmt: skip
+        users=config.users,
+        servers=config.distinct_targets,
+        interval_s=config.ping_interval_s,
+        workers=config.workers,
+        calibration=calibration,
+        max_cpu_share=float(limits.get("max_cpu_share", 0.9)),
+        cores=cores,
+    )
     echo(f"mcproof: {plan_line(figures)}")
     return config, figures
 

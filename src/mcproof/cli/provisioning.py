@@ -25,10 +25,13 @@ def run_provisioning_command(
     settings = (env.load or LoadSettings()).provisioning
     try:
         config = provisioning_config_for(
-            env, users=users or settings.users, cycles_per_user=settings.cycles_per_user,
-            ready_timeout_s=settings.ready_timeout_s, deadline_s=settings.deadline_s,
+            env,
+            users=users or settings.users,
+            cycles_per_user=settings.cycles_per_user,
+            ready_timeout_s=settings.ready_timeout_s,
+            deadline_s=settings.deadline_s,
             status_timeout_s=env.minecraft.status_timeout_s,
-        )  # fmt: skip
+        )
     except ProvisioningUnsupported as err:
         raise ConfigError(f"{err}; {err.fix}") from None
     except NoPlatformApi as err:
@@ -43,10 +46,17 @@ def run_provisioning_command(
     session.store.append(record)
     echo(f"mcproof: {describe_provisioning(record)}")
     code = 0 if record.passed else 1
-    session.store.append(CheckOutcome(environment=env.name, suite="load", check="mcproof load --provisioning",
-                                      nodeid="load::mcproof load --provisioning",
-                                      outcome="passed" if record.passed else "failed", duration_s=0.0,
-                                      message="" if record.passed else describe_provisioning(record)))  # fmt: skip
+    session.store.append(
+        CheckOutcome(
+            environment=env.name,
+            suite="load",
+            check="mcproof load --provisioning",
+            nodeid="load::mcproof load --provisioning",
+            outcome="passed" if record.passed else "failed",
+            duration_s=0.0,
+            message="" if record.passed else describe_provisioning(record),
+        )
+    )
     problem = session.finish(code, checks=1)
     if problem is not None:  # the verdict stands even if the report cannot be rendered
         echo(f"mcproof: report not written ({problem})")

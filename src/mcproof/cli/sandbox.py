@@ -81,9 +81,11 @@ def sandbox() -> None:
 @click.option("--boot-delay", type=float, default=None, help="Seconds before a restart [default: 2.0].")
 @click.option("--base-address", default=None, help="First server address (loopback) [default: 127.1.0.1].")
 @click.option(
-    "--kubernetes", "with_kubernetes", is_flag=True,
+    "--kubernetes",
+    "with_kubernetes",
+    is_flag=True,
     help="Also start the embedded Kubernetes cluster (automatic when the environment has kubernetes.embedded).",
-)  # fmt: skip
+)
 @_env_option
 @_state_dir_option
 def up_cmd(

@@ -139,9 +139,11 @@ def apiserver_audit_retention(args: Sequence[str]) -> LogRetention:
         return LogRetention("apiserver audit log", 0.0, "--audit-log-maxage", f"unparsable flags {flags}")
     if maxbackup > 0:
         return LogRetention(
-            "apiserver audit log", 0.0, f"--audit-log-maxbackup={maxbackup}",
+            "apiserver audit log",
+            0.0,
+            f"--audit-log-maxbackup={maxbackup}",
             "rotated files are kept by count, not age, so the days kept depend on traffic",
-        )  # fmt: skip
+        )
     if maxage > 0:
         return LogRetention("apiserver audit log", float(maxage), f"--audit-log-maxage={maxage}", path)
     return LogRetention("apiserver audit log", math.inf, "--audit-log-maxage unset (0: never deleted by age)", path)

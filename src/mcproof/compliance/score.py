@@ -208,10 +208,11 @@ def _records_against(
     if unsure:
         r = unsure[0][1]
         return RequirementResult(
-            name, INCONCLUSIVE,
+            name,
+            INCONCLUSIVE,
             f"{what} in {_where(r)} was written by check {r.get('check')}, which was inconclusive there; "
             "an inconclusive record never satisfies a control",
-        )  # fmt: skip
+        )
     runs = sorted({_run(r) for _, r in judged})
     newest = judged[-1][1]
     return RequirementResult(

@@ -63,8 +63,13 @@ class FaultResult:
     outputs: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"fault": self.fault, "servers": list(self.servers), "params": dict(self.params),
-                "injector": self.injector, "outputs": list(self.outputs)}  # fmt: skip
+        return {
+            "fault": self.fault,
+            "servers": list(self.servers),
+            "params": dict(self.params),
+            "injector": self.injector,
+            "outputs": list(self.outputs),
+        }
 
 
 class FaultInjector:

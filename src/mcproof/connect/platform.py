@@ -109,10 +109,13 @@ def pterodactyl_adapter(env: Environment) -> PterodactylAdapter:
     if cfg is None:
         raise NoPlatformApi(f"environment '{env.name}' has no platform section; add platform: {{kind: pterodactyl}}")
     knobs: dict[str, Any] = {
-        "timeout": cfg.request_timeout_s, "backup_timeout_s": cfg.backup_timeout_s,
-        "restore_timeout_s": cfg.restore_timeout_s, "console_timeout_s": cfg.console_timeout_s,
-        "poll_s": cfg.poll_s, "world_dir": cfg.world_dir,
-    }  # fmt: skip
+        "timeout": cfg.request_timeout_s,
+        "backup_timeout_s": cfg.backup_timeout_s,
+        "restore_timeout_s": cfg.restore_timeout_s,
+        "console_timeout_s": cfg.console_timeout_s,
+        "poll_s": cfg.poll_s,
+        "world_dir": cfg.world_dir,
+    }
     if cfg.url is not None:
         assert cfg.api_key is not None  # the model requires it with a url
         ca = env.resolve_path(cfg.ca_file) if cfg.ca_file is not None else None

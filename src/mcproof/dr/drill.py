@@ -175,38 +175,75 @@ class _Drill:
 
 
 def run_drill(
-    api: PlatformAdapter, settings: DrSettings, *, environment: str, rpo_target_s: float, rto_target_s: float,
-    check: str = "dr drill", server_id: str | None = None,
-) -> DrillResult:  # fmt: skip
+    api: PlatformAdapter,
+    settings: DrSettings,
+    *,
+    environment: str,
+    rpo_target_s: float,
+    rto_target_s: float,
+    check: str = "dr drill",
+    server_id: str | None = None,
+) -> DrillResult:
     """Run one drill and return its evidence and verdict. The drill creates its server and deletes it
     afterwards (unless ``keep_server``); ``server_id`` names an existing one instead (a panel whose API cannot
     create servers, e.g. Pterodactyl's client API), which is kept."""
     started_at = utc_now()
     schedule_timeout = settings.schedule_timeout_s or rpo_target_s
     method = (
-        "scheduled backups (the platform's own schedule; the drill took none)" if settings.mode == "scheduled"
-        else "on-demand backups taken by the drill"
-    ) + "; harness markers written through the console, acknowledgements timed by the harness; newest backup " \
-        "restored through the platform API; markers read back through the console"  # fmt: skip
+        (
+            "scheduled backups (the platform's own schedule; the drill took none)"
+            if settings.mode == "scheduled"
+            else "on-demand backups taken by the drill"
+        )
+        + "; harness markers written through the console, acknowledgements timed by the harness; newest backup "
+        "restored through the platform API; markers read back through the console"
+    )
 
     def result(d: _Drill | None, verdict: Verdict, reason: str, fix: str, **figures: Any) -> DrillResult:
         problems = list(figures.pop("problems", [])) or ([reason] if reason and verdict != Verdict.PASS else [])
         base: dict[str, Any] = {
-            "disaster_at": 0.0, "backup_id": "", "snapshot": "", "backup_created_at": 0.0, "last_written": None,
-            "last_recovered": None, "rpo_s": 0.0, "rto_s": 0.0, "recovered": False, "integrity_ok": False,
-            "integrity_problems": [], "restore_bytes": 0, "restore_duration_s": 0.0, "restore_throughput_mib_s": 0.0,
-            "recovered_marks": [], "markers_written": 0, "markers_recovered": 0, "markers_lost": 0, "rto_parts": [],
+            "disaster_at": 0.0,
+            "backup_id": "",
+            "snapshot": "",
+            "backup_created_at": 0.0,
+            "last_written": None,
+            "last_recovered": None,
+            "rpo_s": 0.0,
+            "rto_s": 0.0,
+            "recovered": False,
+            "integrity_ok": False,
+            "integrity_problems": [],
+            "restore_bytes": 0,
+            "restore_duration_s": 0.0,
+            "restore_throughput_mib_s": 0.0,
+            "recovered_marks": [],
+            "markers_written": 0,
+            "markers_recovered": 0,
+            "markers_lost": 0,
+            "rto_parts": [],
             "schedule": {},
-        }  # fmt: skip
+        }
         base.update(figures)
         written = [{"seq": w["seq"], "ts": w["acked_at"], "sent_at": w["sent_at"]} for w in (d.writes if d else [])]
         evidence = DrEvidence(
-            environment=environment, method=method, check=check, started_at=started_at, ended_at=utc_now(),
-            server=d.server.id if d else "", disaster=settings.disaster, rpo_target_s=rpo_target_s,
-            rto_target_s=rto_target_s, written_marks=written, backups=d.backups if d else [],
-            timeline=d.timeline if d else [], mode=settings.mode, verdict=verdict.value, reason=reason, fix=fix,
+            environment=environment,
+            method=method,
+            check=check,
+            started_at=started_at,
+            ended_at=utc_now(),
+            server=d.server.id if d else "",
+            disaster=settings.disaster,
+            rpo_target_s=rpo_target_s,
+            rto_target_s=rto_target_s,
+            written_marks=written,
+            backups=d.backups if d else [],
+            timeline=d.timeline if d else [],
+            mode=settings.mode,
+            verdict=verdict.value,
+            reason=reason,
+            fix=fix,
             **base,
-        )  # fmt: skip
+        )
         return DrillResult(evidence, problems, verdict, reason, fix)
 
     if server_id:
@@ -215,17 +252,29 @@ def run_drill(
             if server.power in ("offline", "stopped"):
                 api.power(server.id, "start")
         except ApiCallError as err:
-            return result(None, Verdict.INCONCLUSIVE, f"the drill server {server_id} is unusable: {err}",
-                          "name an existing, dedicated drill server in platform.server")  # fmt: skip
+            return result(
+                None,
+                Verdict.INCONCLUSIVE,
+                f"the drill server {server_id} is unusable: {err}",
+                "name an existing, dedicated drill server in platform.server",
+            )
     else:
         try:
             server = api.create_server("dr-drill")
         except Unsupported as err:
-            return result(None, Verdict.INCONCLUSIVE, f"the platform cannot create a drill server: {err}",
-                          "name an existing, dedicated drill server in platform.server")  # fmt: skip
+            return result(
+                None,
+                Verdict.INCONCLUSIVE,
+                f"the platform cannot create a drill server: {err}",
+                "name an existing, dedicated drill server in platform.server",
+            )
         except ApiCallError as err:
-            return result(None, Verdict.INCONCLUSIVE, f"the platform refused to create a drill server: {err}",
-                          "free a server slot for the tenant (or raise its quota) and rerun the drill")  # fmt: skip
+            return result(
+                None,
+                Verdict.INCONCLUSIVE,
+                f"the platform refused to create a drill server: {err}",
+                "free a server slot for the tenant (or raise its quota) and rerun the drill",
+            )
     d = _Drill(api, settings, server, schedule_timeout)
     d.mark("server_named" if server_id else "server_created", server=server.id)
     try:
@@ -242,8 +291,12 @@ def run_drill(
     except InconclusiveError as inc:
         return result(d, Verdict.INCONCLUSIVE, inc.reason, inc.fix)
     except ApiCallError as err:  # the platform failed mid-drill: a FAIL with the timeline so far, not a traceback
-        return result(d, Verdict.FAIL, f"the platform API failed during the drill: {err}",
-                      "fix the platform API call named above (see the drill timeline), then rerun")  # fmt: skip
+        return result(
+            d,
+            Verdict.FAIL,
+            f"the platform API failed during the drill: {err}",
+            "fix the platform API call named above (see the drill timeline), then rerun",
+        )
     finally:
         if not settings.keep_server and not server_id:
             with contextlib.suppress(ApiCallError, Unsupported):
@@ -253,8 +306,10 @@ def run_drill(
 def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto_target_s: float) -> DrillResult:
     s, api, server = d.settings, d.api, d.server
     if wait_serving(server, s.serving_timeout_s, s.status_timeout_s) is None:
-        raise InconclusiveError(f"drill server {server.id} never answered a status ping within {s.serving_timeout_s:g}s",
-                            "check that new servers boot on this platform (provisioning suite), then rerun")  # fmt: skip
+        raise InconclusiveError(
+            f"drill server {server.id} never answered a status ping within {s.serving_timeout_s:g}s",
+            "check that new servers boot on this platform (provisioning suite), then rerun",
+        )
     d.mark("serving")
     writing_started = d.mark("writing_started")
     d.write_until(_elapsed(writing_started, s.warmup_s), writing_started + s.warmup_s)
@@ -282,19 +337,27 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     try:
         apply_disaster(api, server.id, s.disaster)
     except (ApiCallError, Unsupported) as err:
-        raise InconclusiveError(f"the harness could not apply the disaster ({s.disaster}) to {server.id}: {err}",
-                            "the platform must offer power kill and a file manager (list/delete/write) to the "
-                            "drill's token, as Pterodactyl's client API does") from None  # fmt: skip
+        raise InconclusiveError(
+            f"the harness could not apply the disaster ({s.disaster}) to {server.id}: {err}",
+            "the platform must offer power kill and a file manager (list/delete/write) to the "
+            "drill's token, as Pterodactyl's client API does",
+        ) from None
     detected_at = wait_stopped(server, s.detection_timeout_s, s.status_timeout_s)
     if detected_at is None:
-        raise InconclusiveError(f"{server.id} still answered {s.detection_timeout_s:g}s after the disaster: it was not applied",
-                            "check the platform's disaster/kill action; the drill measured nothing")  # fmt: skip
+        raise InconclusiveError(
+            f"{server.id} still answered {s.detection_timeout_s:g}s after the disaster: it was not applied",
+            "check the platform's disaster/kill action; the drill measured nothing",
+        )
     d.mark("detected", at=detected_at)
     # --- restore, boot, verification ------------------------------------------------------------------
     listed = d.list_backups()
     if not listed:
-        return result(d, Verdict.FAIL, f"the platform lists no backup of {server.id} to restore after the disaster",
-                      "check the platform's backup listing and retention: a backup it made is gone")  # fmt: skip
+        return result(
+            d,
+            Verdict.FAIL,
+            f"the platform lists no backup of {server.id} to restore after the disaster",
+            "check the platform's backup listing and retention: a backup it made is gone",
+        )
     latest = max(listed, key=lambda b: float(b["created_at"]))
     restore: dict[str, Any] = {}
     integrity: list[str] = []
@@ -325,8 +388,10 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
                 verified_at = d.mark("verified", markers=len(present))
     figures = rpo_from_markers(d.writes, present, disaster_at=disaster_at, writing_started=writing_started)
     if figures.missing_below_newest:
-        integrity.append(f"restored world lacks markers {figures.missing_below_newest[:10]} below its newest "
-                         f"{(figures.last_recovered or {}).get('seq')}: the backup is not a consistent save")  # fmt: skip
+        integrity.append(
+            f"restored world lacks markers {figures.missing_below_newest[:10]} below its newest "
+            f"{(figures.last_recovered or {}).get('seq')}: the backup is not a consistent save"
+        )
     unacked = {int(f["seq"]) for f in d.write_failures}  # sent, the reply lost: in the world is no corruption
     never_written = [q for q in figures.never_written if q not in unacked]
     if never_written:
@@ -343,19 +408,32 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     info = restore.get("restore", {})
     by_seq = {w["seq"]: w for w in d.writes}
     return result(
-        d, verdict, "; ".join(reasons[:3]) or ("" if recovered else f"{server.id} did not recover"),
-        "see the timeline and rto_parts" if verdict == Verdict.FAIL else "", problems=problems,
-        disaster_at=disaster_at, backup_id=str(latest["id"]), snapshot=str(latest.get("snapshot", "")),
-        backup_created_at=float(latest["created_at"]), last_written=figures.last_written,
-        last_recovered=figures.last_recovered, rpo_s=round(figures.rpo_s, 6), rto_s=round(rto, 6),
-        recovered=recovered, integrity_ok=not integrity, integrity_problems=integrity,
-        restore_bytes=int(info.get("bytes", 0)), restore_duration_s=float(info.get("duration_s", 0.0)),
+        d,
+        verdict,
+        "; ".join(reasons[:3]) or ("" if recovered else f"{server.id} did not recover"),
+        "see the timeline and rto_parts" if verdict == Verdict.FAIL else "",
+        problems=problems,
+        disaster_at=disaster_at,
+        backup_id=str(latest["id"]),
+        snapshot=str(latest.get("snapshot", "")),
+        backup_created_at=float(latest["created_at"]),
+        last_written=figures.last_written,
+        last_recovered=figures.last_recovered,
+        rpo_s=round(figures.rpo_s, 6),
+        rto_s=round(rto, 6),
+        recovered=recovered,
+        integrity_ok=not integrity,
+        integrity_problems=integrity,
+        restore_bytes=int(info.get("bytes", 0)),
+        restore_duration_s=float(info.get("duration_s", 0.0)),
         restore_throughput_mib_s=float(info.get("throughput_mib_s", 0.0)),
         recovered_marks=[{"seq": q, "ts": by_seq[q]["acked_at"]} for q in present if q in by_seq],
-        markers_written=figures.written, markers_recovered=figures.recovered, markers_lost=figures.lost,
+        markers_written=figures.written,
+        markers_recovered=figures.recovered,
+        markers_lost=figures.lost,
         rto_parts=rto_parts(disaster_at, detected_at, restored_at, serving_at, verified_at),
         schedule=_schedule_view(d, disaster_at),
-    )  # fmt: skip
+    )
 
 
 def _elapsed(since: float, seconds: float) -> Callable[[], bool]:
@@ -372,25 +450,40 @@ def _stale(d: _Drill, result: Callable[..., DrillResult], wait_from: float, rpo_
     newest = newest_backup_at(d.list_backups())
     first = d.first_ack() or wait_from
     age = f"its newest backup is {now - newest:.1f}s old" if newest is not None else "it has no backup at all"
-    reason = (f"no scheduled backup of server {d.server.id} appeared within {d.schedule_timeout_s:g}s; {age}; "
-              f"data written {now - first:.1f}s ago is in no backup")  # fmt: skip
+    reason = (
+        f"no scheduled backup of server {d.server.id} appeared within {d.schedule_timeout_s:g}s; {age}; "
+        f"data written {now - first:.1f}s ago is in no backup"
+    )
     exposed = now - (newest if newest is not None and newest > first else first)
     d.mark("schedule_stale", newest_backup_at=newest)
     return result(
-        d, Verdict.FAIL, reason, "check the platform's backup schedule for this server (is it enabled, does it run?)",
-        rpo_s=round(exposed, 6), markers_written=len(d.writes),
-        schedule={"stale": True, "newest_backup_at": newest, "newest_backup_age_s": None if newest is None
-                  else round(now - newest, 3), "waited_s": round(now - wait_from, 3),
-                  "timeout_s": d.schedule_timeout_s, "scheduled_seen": len(d.backups)},
-    )  # fmt: skip
+        d,
+        Verdict.FAIL,
+        reason,
+        "check the platform's backup schedule for this server (is it enabled, does it run?)",
+        rpo_s=round(exposed, 6),
+        markers_written=len(d.writes),
+        schedule={
+            "stale": True,
+            "newest_backup_at": newest,
+            "newest_backup_age_s": None if newest is None else round(now - newest, 3),
+            "waited_s": round(now - wait_from, 3),
+            "timeout_s": d.schedule_timeout_s,
+            "scheduled_seen": len(d.backups),
+        },
+    )
 
 
 def _schedule_view(d: _Drill, disaster_at: float) -> dict[str, Any]:
     created = sorted(float(b["created_at"]) for b in d.backups)
     gaps = [round(b - a, 3) for a, b in itertools.pairwise(created)]
-    return {"stale": False, "scheduled_seen": len([b for b in d.backups if b.get("trigger") == "schedule"]),
-            "newest_backup_age_at_disaster_s": round(disaster_at - created[-1], 3) if created else None,
-            "intervals_s": gaps, "timeout_s": d.schedule_timeout_s}  # fmt: skip
+    return {
+        "stale": False,
+        "scheduled_seen": len([b for b in d.backups if b.get("trigger") == "schedule"]),
+        "newest_backup_age_at_disaster_s": round(disaster_at - created[-1], 3) if created else None,
+        "intervals_s": gaps,
+        "timeout_s": d.schedule_timeout_s,
+    }
 
 
 def _read_markers(d: _Drill, timeout_s: float) -> list[int] | None:
@@ -419,24 +512,39 @@ def slo_records(ev: DrEvidence) -> list[SloMeasurement]:
     if ev.verdict == Verdict.INCONCLUSIVE.value:
         return []
     how = "scheduled" if ev.mode == "scheduled" else "on-demand"
-    method = (f"DR drill ({ev.disaster} world, server killed) restored from {how} backup {ev.backup_id or '-'}; "
-              "harness markers compared")  # fmt: skip
+    method = (
+        f"DR drill ({ev.disaster} world, server killed) restored from {how} backup {ev.backup_id or '-'}; "
+        "harness markers compared"
+    )
     records = [
         SloMeasurement(
-            environment=ev.environment, slo="rpo_s", objective=f"data lost in a disaster <= {ev.rpo_target_s:g} s",
-            target=ev.rpo_target_s, measured=ev.rpo_s, unit="s", comparator="<=",
-            passed=ev.recovered and ev.integrity_ok and ev.rpo_s <= ev.rpo_target_s, method=method, check=ev.check,
+            environment=ev.environment,
+            slo="rpo_s",
+            objective=f"data lost in a disaster <= {ev.rpo_target_s:g} s",
+            target=ev.rpo_target_s,
+            measured=ev.rpo_s,
+            unit="s",
+            comparator="<=",
+            passed=ev.recovered and ev.integrity_ok and ev.rpo_s <= ev.rpo_target_s,
+            method=method,
+            check=ev.check,
             samples=len(ev.written_marks) + len(ev.recovered_marks),
         ),
-    ]  # fmt: skip
+    ]
     if ev.disaster_at:
         records.append(
             SloMeasurement(
-                environment=ev.environment, slo="rto_s",
+                environment=ev.environment,
+                slo="rto_s",
                 objective=f"disaster to serving with verified data <= {ev.rto_target_s:g} s",
-                target=ev.rto_target_s, measured=ev.rto_s, unit="s", comparator="<=",
-                passed=ev.recovered and ev.rto_s <= ev.rto_target_s, method=method, check=ev.check,
+                target=ev.rto_target_s,
+                measured=ev.rto_s,
+                unit="s",
+                comparator="<=",
+                passed=ev.recovered and ev.rto_s <= ev.rto_target_s,
+                method=method,
+                check=ev.check,
                 samples=len(ev.timeline),
             )
-        )  # fmt: skip
+        )
     return records

@@ -104,10 +104,15 @@ def rpo_from_markers(
         rpo = max(0.0, disaster_at - (acked[newest] if newest is not None else writing_started))
     holes = sorted(s for s in acked if newest is not None and s < newest and s not in on_disk)
     return RpoFigures(
-        rpo_s=rpo, last_written=last_written, last_recovered=last_recovered, written=len(acked),
-        recovered=len(recovered), lost=len(acked) - len(recovered), missing_below_newest=holes[:100],
+        rpo_s=rpo,
+        last_written=last_written,
+        last_recovered=last_recovered,
+        written=len(acked),
+        recovered=len(recovered),
+        lost=len(acked) - len(recovered),
+        missing_below_newest=holes[:100],
         never_written=sorted(on_disk - sent)[:100],
-    )  # fmt: skip
+    )
 
 
 def rto_seconds(disaster_at: float, recovered_at: float | None) -> float:
@@ -142,9 +147,13 @@ def rto_parts(
     for name, end in zip(_PARTS, ends, strict=True):
         done = start is not None and end is not None
         parts.append(
-            {"part": name, "start": start, "end": end if done else None,
-             "s": round(max(0.0, end - start), 6) if done and start is not None and end is not None else None}
-        )  # fmt: skip
+            {
+                "part": name,
+                "start": start,
+                "end": end if done else None,
+                "s": round(max(0.0, end - start), 6) if done and start is not None and end is not None else None,
+            }
+        )
         start = end if done else None
     return parts
 

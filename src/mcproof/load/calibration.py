@@ -12,16 +12,17 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from mcproof.load.launcher import run_load
 from mcproof.load.plan import LoadConfig
-from mcproof.load.runner import run_load
 from mcproof.load.shapes import plan_shape
 from mcproof.load.sizing import Calibration
 
 __all__ = ["calibrate", "calibration_config"]
 
 
-def calibration_config(config: LoadConfig, *, seconds: float = 3.0, max_users: int = 100,
-                       max_pings: int = 20_000) -> LoadConfig:  # fmt: skip
+def calibration_config(
+    config: LoadConfig, *, seconds: float = 3.0, max_users: int = 100, max_pings: int = 20_000
+) -> LoadConfig:
     """The bounded, unpaced one-process run that calibrates `config` (same targets, timeout, Query mix)."""
     users = max(1, min(config.users, max_users))
     duration = seconds + 1.0  # users spawn within the first second (steady shape), then `seconds` at full load
@@ -37,8 +38,9 @@ def calibration_config(config: LoadConfig, *, seconds: float = 3.0, max_users: i
     )
 
 
-def calibrate(config: LoadConfig, out_dir: Path, *, seconds: float = 3.0, max_users: int = 100,
-              max_pings: int = 20_000) -> Calibration:  # fmt: skip
+def calibrate(
+    config: LoadConfig, out_dir: Path, *, seconds: float = 3.0, max_users: int = 100, max_pings: int = 20_000
+) -> Calibration:
     """Run the calibration in `out_dir` (its own Locust files) and return what it measured."""
     cal = calibration_config(config, seconds=seconds, max_users=max_users, max_pings=max_pings)
     result = run_load(cal, out_dir).result

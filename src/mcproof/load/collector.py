@@ -174,8 +174,12 @@ class LoadCollector:
         for target, counts in data.get("slots_by_target", {}).items():
             for key, n in counts.items():
                 self.slots_by_target[target][key] += int(n)
-        hists = (("lag_hist", self.lag_hist), ("corrected_hist", self.corrected_hist),
-                 ("service_hist", self.service_hist), ("query_hist", self.query_hist))  # fmt: skip
+        hists = (
+            ("lag_hist", self.lag_hist),
+            ("corrected_hist", self.corrected_hist),
+            ("service_hist", self.service_hist),
+            ("query_hist", self.query_hist),
+        )
         for name, hist in hists:
             for bucket, n in data.get(name, {}).items():
                 hist[float(bucket)] += int(n)

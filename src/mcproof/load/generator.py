@@ -199,8 +199,10 @@ def saturation_reasons(figures: Mapping[str, Any], limits: SaturationLimits) -> 
     for missing in figures.get("missing_workers") or []:
         at = missing.get("missing_at_s")
         when = f" {float(at):.1f} s into the run" if at is not None else ""
-        reasons.append(f"worker {missing.get('worker')} went missing{when} (killed, crashed or disconnected): "
-                       "its users stopped pinging")  # fmt: skip
+        reasons.append(
+            f"worker {missing.get('worker')} went missing{when} (killed, crashed or disconnected): "
+            "its users stopped pinging"
+        )
     users, peak = figures.get("users"), figures.get("peak_users")
     if users is not None and peak is not None and int(peak) < int(users):
         reasons.append(f"only {int(peak):,} of {int(users):,} users were ever running")

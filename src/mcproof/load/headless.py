@@ -24,7 +24,7 @@ def run_headless(config: Any, result_path: Path, output_dir: Path | None = None)
     from locust.html import get_html_report
     from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
 
-    from mcproof.load.locust_glue import LoadSession, build_shape_class, build_user_class
+    from mcproof.load.locust_process import LoadSession, build_shape_class, build_user_class
 
     env = Environment(
         user_classes=[build_user_class(config)],

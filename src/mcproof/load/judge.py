@@ -133,9 +133,11 @@ def judge_run(
     if faulty:
         shown = ", ".join(faulty[:10]) + (f" (+{len(faulty) - 10} more)" if len(faulty) > 10 else "")
         verdict = "fail"
-        reason = (f"{len(faulty)} server(s) refused or answered wrongly ({shown}): failures no generator queue "
-                  f"causes; the generator was also saturated ({'; '.join(reasons)}), so latency figures are not "
-                  "the servers'")  # fmt: skip
+        reason = (
+            f"{len(faulty)} server(s) refused or answered wrongly ({shown}): failures no generator queue "
+            f"causes; the generator was also saturated ({'; '.join(reasons)}), so latency figures are not "
+            "the servers'"
+        )
         fix = "fix the named servers first; then " + saturation_fix(config.workers, needed)
     elif reasons:
         asked = figures["asked_pings_per_s"]
@@ -149,13 +151,17 @@ def judge_run(
             starved = starved and wait_max >= STARVED_WAIT_SHARE
         if not missing_workers and starved:
             waited_for = f", waited for a core {wait_max * 100:.0f} % of the time" if wait_max is not None else ""
-            fix = (f"the generator waited for CPU rather than used it ({cpu_max * 100:.0f} % of one core, under the "
-                   f"{limits.max_cpu_share * 100:.0f} % limit{waited_for}, yet late): other processes on this host (the "
-                   "sandbox, other jobs) hold the cores; run the generator on a host or cores of its own (--workers "
-                   "with workers elsewhere), or with less else running; else " + fix)  # fmt: skip
+            fix = (
+                f"the generator waited for CPU rather than used it ({cpu_max * 100:.0f} % of one core, under the "
+                f"{limits.max_cpu_share * 100:.0f} % limit{waited_for}, yet late): other processes on this host (the "
+                "sandbox, other jobs) hold the cores; run the generator on a host or cores of its own (--workers "
+                "with workers elsewhere), or with less else running; else " + fix
+            )
         if missing_workers:
-            fix = ("find out why the missing worker(s) stopped (their locust-worker-N.log in the run directory: "
-                   "killed, out of memory, lost the master) and re-run; else " + fix)  # fmt: skip
+            fix = (
+                "find out why the missing worker(s) stopped (their locust-worker-N.log in the run directory: "
+                "killed, out of memory, lost the master) and re-run; else " + fix
+            )
     elif paced and not scheduled:
         verdict = "inconclusive"
         reason = (

@@ -1,6 +1,6 @@
 """Turn a run's Locust stats snapshot and collector into the metrics thresholds are held against.
 
-Pure: the stats snapshot is a plain dict (see `mcproof.load.locust_glue.stats_snapshot`):
+Pure: the stats snapshot is a plain dict (see `mcproof.load.locust_process.stats_snapshot`):
 ``{"SLP": {"requests", "failures", "p50", "p90", "p95", "p99", "min", "max", "avg", "histogram"}, "QUERY": {...},
 "start_time": epoch, "last_request": epoch}``. Locust keeps response times in buckets (exact below
 100 ms, 2 significant digits above), so percentiles are bucket values.
@@ -35,8 +35,10 @@ def _percentile_from_histogram(histogram: dict[str, int], q: float) -> float | N
 def entry_summary(entry: dict[str, Any]) -> dict[str, float | None]:
     """Percentiles of one stats entry recomputed from its histogram (the raw data Locust keeps)."""
     histogram = {str(k): int(v) for k, v in entry.get("histogram", {}).items()}
-    return {q: _percentile_from_histogram(histogram, p) for q, p in (("p50", 0.5), ("p90", 0.9), ("p95", 0.95),
-                                                                       ("p99", 0.99))}  # fmt: skip
+    return {
+        q: _percentile_from_histogram(histogram, p)
+        for q, p in (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
+    }
 
 
 def histogram_summary(histogram: dict[str, int] | dict[float, int]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Provisioning load: a Locust user that runs the server lifecycle through the platform API —
 create -> wait until the new server answers a status ping -> ping -> delete — and time-to-ready percentiles.
 
-Follows the load suite's patterns (:mod:`mcproof.load.locust_glue`, :mod:`mcproof.load.runner`): Locust is
+Follows the load suite's patterns (:mod:`mcproof.load.locust_process`, :mod:`mcproof.load.launcher`): Locust is
 imported only inside a child process (``python -m mcproof.load.provisioning CONFIG RESULT``, which imports
 locust first so gevent patches sockets before anything else); the user fires Locust request events itself
 (request_type ``API`` for create/delete, ``SLP`` for the pings) with sync mcstatus and the platform client
@@ -135,9 +135,13 @@ def build_provisioning_user(config: ProvisioningConfig, record: dict[str, list[A
 
         def _fire(self, kind: str, name: str, started: float, exc: BaseException | None = None) -> None:
             self.environment.events.request.fire(
-                request_type=kind, name=name, response_time=(time.perf_counter() - started) * 1000,
-                response_length=0, exception=exc, context={},
-            )  # fmt: skip
+                request_type=kind,
+                name=name,
+                response_time=(time.perf_counter() - started) * 1000,
+                response_length=0,
+                exception=exc,
+                context={},
+            )
 
         def _fail(self, step: str, err: BaseException, server: str = "") -> None:
             record["failures"].append({"step": step, "server": server, "error": str(err)[:200], "at": time.time()})
@@ -203,19 +207,27 @@ def _run_in_this_process(config: ProvisioningConfig) -> dict[str, Any]:
             break
     runner.quit()
     requests = {
-        f"{e.method} {e.name}": {"count": e.num_requests, "failures": e.num_failures,
-                                 "p50_ms": e.get_response_time_percentile(0.5),
-                                 "p95_ms": e.get_response_time_percentile(0.95)}
+        f"{e.method} {e.name}": {
+            "count": e.num_requests,
+            "failures": e.num_failures,
+            "p50_ms": e.get_response_time_percentile(0.5),
+            "p95_ms": e.get_response_time_percentile(0.95),
+        }
         for e in env.stats.entries.values()
-    }  # fmt: skip
+    }
     return {
         **provisioning_summary(record["ready_s"], planned=config.planned, failures=record["failures"]),
-        "environment": config.environment, "base_url": config.base_url, "users": config.users,
-        "cycles_per_user": config.cycles_per_user, "started_at": started, "ended_at": time.time(),
-        "ready_samples_s": [round(x, 4) for x in record["ready_s"]], "failure_details": record["failures"][:50],
+        "environment": config.environment,
+        "base_url": config.base_url,
+        "users": config.users,
+        "cycles_per_user": config.cycles_per_user,
+        "started_at": started,
+        "ended_at": time.time(),
+        "ready_samples_s": [round(x, 4) for x in record["ready_s"]],
+        "failure_details": record["failures"][:50],
         "requests": requests,
         "method": "Locust local runner; time to ready = create call start -> first answered mcstatus status ping",
-    }  # fmt: skip
+    }
 
 
 def run_provisioning(config: ProvisioningConfig, run_dir: Path) -> dict[str, Any]:
@@ -227,8 +239,12 @@ def run_provisioning(config: ProvisioningConfig, run_dir: Path) -> dict[str, Any
     log_path = run_dir / "provisioning.log"
     code = "import locust, sys; from mcproof.load.provisioning import main; sys.exit(main(sys.argv[1:]))"
     with log_path.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-c", code, str(config_path), str(result_path)],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=out)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(config_path), str(result_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+        )
         try:
             proc.wait(timeout=config.deadline_s + 30)
         except subprocess.TimeoutExpired:

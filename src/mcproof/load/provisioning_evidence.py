@@ -38,14 +38,24 @@ def provisioning_evidence(
     p95 = ttr.get("p95")
     passed = planned > 0 and completed == planned and not by_step and p95 is not None and p95 <= threshold_p95_s
     return ProvisioningEvidence(
-        environment=environment, method=str(result.get("method", "Locust provisioning user")), check=check,
-        base_url=str(result.get("base_url", "")), users=int(result.get("users") or 0),
-        cycles_per_user=int(result.get("cycles_per_user") or 0), planned=planned, completed=completed,
-        time_to_ready_s=ttr, ready_samples_s=[float(x) for x in result.get("ready_samples_s") or []],
-        failures_by_step=by_step, failure_details=details, requests=dict(result.get("requests") or {}),
-        threshold_p95_s=threshold_p95_s, started_at=float(result.get("started_at") or 0.0),
-        ended_at=float(result.get("ended_at") or 0.0), passed=passed,
-    )  # fmt: skip
+        environment=environment,
+        method=str(result.get("method", "Locust provisioning user")),
+        check=check,
+        base_url=str(result.get("base_url", "")),
+        users=int(result.get("users") or 0),
+        cycles_per_user=int(result.get("cycles_per_user") or 0),
+        planned=planned,
+        completed=completed,
+        time_to_ready_s=ttr,
+        ready_samples_s=[float(x) for x in result.get("ready_samples_s") or []],
+        failures_by_step=by_step,
+        failure_details=details,
+        requests=dict(result.get("requests") or {}),
+        threshold_p95_s=threshold_p95_s,
+        started_at=float(result.get("started_at") or 0.0),
+        ended_at=float(result.get("ended_at") or 0.0),
+        passed=passed,
+    )
 
 
 def describe_provisioning(ev: ProvisioningEvidence) -> str:

@@ -53,8 +53,10 @@ def generator_line(record: LoadEvidence) -> str:
     sandbox = getattr(record, "sandbox", None) or {}
     if sandbox.get("cpu_share_max") is not None:
         per = sandbox.get("cpu_us_per_answered_ping")
-        parts.append(f"sandbox: {len(sandbox.get('cpu_share_by_shard') or {})} shard(s), CPU {sandbox['cpu_share_max'] * 100:.0f} "
-                     f"% of one core (max)" + (f", {per:,.0f} µs CPU per answered ping" if per is not None else ""))  # fmt: skip
+        parts.append(
+            f"sandbox: {len(sandbox.get('cpu_share_by_shard') or {})} shard(s), CPU {sandbox['cpu_share_max'] * 100:.0f} "
+            f"% of one core (max)" + (f", {per:,.0f} µs CPU per answered ping" if per is not None else "")
+        )
     served = record.servers_served
     parts.append(
         f"servers served throughout the full-load window: {served:,} of {record.distinct_targets:,}"

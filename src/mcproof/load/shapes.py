@@ -5,7 +5,7 @@ LoadTestShape.tick must return at run time `t`, and None once the plan is over (
 itself). `full_load_window` is the span where the plan holds its peak user count, after a warm-up
 (one ping interval by default: users start at a random offset within it), over which throughput
 thresholds are measured. Locust's LoadTestShape subclasses wrapping these plans live in
-`mcproof.load.locust_glue` (imported only where Locust may monkey-patch the process).
+`mcproof.load.locust_process` (imported only where Locust may monkey-patch the process).
 """
 
 from __future__ import annotations

@@ -94,9 +94,15 @@ def auto_workers(spare: int) -> int:
 
 
 def plan_figures(
-    *, users: int, servers: int, interval_s: float, workers: int, calibration: Calibration | None,
-    max_cpu_share: float, cores: MachineCores | None,
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    users: int,
+    servers: int,
+    interval_s: float,
+    workers: int,
+    calibration: Calibration | None,
+    max_cpu_share: float,
+    cores: MachineCores | None,
+) -> dict[str, Any]:
     """Everything the plan line says, JSON-safe (kept in the load evidence as `sizing`)."""
     asked = users / interval_s if interval_s > 0 else None
     per_worker = calibration.per_worker(max_cpu_share) if calibration else None
@@ -161,13 +167,14 @@ def plan_line(figures: dict[str, Any]) -> str:
     cores = f.get("cores")
     if cores:
         reserved = "1 for the master" + (", 1 for the sandbox" if cores["sandbox_here"] else "")
-        line = (f"this machine: {cores['usable']} cores, {cores['idle']:g} idle, {cores['spare']} spare "
-                f"({reserved})")  # fmt: skip
+        line = f"this machine: {cores['usable']} cores, {cores['idle']:g} idle, {cores['spare']} spare ({reserved})"
         needed = f.get("workers_needed")
         if needed is not None and needed > 1 and needed > cores["spare"]:
             cores_needed = needed + 1 + (1 if cores["sandbox_here"] else 0)
-            line += (f": run on more cores or hosts (--workers {needed} needs {cores_needed} idle cores here, "
-                     f"{math.floor(cores['idle'] + 1e-9)} idle)")  # fmt: skip
+            line += (
+                f": run on more cores or hosts (--workers {needed} needs {cores_needed} idle cores here, "
+                f"{math.floor(cores['idle'] + 1e-9)} idle)"
+            )
         elif needed is not None and needed > 1:
             line += f": --workers {needed} (or --workers auto) fits"
         parts.append(line)

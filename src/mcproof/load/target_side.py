@@ -90,9 +90,12 @@ def judge_sandbox(
     out = dict(result, sandbox=figures)
     if over and result.get("verdict") == "fail":
         out["verdict"], out["passed"] = "inconclusive", False
-        out["reason"] = (f"sandbox saturated: {', '.join(over)} (limit {max_cpu_share * 100:.0f} %): the embedded "
-                         "target, not a platform, set the latencies; " + str(result.get("reason") or "thresholds "
-                         "failed"))  # fmt: skip
-        out["fix"] = ("give the sandbox more cores (fewer servers per shard: sandbox.shard_size, or a machine with more "
-                      "free cores), or run the generator elsewhere; " + str(result.get("fix") or "")).rstrip("; ")  # fmt: skip
+        out["reason"] = (
+            f"sandbox saturated: {', '.join(over)} (limit {max_cpu_share * 100:.0f} %): the embedded "
+            "target, not a platform, set the latencies; " + str(result.get("reason") or "thresholds failed")
+        )
+        out["fix"] = (
+            "give the sandbox more cores (fewer servers per shard: sandbox.shard_size, or a machine with more "
+            "free cores), or run the generator elsewhere; " + str(result.get("fix") or "")
+        ).rstrip("; ")
     return out

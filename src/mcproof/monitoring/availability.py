@@ -134,9 +134,16 @@ def down_episodes(samples: Sequence[Sample]) -> int:
 
 
 def judge_slo(
-    availability: float, objective: float, *, samples: int, samples_per_server: int, bad: int, episodes: int,
-    interval_s: float, window_s: float,
-) -> tuple[Verdict, str, str]:  # fmt: skip
+    availability: float,
+    objective: float,
+    *,
+    samples: int,
+    samples_per_server: int,
+    bad: int,
+    episodes: int,
+    interval_s: float,
+    window_s: float,
+) -> tuple[Verdict, str, str]:
     """(verdict, reason, fix) of the availability SLO for one window (the rule is in the module docstring)."""
     budget = 1 - objective
     seen = f"{availability:.4%} over {window_s:.0f}s ({samples} samples, {samples_per_server} per server)"
@@ -156,8 +163,12 @@ def judge_slo(
         return Verdict.FAIL, f"availability {seen} below the objective {objective:.3%}", "find the bad samples"
     lower = (bad - episodes) / samples if samples else 0.0
     if lower > budget + _EPS:
-        return (Verdict.FAIL, f"availability {seen} misses {objective:.3%} even granting each of {episodes} down "
-                f"episode(s) one sample of doubt (unavailability >= {lower:.3%})", "find the bad samples")  # fmt: skip
+        return (
+            Verdict.FAIL,
+            f"availability {seen} misses {objective:.3%} even granting each of {episodes} down "
+            f"episode(s) one sample of doubt (unavailability >= {lower:.3%})",
+            "find the bad samples",
+        )
     needed = window_needed_s(interval_s, objective)
     resolution = 1 / samples_per_server if samples_per_server else 1.0
     return (
@@ -171,33 +182,54 @@ def judge_slo(
 
 
 def judge_agreement(
-    observer: float, prometheus: float | None, *, tolerance: float, objective: float, bound_one: float,
-    bound: float, episodes: int,
-) -> tuple[Verdict, str, str]:  # fmt: skip
+    observer: float,
+    prometheus: float | None,
+    *,
+    tolerance: float,
+    objective: float,
+    bound_one: float,
+    bound: float,
+    episodes: int,
+) -> tuple[Verdict, str, str]:
     """(verdict, reason, fix) of observer-vs-PromQL agreement (the rule is in the module docstring)."""
     budget = 1 - objective
     if prometheus is None:
-        return (Verdict.FAIL, "Prometheus returned no availability for the observed servers",
-                "check that monitoring.up_metric and server_label match its series")  # fmt: skip
+        return (
+            Verdict.FAIL,
+            "Prometheus returned no availability for the observed servers",
+            "check that monitoring.up_metric and server_label match its series",
+        )
     if tolerance > budget + _EPS:
-        return (Verdict.INCONCLUSIVE, f"tolerance {tolerance:g} is looser than the error budget {budget:.3g} of "
-                f"{objective:.3%}: a Prometheus that misses the whole budget would still agree",
-                f"set monitoring.availability_tolerance <= {budget:.3g}")  # fmt: skip
+        return (
+            Verdict.INCONCLUSIVE,
+            f"tolerance {tolerance:g} is looser than the error budget {budget:.3g} of "
+            f"{objective:.3%}: a Prometheus that misses the whole budget would still agree",
+            f"set monitoring.availability_tolerance <= {budget:.3g}",
+        )
     if bound_one > tolerance + _EPS:
-        return (Verdict.INCONCLUSIVE, f"one down episode alone can move the two figures {bound_one:.3g} apart at "
-                f"this sampling (observer + scrape interval over servers x window), more than the tolerance {tolerance:g}",
-                "observe longer (monitoring.availability_window_s), more servers (monitoring.availability_servers) "
-                "or ping more often (monitoring.observer_interval_s)")  # fmt: skip
+        return (
+            Verdict.INCONCLUSIVE,
+            f"one down episode alone can move the two figures {bound_one:.3g} apart at "
+            f"this sampling (observer + scrape interval over servers x window), more than the tolerance {tolerance:g}",
+            "observe longer (monitoring.availability_window_s), more servers (monitoring.availability_servers) "
+            "or ping more often (monitoring.observer_interval_s)",
+        )
     diff = abs(observer - prometheus)
     if diff <= tolerance + _EPS:
         return Verdict.PASS, f"|observer - prometheus| = {diff:.3g} <= {tolerance:g}", ""
     if diff <= bound + _EPS:
-        return (Verdict.INCONCLUSIVE, f"observer {observer:.4%} and Prometheus {prometheus:.4%} differ by {diff:.3g} > "
-                f"{tolerance:g}, but sampling {episodes} down episode(s) explains up to {bound:.3g}",
-                "repeat over a longer window or with a shorter scrape interval")  # fmt: skip
-    return (Verdict.FAIL, f"observer {observer:.4%} and Prometheus {prometheus:.4%} differ by {diff:.3g}, more than "
-            f"the tolerance {tolerance:g} and the sampling bound {bound:.3g}",
-            "one of them does not see what customers see: compare the failed samples with the scraped series")  # fmt: skip
+        return (
+            Verdict.INCONCLUSIVE,
+            f"observer {observer:.4%} and Prometheus {prometheus:.4%} differ by {diff:.3g} > "
+            f"{tolerance:g}, but sampling {episodes} down episode(s) explains up to {bound:.3g}",
+            "repeat over a longer window or with a shorter scrape interval",
+        )
+    return (
+        Verdict.FAIL,
+        f"observer {observer:.4%} and Prometheus {prometheus:.4%} differ by {diff:.3g}, more than "
+        f"the tolerance {tolerance:g} and the sampling bound {bound:.3g}",
+        "one of them does not see what customers see: compare the failed samples with the scraped series",
+    )
 
 
 def _label_regex(values: Sequence[str]) -> str:
@@ -279,10 +311,25 @@ def availability_evidence(
     scrape_s = n * window / prom_samples if prom_samples else None
     bound_one = agreement_bound(count, prom_samples or 0)
     bound = agreement_bound(count, prom_samples or 0, episodes)
-    slo_v, slo_why, slo_fix = judge_slo(observed, objective, samples=count, samples_per_server=m, bad=len(bad),
-                                        episodes=episodes, interval_s=interval_s, window_s=window)  # fmt: skip
-    agree_v, agree_why, agree_fix = judge_agreement(observed, from_prom, tolerance=tolerance, objective=objective,
-                                                    bound_one=bound_one, bound=bound, episodes=episodes)  # fmt: skip
+    slo_v, slo_why, slo_fix = judge_slo(
+        observed,
+        objective,
+        samples=count,
+        samples_per_server=m,
+        bad=len(bad),
+        episodes=episodes,
+        interval_s=interval_s,
+        window_s=window,
+    )
+    agree_v, agree_why, agree_fix = judge_agreement(
+        observed,
+        from_prom,
+        tolerance=tolerance,
+        objective=objective,
+        bound_one=bound_one,
+        bound=bound,
+        episodes=episodes,
+    )
     resolution = 1 / m if m else 1.0
     scraped = f"every {scrape_s:.3g}s ({prom_samples} samples)" if scrape_s else "(no samples)"
     return AvailabilityEvidence(

@@ -141,7 +141,12 @@ class PromClient:
         """Active scrape targets: job, scrape URL, health ('up'/'down'/'unknown'), last error."""
         data = _data(self._get("/api/v1/targets", {"state": "active"}), "targets")
         return [
-            {"job": t.get("labels", {}).get("job", ""), "url": t.get("scrapeUrl", ""), "health": t.get("health", ""),
-             "last_error": t.get("lastError", ""), "last_scrape": t.get("lastScrape", "")}
+            {
+                "job": t.get("labels", {}).get("job", ""),
+                "url": t.get("scrapeUrl", ""),
+                "health": t.get("health", ""),
+                "last_error": t.get("lastError", ""),
+                "last_scrape": t.get("lastScrape", ""),
+            }
             for t in (data or {}).get("activeTargets", [])
-        ]  # fmt: skip
+        ]

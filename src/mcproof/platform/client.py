@@ -45,9 +45,14 @@ class PlatformClient:
             headers["Authorization"] = f"Bearer {self._token.reveal()}"
         try:
             resp = self.session.request(
-                method, self.base_url + path, json=body, headers=headers, timeout=self.timeout, verify=self.verify,
+                method,
+                self.base_url + path,
+                json=body,
+                headers=headers,
+                timeout=self.timeout,
+                verify=self.verify,
                 allow_redirects=False,
-            )  # fmt: skip
+            )
         except requests.RequestException as exc:
             raise ApiCallError(f"{method} {path}: no answer from {self.base_url} ({type(exc).__name__})") from None
         self.last_correlation_id = resp.headers.get("X-Correlation-ID", "")
@@ -61,8 +66,9 @@ class PlatformClient:
                 detail = str(resp.json().get("error", ""))
             except ValueError:
                 detail = resp.text[:200]
-            raise ApiCallError(f"{method} {path} -> {resp.status_code}: {detail} (correlation id {cid})",
-                               resp.status_code, cid)  # fmt: skip
+            raise ApiCallError(
+                f"{method} {path} -> {resp.status_code}: {detail} (correlation id {cid})", resp.status_code, cid
+            )
         return None if resp.status_code == 204 else resp.json()
 
     def health(self) -> dict[str, Any]:

@@ -113,21 +113,34 @@ def backup_record(obj: dict[str, Any]) -> dict[str, Any]:
     state = "available" if a.get("is_successful") else ("failed" if completed is not None else "in_progress")
     name = str(a.get("name") or "")
     return {
-        "id": str(a["uuid"]), "name": name, "created_at": _epoch(a["created_at"]), "completed_at": completed,
-        "bytes": int(a.get("bytes") or 0), "snapshot": str(a.get("checksum") or ""), "state": state,
+        "id": str(a["uuid"]),
+        "name": name,
+        "created_at": _epoch(a["created_at"]),
+        "completed_at": completed,
+        "bytes": int(a.get("bytes") or 0),
+        "snapshot": str(a.get("checksum") or ""),
+        "state": state,
         # the panel has no trigger field: a backup mcproof did not name is the platform's (schedule or user)
         "trigger": "api" if name.startswith(DRILL_BACKUP_PREFIX) else "schedule",
-    }  # fmt: skip
+    }
 
 
 class PterodactylAdapter:
     """``PterodactylAdapter("https://panel.example", api_key, ca_file=None)``; implements PlatformAdapter."""
 
     def __init__(
-        self, base_url: str, api_key: Secret, *, ca_file: Path | None = None, timeout: float = 30.0,
-        backup_timeout_s: float = 600.0, restore_timeout_s: float = 600.0, console_timeout_s: float = 5.0,
-        poll_s: float = 0.5, world_dir: str = "world",
-    ) -> None:  # fmt: skip
+        self,
+        base_url: str,
+        api_key: Secret,
+        *,
+        ca_file: Path | None = None,
+        timeout: float = 30.0,
+        backup_timeout_s: float = 600.0,
+        restore_timeout_s: float = 600.0,
+        console_timeout_s: float = 5.0,
+        poll_s: float = 0.5,
+        world_dir: str = "world",
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
         self.verify: str | bool = str(ca_file) if ca_file else True
@@ -147,9 +160,16 @@ class PterodactylAdapter:
     # --- HTTP ------------------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
-        data: bytes | None = None, deadline_s: float | None = None, auth: bool = True,
-    ) -> requests.Response:  # fmt: skip
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        data: bytes | None = None,
+        deadline_s: float | None = None,
+        auth: bool = True,
+    ) -> requests.Response:
         """One call within a whole-request deadline, 429s waited out while the deadline allows; raw response."""
         deadline = time.monotonic() + (deadline_s or self.timeout)
         headers = {"Accept": ACCEPT, "X-Correlation-ID": uuid.uuid4().hex}
@@ -161,9 +181,17 @@ class PterodactylAdapter:
                 break
             try:
                 resp = self.session.request(
-                    method, self.base_url + path, params=params, json=body, data=data, headers=headers,
-                    timeout=(min(left, 10.0), left), verify=self.verify, allow_redirects=False, stream=True,
-                )  # fmt: skip
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=body,
+                    data=data,
+                    headers=headers,
+                    timeout=(min(left, 10.0), left),
+                    verify=self.verify,
+                    allow_redirects=False,
+                    stream=True,
+                )
                 chunks = []
                 for chunk in resp.iter_content(65536):
                     chunks.append(chunk)
@@ -182,11 +210,15 @@ class PterodactylAdapter:
                 raise RateLimitedError(
                     f"{method} {path} -> 429: the panel rate-limits this API key (Retry-After {wait:g}s, more than "
                     "the call's deadline allows); lower mcproof's request rate or raise the panel's "
-                    "APP_API_CLIENT_RATELIMIT", 429, resp.headers.get("X-Correlation-ID", ""),
-                )  # fmt: skip
+                    "APP_API_CLIENT_RATELIMIT",
+                    429,
+                    resp.headers.get("X-Correlation-ID", ""),
+                )
             time.sleep(wait)
-        raise RateLimitedError(f"{method} {path} -> 429: still rate-limited after {_MAX_RATE_RETRIES} waits; "
-                               "lower mcproof's request rate", 429)  # fmt: skip
+        raise RateLimitedError(
+            f"{method} {path} -> 429: still rate-limited after {_MAX_RATE_RETRIES} waits; lower mcproof's request rate",
+            429,
+        )
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         resp = self.request(method, path, **kwargs)
@@ -197,8 +229,11 @@ class PterodactylAdapter:
         try:
             return resp.json()
         except ValueError:
-            raise ApiCallError(f"{method} {path} -> {resp.status_code}: the panel answered no JSON; is "
-                               f"{self.base_url} a Pterodactyl/Pelican panel?", resp.status_code) from None  # fmt: skip
+            raise ApiCallError(
+                f"{method} {path} -> {resp.status_code}: the panel answered no JSON; is "
+                f"{self.base_url} a Pterodactyl/Pelican panel?",
+                resp.status_code,
+            ) from None
 
     def _error(self, method: str, path: str, resp: requests.Response) -> ApiCallError:
         try:
@@ -236,7 +271,7 @@ class PterodactylAdapter:
                 status,
                 cid,
             )
-        return ApiCallError(f"{what}; see the panel's and the node's logs", status, cid)  # fmt: skip
+        return ApiCallError(f"{what}; see the panel's and the node's logs", status, cid)
 
     def _pages(self, path: str, per_page: int) -> Iterator[dict[str, Any]]:
         """Every object of a paginated list, page by page (bounded by ``_MAX_PAGES``)."""
@@ -291,8 +326,10 @@ class PterodactylAdapter:
         seen = self.state(server_id)
         while seen not in states:
             if time.monotonic() >= deadline:
-                raise ApiCallError(f"server {server_id} still '{seen}' {timeout_s:g}s after the power signal "
-                                   f"(expected {' or '.join(sorted(states))}); check the node (Wings)")  # fmt: skip
+                raise ApiCallError(
+                    f"server {server_id} still '{seen}' {timeout_s:g}s after the power signal "
+                    f"(expected {' or '.join(sorted(states))}); check the node (Wings)"
+                )
             time.sleep(self.poll_s)
             seen = self.state(server_id)
         return seen
@@ -316,8 +353,10 @@ class PterodactylAdapter:
             if current["state"] == "available":
                 return current
             if current["state"] == "failed":
-                raise ApiCallError(f"backup {started['id']} of server {server_id} failed on the panel "
-                                   "(is_successful false); check the node's backup disk and Wings' log")  # fmt: skip
+                raise ApiCallError(
+                    f"backup {started['id']} of server {server_id} failed on the panel "
+                    "(is_successful false); check the node's backup disk and Wings' log"
+                )
             if time.monotonic() >= deadline:
                 raise ApiCallError(
                     f"backup {started['id']} of server {server_id} not completed {self.backup_timeout_s:g}s after it "
@@ -337,20 +376,28 @@ class PterodactylAdapter:
             if status != "restoring_backup":
                 break
             if time.monotonic() >= deadline:
-                raise ApiCallError(f"server {server_id} still restoring backup {backup_id} after "
-                                   f"{self.restore_timeout_s:g}s; check the node (Wings)")  # fmt: skip
+                raise ApiCallError(
+                    f"server {server_id} still restoring backup {backup_id} after "
+                    f"{self.restore_timeout_s:g}s; check the node (Wings)"
+                )
             time.sleep(self.poll_s)
         took = time.monotonic() - t0
         outcome = self._restore_outcome(server_id, requested)
         if outcome is False:
-            raise ApiCallError(f"restore of backup {backup_id} on server {server_id} failed on the panel (activity "
-                               "server.backup.restore-failed): integrity not verified; see Wings' log", 422)  # fmt: skip
+            raise ApiCallError(
+                f"restore of backup {backup_id} on server {server_id} failed on the panel (activity "
+                "server.backup.restore-failed): integrity not verified; see Wings' log",
+                422,
+            )
         if self.state(server_id) == "offline":
             self.power(server_id, "start")
         size = int(listed.get(backup_id, {}).get("bytes", 0))
-        info = {"bytes": size, "duration_s": round(took, 6),
-                "throughput_mib_s": round(size / took / 2**20, 3) if took > 0 else 0.0,
-                "method": "restore request -> server status no longer restoring_backup, polled by mcproof"}  # fmt: skip
+        info = {
+            "bytes": size,
+            "duration_s": round(took, 6),
+            "throughput_mib_s": round(size / took / 2**20, 3) if took > 0 else 0.0,
+            "method": "restore request -> server status no longer restoring_backup, polled by mcproof",
+        }
         return {"backup": backup_id, "restore": info, "outcome": outcome, "at": time.time()}
 
     def _restore_outcome(self, server_id: str, since: float) -> bool | None:
@@ -371,9 +418,12 @@ class PterodactylAdapter:
         deadline = time.monotonic() + self.console_timeout_s
         try:
             ws = websocket.create_connection(
-                str(grant["socket"]), timeout=self.console_timeout_s, origin=self.base_url,
-                sslopt={"ca_certs": str(self.ca_file)} if self.ca_file else {}, http_no_proxy=["*"],
-            )  # fmt: skip
+                str(grant["socket"]),
+                timeout=self.console_timeout_s,
+                origin=self.base_url,
+                sslopt={"ca_certs": str(self.ca_file)} if self.ca_file else {},
+                http_no_proxy=["*"],
+            )
         except (KeyError, OSError, websocket.WebSocketException) as exc:
             raise ApiCallError(
                 f"console websocket of server {server_id} unreachable ({type(exc).__name__}); the "
@@ -408,8 +458,10 @@ class PterodactylAdapter:
                 raise CredentialsError(f"console websocket of server {server_id} refused its token ({event})")
             if event in events:
                 return list(message.get("args") or [])
-        raise ApiCallError(f"no {' or '.join(sorted(events))} from the console websocket of server {server_id} "
-                           f"within {self.console_timeout_s:g}s; is the server running?")  # fmt: skip
+        raise ApiCallError(
+            f"no {' or '.join(sorted(events))} from the console websocket of server {server_id} "
+            f"within {self.console_timeout_s:g}s; is the server running?"
+        )
 
     def world(self, server_id: str) -> dict[str, Any]:
         raise Unsupported("the Pterodactyl client API reports no world verification")

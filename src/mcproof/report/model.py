@@ -351,8 +351,11 @@ def _overall(
     unsure += [
         f"check {c.check} inconclusive: {c.message or 'no reason given'}" for c in checks if c.outcome == INCONCLUSIVE
     ]
-    unsure += [f"SLO {s.slo} declared but not measured in this run (run the {s.suite} suite)" for s in slos
-               if s.verdict == NOT_EVIDENCED and not s.measurements]  # fmt: skip
+    unsure += [
+        f"SLO {s.slo} declared but not measured in this run (run the {s.suite} suite)"
+        for s in slos
+        if s.verdict == NOT_EVIDENCED and not s.measurements
+    ]
     failed = [f"suite {s.suite} failed" for s in suites if s.verdict == "fail"]
     failed += [f"SLO {s.slo} failed" for s in slos if s.verdict == "fail"]
     if failed:

@@ -93,21 +93,43 @@ def _latency(anchor: str, r: Mapping[str, Any], slo_ms: float | None) -> Iterato
     top = max(p[1] for s in series for p in s.points)
     lines = (("SLO", slo_ms),) if slo_ms is not None and slo_ms <= 3 * top else ()
     note = f" (SLO {slo_ms:g} ms off scale)" if slo_ms is not None and not lines else ""
-    yield Plot(f"plot-{anchor}", "latency_over_time", f"Status latency over time: {r.get('check')}{note}",
-               "seconds since first sample", "ms", (anchor,), series=series, lines=lines)  # fmt: skip
+    yield Plot(
+        f"plot-{anchor}",
+        "latency_over_time",
+        f"Status latency over time: {r.get('check')}{note}",
+        "seconds since first sample",
+        "ms",
+        (anchor,),
+        series=series,
+        lines=lines,
+    )
 
 
 def _load(anchor: str, r: Mapping[str, Any]) -> Iterator[Plot]:
     rows = [row for row in r.get("status_per_second") or [] if isinstance(row, list | tuple) and len(row) == 2]
     if rows:
         series = (Series("status pings/s", tuple((float(t), float(n)) for t, n in rows)),)
-        yield Plot(f"plot-{anchor}-rate", "load_throughput", f"Load throughput: {r.get('shape')} ({r.get('check')})",
-                   "seconds since start", "pings/s", (anchor,), series=series)  # fmt: skip
+        yield Plot(
+            f"plot-{anchor}-rate",
+            "load_throughput",
+            f"Load throughput: {r.get('shape')} ({r.get('check')})",
+            "seconds since start",
+            "pings/s",
+            (anchor,),
+            series=series,
+        )
     status = r.get("status_ms") or {}
     bars = tuple((q, v) for q in ("p50", "p90", "p95", "p99", "max") if (v := _num(status.get(q))) is not None)
     if bars:
-        yield Plot(f"plot-{anchor}-latency", "load_latency", f"Load status latency percentiles ({r.get('check')})",
-                   "percentile", "ms", (anchor,), bars=bars)  # fmt: skip
+        yield Plot(
+            f"plot-{anchor}-latency",
+            "load_latency",
+            f"Load status latency percentiles ({r.get('check')})",
+            "percentile",
+            "ms",
+            (anchor,),
+            bars=bars,
+        )
 
 
 def _availability(anchor: str, r: Mapping[str, Any]) -> Iterator[Plot]:
@@ -124,9 +146,17 @@ def _availability(anchor: str, r: Mapping[str, Any]) -> Iterator[Plot]:
     if injected is not None:
         windows += ((injected - t0, injected - t0, "fault injected"),)
     series = (Series("share serving", tuple((x, sum(vs) / len(vs)) for x, vs in groups)),)
-    yield Plot(f"plot-{anchor}", "availability_timeline", f"Availability during {r.get('experiment') or r.get('check')}",
-               "seconds since observation start", "share serving", (anchor,), series=series, lines=lines,
-               windows=windows)  # fmt: skip
+    yield Plot(
+        f"plot-{anchor}",
+        "availability_timeline",
+        f"Availability during {r.get('experiment') or r.get('check')}",
+        "seconds since observation start",
+        "share serving",
+        (anchor,),
+        series=series,
+        lines=lines,
+        windows=windows,
+    )
 
 
 def build_plots(records: Iterable[Record], slo: Mapping[str, float | None] | None = None) -> tuple[Plot, ...]:
@@ -158,28 +188,63 @@ def build_plots(records: Iterable[Record], slo: Mapping[str, float | None] | Non
             scores.append((anchor, {"framework": data["framework"], "score": data["score"]}))
         per_framework = data.get("scores") if kind == "compliance_score" else None
         if isinstance(per_framework, Mapping):
-            scores += [(anchor, {"framework": fw, "score": v.get("score")}) for fw, v in per_framework.items()
-                       if isinstance(v, Mapping) and _num(v.get("score")) is not None]  # fmt: skip
+            scores += [
+                (anchor, {"framework": fw, "score": v.get("score")})
+                for fw, v in per_framework.items()
+                if isinstance(v, Mapping) and _num(v.get("score")) is not None
+            ]
     if recovery:
         bars = tuple(
             (str(d.get("experiment")), v) for _, d in recovery if (v := _num(d.get("fleet_mttr_s"))) is not None
         )
         mttr = slo.get("mttr_s") or _num(recovery[0][1].get("mttr_slo_s"))
-        plots.append(Plot("plot-recovery", "recovery_time", "Recovery time (fleet MTTR) per chaos experiment",
-                          "experiment", "s", tuple(a for a, _ in recovery), bars=bars,
-                          lines=(("MTTR SLO", mttr),) if mttr else ()))  # fmt: skip
+        plots.append(
+            Plot(
+                "plot-recovery",
+                "recovery_time",
+                "Recovery time (fleet MTTR) per chaos experiment",
+                "experiment",
+                "s",
+                tuple(a for a, _ in recovery),
+                bars=bars,
+                lines=(("MTTR SLO", mttr),) if mttr else (),
+            )
+        )
     if drills:
-        bars = tuple((f"{d.get('disaster')} {k[:3].upper()}", v) for _, d in drills for k in ("rpo_s", "rto_s")
-                     if (v := _num(d.get(k))) is not None)  # fmt: skip
+        bars = tuple(
+            (f"{d.get('disaster')} {k[:3].upper()}", v)
+            for _, d in drills
+            for k in ("rpo_s", "rto_s")
+            if (v := _num(d.get(k))) is not None
+        )
         lines = tuple((f"{k[:3].upper()} SLO", v) for k in ("rpo_s", "rto_s") if (v := slo.get(k)) is not None)
-        plots.append(Plot("plot-dr", "dr_objectives", "Disaster recovery: RPO and RTO per drill", "drill", "s",
-                          tuple(a for a, _ in drills), bars=bars, lines=lines))  # fmt: skip
+        plots.append(
+            Plot(
+                "plot-dr",
+                "dr_objectives",
+                "Disaster recovery: RPO and RTO per drill",
+                "drill",
+                "s",
+                tuple(a for a, _ in drills),
+                bars=bars,
+                lines=lines,
+            )
+        )
     if detections or availability:
         from mcproof.report.plots_monitoring import monitoring_plots
 
         plots.extend(monitoring_plots(detections, availability))
     if scores:
         bars = tuple((str(d.get("framework")), float(d["score"])) for _, d in scores)
-        plots.append(Plot("plot-compliance", "compliance_score", "Compliance score per framework", "framework",
-                          "score", tuple(dict.fromkeys(a for a, _ in scores)), bars=bars))  # fmt: skip
+        plots.append(
+            Plot(
+                "plot-compliance",
+                "compliance_score",
+                "Compliance score per framework",
+                "framework",
+                "score",
+                tuple(dict.fromkeys(a for a, _ in scores)),
+                bars=bars,
+            )
+        )
     return tuple(plots)

@@ -41,9 +41,17 @@ def _detection_timeline(anchor: str, r: Mapping[str, Any]) -> Iterator[Plot]:
         windows += ((window, window, "detection window ends"),)
     fired = _num(r.get("time_to_fire_s"))
     note = f"fired after {fired:.3g} s" if fired is not None else "never fired"
-    yield Plot(f"plot-{anchor}", "detection_timeline", f"Alert {r.get('alert')} after the outage ({note})",
-               "seconds since injection", "state 0/1/2 = inactive/pending/firing", (anchor,),
-               series=(Series(str(r.get("alert")), points),), lines=(("firing", 2.0),), windows=windows)  # fmt: skip
+    yield Plot(
+        f"plot-{anchor}",
+        "detection_timeline",
+        f"Alert {r.get('alert')} after the outage ({note})",
+        "seconds since injection",
+        "state 0/1/2 = inactive/pending/firing",
+        (anchor,),
+        series=(Series(str(r.get("alert")), points),),
+        lines=(("firing", 2.0),),
+        windows=windows,
+    )
 
 
 def _detection_time(detections: Sequence[tuple[str, Mapping[str, Any]]]) -> Iterator[Plot]:
@@ -59,13 +67,22 @@ def _detection_time(detections: Sequence[tuple[str, Mapping[str, Any]]]) -> Iter
     windows = dict.fromkeys(w for _, d in detections if (w := _num(d.get("window_s"))) is not None)
     lines = tuple(("window", w) for w in list(windows)[:3])
     title = "Incident detection: time to fire per alert vs the window (✗ never fired: bar at the window)"
-    yield Plot("plot-detection", "detection_time", title,
-               "alert", "s", tuple(a for a, _ in detections), bars=tuple(bars), lines=lines)  # fmt: skip
+    yield Plot(
+        "plot-detection",
+        "detection_time",
+        title,
+        "alert",
+        "s",
+        tuple(a for a, _ in detections),
+        bars=tuple(bars),
+        lines=lines,
+    )
 
 
 def _availability_agreement(anchor: str, r: Mapping[str, Any]) -> Iterator[Plot]:
-    observer, promql, objective = (_num(r.get(k)) for k in ("observer_availability", "prometheus_availability",
-                                                             "objective"))  # fmt: skip
+    observer, promql, objective = (
+        _num(r.get(k)) for k in ("observer_availability", "prometheus_availability", "objective")
+    )
     if observer is None:
         return
     bars = [("observer", round((1 - observer) * 100, 6))]
@@ -76,8 +93,16 @@ def _availability_agreement(anchor: str, r: Mapping[str, Any]) -> Iterator[Plot]
     agree = "agree" if r.get("agree") else "DISAGREE"
     title = f"Availability: observer vs PromQL ({agree} within {tolerance or 0:g}{note})"
     lines = (("error budget", round((1 - objective) * 100, 6)),) if objective is not None else ()
-    yield Plot(f"plot-{anchor}", "availability_agreement", title, "measured by", "% unavailable", (anchor,),
-               bars=tuple(bars), lines=lines)  # fmt: skip
+    yield Plot(
+        f"plot-{anchor}",
+        "availability_agreement",
+        title,
+        "measured by",
+        "% unavailable",
+        (anchor,),
+        bars=tuple(bars),
+        lines=lines,
+    )
 
 
 def _error_budget(availability: Sequence[tuple[str, Mapping[str, Any]]]) -> Iterator[Plot]:
@@ -87,9 +112,16 @@ def _error_budget(availability: Sequence[tuple[str, Mapping[str, Any]]]) -> Iter
         if (v := _num(r.get("error_budget_consumed"))) is not None
     )
     if bars:
-        yield Plot("plot-error-budget", "error_budget", "Error budget consumed per availability window",
-                   "availability record", "% of budget", tuple(a for a, _ in availability), bars=bars,
-                   lines=(("budget", 100.0),))  # fmt: skip
+        yield Plot(
+            "plot-error-budget",
+            "error_budget",
+            "Error budget consumed per availability window",
+            "availability record",
+            "% of budget",
+            tuple(a for a, _ in availability),
+            bars=bars,
+            lines=(("budget", 100.0),),
+        )
 
 
 def monitoring_plots(

@@ -224,10 +224,15 @@ def render_html(report: Report) -> str:
     evidence = "".join(_evidence(item) for item in report.evidence) or '<p class="muted">no raw evidence</p>'
     nav = "".join(
         f'<a href="#{a}">{t}</a>'
-        for a, t in (("slos", "SLOs"), ("plots", "Plots"), ("failures", "Failures"), ("suites", "Suites"),
-                     ("evidence", "Evidence"))
+        for a, t in (
+            ("slos", "SLOs"),
+            ("plots", "Plots"),
+            ("failures", "Failures"),
+            ("suites", "Suites"),
+            ("evidence", "Evidence"),
+        )
         if a != "plots" or plots or more
-    )  # fmt: skip
+    )
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{CSP}">'

@@ -153,8 +153,10 @@ def _refs(plot: Plot, y_of: Callable[[float], float], y_max: float) -> list[str]
     for label, level in plot.lines:
         if 0 <= level <= y_max:
             y = y_of(level)
-            out.append(f'<line x1="{LEFT}" y1="{_n(y)}" x2="{W - RIGHT}" y2="{_n(y)}" stroke="{LINE_REF}" '
-                       'stroke-width="1.5" stroke-dasharray="5 3"/>')  # fmt: skip
+            out.append(
+                f'<line x1="{LEFT}" y1="{_n(y)}" x2="{W - RIGHT}" y2="{_n(y)}" stroke="{LINE_REF}" '
+                'stroke-width="1.5" stroke-dasharray="5 3"/>'
+            )
             out.append(_text(W - RIGHT - 4, y - 4, f"{label} {level:.4g}", "end", LINE_REF))
     return out
 
@@ -175,8 +177,10 @@ def line_chart_svg(plot: Plot) -> str:
     body: list[str] = []
     for start, end, label in plot.windows:
         width = max(2.0, x_of(end) - x_of(start))
-        body.append(f'<rect x="{_n(x_of(start))}" y="{TOP}" width="{_n(width)}" height="{inner_h}" fill="{WINDOW}" '
-                    f'opacity="0.6"><title>{escape(label)}</title></rect>')  # fmt: skip
+        body.append(
+            f'<rect x="{_n(x_of(start))}" y="{TOP}" width="{_n(width)}" height="{inner_h}" fill="{WINDOW}" '
+            f'opacity="0.6"><title>{escape(label)}</title></rect>'
+        )
     body += _refs(plot, y_of, y_max)
     for i, series in enumerate(plot.series):
         colour = COLOURS[i % len(COLOURS)]
@@ -203,8 +207,10 @@ def bar_chart_svg(plot: Plot) -> str:
     body: list[str] = []
     for i, (label, value) in enumerate(plot.bars):
         x, y = LEFT + i * slot + slot * 0.15, y_of(value)
-        body.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(slot * 0.7)}" height="{_n(TOP + inner_h - y)}" '
-                    f'fill="{COLOURS[0]}"><title>{escape(f"{label}: {value:.4g}")}</title></rect>')  # fmt: skip
+        body.append(
+            f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(slot * 0.7)}" height="{_n(TOP + inner_h - y)}" '
+            f'fill="{COLOURS[0]}"><title>{escape(f"{label}: {value:.4g}")}</title></rect>'
+        )
         body.append(_text(x + slot * 0.35, y - 3, f"{value:.4g}", "middle", size=10))
         body.append(_text(x + slot * 0.35, TOP + inner_h + 13, label[:24], "middle", size=10))
     body += _refs(plot, y_of, y_max)

@@ -21,8 +21,12 @@ import requests
 
 __all__ = ["FuzzFailure", "FuzzRun", "run_schemathesis"]
 
-_CHECK_NAMES = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
-                "response_schema_conformance")  # fmt: skip
+_CHECK_NAMES = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+)
 _MAX_FAILURES_PER_OPERATION = 5
 
 
@@ -125,16 +129,22 @@ def run_schemathesis(
             continue
         operations.append(label)
         found: list[FuzzFailure] = []
-        fuzz_one = _operation_test(op, label, found, tally, base_url, session, headers, checks,
-                                   verify, request_timeout_s, seed, max_examples)  # fmt: skip
+        fuzz_one = _operation_test(
+            op, label, found, tally, base_url, session, headers, checks, verify, request_timeout_s, seed, max_examples
+        )
         fuzz_one()
         failures.extend(found)
     return FuzzRun(
-        version=schemathesis.__version__, seed=seed, max_examples=max_examples, operations=operations,
-        skipped=skipped, cases=tally.cases, duration_s=round(time.monotonic() - started, 3),
+        version=schemathesis.__version__,
+        seed=seed,
+        max_examples=max_examples,
+        operations=operations,
+        skipped=skipped,
+        cases=tally.cases,
+        duration_s=round(time.monotonic() - started, 3),
         deadline_hit=tally.deadline_hit,
         failures=failures,
-    )  # fmt: skip
+    )
 
 
 def _operation_test(
@@ -156,8 +166,14 @@ def _operation_test(
     from hypothesis import seed as hseed
 
     @hseed(seed)
-    @settings(max_examples=max_examples, database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck), print_blob=False)  # fmt: skip
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
     @given(case=op.as_strategy())
     def fuzz_one(case: Any) -> None:
         if time.monotonic() >= tally.ends:

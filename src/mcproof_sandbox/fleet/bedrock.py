@@ -34,8 +34,20 @@ class BedrockIdentity:
     gamemode: str = "Survival"
 
     def server_id(self) -> str:
-        fields = ["MCPE", self.motd, str(self.protocol), self.version_name, str(self.online),
-                  str(self.max_players), str(self.server_guid), self.map_name, self.gamemode, "1", "19132", "19133"]  # fmt: skip
+        fields = [
+            "MCPE",
+            self.motd,
+            str(self.protocol),
+            self.version_name,
+            str(self.online),
+            str(self.max_players),
+            str(self.server_guid),
+            self.map_name,
+            self.gamemode,
+            "1",
+            "19132",
+            "19133",
+        ]
         return ";".join(field.replace(";", ",") for field in fields) + ";"
 
 

@@ -122,10 +122,22 @@ class Sandbox:
         write_rcon_password(self.state_dir, spec.rcon_password)
         with open(self.state_dir / LOG_FILE, "ab") as log:
             first = subprocess.Popen(
-                [sys.executable, "-m", "mcproof_sandbox.fleet.supervisor", "--state-dir", str(self.state_dir),
-                 "--spec", json.dumps(spec.as_dict()), "--daemonize"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "mcproof_sandbox.fleet.supervisor",
+                    "--state-dir",
+                    str(self.state_dir),
+                    "--spec",
+                    json.dumps(spec.as_dict()),
+                    "--daemonize",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
+            )
         first.wait(timeout=30)
         try:
             return self._wait_ready(spec, timeout)

@@ -299,15 +299,27 @@ class QueryProtocol(asyncio.DatagramProtocol):
         name, _ = srv.version()
         if not req.full:
             reply = p.encode_basic_stat(
-                req.session_id, motd=spec.motd, map_name="world", online=online,
-                max_players=spec.max_players, port=spec.slp_port, host=srv.host,
-            )  # fmt: skip
+                req.session_id,
+                motd=spec.motd,
+                map_name="world",
+                online=online,
+                max_players=spec.max_players,
+                port=spec.slp_port,
+                host=srv.host,
+            )
         else:
             reply = p.encode_full_stat(
-                req.session_id, motd=spec.motd, version_name=name, map_name="world", online=online,
-                max_players=spec.max_players, port=spec.slp_port, host=srv.host,
-                players=srv.player_names(online), plugins="",
-            )  # fmt: skip
+                req.session_id,
+                motd=spec.motd,
+                version_name=name,
+                map_name="world",
+                online=online,
+                max_players=spec.max_players,
+                port=spec.slp_port,
+                host=srv.host,
+                players=srv.player_names(online),
+                plugins="",
+            )
             if "malformed" in srv.faults:
                 reply = reply[:16]
         self._reply(reply, addr)

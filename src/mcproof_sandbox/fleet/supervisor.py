@@ -52,15 +52,24 @@ class Shard:
         """Spawn, send the config, wait for ``ready``; return bind errors."""
         self.ready = False
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "mcproof_sandbox.fleet.shard",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None, limit=_LINE_LIMIT,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "mcproof_sandbox.fleet.shard",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=None,
+            limit=_LINE_LIMIT,
+        )
         assert self.proc.stdin is not None
         assert self.proc.stdout is not None
         config = {
-            "first": self.first, "count": self.count, "spec": spec.as_dict(), "password": password,
-            "faults": faults, "parent": os.getpid(),
-        }  # fmt: skip
+            "first": self.first,
+            "count": self.count,
+            "spec": spec.as_dict(),
+            "password": password,
+            "faults": faults,
+            "parent": os.getpid(),
+        }
         self.proc.stdin.write((json.dumps(config) + "\n").encode())
         await self.proc.stdin.drain()
         line = await self.proc.stdout.readline()
@@ -115,10 +124,16 @@ class Supervisor:
 
         spec = self.spec
         servers = [
-            {"id": server_id(i), "host": server_host(spec.base_address, i), "port": spec.slp_port,
-             "query_port": spec.slp_port, "rcon_port": spec.rcon_port, "edition": "java"}
+            {
+                "id": server_id(i),
+                "host": server_host(spec.base_address, i),
+                "port": spec.slp_port,
+                "query_port": spec.slp_port,
+                "rcon_port": spec.rcon_port,
+                "edition": "java",
+            }
             for i in range(spec.servers)
-        ]  # fmt: skip
+        ]
         write_json_atomic(
             self.state_dir / STATE_FILE,
             {
@@ -152,8 +167,13 @@ class Supervisor:
                 errors = [str(exc)]
             if not first_start.done():
                 first_start.set_result(errors)
-            log.info("shard %d up (pid %s, servers %d..%d)", shard.index, shard.pid, shard.first,
-                     shard.first + shard.count - 1)  # fmt: skip
+            log.info(
+                "shard %d up (pid %s, servers %d..%d)",
+                shard.index,
+                shard.pid,
+                shard.first,
+                shard.first + shard.count - 1,
+            )
             self.write_state()
             code = await shard.proc.wait() if shard.proc is not None else -1
             shard.ready = False
@@ -288,8 +308,7 @@ class Supervisor:
         server = await asyncio.start_unix_server(self._serve_client, path=CONTROL_SOCK, limit=_LINE_LIMIT)
         os.chmod(sock_path, 0o600)
         self.write_state()
-        log.info("supervisor %d starting %d server(s) in %d shard(s)", os.getpid(), self.spec.servers,
-                 len(self.shards))  # fmt: skip
+        log.info("supervisor %d starting %d server(s) in %d shard(s)", os.getpid(), self.spec.servers, len(self.shards))
         starts: list[asyncio.Future[list[str]]] = [loop.create_future() for _ in self.shards]
         tasks = [asyncio.ensure_future(self._run_shard(s, f)) for s, f in zip(self.shards, starts, strict=True)]
         done_first: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*starts))

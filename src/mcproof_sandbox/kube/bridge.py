@@ -200,9 +200,14 @@ async def run(args: argparse.Namespace) -> None:
     state_dir = Path(args.state_dir)
     cspec = json.loads(args.spec)
     spec = SandboxSpec(
-        servers=1, version_name=cspec["version_name"], protocol=int(cspec["protocol"]), motd=cspec["motd"],
-        max_players=int(cspec["max_players"]), query_enabled=bool(cspec["query_enabled"]), boot_delay_s=1.0,
-    )  # fmt: skip
+        servers=1,
+        version_name=cspec["version_name"],
+        protocol=int(cspec["protocol"]),
+        motd=cspec["motd"],
+        max_players=int(cspec["max_players"]),
+        query_enabled=bool(cspec["query_enabled"]),
+        boot_delay_s=1.0,
+    )
     password = (state_dir / "rcon.password").read_text(encoding="utf-8").strip()
     bridge = Bridge(spec, password, shard=args.shard, shards=args.shards, boot_s=float(cspec.get("server_boot_s", 0)))
     api = connect(args.kubeconfig, timeout=15.0)

@@ -211,14 +211,31 @@ class EmbeddedCluster:
         )
         t0 = time.monotonic()
         cmd = [
-            str(bin_dir / "kwokctl"), "--config", str(self.state_dir / "kwokctl.yaml"), "--name", spec.name,
-            "create", "cluster", "--runtime", "binary", "--kubeconfig", str(self.kubeconfig),
-            "--kube-audit-policy", str(self.state_dir / "audit-policy.yaml"), "--disable-qps-limits",
-            "--kube-apiserver-binary", str(bin_dir / "kube-apiserver"),
-            "--kube-controller-manager-binary", str(bin_dir / "kube-controller-manager"),
-            "--kube-scheduler-binary", str(bin_dir / "kube-scheduler"),
-            "--kwok-controller-binary", str(bin_dir / "kwok"), "--etcd-binary", str(bin_dir / "etcd"),
-        ]  # fmt: skip
+            str(bin_dir / "kwokctl"),
+            "--config",
+            str(self.state_dir / "kwokctl.yaml"),
+            "--name",
+            spec.name,
+            "create",
+            "cluster",
+            "--runtime",
+            "binary",
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--kube-audit-policy",
+            str(self.state_dir / "audit-policy.yaml"),
+            "--disable-qps-limits",
+            "--kube-apiserver-binary",
+            str(bin_dir / "kube-apiserver"),
+            "--kube-controller-manager-binary",
+            str(bin_dir / "kube-controller-manager"),
+            "--kube-scheduler-binary",
+            str(bin_dir / "kube-scheduler"),
+            "--kwok-controller-binary",
+            str(bin_dir / "kwok"),
+            "--etcd-binary",
+            str(bin_dir / "etcd"),
+        ]
         say(f"mcproof: starting the embedded Kubernetes cluster '{spec.name}' in {self.state_dir} ...")
         log = self.state_dir / "kwokctl-create.log"
         with open(log, "wb") as out:
@@ -275,11 +292,27 @@ class EmbeddedCluster:
         for shard in range(spec.bridge_shards):
             with open(self.state_dir / f"bridge-{shard}.log", "ab") as log:
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "mcproof_sandbox.kube.bridge", "--kubeconfig", str(self.kubeconfig),
-                     "--state-dir", str(self.state_dir), "--shard", str(shard), "--shards", str(spec.bridge_shards),
-                     "--spec", json.dumps(spec.as_dict())],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
-                )  # fmt: skip
+                    [
+                        sys.executable,
+                        "-m",
+                        "mcproof_sandbox.kube.bridge",
+                        "--kubeconfig",
+                        str(self.kubeconfig),
+                        "--state-dir",
+                        str(self.state_dir),
+                        "--shard",
+                        str(shard),
+                        "--shards",
+                        str(spec.bridge_shards),
+                        "--spec",
+                        json.dumps(spec.as_dict()),
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                    close_fds=True,
+                )
             procs.append({"pid": proc.pid, "create_time": psutil.Process(proc.pid).create_time(), "shard": shard})
         deadline = time.monotonic() + 30
         for p in procs:  # each shard writes bridge-<i>.ready once its first list is served
@@ -338,9 +371,20 @@ class EmbeddedCluster:
         if cdir.is_dir() and (bin_dir / "kwokctl").is_file():
             with contextlib.suppress(subprocess.TimeoutExpired, OSError):
                 subprocess.run(
-                    [str(bin_dir / "kwokctl"), "--name", name, "delete", "cluster", "--kubeconfig", str(self.kubeconfig)],
-                    env=self._env(bin_dir), capture_output=True, timeout=60, check=False,
-                )  # fmt: skip
+                    [
+                        str(bin_dir / "kwokctl"),
+                        "--name",
+                        name,
+                        "delete",
+                        "cluster",
+                        "--kubeconfig",
+                        str(self.kubeconfig),
+                    ],
+                    env=self._env(bin_dir),
+                    capture_output=True,
+                    timeout=60,
+                    check=False,
+                )
         for pid in pids.values():  # whatever kwokctl left behind
             if alive(pid) and _is_component(pid):
                 _terminate(pid, None, 5.0)
@@ -427,8 +471,9 @@ def create_or_keep(api: KubeApi, manifest: dict[str, Any]) -> None:
         if any(getattr(e, "status", None) != 409 for e in err.api_exceptions):
             meta = manifest.get("metadata", {})
             reasons = "; ".join(str(getattr(e, "body", e))[:300] for e in err.api_exceptions)
-            raise KubeError(f"cannot create {manifest.get('kind')} {meta.get('namespace', '')}/{meta.get('name')}: "
-                            f"{reasons}") from None  # fmt: skip
+            raise KubeError(
+                f"cannot create {manifest.get('kind')} {meta.get('namespace', '')}/{meta.get('name')}: {reasons}"
+            ) from None
 
 
 def wait_readyz(api: KubeApi, timeout: float) -> None:

@@ -75,10 +75,16 @@ def tenant_manifests(tenant: Tenant, *, labels: dict[str, str] | None = None) ->
         out.append(minecraft_service(ns, release))
         out.append(
             minecraft_statefulset(
-                ns, release, replicas=tenant.replicas, version=tenant.version_name, motd=tenant.motd,
-                cpu=tenant.cpu, memory=tenant.memory, persistence=tenant.persistence,
+                ns,
+                release,
+                replicas=tenant.replicas,
+                version=tenant.version_name,
+                motd=tenant.motd,
+                cpu=tenant.cpu,
+                memory=tenant.memory,
+                persistence=tenant.persistence,
             )
-        )  # fmt: skip
+        )
     if tenant.proxy_replicas > 0:
         out.append(minecraft_service(ns, "proxy"))
         out.append(minecraft_proxy_deployment(ns, replicas=tenant.proxy_replicas, version=tenant.version_name))

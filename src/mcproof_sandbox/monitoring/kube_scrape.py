@@ -115,16 +115,26 @@ def metrics_rbac(ttl_hint: str = "") -> list[dict[str, Any]]:
     pss = {f"pod-security.kubernetes.io/{m}": "restricted" for m in ("enforce", "audit", "warn")}
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": METRICS_NAMESPACE, "labels": {**labels, **pss}}},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "automountServiceAccountToken": False,
-         "metadata": {"name": METRICS_SERVICE_ACCOUNT, "namespace": METRICS_NAMESPACE, "labels": labels}},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-         "metadata": {"name": CLUSTER_ROLE, "labels": labels},
-         "rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-         "metadata": {"name": CLUSTER_ROLE, "labels": labels},
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CLUSTER_ROLE},
-         "subjects": [{"kind": "ServiceAccount", "name": METRICS_SERVICE_ACCOUNT, "namespace": METRICS_NAMESPACE}]},
-    ]  # fmt: skip
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "automountServiceAccountToken": False,
+            "metadata": {"name": METRICS_SERVICE_ACCOUNT, "namespace": METRICS_NAMESPACE, "labels": labels},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": CLUSTER_ROLE, "labels": labels},
+            "rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": CLUSTER_ROLE, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CLUSTER_ROLE},
+            "subjects": [{"kind": "ServiceAccount", "name": METRICS_SERVICE_ACCOUNT, "namespace": METRICS_NAMESPACE}],
+        },
+    ]
 
 
 def _pin_ca(address: str, out: Path, timeout: float) -> None:

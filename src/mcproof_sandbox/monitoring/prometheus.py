@@ -56,14 +56,21 @@ def prometheus_config(
         {"job_name": "mcproof-fleet", "static_configs": [{"targets": [_loopback(exporter)]}]},
     ]
     if platform is not None:
-        job: dict[str, Any] = {"job_name": "mcproof-platform", "scheme": "https",
-                               "static_configs": [{"targets": [_loopback(platform)]}]}  # fmt: skip
+        job: dict[str, Any] = {
+            "job_name": "mcproof-platform",
+            "scheme": "https",
+            "static_configs": [{"targets": [_loopback(platform)]}],
+        }
         if platform_ca_file:
             job["tls_config"] = {"ca_file": platform_ca_file}
         jobs.append(job)
     for target in kube:
-        kjob: dict[str, Any] = {"job_name": target.job, "scheme": target.scheme, "metrics_path": target.path,
-                                "static_configs": [{"targets": [_loopback(target.address)]}]}  # fmt: skip
+        kjob: dict[str, Any] = {
+            "job_name": target.job,
+            "scheme": target.scheme,
+            "metrics_path": target.path,
+            "static_configs": [{"targets": [_loopback(target.address)]}],
+        }
         if target.ca_file:
             kjob["tls_config"] = {"ca_file": target.ca_file}
         if target.token_file:

@@ -64,11 +64,14 @@ class PrometheusSpec:
     def from_settings(cls, settings: MonitoringSettings, environment: str, backup_max_age_s: float) -> PrometheusSpec:
         """The spec an environment's ``monitoring`` section asks for (``backup_max_age_s``: its RPO)."""
         return cls(
-            environment=environment, scrape_interval_s=settings.sandbox_scrape_interval_s,
+            environment=environment,
+            scrape_interval_s=settings.sandbox_scrape_interval_s,
             evaluation_interval_s=settings.sandbox_evaluation_interval_s,
-            down_for_s=settings.sandbox_server_down_for_s, latency_alert_ms=settings.sandbox_latency_alert_ms,
-            backup_max_age_s=backup_max_age_s, max_servers=settings.sandbox_max_servers,
-        )  # fmt: skip
+            down_for_s=settings.sandbox_server_down_for_s,
+            latency_alert_ms=settings.sandbox_latency_alert_ms,
+            backup_max_age_s=backup_max_age_s,
+            max_servers=settings.sandbox_max_servers,
+        )
 
 
 def _ours(pid: int, needle: str) -> bool:
@@ -104,9 +107,10 @@ def _scrape_pending(session: requests.Session, url: str, jobs: list[str]) -> dic
     if ready:
         selector = "|".join(ready)
         body = session.get(
-            url + "/api/v1/query", params={"query": f'count by (job) ({{job=~"{selector}",__name__!~"up|scrape_.+"}})'},
+            url + "/api/v1/query",
+            params={"query": f'count by (job) ({{job=~"{selector}",__name__!~"up|scrape_.+"}})'},
             timeout=2.0,
-        ).json()  # fmt: skip
+        ).json()
         for item in body["data"]["result"]:
             if float(item["value"][1]) > 0:
                 pending.pop(item["metric"]["job"], None)
@@ -154,20 +158,29 @@ class MonitoringServices:
             platform = read_platform_info(self.state_dir)
             kube = prepare_kube_scrape(kube_dir or self.state_dir / "kube", self.dir)
             rules = rule_groups(
-                down_for_s=spec.down_for_s, latency_alert_ms=spec.latency_alert_ms, latency_for_s=spec.latency_for_s,
-                backup_max_age_s=spec.backup_max_age_s, evaluation_interval_s=spec.evaluation_interval_s,
-                extra_alerts=spec.extra_alerts, kube=bool(kube),
-            )  # fmt: skip
+                down_for_s=spec.down_for_s,
+                latency_alert_ms=spec.latency_alert_ms,
+                latency_for_s=spec.latency_for_s,
+                backup_max_age_s=spec.backup_max_age_s,
+                evaluation_interval_s=spec.evaluation_interval_s,
+                extra_alerts=spec.extra_alerts,
+                kube=bool(kube),
+            )
             (self.dir / "rules.yml").write_text(render_rules(rules), encoding="utf-8")
             url, pid, jobs = self._start_prometheus(binary, spec, exporter, platform, deadline, kube)
         except BaseException:
             self.down()
             raise
         data = {
-            "prometheus_url": url, "prometheus_pid": pid, "exporter_address": exporter["address"],
-            "exporter_pid": exporter["pid"], "directory": str(self.dir), "scrape_jobs": jobs,
-            "started_at": time.time(), "spec": {**spec.__dict__, "extra_alerts": list(spec.extra_alerts)},
-        }  # fmt: skip
+            "prometheus_url": url,
+            "prometheus_pid": pid,
+            "exporter_address": exporter["address"],
+            "exporter_pid": exporter["pid"],
+            "directory": str(self.dir),
+            "scrape_jobs": jobs,
+            "started_at": time.time(),
+            "spec": {**spec.__dict__, "extra_alerts": list(spec.extra_alerts)},
+        }
         tmp = self.dir / (INFO_FILE + ".tmp")
         tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
         tmp.replace(self.dir / INFO_FILE)
@@ -178,9 +191,14 @@ class MonitoringServices:
     def _spawn(self, cmd: list[str], log_name: str) -> subprocess.Popen[bytes]:
         with open(self.dir / log_name, "ab") as log:
             proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
                 cwd=self.dir,
-            )  # fmt: skip
+            )
         self._procs.append(proc)
         return proc
 
@@ -188,12 +206,23 @@ class MonitoringServices:
         info_path = self.dir / "exporter.json"
         info_path.unlink(missing_ok=True)
         proc = self._spawn(
-            [sys.executable, "-m", "mcproof_sandbox.monitoring.exporter", "--targets", str(self.dir / "targets.json"),
-             "--info", str(info_path), "--timeout", str(spec.exporter_timeout_s),
-             "--concurrency", str(spec.exporter_concurrency),
-             "--min-interval", str(spec.scrape_interval_s)],  # one sweep per scrape interval
+            [
+                sys.executable,
+                "-m",
+                "mcproof_sandbox.monitoring.exporter",
+                "--targets",
+                str(self.dir / "targets.json"),
+                "--info",
+                str(info_path),
+                "--timeout",
+                str(spec.exporter_timeout_s),
+                "--concurrency",
+                str(spec.exporter_concurrency),
+                "--min-interval",
+                str(spec.scrape_interval_s),
+            ],  # one sweep per scrape interval
             "exporter.log",
-        )  # fmt: skip
+        )
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError, ValueError):
                 data: dict[str, Any] = json.loads(info_path.read_text(encoding="utf-8"))
@@ -220,18 +249,29 @@ class MonitoringServices:
         for _ in range(3):  # a port picked at run time can be taken in between: try another one
             port = _free_port()
             config = prometheus_config(
-                exporter=str(exporter["address"]), rule_file=str(self.dir / "rules.yml"), platform=platform_address,
+                exporter=str(exporter["address"]),
+                rule_file=str(self.dir / "rules.yml"),
+                platform=platform_address,
                 platform_ca_file=str(platform.ca_file) if platform is not None else None,
-                self_address=f"127.0.0.1:{port}", scrape_interval_s=spec.scrape_interval_s,
-                evaluation_interval_s=spec.evaluation_interval_s, environment=spec.environment, kube=kube,
-            )  # fmt: skip
+                self_address=f"127.0.0.1:{port}",
+                scrape_interval_s=spec.scrape_interval_s,
+                evaluation_interval_s=spec.evaluation_interval_s,
+                environment=spec.environment,
+                kube=kube,
+            )
             (self.dir / "prometheus.yml").write_text(render_config(config), encoding="utf-8")
             proc = self._spawn(
-                [binary, f"--config.file={self.dir / 'prometheus.yml'}", f"--storage.tsdb.path={self.dir / 'tsdb'}",
-                 f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=2d",
-                 "--log.level=warn", "--query.lookback-delta=5s"],
+                [
+                    binary,
+                    f"--config.file={self.dir / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={self.dir / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--storage.tsdb.retention.time=2d",
+                    "--log.level=warn",
+                    "--query.lookback-delta=5s",
+                ],
                 "prometheus.log",
-            )  # fmt: skip
+            )
             url = f"http://127.0.0.1:{port}"
             session = requests.Session()
             session.trust_env = False

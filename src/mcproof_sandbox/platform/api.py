@@ -60,36 +60,53 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
         ("GET", rf"/v1/servers/{_SID}", "server", lambda e, t, p, b: (200, e.view(e.owned(t, p["sid"])))),
         ("DELETE", rf"/v1/servers/{_SID}", "server", lambda e, t, p, b: (204, _delete(e, t, p["sid"]))),
         (
-            "POST", rf"/v1/servers/{_SID}/power", "power",
+            "POST",
+            rf"/v1/servers/{_SID}/power",
+            "power",
             lambda e, t, p, b: (202, e.power(t, p["sid"], str(b.get("signal", "")))),
         ),
-        ("GET", rf"/v1/servers/{_SID}/backups", "backups", lambda e, t, p, b: (200, {"data": e.list_backups(t, p["sid"])})),
+        (
+            "GET",
+            rf"/v1/servers/{_SID}/backups",
+            "backups",
+            lambda e, t, p, b: (200, {"data": e.list_backups(t, p["sid"])}),
+        ),
         ("POST", rf"/v1/servers/{_SID}/backups", "backups", lambda e, t, p, b: (201, e.create_backup(t, p["sid"]))),
         (
-            "POST", rf"/v1/servers/{_SID}/backups/{_BID}/restore", "restore",
+            "POST",
+            rf"/v1/servers/{_SID}/backups/{_BID}/restore",
+            "restore",
             lambda e, t, p, b: (200, e.restore_backup(t, p["sid"], p["bid"])),
         ),
         (
-            "POST", rf"/v1/servers/{_SID}/command", "command",
+            "POST",
+            rf"/v1/servers/{_SID}/command",
+            "command",
             lambda e, t, p, b: (200, e.command(t, p["sid"], str(b.get("command", "")))),
         ),
         ("GET", rf"/v1/servers/{_SID}/world", "world", lambda e, t, p, b: (200, e.world_info(t, p["sid"]))),
         (
-            "GET", rf"/v1/servers/{_SID}/files/list", "files",
+            "GET",
+            rf"/v1/servers/{_SID}/files/list",
+            "files",
             lambda e, t, p, b: (200, {"data": e.list_files(t, p["sid"], str(b.get("directory", "/")))}),
         ),
         (
-            "POST", rf"/v1/servers/{_SID}/files/delete", "files",
+            "POST",
+            rf"/v1/servers/{_SID}/files/delete",
+            "files",
             lambda e, t, p, b: (200, e.delete_files(t, p["sid"], str(b.get("root", "/")), b.get("files"))),
         ),
         (
-            "POST", rf"/v1/servers/{_SID}/files/write", "files",
+            "POST",
+            rf"/v1/servers/{_SID}/files/write",
+            "files",
             lambda e, t, p, b: (200, e.write_file(t, p["sid"], str(b.get("file", "")), str(b.get("content", "")))),
         ),
         ("GET", r"/v1/backups/policy", "backup_policy", lambda e, t, p, b: (200, e.backup_policy())),
         ("GET", r"/v1/audit/policy", "audit_policy", lambda e, t, p, b: (200, e.audit_policy())),
         ("POST", r"/v1/backups/check", "check", lambda e, t, p, b: (200, e.check_repository())),
-    ]  # fmt: skip
+    ]
     return [(m, re.compile(f"^{rx}$"), name, fn) for m, rx, name, fn in r]
 
 
@@ -183,10 +200,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         engine.count(route, method, status)
         if method in ("POST", "DELETE"):
             self.server.audit.record(
-                actor=f"token:{tenant}" if tenant else "anonymous", tenant=tenant, action=f"{method} {route}",
-                target=path, result="ok" if status < 400 else "denied" if status in (401, 403, 404) else "error",
-                correlation_id=cid, status=status,
-            )  # fmt: skip
+                actor=f"token:{tenant}" if tenant else "anonymous",
+                tenant=tenant,
+                action=f"{method} {route}",
+                target=path,
+                result="ok" if status < 400 else "denied" if status in (401, 403, 404) else "error",
+                correlation_id=cid,
+                status=status,
+            )
         self._send(status, body, cid, retry_after=retry_after)
 
     def _public(self, path: str, cid: str) -> None:

@@ -47,13 +47,28 @@ class AuditLog:
         os.replace(tmp, self.path)
 
     def record(
-        self, *, actor: str, tenant: str | None, action: str, target: str, result: str, correlation_id: str,
-        status: int, **extra: Any,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        actor: str,
+        tenant: str | None,
+        action: str,
+        target: str,
+        result: str,
+        correlation_id: str,
+        status: int,
+        **extra: Any,
+    ) -> None:
         entry = {
-            "time": utc_now(), "actor": actor, "tenant": tenant, "action": action, "target": target,
-            "result": result, "status": status, "correlation_id": correlation_id, **extra,
-        }  # fmt: skip
+            "time": utc_now(),
+            "actor": actor,
+            "tenant": tenant,
+            "action": action,
+            "target": target,
+            "result": result,
+            "status": status,
+            "correlation_id": correlation_id,
+            **extra,
+        }
         line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
         with self._lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)

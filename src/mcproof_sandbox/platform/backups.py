@@ -81,8 +81,12 @@ class Restic:
         try:
             done = subprocess.run(
                 ["restic", "--no-cache", "--quiet", *args],
-                env=env, capture_output=True, text=True, timeout=timeout or self.timeout, check=False,
-            )  # fmt: skip
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout or self.timeout,
+                check=False,
+            )
         except FileNotFoundError:
             raise BackupError("restic is not installed; run tools/bootstrap.sh (Debian package 'restic')") from None
         except subprocess.TimeoutExpired:
@@ -132,9 +136,19 @@ class Restic:
         """Apply the retention policy to snapshots with ``tags`` and prune; return how many remain."""
         tag = ",".join(f"{k}={v}" for k, v in sorted(tags.items()))
         self._run(
-            "forget", "--host", self.host, "--tag", tag, "--keep-last", str(keep_last),
-            "--keep-hourly", str(keep_hourly), "--keep-daily", str(keep_daily), "--prune",
-        )  # fmt: skip
+            "forget",
+            "--host",
+            self.host,
+            "--tag",
+            tag,
+            "--keep-last",
+            str(keep_last),
+            "--keep-hourly",
+            str(keep_hourly),
+            "--keep-daily",
+            str(keep_daily),
+            "--prune",
+        )
         return len(self.snapshots(tags))
 
     def check(self, read_data: bool = True) -> tuple[bool, str]:

@@ -49,10 +49,22 @@ class PlatformServices:
         log_path = self.state_dir / "platform" / "platform.log"
         with open(log_path, "ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "mcproof_sandbox.platform.service", "--state-dir", str(self.state_dir),
-                 "--config", json.dumps(cfg), *(["--port", str(port)] if port else [])],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "mcproof_sandbox.platform.service",
+                    "--state-dir",
+                    str(self.state_dir),
+                    "--config",
+                    json.dumps(cfg),
+                    *(["--port", str(port)] if port else []),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             info = self.info()

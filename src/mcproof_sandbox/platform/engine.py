@@ -302,8 +302,14 @@ class PlatformEngine:
         out = []
         for entry in sorted(base.iterdir(), key=lambda p: p.name)[:1000]:
             st = entry.stat()
-            out.append({"name": entry.name, "is_file": entry.is_file(), "size": st.st_size if entry.is_file() else 0,
-                        "modified_at": st.st_mtime})  # fmt: skip
+            out.append(
+                {
+                    "name": entry.name,
+                    "is_file": entry.is_file(),
+                    "size": st.st_size if entry.is_file() else 0,
+                    "modified_at": st.st_mtime,
+                }
+            )
         return out
 
     def delete_files(self, tenant: str, server_id: str, root: str, files: Any) -> dict[str, Any]:
@@ -364,10 +370,16 @@ class PlatformEngine:
             if consistent:
                 self.world.release(server_id)  # save-on
         backup = {
-            "id": "bk_" + uuid.uuid4().hex[:12], "server_id": server_id, "tenant": row["tenant"], "snapshot": snap,
-            "created_at": time.time(), "last_seq": check.last_seq, "last_ts": check.last_ts, "bytes": check.bytes,
+            "id": "bk_" + uuid.uuid4().hex[:12],
+            "server_id": server_id,
+            "tenant": row["tenant"],
+            "snapshot": snap,
+            "created_at": time.time(),
+            "last_seq": check.last_seq,
+            "last_ts": check.last_ts,
+            "bytes": check.bytes,
             "trigger": trigger,
-        }  # fmt: skip
+        }
         self.store.add_backup(backup)
         return {**backup, "consistent": consistent, "state": "available"}
 
@@ -409,10 +421,17 @@ class PlatformEngine:
         """The retention policy ``forget`` applies after each scheduled backup (restic vocabulary)."""
         c = self.config
         return {
-            "tool": "restic", "keep_last": c.keep_last, "keep_hourly": c.keep_hourly, "keep_daily": c.keep_daily,
-            "keep_weekly": 0, "keep_monthly": 0, "keep_yearly": 0, "keep_within": "",
-            "backup_interval_s": c.backup_interval_s, "schedule": "per server" if c.backup_interval_s > 0 else "none",
-        }  # fmt: skip
+            "tool": "restic",
+            "keep_last": c.keep_last,
+            "keep_hourly": c.keep_hourly,
+            "keep_daily": c.keep_daily,
+            "keep_weekly": 0,
+            "keep_monthly": 0,
+            "keep_yearly": 0,
+            "keep_within": "",
+            "backup_interval_s": c.backup_interval_s,
+            "schedule": "per server" if c.backup_interval_s > 0 else "none",
+        }
 
     def audit_policy(self) -> dict[str, Any]:
         """How the audit log is kept: append-only, and rotated by age only when audit_max_age_days > 0."""

@@ -58,11 +58,18 @@ _WS_TOKEN_S = 600.0  # the panel's websocket JWT lives 10 minutes
 _IDENT = r"(?P<sid>[a-f0-9]{8}|[a-f0-9-]{36})"
 _UUID = r"(?P<bid>[a-f0-9-]{36})"
 _CODES = {
-    400: "BadRequestHttpException", 401: "AuthenticationException", 403: "AccessDeniedHttpException",
-    404: "NotFoundHttpException", 405: "MethodNotAllowedHttpException", 409: "ConflictHttpException",
-    413: "PayloadTooLargeHttpException", 422: "ValidationException", 429: "TooManyRequestsHttpException",
-    500: "HttpException", 502: "HttpException",
-}  # fmt: skip
+    400: "BadRequestHttpException",
+    401: "AuthenticationException",
+    403: "AccessDeniedHttpException",
+    404: "NotFoundHttpException",
+    405: "MethodNotAllowedHttpException",
+    409: "ConflictHttpException",
+    413: "PayloadTooLargeHttpException",
+    422: "ValidationException",
+    429: "TooManyRequestsHttpException",
+    500: "HttpException",
+    502: "HttpException",
+}
 _NOT_FOUND = "The requested resource could not be found on the server."
 RESTORE_FAILED = "server.backup.restore-failed"  # sic: the panel's BackupStatusController spells it so
 
@@ -106,8 +113,14 @@ def _paginate(items: list[dict[str, Any]], query: dict[str, str], default: int, 
     total_pages = max(1, math.ceil(len(items) / per_page))
     chunk = items[(page - 1) * per_page : page * per_page]
     links = {"next": f"{path}?page={page + 1}&per_page={per_page}"} if page < total_pages else {}
-    pagination = {"total": len(items), "count": len(chunk), "per_page": per_page, "current_page": page,
-                  "total_pages": total_pages, "links": links}  # fmt: skip
+    pagination = {
+        "total": len(items),
+        "count": len(chunk),
+        "per_page": per_page,
+        "current_page": page,
+        "total_pages": total_pages,
+        "links": links,
+    }
     return {"object": "list", "data": chunk, "meta": {"pagination": pagination}}
 
 
@@ -189,10 +202,14 @@ class PterodactylFace:
         self.engine.count(route, method, status)
         if method in ("POST", "DELETE", "PUT"):
             handler.server.audit.record(
-                actor=f"api-key:{tenant}" if tenant else "anonymous", tenant=tenant, action=f"{method} {route}",
-                target=path, result="ok" if status < 400 else "denied" if status in (401, 403, 404) else "error",
-                correlation_id=cid, status=status,
-            )  # fmt: skip
+                actor=f"api-key:{tenant}" if tenant else "anonymous",
+                tenant=tenant,
+                action=f"{method} {route}",
+                target=path,
+                result="ok" if status < 400 else "denied" if status in (401, 403, 404) else "error",
+                correlation_id=cid,
+                status=status,
+            )
         handler._send(status, body, cid, retry_after=retry_after)
 
     def _body(self, handler: _RequestHandler, raw: bool = False) -> Any:
@@ -237,9 +254,12 @@ class PterodactylFace:
             ("POST", "/backups"): lambda: (200, self._backup_create(tenant, sid, self._body(handler)), "ptero:backups"),
             ("GET", "/files/list"): lambda: (200, self._files_list(sid, query), "ptero:files"),
             ("POST", "/files/delete"): lambda: (204, self._files_delete(sid, self._body(handler)), "ptero:files"),
-            ("POST", "/files/write"): lambda: (204, self._files_write(sid, query, self._body(handler, True)),
-                                               "ptero:files"),
-        }  # fmt: skip
+            ("POST", "/files/write"): lambda: (
+                204,
+                self._files_write(sid, query, self._body(handler, True)),
+                "ptero:files",
+            ),
+        }
         fn = routes.get((method, rest))
         if fn is not None:
             status, body, route = fn()
@@ -280,35 +300,71 @@ class PterodactylFace:
             },
         }
         attributes = {
-            "server_owner": True, "identifier": short, "internal_id": int(row["port"]), "uuid": full,
-            "name": row["name"], "node": "mcproof-sandbox", "is_node_under_maintenance": False,
-            "sftp_details": {"ip": "127.0.0.1", "port": 2022}, "description": f"sandbox server {row['id']}",
-            "limits": {"memory": 1024, "swap": 0, "disk": 4096, "io": 500, "cpu": 100, "threads": None,
-                       "oom_disabled": True},
-            "invocation": "java -jar server.jar", "docker_image": "ghcr.io/pterodactyl/yolks:java_21",
+            "server_owner": True,
+            "identifier": short,
+            "internal_id": int(row["port"]),
+            "uuid": full,
+            "name": row["name"],
+            "node": "mcproof-sandbox",
+            "is_node_under_maintenance": False,
+            "sftp_details": {"ip": "127.0.0.1", "port": 2022},
+            "description": f"sandbox server {row['id']}",
+            "limits": {
+                "memory": 1024,
+                "swap": 0,
+                "disk": 4096,
+                "io": 500,
+                "cpu": 100,
+                "threads": None,
+                "oom_disabled": True,
+            },
+            "invocation": "java -jar server.jar",
+            "docker_image": "ghcr.io/pterodactyl/yolks:java_21",
             "egg_features": ["eula", "java_version"],
             "feature_limits": {"databases": 0, "allocations": 1, "backups": 10},
             "status": "restoring_backup" if row["id"] in self._restoring else None,
-            "is_suspended": False, "is_installing": False, "is_transferring": False,
-            "relationships": {"allocations": {"object": "list", "data": [alloc]},
-                              "variables": {"object": "list", "data": []}},
-        }  # fmt: skip
+            "is_suspended": False,
+            "is_installing": False,
+            "is_transferring": False,
+            "relationships": {
+                "allocations": {"object": "list", "data": [alloc]},
+                "variables": {"object": "list", "data": []},
+            },
+        }
         return {"object": "server", "attributes": attributes}
 
     def _resources(self, server_id: str) -> dict[str, Any]:
         row = self.engine.store.server(server_id) or {"power": "stopped"}
         state = self._state(server_id, row)
         disk = sum(p.stat().st_size for p in self.engine.world.world_dir(server_id).rglob("*") if p.is_file())
-        return {"object": "stats", "attributes": {
-            "current_state": state, "is_suspended": False,
-            "resources": {"memory_bytes": 0, "cpu_absolute": 0, "disk_bytes": disk, "network_rx_bytes": 0,
-                          "network_tx_bytes": 0, "uptime": 0},
-        }}  # fmt: skip
+        return {
+            "object": "stats",
+            "attributes": {
+                "current_state": state,
+                "is_suspended": False,
+                "resources": {
+                    "memory_bytes": 0,
+                    "cpu_absolute": 0,
+                    "disk_bytes": disk,
+                    "network_rx_bytes": 0,
+                    "network_tx_bytes": 0,
+                    "uptime": 0,
+                },
+            },
+        }
 
     def _event(self, server_id: str, event: str, **properties: Any) -> None:
-        entry = {"id": uuid.uuid4().hex, "batch": None, "event": event, "is_api": True, "ip": "127.0.0.1",
-                 "description": None, "properties": properties, "has_additional_metadata": False,
-                 "timestamp": atom(time.time())}  # fmt: skip
+        entry = {
+            "id": uuid.uuid4().hex,
+            "batch": None,
+            "event": event,
+            "is_api": True,
+            "ip": "127.0.0.1",
+            "description": None,
+            "properties": properties,
+            "has_additional_metadata": False,
+            "timestamp": atom(time.time()),
+        }
         with self._lock:
             self._activity.setdefault(server_id, []).insert(0, {"object": "activity_log", "attributes": entry})
 
@@ -348,11 +404,20 @@ class PterodactylFace:
     # --- backups ---------------------------------------------------------------------------------
 
     def _backup_object(self, b: dict[str, Any]) -> dict[str, Any]:
-        return {"object": "backup", "attributes": {
-            "uuid": b["uuid"], "is_successful": b["is_successful"], "is_locked": False, "name": b["name"],
-            "ignored_files": [], "checksum": b["checksum"], "bytes": b["bytes"], "created_at": atom(b["created_at"]),
-            "completed_at": atom(b["completed_at"]) if b["completed_at"] is not None else None,
-        }}  # fmt: skip
+        return {
+            "object": "backup",
+            "attributes": {
+                "uuid": b["uuid"],
+                "is_successful": b["is_successful"],
+                "is_locked": False,
+                "name": b["name"],
+                "ignored_files": [],
+                "checksum": b["checksum"],
+                "bytes": b["bytes"],
+                "created_at": atom(b["created_at"]),
+                "completed_at": atom(b["completed_at"]) if b["completed_at"] is not None else None,
+            },
+        }
 
     def _all_backups(self, tenant: str, server_id: str) -> list[dict[str, Any]]:
         """Completed backups the engine holds (scheduled or made here) plus those in flight or failed."""
@@ -362,11 +427,18 @@ class PterodactylFace:
                 ident = self._by_engine.get(row["id"]) or str(uuid.uuid5(uuid.NAMESPACE_URL, f"mcproof:{row['id']}"))
                 mine = self._backups.get(ident)
             created = float(mine["created_at"]) if mine else float(row["created_at"])
-            out[ident] = {"uuid": ident, "engine_id": row["id"], "is_successful": True,
-                          "name": mine["name"] if mine else dt.datetime.fromtimestamp(created, dt.UTC).strftime(
-                              "%Y-%m-%d %H:%M:%S"),
-                          "checksum": f"restic:{row['snapshot']}", "bytes": int(row["bytes"]), "created_at": created,
-                          "completed_at": float(row["created_at"])}  # fmt: skip
+            out[ident] = {
+                "uuid": ident,
+                "engine_id": row["id"],
+                "is_successful": True,
+                "name": mine["name"]
+                if mine
+                else dt.datetime.fromtimestamp(created, dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "checksum": f"restic:{row['snapshot']}",
+                "bytes": int(row["bytes"]),
+                "created_at": created,
+                "completed_at": float(row["created_at"]),
+            }
         with self._lock:
             for ident, b in self._backups.items():
                 if b["server_id"] == server_id and ident not in out and b["engine_id"] is None:
@@ -421,8 +493,13 @@ class PterodactylFace:
             return
         with self._lock:
             self._by_engine[made["id"]] = ident
-            self._backups[ident].update(engine_id=made["id"], is_successful=True, completed_at=time.time(),
-                                        bytes=int(made["bytes"]), checksum=f"restic:{made['snapshot']}")  # fmt: skip
+            self._backups[ident].update(
+                engine_id=made["id"],
+                is_successful=True,
+                completed_at=time.time(),
+                bytes=int(made["bytes"]),
+                checksum=f"restic:{made['snapshot']}",
+            )
         self._event(server_id, "server:backup.complete", name=self._backups[ident]["name"])
 
     def _restore(self, tenant: str, server_id: str, ident: str, body: dict[str, Any]) -> None:
@@ -474,12 +551,22 @@ class PterodactylFace:
         data = []
         for p in entries:
             st = p.stat()
-            data.append({"object": "file_object", "attributes": {
-                "name": "world" if directory.strip("/") == "" else p.name, "mode": "drwxr-xr-x" if p.is_dir()
-                else "-rw-r--r--", "mode_bits": "755" if p.is_dir() else "644", "size": st.st_size,
-                "is_file": p.is_file(), "is_symlink": p.is_symlink(),
-                "mimetype": "inode/directory" if p.is_dir() else "application/octet-stream",
-                "created_at": atom(st.st_ctime), "modified_at": atom(st.st_mtime)}})  # fmt: skip
+            data.append(
+                {
+                    "object": "file_object",
+                    "attributes": {
+                        "name": "world" if directory.strip("/") == "" else p.name,
+                        "mode": "drwxr-xr-x" if p.is_dir() else "-rw-r--r--",
+                        "mode_bits": "755" if p.is_dir() else "644",
+                        "size": st.st_size,
+                        "is_file": p.is_file(),
+                        "is_symlink": p.is_symlink(),
+                        "mimetype": "inode/directory" if p.is_dir() else "application/octet-stream",
+                        "created_at": atom(st.st_ctime),
+                        "modified_at": atom(st.st_mtime),
+                    },
+                }
+            )
         return {"object": "list", "data": data}
 
     def _files_delete(self, server_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -61,12 +61,19 @@ def serve(state_dir: Path, config: EngineConfig, host: str = "127.0.0.1", port: 
     signal.signal(signal.SIGTERM, _term)
     signal.signal(signal.SIGINT, _term)
     info = {
-        "format": 1, "phase": "ready", "pid": os.getpid(), "url": f"https://{host}:{bound}",
-        "ca_file": str(tls.ca_cert), "tokens": {t: str(p) for t, p in tokens.items()},
-        "audit_log": str(audit.path), "environment": config.environment, "started_at": time.time(),
-        "platform_dir": str(platform_dir), "config": config.__dict__,
+        "format": 1,
+        "phase": "ready",
+        "pid": os.getpid(),
+        "url": f"https://{host}:{bound}",
+        "ca_file": str(tls.ca_cert),
+        "tokens": {t: str(p) for t, p in tokens.items()},
+        "audit_log": str(audit.path),
+        "environment": config.environment,
+        "started_at": time.time(),
+        "platform_dir": str(platform_dir),
+        "config": config.__dict__,
         "pterodactyl": {"url": f"https://{host}:{bound}", "api_keys": {t: str(p) for t, p in api_keys.items()}},
-    }  # fmt: skip
+    }
     write_json_atomic(platform_dir / INFO_FILE, info)
     threading.Thread(target=_watch_sandbox, args=(state_dir, stop, server.shutdown), daemon=True).start()
     try:

@@ -55,7 +55,7 @@ def install(namespace: dict[str, Any]) -> LoadConfig:
     from locust import events
     from locust.runners import WorkerRunner
 
-    from mcproof.load.locust_glue import LoadSession, build_shape_class, build_user_class
+    from mcproof.load.locust_process import LoadSession, build_shape_class, build_user_class
     from mcproof.verdict import exit_code
 
     config = config_from_environment()

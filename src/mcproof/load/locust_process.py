@@ -90,9 +90,16 @@ class WrongVersion(LoadRequestError):
 
 ERROR_CLASSES: dict[str, type[LoadRequestError]] = {
     cls.kind: cls
-    for cls in (LoadRequestError, StatusTimeout, ConnectionRefused, ConnectionReset, MalformedReply, Unreachable,
-                WrongVersion)
-}  # fmt: skip
+    for cls in (
+        LoadRequestError,
+        StatusTimeout,
+        ConnectionRefused,
+        ConnectionReset,
+        MalformedReply,
+        Unreachable,
+        WrongVersion,
+    )
+}
 
 
 def _error_for(err: BaseException) -> LoadRequestError:
@@ -325,8 +332,9 @@ class LoadSession:
         if isinstance(runner, MasterRunner):
             runner.register_message(_FINAL_MESSAGE, self._on_final_report)
         elif isinstance(runner, WorkerRunner):
-            self.environment.events.test_stop.add_listener(lambda **_: runner.send_message(_FINAL_MESSAGE,
-                                                                                           self._final_data()))  # fmt: skip
+            self.environment.events.test_stop.add_listener(
+                lambda **_: runner.send_message(_FINAL_MESSAGE, self._final_data())
+            )
 
     def _final_data(self) -> dict[str, Any]:
         self._sample(time.time())  # the last CPU sample goes with the final report
@@ -388,8 +396,13 @@ class LoadSession:
         out = []
         for client_id in sorted(gone):
             at = self.workers_missing_at.get(client_id)
-            out.append({"worker": self.worker_labels.get(client_id, client_id), "client_id": client_id,
-                        "missing_at_s": round(at - started, 1) if at is not None else None})  # fmt: skip
+            out.append(
+                {
+                    "worker": self.worker_labels.get(client_id, client_id),
+                    "client_id": client_id,
+                    "missing_at_s": round(at - started, 1) if at is not None else None,
+                }
+            )
         return out
 
     def _on_request(self, request_type: str, context: dict[str, Any] | None = None, **kw: Any) -> None:
@@ -529,8 +542,12 @@ class LoadSession:
         if target is not None:
             target.write_text(json.dumps(result, sort_keys=True, default=str) + "\n", encoding="utf-8")
         for check in result["thresholds"]:
-            log.info("threshold %s: observed %s -> %s", check["expression"], check["observed"],
-                     "PASS" if check["passed"] else "FAIL")  # fmt: skip
+            log.info(
+                "threshold %s: observed %s -> %s",
+                check["expression"],
+                check["observed"],
+                "PASS" if check["passed"] else "FAIL",
+            )
         if result["verdict"] == "inconclusive":
             log.warning("load verdict INCONCLUSIVE: %s; fix: %s", result["reason"], result["fix"])
         return result
