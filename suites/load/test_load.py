@@ -9,9 +9,12 @@ A saturated generator makes the checks INCONCLUSIVE (reason + fix), never pass o
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from mcproof.config import Environment
+from mcproof.connect import local_target_pids
 from mcproof.connect.targets import Target
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
@@ -19,6 +22,7 @@ from mcproof.load.evidence import LoadEvidence, capacity_measurement, load_evide
 from mcproof.load.launcher import run_load
 from mcproof.load.plan import load_config_for
 from mcproof.load.report import describe_run, generator_line
+from mcproof.load.target_side import ShardSampler, judge_sandbox
 from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.load
@@ -31,14 +35,20 @@ def load_record(environment: Environment, targets: list[Target], evidence: RunSt
         config = load_config_for(environment, targets)
     except McproofError as err:
         pytest.fail(str(err), pytrace=False)  # the environment's load section is wrong: refuse, it is ours to fix
+    pids = local_target_pids(environment)  # the target's own processes on this host, if mcproof may measure them
     try:
-        run = run_load(config, evidence.run_dir / "load")
+        with ShardSampler(pids) as sampler:
+            run = run_load(config, evidence.run_dir / "load")
     except McproofError as err:  # the generator crashed, overran its deadline or wrote nothing: nothing measured
         inconclusive(
             f"the load generator did not finish: {err}",
             "see load/ in the run directory; re-run, or give the run more time (load.stop_grace_s) on a slow machine",
         )
-    record = load_evidence(config, run.result, check="load_thresholds", outputs=[f"load/{o}" for o in run.outputs])
+    result = run.result
+    if pids:  # is the target keeping up? a FAIL it may have caused is inconclusive, naming the process
+        result = judge_sandbox(result, sampler.samples, float((config.saturation or {}).get("max_cpu_share", 0.9)))
+    record = load_evidence(config, result, check="load_thresholds", outputs=[f"load/{o}" for o in run.outputs])
+    record = dataclasses.replace(record, sandbox=dict(result.get("sandbox") or {}))
     evidence.append(record)
     return record
 

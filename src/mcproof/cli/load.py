@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mcproof.config import Environment
+from mcproof.connect import local_target_pids
 from mcproof.connect.targets import discover_targets
 from mcproof.errors import ConfigError
 from mcproof.evidence.records import CheckOutcome
@@ -68,7 +69,7 @@ def run_load_command(
         web_code = run_web(config, run_dir, port=port, with_shape=shape is not None)
         session.finish(web_code, checks=0, render=False)
         return web_code
-    pids = _shard_pids(env)
+    pids = local_target_pids(env)
     with ShardSampler(pids) as sampler:
         run = run_load(config, run_dir, echo=echo)
     result = run.result
@@ -140,12 +141,3 @@ def _plan(
     )
     echo(f"mcproof: {plan_line(figures)}")
     return config, figures
-
-
-def _shard_pids(env: Environment) -> list[int]:
-    """The sandbox's shard processes when mcproof runs the environment's sandbox (else none)."""
-    if env.sandbox_state_dir is None:
-        return []
-    from mcproof.connect.sandbox import shard_pids
-
-    return shard_pids(env.sandbox_state_dir)

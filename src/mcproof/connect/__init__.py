@@ -30,7 +30,20 @@ __all__ = [
     "capabilities_of",
     "discover_targets",
     "fault_injector",
+    "local_target_pids",
 ]
+
+
+def local_target_pids(env: Environment) -> list[int]:
+    """Processes of the target that run on this host and that mcproof may measure (the embedded sandbox's
+    shards, so a load run can tell a sandbox that could not keep up from a slow platform); none for a
+    real environment."""
+    state_dir = env.sandbox_state_dir
+    if state_dir is None:
+        return []
+    from mcproof.connect.sandbox import shard_pids
+
+    return shard_pids(state_dir)
 
 
 _COMMAND_INJECTORS: dict[tuple[str, str], CommandFaults] = {}
