@@ -120,14 +120,16 @@ def _load(path: Path) -> dict[str, Any]:
 def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False, seed: int | None = None) -> PlannedRun:
     """Load and check an experiment without touching anything; GuardError / ExperimentSkipped on refusal."""
     path = find_experiment(ref)
-    experiment = bind_environment(_load(path), env, path.stem)
-    plan = describe(experiment, path)
+    raw = _load(path)
+    plan = describe(raw, path)
     guard.check_tier(env, plan.name, plan.tiers, ack_production)
     if plan.needs_kubernetes and env.kubernetes is None:
         raise ExperimentSkipped(
             f"{plan.name}: needs the environment's kubernetes section (chaostoolkit-kubernetes activities); "
             f"'{env.name}' has none"
         )
+    experiment = bind_environment(raw, env, path.stem)  # the environment's namespace and selector, then the guards
+    plan = describe(experiment, path)
     skip = platform_api.skip_reason(env) if plan.needs_platform_api else None
     if skip:
         raise ExperimentSkipped(f"{plan.name}: {skip}")
