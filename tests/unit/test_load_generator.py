@@ -201,6 +201,16 @@ def test_saturation_does_not_hide_failures_no_queue_causes() -> None:
     assert _run(saturated, thresholds_passed=True)["verdict"] == "inconclusive"
 
 
+def test_a_too_short_run_does_not_hide_servers_that_answered_wrongly() -> None:
+    short = _collector((1000.0, 1000.0))
+    short.record("SLP", "mc-00009", ok=False, kind="wrong_version", response_time_ms=2.0, at=1000.0)
+    judged = _run(short, thresholds_passed=False)
+    assert judged["verdict"] == "fail"
+    assert "1 server(s) refused or answered wrongly (mc-00009)" in str(judged["reason"])
+    assert "held no scheduled ping" in str(judged["reason"])
+    assert _run(short, thresholds_passed=True)["verdict"] == "inconclusive"  # nothing failed: still unmeasured
+
+
 def test_a_window_without_scheduled_pings_is_unmeasured_not_saturated() -> None:
     judged = _run(_collector((1000.0, 1000.0)), thresholds_passed=True)
     assert judged["verdict"] == "inconclusive"

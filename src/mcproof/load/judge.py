@@ -129,16 +129,23 @@ def judge_run(
     min_slots = math.floor(span_s / interval + 1e-9) if paced else 0
     measurable = paced and min_slots >= 1 and not reasons
     served = served_throughout(collector.slots_by_target, min_slots) if measurable else None
-    faulty = _server_faults(collector) if reasons and not thresholds_passed else []
+    unmeasured = paced and not scheduled
+    faulty = _server_faults(collector) if (reasons or unmeasured) and not thresholds_passed else []
     if faulty:
         shown = ", ".join(faulty[:10]) + (f" (+{len(faulty) - 10} more)" if len(faulty) > 10 else "")
         verdict = "fail"
-        reason = (
-            f"{len(faulty)} server(s) refused or answered wrongly ({shown}): failures no generator queue "
-            f"causes; the generator was also saturated ({'; '.join(reasons)}), so latency figures are not "
-            "the servers'"
+        also = (
+            f"the generator was also saturated ({'; '.join(reasons)}), so latency figures are not the servers'"
+            if reasons
+            else "the full-load window held no scheduled ping, so the schedule and capacity were not measured"
         )
-        fix = "fix the named servers first; then " + saturation_fix(config.workers, needed)
+        reason = (
+            f"{len(faulty)} server(s) refused or answered wrongly ({shown}): failures no generator queue causes; "
+            + also
+        )
+        fix = "fix the named servers first; then " + (
+            saturation_fix(config.workers, needed) if reasons else "lengthen load.duration_s to measure the rest"
+        )
     elif reasons:
         asked = figures["asked_pings_per_s"]
         sent = figures["sent_pings_per_s"]
@@ -162,7 +169,7 @@ def judge_run(
                 "find out why the missing worker(s) stopped (their locust-worker-N.log in the run directory: "
                 "killed, out of memory, lost the master) and re-run; else " + fix
             )
-    elif paced and not scheduled:
+    elif unmeasured:
         verdict = "inconclusive"
         reason = (
             f"no status ping was scheduled inside the full-load window ({span_s:g} s accounted, one ping every "
