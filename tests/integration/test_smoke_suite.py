@@ -144,7 +144,7 @@ def test_unknown_environment_name_is_one_line() -> None:
     done = run_cli("run", "--env", "no-such-env", "--suite", "smoke")
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "mcproof: error: unknown environment 'no-such-env' (known: local, production.example, staging.example); "
+        "mcproof: error: unknown environment 'no-such-env' (known: local, local-pterodactyl, production.example, pterodactyl.example, staging.example); "
         "pass --env NAME or a path to a YAML file"
     )
 

@@ -18,6 +18,7 @@ from mcproof.monitoring.availability import (
     window_needed_s,
     window_resolution,
 )
+from mcproof.verdict import Verdict
 
 
 def _fleet(servers: int, interval: float, window: float, down: Iterable[tuple[int, float, float]] = ()) -> list[Sample]:
@@ -163,3 +164,16 @@ def test_a_saturated_observer_is_inconclusive_not_fail() -> None:
     assert "the observer made 960 of the 1199 ticks" in ev.slo_reason
     assert availability_slo(ev) is None
     assert _evidence(full, 20, 0.1, 120.0, None).slo_verdict == "fail"  # all ticks made: the miss stands
+
+
+def test_a_window_too_coarse_for_the_objective_says_so_first_even_when_the_observer_also_fell_behind() -> None:
+    """The reason must not depend on how busy the host was: 4 s at 0.5 s cannot resolve 99.9 % at all."""
+    args = {"samples": 7, "bad": 0, "episodes": 0, "interval_s": 0.5, "window_s": 4.0}
+    slow = judge_slo(1.0, 0.999, samples_per_server=7, **args)  # 7 of 8 ticks: also behind
+    quick = judge_slo(1.0, 0.999, samples_per_server=8, **args)  # every tick
+    for verdict, reason, fix in (slow, quick):
+        assert verdict == Verdict.INCONCLUSIVE
+        assert "cannot tell 99.900% from 100 %" in reason
+        assert "observe for at least 500s" in fix
+    assert "the observer made 7 of the 8 ticks" in slow[1]
+    assert "ticks" not in quick[1].split("100 %")[-1]

@@ -148,34 +148,40 @@ def judge_slo(
     budget = 1 - objective
     seen = f"{availability:.4%} over {window_s:.0f}s ({samples} samples, {samples_per_server} per server)"
     expected = max(1, int(window_s / interval_s + _EPS))
-    if samples_per_server < MIN_TICK_COVERAGE * expected:
+    saturated = samples_per_server < MIN_TICK_COVERAGE * expected
+    coverage = (
+        f"the observer made {samples_per_server} of the {expected} ticks a {window_s:.0f}s window at "
+        f"{interval_s:g}s should have: it was saturated, so its timeouts (availability {availability:.4%}) "
+        "may be the harness's, not the target's"
+    )
+    if saturated and resolves(objective, samples_per_server=expected):
         return (
             Verdict.INCONCLUSIVE,
-            f"the observer made {samples_per_server} of the {expected} ticks a {window_s:.0f}s window at "
-            f"{interval_s:g}s should have: it was saturated, so its timeouts (availability {availability:.4%}) "
-            "may be the harness's, not the target's",
+            coverage,
             "observe fewer servers (monitoring.availability_servers) or ping less often "
             "(monitoring.observer_interval_s, with a longer availability_window_s), on a less loaded host",
         )
-    if resolves(objective, samples_per_server=samples_per_server):
+    if not saturated and resolves(objective, samples_per_server=samples_per_server):
         if availability >= objective:
             return Verdict.PASS, f"availability {seen} >= {objective:.3%}", ""
         return Verdict.FAIL, f"availability {seen} below the objective {objective:.3%}", "find the bad samples"
     lower = (bad - episodes) / samples if samples else 0.0
-    if lower > budget + _EPS:
+    if not saturated and lower > budget + _EPS:
         return (
             Verdict.FAIL,
             f"availability {seen} misses {objective:.3%} even granting each of {episodes} down "
             f"episode(s) one sample of doubt (unavailability >= {lower:.3%})",
             "find the bad samples",
         )
+    # The window itself is too coarse for the objective (whatever the host did): say that first, it is the fix.
     needed = window_needed_s(interval_s, objective)
     resolution = 1 / samples_per_server if samples_per_server else 1.0
+    also = f"; besides, {coverage}" if saturated else ""
     return (
         Verdict.INCONCLUSIVE,
         f"a {window_s:.0f}s window sampled every {interval_s:g}s resolves availability to {resolution:.3%} "
         f"(1 sample of {samples_per_server} per server), coarser than the {budget:.3%} error budget of "
-        f"{objective:.3%}: it cannot tell {objective:.3%} from 100 % (measured {availability:.4%})",
+        f"{objective:.3%}: it cannot tell {objective:.3%} from 100 % (measured {availability:.4%}){also}",
         f"observe for at least {needed:.0f}s (monitoring.availability_window_s; interval / (1 - objective)) "
         f"or ping every <= {window_s * budget:.3g}s (monitoring.observer_interval_s)",
     )
