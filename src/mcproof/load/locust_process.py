@@ -1,5 +1,6 @@
-"""Locust parts: the user that stands for one hosted Minecraft server, the shape classes, and the
-listeners that turn a run into a result (thresholds, failures by kind and by target).
+"""Locust parts: the request error kinds, the user class for a run (:mod:`mcproof.load.users` bound to its
+config), the shape classes, and the listeners that turn a run into a result (thresholds, failures by kind
+and by target).
 
 Locust monkey-patches the whole process with gevent when imported, so nothing here imports it at
 module level: call these builders only in a process that is a Locust process (the headless runner
@@ -19,11 +20,9 @@ socket + reply size cap over mcstatus's protocol classes; plain sockets, which g
 from __future__ import annotations
 
 import gc
-import itertools
 import json
 import logging
 import os
-import random
 import socket
 import time
 from collections.abc import Callable
@@ -31,14 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from mcproof.load.collector import LoadCollector
-from mcproof.load.generator import SaturationLimits, accounting_span, advance_schedule
+from mcproof.load.generator import SaturationLimits, accounting_span
 from mcproof.load.judge import judge_run
 from mcproof.load.metrics import compute_metrics, histogram_summary
-from mcproof.load.plan import RESULT_ENV, LoadConfig, TargetRef, target_index
+from mcproof.load.plan import RESULT_ENV, LoadConfig
 from mcproof.load.shapes import ShapePlan
 from mcproof.load.thresholds import evaluate, parse_thresholds
-from mcproof.minecraft.query import query_status
-from mcproof.minecraft.status import classify_error, java_status, utc_now
+from mcproof.minecraft.status import classify_error, utc_now
 
 __all__ = [
     "ERROR_CLASSES",
@@ -102,7 +100,7 @@ ERROR_CLASSES: dict[str, type[LoadRequestError]] = {
 }
 
 
-def _error_for(err: BaseException) -> LoadRequestError:
+def error_for(err: BaseException) -> LoadRequestError:
     kind, message = classify_error(err)
     return ERROR_CLASSES.get(kind, LoadRequestError)(message)
 
@@ -115,114 +113,11 @@ def version_problem(name: str, protocol: int, expect_name: str | None, expect_pr
 
 
 def build_user_class(config: LoadConfig) -> type:
-    """A Locust User class whose every instance watches one target, as a server list does."""
-    import gevent
-    from locust import User, constant, task
-    from locust.exception import StopUser
+    """The Locust User class that runs ``config``: :class:`mcproof.load.users.MinecraftServerUser` bound to it
+    (every instance watches one target, as a server list does)."""
+    from mcproof.load.users import MinecraftServerUser
 
-    targets = config.targets
-    sequence = itertools.count()
-    interval, timeout = config.ping_interval_s, config.timeout_s
-    cap = config.max_pings_per_user
-    worker_count = max(1, config.workers)
-    to_epoch = time.time() - time.monotonic()  # schedules run on the monotonic clock; evidence is in epoch s
-
-    class MinecraftServerUser(User):
-        """One simulated hosted server: SLP status every `ping_interval_s`, Query every `query_every` pings.
-
-        Every exchange is bounded as a whole by `timeout_s` (`java_status`, `query_status`), not per socket op.
-        """
-
-        # Pacing is our own drift-free schedule, not constant_pacing: measured here, constant_pacing
-        # lines users up on the same instants (p50 connect 8 ms at 200 users vs 0.3 ms when spread).
-        wait_time = constant(0)
-
-        def on_start(self) -> None:
-            worker_index = max(0, int(getattr(self.environment.runner, "worker_index", 0) or 0))
-            self.target: TargetRef = targets[target_index(next(sequence), worker_index, worker_count, len(targets))]
-            self.query_port = self.target.query_port if config.query_every else None
-            self.pings = 0
-            self.fire = self.environment.events.request.fire
-            jitter = random.uniform(0, interval) if config.plan.jitter_start and interval > 0 else 0.0
-            self.free_at = time.monotonic()  # when the user last finished an exchange (or started)
-            self.next_due = self.free_at + jitter
-
-        @task
-        def watch(self) -> None:
-            if cap and self.pings >= cap:
-                raise StopUser
-            due, free_at = self.next_due, self.free_at
-            if interval > 0:
-                now = time.monotonic()
-                if due > now:
-                    gevent.sleep(due - now)
-            sent = time.monotonic()
-            slot: dict[str, Any] | None = None
-            if interval > 0:
-                # generator lag: from when the user was due AND free to when it really sent; time the
-                # previous exchange overran its slot is the server holding the user, not lag
-                ready = max(due, free_at)
-                self.next_due, skipped = advance_schedule(due, sent, interval)
-                slot = {
-                    "due": due + to_epoch,
-                    "lag_ms": (sent - ready) * 1000,
-                    "skipped": skipped,
-                    "server_skipped": min(skipped, advance_schedule(due, ready, interval)[1]),
-                    "mono_due": due,
-                }
-            self.pings += 1
-            self.status(slot)
-            if self.query_port and self.pings % config.query_every == 0:
-                self.query()
-            self.free_at = time.monotonic()
-
-        def status(self, slot: dict[str, Any] | None) -> None:
-            error: LoadRequestError | None = None
-            started = time.perf_counter()
-            try:
-                response = java_status(self.target.host, self.target.port, timeout=timeout)
-                problem = version_problem(
-                    str(response.version.name),
-                    int(response.version.protocol),
-                    self.target.expect_version if self.target.expect_version is not None else config.expect_version,
-                    self.target.expect_protocol if self.target.expect_protocol is not None else config.expect_protocol,
-                )
-                if problem is not None:
-                    error = WrongVersion(problem)
-            except Exception as err:
-                error = _error_for(err)
-            elapsed = (time.perf_counter() - started) * 1000
-            context: dict[str, Any] = {"target": self.target.id, "kind": error.kind if error else None}
-            if slot is not None:
-                mono_due = slot.pop("mono_due")
-                context.update(slot, corrected_ms=(time.monotonic() - mono_due) * 1000)
-            self.fire(
-                request_type="SLP",
-                name=STATUS_NAME,
-                response_time=elapsed,
-                response_length=0,
-                exception=error,
-                context=context,
-            )
-
-        def query(self) -> None:
-            assert self.query_port is not None
-            error: LoadRequestError | None = None
-            started = time.perf_counter()
-            try:
-                query_status(self.target.host, self.query_port, timeout=timeout)
-            except Exception as err:
-                error = _error_for(err)
-            self.fire(
-                request_type="QUERY",
-                name=QUERY_NAME,
-                response_time=(time.perf_counter() - started) * 1000,
-                response_length=0,
-                exception=error,
-                context={"target": self.target.id, "kind": error.kind if error else None},
-            )
-
-    return MinecraftServerUser
+    return MinecraftServerUser.for_config(config)
 
 
 _FINAL_MESSAGE = "mcproof_final_report"
