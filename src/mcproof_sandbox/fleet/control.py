@@ -96,7 +96,7 @@ class Sandbox:
         state = read_state(self.state_dir)
         if state is None:
             return None
-        if alive(state.get("pid"), state.get("pid_create_time")):
+        if alive(state.get("pid"), state.get("pid_started")):
             return state
         self._cleanup(state)
         return None
@@ -221,7 +221,7 @@ class Sandbox:
             return
         pid = int(state.get("pid") or 0)
         shard_pids = [int(s["pid"]) for s in state.get("shards", []) if s.get("pid")]
-        if pid and alive(pid, state.get("pid_create_time")):
+        if pid and alive(pid, state.get("pid_started")):
             with contextlib.suppress(psutil.Error):
                 shard_pids += [c.pid for c in psutil.Process(pid).children(recursive=True)]
             with contextlib.suppress(OSError):

@@ -14,7 +14,7 @@ Files in ``<state_dir>``:
       "phase": "starting" | "ready" | "failed" | "stopping",
       "error": null | "one-line reason (phase failed)",
       "pid": 12345,                       # supervisor pid
-      "pid_create_time": 1764094870.12,   # psutil create_time, guards against pid reuse
+      "pid_started": 123456,              # start in clock ticks since boot (processes.process_start): guards against pid reuse
       "started_at": "2026-11-25T18:21:10.123456+00:00",   # UTC, ISO-8601
       "state_dir": "/abs/path",
       "spec": {... SandboxSpec.as_dict(): no password, "rcon_password_set": bool ...},

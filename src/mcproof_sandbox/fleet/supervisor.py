@@ -23,6 +23,7 @@ from typing import Any
 from mcproof.errors import SandboxError
 from mcproof_sandbox.fleet.spec import FAULT_KINDS, SandboxSpec, normalize_fault, server_host, server_id
 from mcproof_sandbox.fleet.state import CONTROL_SOCK, STATE_FILE, STATE_FORMAT, read_rcon_password, write_json_atomic
+from mcproof_sandbox.processes import process_start
 
 __all__ = ["Supervisor", "main"]
 
@@ -120,7 +121,6 @@ class Supervisor:
     # --- state.json ----------------------------------------------------------------------------------
 
     def write_state(self) -> None:
-        import psutil
 
         spec = self.spec
         servers = [
@@ -141,7 +141,7 @@ class Supervisor:
                 "phase": self.phase,
                 "error": self.error,
                 "pid": os.getpid(),
-                "pid_create_time": psutil.Process().create_time(),
+                "pid_started": process_start(os.getpid()),
                 "started_at": self.started_at,
                 "state_dir": str(self.state_dir),
                 "spec": spec.as_dict(),

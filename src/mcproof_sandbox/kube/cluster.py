@@ -39,7 +39,7 @@ import yaml
 from mcproof.kubeapi import KubeApi, KubeError, connect
 from mcproof.paths import project_root
 from mcproof_sandbox.kube.manifests import kwok_node
-from mcproof_sandbox.processes import alive
+from mcproof_sandbox.processes import alive, process_start
 from mcproof_sandbox.state import CLUSTER_FILE, read_cluster_file
 
 __all__ = ["ClusterSpec", "ClusterStatus", "EmbeddedCluster", "kube_bin_dir"]
@@ -282,7 +282,6 @@ class EmbeddedCluster:
         os.replace(tmp, self.state_dir / CLUSTER_FILE)
 
     def _start_bridge(self, spec: ClusterSpec) -> list[dict[str, Any]]:
-        import psutil
 
         from mcproof_sandbox.fleet.state import write_rcon_password
 
@@ -313,12 +312,12 @@ class EmbeddedCluster:
                     start_new_session=True,
                     close_fds=True,
                 )
-            procs.append({"pid": proc.pid, "create_time": psutil.Process(proc.pid).create_time(), "shard": shard})
+            procs.append({"pid": proc.pid, "started": process_start(proc.pid), "shard": shard})
         deadline = time.monotonic() + 30
         for p in procs:  # each shard writes bridge-<i>.ready once its first list is served
             ready = self.state_dir / f"bridge-{p['shard']}.ready"
             while not ready.exists():
-                if not alive(p["pid"], p["create_time"]) or time.monotonic() > deadline:
+                if not alive(p["pid"], p["started"]) or time.monotonic() > deadline:
                     raise KubeError(f"pod bridge shard {p['shard']} did not start; see bridge-{p['shard']}.log")
                 time.sleep(0.05)
         return procs
@@ -332,7 +331,7 @@ class EmbeddedCluster:
         pids = _component_pids(self._cluster_dir(name))
         if not alive(pids.get("kube-apiserver")):
             return None
-        bridges = [int(b["pid"]) for b in record.get("bridge", []) if alive(b.get("pid"), b.get("create_time"))]
+        bridges = [int(b["pid"]) for b in record.get("bridge", []) if alive(b.get("pid"), b.get("started"))]
         rss = {n: _rss(p) for n, p in pids.items()}
         rss["bridge"] = sum(_rss(p) for p in bridges)
         return ClusterStatus(
@@ -359,7 +358,7 @@ class EmbeddedCluster:
 
         record = self._read() or {}
         for b in record.get("bridge", []):
-            _terminate(int(b["pid"]), b.get("create_time"), timeout)
+            _terminate(int(b["pid"]), b.get("started"), timeout)
         name = str(record.get("name", "mcproof"))
         cdir = self._cluster_dir(name)
         pids = _component_pids(cdir)
@@ -533,8 +532,8 @@ def _is_component(pid: int) -> bool:
     return name in (*_COMPONENTS, "kwok")
 
 
-def _terminate(pid: int, create_time: Any, timeout: float) -> None:
-    if not alive(pid, create_time):
+def _terminate(pid: int, started: Any, timeout: float) -> None:
+    if not alive(pid, started):
         return
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGTERM)
