@@ -1,1 +1,1 @@
-"""TODO"""
+"""The embedded target mcproof tests itself against: a realistic hosting platform on loopback (fleet, platform API, embedded Kubernetes, monitoring). Only mcproof.connect and the CLI import it; see docs/architecture.md."""

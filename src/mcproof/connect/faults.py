@@ -93,7 +93,7 @@ class FaultInjector:
 
     def inject(self, kind: str, server_ids: list[str], **params: Any) -> FaultResult:
         self.require(f"process.{kind}", f"{kind}_servers")
-        raise NotImplementedError  # pragma: no cover - require() refused already
+        raise CapabilityMissing(f"{kind}_servers: the {self.name} fault injector applies no process faults")
 
     def clear(self, server_ids: list[str] | None = None) -> list[str]:
         """Undo every fault still on ``server_ids`` (None: all); the ids it undid."""
@@ -105,11 +105,11 @@ class FaultInjector:
 
     def stop_platform_api(self) -> dict[str, Any]:
         self.require("platform_api.outage", "stop_platform_api")
-        raise NotImplementedError  # pragma: no cover
+        raise CapabilityMissing(f"stop_platform_api: the {self.name} fault injector cannot stop a platform API")
 
     def start_platform_api(self, timeout_s: float) -> dict[str, Any]:
         self.require("platform_api.outage", "start_platform_api")
-        raise NotImplementedError  # pragma: no cover
+        raise CapabilityMissing(f"start_platform_api: the {self.name} fault injector cannot start a platform API")
 
 
 class NoFaults(FaultInjector):
