@@ -199,12 +199,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             limiter.failed(client)
         engine.count(route, method, status)
         if method in ("POST", "DELETE"):
-            self.server.audit.record(
+            self.server.audit.record_request(
                 actor=f"token:{tenant}" if tenant else "anonymous",
                 tenant=tenant,
-                action=f"{method} {route}",
-                target=path,
-                result="ok" if status < 400 else "denied" if status in (401, 403, 404) else "error",
+                method=method,
+                route=route,
+                path=path,
                 correlation_id=cid,
                 status=status,
             )

@@ -78,6 +78,21 @@ class AuditLog:
             finally:
                 os.close(fd)
 
+    def record_request(
+        self, *, actor: str, tenant: str | None, method: str, route: str, path: str, correlation_id: str, status: int
+    ) -> None:
+        """One API request that changes something (POST/PUT/DELETE), its result sorted by the status code."""
+        result = "ok" if status < 400 else "denied" if status in (401, 403, 404) else "error"
+        self.record(
+            actor=actor,
+            tenant=tenant,
+            action=f"{method} {route}",
+            target=path,
+            result=result,
+            correlation_id=correlation_id,
+            status=status,
+        )
+
     def entries(self) -> list[dict[str, Any]]:
         with open(self.path, encoding="utf-8") as fh:
             return [json.loads(line) for line in fh if line.strip()]

@@ -201,12 +201,12 @@ class PterodactylFace:
             log.exception("unhandled error on %s %s", method, path)
         self.engine.count(route, method, status)
         if method in ("POST", "DELETE", "PUT"):
-            handler.server.audit.record(
+            handler.server.audit.record_request(
                 actor=f"api-key:{tenant}" if tenant else "anonymous",
                 tenant=tenant,
-                action=f"{method} {route}",
-                target=path,
-                result="ok" if status < 400 else "denied" if status in (401, 403, 404) else "error",
+                method=method,
+                route=route,
+                path=path,
                 correlation_id=cid,
                 status=status,
             )
