@@ -29,6 +29,7 @@ MINECRAFT_CHECKS = {
     "test_motd_and_player_counts_sane",
     "test_fleet_serving_ratio",
     "test_status_latency_p95_within_slo",
+    "test_a_player_can_join",
 }
 
 
