@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
+from suite_runs import check_outcomes, run_suite
 from thirdparty import ThirdPartyServer, flying_squid, free_port, minestom
 
 from mcproof.minecraft.player import aio, blocking, codec
@@ -318,3 +320,79 @@ def test_no_packet_for_the_keepalive_deadline_ends_the_session(fake: Callable[..
     end = asyncio.run(via_aio())
     assert end is not None
     assert end.reason == "keepalive_timeout"
+
+
+# -- the smoke check, end to end -----------------------------------------------------------------
+
+
+def _stalls_in_configuration(conn: socket.socket) -> None:
+    _read_some(conn)
+    conn.sendall(_frame(0x02, b"\x00" * 16 + codec.pack_string("mcproof_smoke") + b"\x00"))
+    time.sleep(10)
+
+
+def _smoke_env(path: Path, servers: list[dict[str, object]], **minecraft: object) -> Path:
+    data = {
+        "name": "players",
+        "tier": "dev",
+        "minecraft": {
+            "discovery": {"kind": "static", "servers": servers},
+            "status_timeout_s": 1.0,
+            "player_phase_timeout_s": 1.0,
+            **minecraft,
+        },
+        "guards": {"loopback_only": True},
+    }
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_smoke_player_check_fails_naming_the_server_and_the_phase(
+    servers: dict[str, ThirdPartyServer], fake: Callable[..., FakeServer], tmp_path: Path
+) -> None:
+    squid = servers["flying-squid"]
+    stalled, online = fake(_stalls_in_configuration), fake(_online_mode)
+    env = _smoke_env(
+        tmp_path / "env.yaml",
+        [
+            {"name": squid.name, "host": squid.host, "port": squid.port},
+            {"name": "mc-stalled", "host": "127.0.0.1", "port": stalled.port, "expect": {"protocol": 769}},
+            {"name": "mc-online", "host": "127.0.0.1", "port": online.port, "expect": {"protocol": 769}},
+        ],
+    )
+    run = run_suite(env, tmp_path / "reports", "-k", "test_a_player_can_join")
+    assert run.code == 1, run.output
+    check = check_outcomes(run)["test_a_player_can_join"]
+    assert check["outcome"] == "failed"
+    assert "1 of 3 servers did not let a player join" in check["message"]
+    assert "mc-stalled: configuration phase timed out after 1 s" in check["message"]
+    record = next(r for r in run.evidence() if r["type"] == "player_join")
+    by_server = {a["server"]: a for a in record["attempts"]}
+    assert by_server[squid.name]["ok"]
+    assert by_server["mc-online"]["error_kind"] == "online_mode"
+    assert [s["server"] for s in record["skipped"]] == ["mc-online"]
+    assert [e["reason"] for e in record["sessions"]] == ["left"]
+    assert record["verdict"] == "fail"
+
+
+def test_smoke_player_check_skips_online_mode_and_status_only_environments(
+    fake: Callable[..., FakeServer], tmp_path: Path
+) -> None:
+    online = fake(_online_mode)
+    env = _smoke_env(
+        tmp_path / "online.yaml",
+        [{"name": "mc-online", "host": "127.0.0.1", "port": online.port, "expect": {"protocol": 769}}],
+    )
+    run = run_suite(env, tmp_path / "r1", "-k", "test_a_player_can_join")
+    check = check_outcomes(run)["test_a_player_can_join"]
+    assert check["outcome"] == "skipped", run.output
+    assert "online-mode servers" in check["message"]
+    assert "mc-online" in check["message"]
+    env = _smoke_env(
+        tmp_path / "bedrock.yaml",
+        [{"name": "be-1", "host": "127.0.0.1", "port": free_port("127.0.0.1"), "edition": "bedrock"}],
+    )
+    run = run_suite(env, tmp_path / "r2", "-k", "test_a_player_can_join")
+    check = check_outcomes(run)["test_a_player_can_join"]
+    assert check["outcome"] == "skipped", run.output
+    assert "no Java Edition servers" in check["message"]
