@@ -133,3 +133,30 @@ def test_a_passing_smoke_measurement_row(tmp_path: Path) -> None:
     report = write_report(write(tmp_path, [run_info(), ev, RunEnd(RUN_ID, "t", 0, 0)]))
     (row,) = report.players.rows
     assert (row.verdict, row.joins_ok, row.join_attempts, row.dropped, row.rejoin_s) == ("pass", 100, 100, 0, ())
+
+
+def test_a_damaged_player_record_still_reports(tmp_path: Path) -> None:
+    ev = PlayerEvidence(
+        "local",
+        "m",
+        "c",
+        "load",
+        "",
+        "",
+        0.0,
+        10.0,
+        "",
+        "",
+        "",
+        {},
+        {"tps": "nonsense"},
+        ["x"],
+        join_time_quantiles_s=["a", None],  # type: ignore[list-item]
+        rejoins=["y"],  # type: ignore[list-item]
+        tps_series={"mc-1": [["t", 1], [1.0]]},  # type: ignore[dict-item]
+    )
+    assert ev.verdict == "inconclusive"  # no verdict recorded: never a pass
+    report = write_report(write(tmp_path, [run_info(), ev, RunEnd(RUN_ID, "t", 0, 0)]))
+    (row,) = report.players.rows
+    assert row.verdict == "inconclusive"
+    assert report.players.plots == ()

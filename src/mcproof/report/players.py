@@ -126,11 +126,11 @@ def _objective(ev: PlayerEvidence, slo: str) -> float | None:
 
 
 def _join_cdf(items: Sequence[tuple[str, PlayerEvidence]]) -> Plot | None:
-    series = tuple(
-        Series(ev.context, tuple((float(q), float(p)) for p, q in enumerate(ev.join_time_quantiles_s)))
+    curves = [
+        (ev.context, tuple((x, float(p)) for p, q in enumerate(ev.join_time_quantiles_s) if (x := _num(q)) is not None))
         for _, ev in items
-        if len(ev.join_time_quantiles_s) >= 2
-    )
+    ]
+    series = tuple(Series(name, points) for name, points in curves if len(points) >= 2)
     if not series:
         return None
     objectives = {o for _, ev in items if (o := _objective(ev, "players.join_time_p95_s")) is not None}
@@ -151,13 +151,15 @@ def _tps(anchor: str, ev: PlayerEvidence) -> Plot | None:
     if not ev.tps_series:
         return None
 
-    def lowest(item: tuple[str, list[list[float]]]) -> float:
-        return min((float(p[1]) for p in item[1] if len(p) == 2), default=float("inf"))
+    def points(raw: Any) -> tuple[tuple[float, float], ...]:
+        pairs = [(_num(p[0]), _num(p[1])) for p in raw or [] if isinstance(p, list | tuple) and len(p) == 2]
+        return tuple((x, y) for x, y in pairs if x is not None and y is not None)
 
-    ranked = sorted(ev.tps_series.items(), key=lowest)[:TPS_CHART_SERVERS]
-    series = tuple(
-        Series(server, tuple((float(p[0]), float(p[1])) for p in points if len(p) == 2)) for server, points in ranked
-    )
+    clean = {str(server): pts for server, raw in ev.tps_series.items() if (pts := points(raw))}
+    ranked = sorted(clean.items(), key=lambda item: min(y for _, y in item[1]))[:TPS_CHART_SERVERS]
+    series = tuple(Series(server, pts) for server, pts in ranked)
+    if not series:
+        return None
     objective = _objective(ev, "players.tps_min")
     drops = [
         round(t - ev.window_start, 3)
