@@ -293,10 +293,10 @@ def rejoin_times(attempts: Sequence[JoinAttempt], ends: Sequence[SessionEnd], *,
         for n, drop in enumerate(drops):
             if n in matched:
                 continue
-            i = pick(drop, same)
-            if i is not None:
-                used.add(i)
-                matched[n] = joins[i]
+            chosen = pick(drop, same)
+            if chosen is not None:
+                used.add(chosen)
+                matched[n] = joins[chosen]
     rejoins = []
     for n, drop in enumerate(drops):
         j = matched.get(n)
