@@ -554,6 +554,7 @@ class PlayerJoinEvidence(_Record):
     reason: str = ""
 
 
+@dataclass(frozen=True)
 class PlayerEvidence(_Record):
     """Players over one window in one context: the player SLI figures, the SLO verdicts and raw sample counts.
 
