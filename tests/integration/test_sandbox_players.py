@@ -242,3 +242,34 @@ def test_lag_fault_lowers_the_tick_rate_and_sandbox_down_kicks(
     sb.down(timeout=10.0)  # the supervisor stops its shards: a clean stop for every player
     kick = steve.wait_event("kick")
     assert (kick["state"], kick["reason"]) == ("play", "Server closed")
+
+
+@pytest.mark.kubernetes
+def test_bridged_pods_take_players_graceful_delete_kicks_forced_delete_drops(
+    embedded_cluster: Any, kube_namespace: str, players: Callable[..., Player]
+) -> None:
+    """A pod's server is the same SimServer: players log in; a graceful pod delete (the container would get
+    SIGTERM) kicks them "Server closed"; a forced delete (grace 0: gone at once) drops them without a packet."""
+    from mcproof_sandbox.kube.embedded import wait_serving
+    from mcproof_sandbox.kube.workloads import Tenant, deploy_tenant, wait_workloads_ready
+
+    api = embedded_cluster.api()
+    deploy_tenant(api, Tenant(kube_namespace, releases=1, replicas=2))
+    wait_workloads_ready(api, [kube_namespace], timeout=30)
+    assert wait_serving(api, [kube_namespace], timeout=20) == 2
+    pods = {p["metadata"]["name"]: p for p in api.objects("pods", kube_namespace)}
+    ips = {name: pods[name]["status"]["podIP"] for name in ("mc-000-0", "mc-000-1")}
+    graceful = players(SandboxServer("g", ips["mc-000-0"], 25565, 25565, 25575), "Graceful")
+    forced = players(SandboxServer("f", ips["mc-000-1"], 25565, 25565, 25575), "Forced")
+    graceful.wait_event("login")
+    forced.wait_event("login")
+    assert JavaServer(ips["mc-000-0"], 25565, timeout=3).status(tries=1).players.online == 1
+
+    api.core.delete_namespaced_pod("mc-000-0", kube_namespace, _request_timeout=api.timeout)  # default grace
+    kick = graceful.wait_event("kick", timeout=30.0)
+    assert (kick["state"], kick["reason"]) == ("play", "Server closed")
+    assert not forced.of("end")  # the other pod's player is untouched
+
+    api.core.delete_namespaced_pod("mc-000-1", kube_namespace, grace_period_seconds=0, _request_timeout=api.timeout)
+    end = forced.wait_event("end", timeout=30.0)
+    assert end["kicked"] is False, forced.events
