@@ -5,7 +5,10 @@ matching the selector (all namespaces; paginated list, resumable watch) and, for
 has a loopback pod IP and is not terminating, serves a simulated Minecraft server
 (:class:`mcproof_sandbox.fleet.server.SimServer`: SLP, Query, RCON) at ``<pod IP>:25565`` (and 25575).
 When the pod goes (deleted, terminating, no longer Running, new IP)
-the server closes at once, dropping its connections. So ``kubectl delete pod`` or chaosk8s
+the server closes at once: a pod that turns terminating (a graceful delete: the container would get SIGTERM)
+stops cleanly, its players kicked with Disconnect "Server closed"; a pod deleted with grace 0 or that vanishes
+without terminating (a forced delete, a lost node) drops its connections without a packet, like a killed process. Players log in to these
+servers exactly as to the fleet's (same SimServer code: :mod:`mcproof_sandbox.fleet.play`). So ``kubectl delete pod`` or chaosk8s
 ``terminate_pods`` really takes a server down, and the StatefulSet controller, the scheduler and
 kwok really bring it back (at the new pod's IP).
 
@@ -103,7 +106,7 @@ class Bridge:
         uid = str(meta.get("uid", ""))
         current = self.served.get(key)
         if current is not None and (ip is None or current.ip != ip or current.uid != uid):
-            self._stop(key)
+            self._stop(key, graceful=event_type != "DELETED" and _graceful_delete(meta))
             current = None
         if ip is not None and current is None:
             self._start(key, uid, ip)
@@ -140,11 +143,14 @@ class Bridge:
             await asyncio.sleep(_OPEN_RETRY_S)
         log.error("giving up serving %s: %s", key, error)
 
-    def _stop(self, key: str) -> None:
+    def _stop(self, key: str, graceful: bool = False) -> None:
         entry = self.served.pop(key)
         if entry.opener is not None and not entry.opener.done():
             entry.opener.cancel()
-        entry.server.close()
+        if graceful:
+            entry.server.shutdown()
+        else:
+            entry.server.close()
         log.info("stop %s at %s", key, entry.ip)
 
     async def settle(self, timeout: float = 10.0) -> None:
@@ -152,6 +158,18 @@ class Bridge:
         pending = [e.opener for e in self.served.values() if e.opener is not None and not e.opener.done()]
         if pending:
             await asyncio.wait(pending, timeout=timeout)
+
+
+def _graceful_delete(meta: dict[str, Any]) -> bool:
+    """The pod is terminating with a grace period (its container would get SIGTERM and time to stop);
+    grace 0 is a kill.
+
+    >>> _graceful_delete({"deletionTimestamp": "t", "deletionGracePeriodSeconds": 30})
+    True
+    >>> _graceful_delete({"deletionTimestamp": "t", "deletionGracePeriodSeconds": 0})
+    False
+    """
+    return bool(meta.get("deletionTimestamp")) and int(meta.get("deletionGracePeriodSeconds") or 0) > 0
 
 
 def slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +180,7 @@ def slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
     {'metadata': {'name': 'mc-0', 'namespace': 't', 'uid': 'u'}, 'status': {'phase': 'Running', 'podIP': '127.64.0.9'}}
     """
     meta, status = pod.get("metadata") or {}, pod.get("status") or {}
-    keep_meta = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp")
+    keep_meta = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds")
     return {
         "metadata": {k: meta[k] for k in keep_meta if k in meta},
         "status": {k: status[k] for k in ("phase", "podIP") if k in status},
@@ -206,6 +224,7 @@ async def run(args: argparse.Namespace) -> None:
         motd=cspec["motd"],
         max_players=int(cspec["max_players"]),
         query_enabled=bool(cspec["query_enabled"]),
+        tick_rate=float(cspec.get("tick_rate", 20.0)),
         boot_delay_s=1.0,
     )
     password = (state_dir / "rcon.password").read_text(encoding="utf-8").strip()
