@@ -25,6 +25,7 @@ __all__ = [
     "hang_servers",
     "heal_network",
     "kill_servers",
+    "lag_servers",
     "partition_network",
     "refuse_servers",
     "slow_servers",
@@ -95,6 +96,19 @@ def slow_servers(
 ) -> dict[str, Any]:
     """Delay every status reply of the chosen servers by ``delay_s``."""
     return _fault("slow", count, share, namespace, label_selector, configuration, delay_s=delay_s)
+
+
+def lag_servers(
+    tps: float = 5.0,
+    count: int | None = None,
+    share: float | None = None,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
+    """Make the chosen servers tick at ``tps`` ticks per second (a lagging server) until ``clear_faults``:
+    status pings still answer; players see the world time advance slowly."""
+    return _fault("lag", count, share, namespace, label_selector, configuration, tps=tps)
 
 
 def refuse_servers(

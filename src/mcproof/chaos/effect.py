@@ -54,6 +54,7 @@ FAULT_FUNCS = frozenset(
         "hang_servers",
         "slow_servers",
         "refuse_servers",
+        "lag_servers",  # seen by players (a tick rate below players.tps_min), not by status pings
         "add_network_latency",
         "add_network_loss",
         "partition_network",

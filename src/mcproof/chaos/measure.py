@@ -45,6 +45,8 @@ from mcproof.verdict import Verdict
 
 if TYPE_CHECKING:
     from mcproof.chaos.experiment import ChaosOutcome, PlannedRun
+    from mcproof.chaos.players import PlayerJudgement, PlayerPlan
+    from mcproof.players.population import PlayerSamples
 
 __all__ = ["METHOD", "Judgement", "injection_time", "judge", "measure"]
 
@@ -89,6 +91,11 @@ def _fix(problem: str, interval_s: float) -> str:
         return "fix what the fault action reported (see the journal); the fault must be applied to measure recovery"
     if problem.startswith("the steady-state hypothesis was not met before"):
         return "bring the fleet to its steady state first (run the smoke suite), then re-run the experiment"
+    if problem.startswith("too few players") or problem.startswith("players:"):
+        return (
+            "check that players can join these servers (smoke suite's player join check) and that the experiment's "
+            "players section gives enough of them (players.population_per_server, players.unaffected)"
+        )
     if problem.startswith("interrupted"):
         return "re-run the experiment without interrupting it"
     if "serve throughout" in problem or problem.startswith("fault not seen"):
@@ -193,6 +200,7 @@ def measure(
     observed: Sequence[str] = (),
     proof: tuple[bool, str] | None = None,
     aborted: bool = False,
+    players: tuple[PlayerPlan, PlayerSamples] | None = None,
 ) -> None:
     injected = injection_time(journal)
     marked = journal.get("mcproof_rollbacks_cutoff")
@@ -211,19 +219,22 @@ def measure(
     slo = env.slo.mttr_s
     snap = snapshot or FleetSnapshot(tuple(observed))
     effect = fault_effect(journal, snap)
+    player_view = _players(planned, players, injected, cutoff)
     issues = effect_problems(
         effect,
         set(observed),
-        set(figures.affected),
+        set(figures.affected) | set(player_view.degraded if player_view else ()),
         visible=planned.plan.fault_visible,
         proof=proof,
         interval_s=interval,
     )
+    if player_view is not None:
+        issues = [*issues, *player_view.gaps]
     verdict = judge(
         journal,
         figures,
         effect_issues=issues,
-        prior=outcome.reasons,
+        prior=[*outcome.reasons, *(player_view.failures if player_view else [])],
         aborted=aborted,
         serving_after=serving_after,
         last_down=sorted(k for k, v in last_tick.items() if not v),
@@ -273,9 +284,10 @@ def measure(
         fix=verdict.fix,
         fault_targets=list(effect.targets),
         error_budget=budget,
+        players=player_view.evidence if player_view is not None else {},
     )
     store.append(record)
-    if measured:
+    if measured and (figures.affected or player_view is None):  # a fault only players saw is no MTTR figure
         worst = max((s.downtime_s for s in figures.per_server), default=0.0)
         measured_mttr = figures.fleet_mttr_s if figures.fleet_mttr_s is not None else worst
         store.append(
@@ -308,7 +320,42 @@ def measure(
         f"{budget['burned_share']:.4%} of the {settings.availability_window_s / 86400:g}-day budget "
         f"({budget['budget_server_s']:g} server-s at availability {env.slo.availability} x {budget['servers']} servers)"
     )
+    if player_view is not None:
+        outcome.lines.append(_players_line(player_view.evidence))
     outcome.lines.append(f"  journal: status {status}, deviated {deviated}; verdict {verdict.verdict.value.upper()}")
     outcome.lines.extend(f"  - {r}" for r in verdict.reasons)
     if verdict.fix:
         outcome.lines.append(f"  fix: {verdict.fix}")
+
+
+def _players(
+    planned: PlannedRun,
+    players: tuple[PlayerPlan, PlayerSamples] | None,
+    injected: float | None,
+    cutoff: float | None,
+) -> PlayerJudgement | None:
+    """The player-level judgement; epoch times of the journal mapped onto the population's monotonic clock."""
+    if players is None:
+        return None
+    from mcproof.chaos.players import judge_players
+
+    plan, samples = players
+    offset = time.time() - time.monotonic()
+    declared = {t.id for t in [*planned.victims, *planned.reach]}
+    return judge_players(
+        samples,
+        plan,
+        declared,
+        injected_mono=injected - offset if injected is not None else None,
+        cutoff_mono=cutoff - offset if cutoff is not None else None,
+    )
+
+
+def _players_line(ev: dict[str, Any]) -> str:
+    drops = sum(len(v) for v in ev["dropped_by_server"].values())
+    where = ", ".join(f"{s} {len(p)}" for s, p in sorted(ev["dropped_by_server"].items())[:10]) or "none"
+    back = f"; back in play within {ev['rejoin_s_max']:.2f}s (max)" if ev.get("rejoin_s_max") is not None else ""
+    return (
+        f"  players: {ev['in_play_at_injection']} of {ev['players']} in play at the injection; {drops} dropped "
+        f"({where}){back}; not back: {len(ev['not_back'])}"
+    )

@@ -11,6 +11,7 @@ capability                who offers it
 ``process.restart``       sandbox, ``command`` with a ``start`` command (bring a killed server back)
 ``process.hang/slow/      sandbox only (a server that accepts and never answers, answers late,
 refuse/trickle/oversized`` refuses, trickles bytes, sends an oversized reply)
+``process.lag``           sandbox only (a server ticking at ``{"tps": N}``: players see it lag)
 ``platform_api.outage``   sandbox (its platform daemon stopped and started again)
 ``power.kill/stop/        any platform adapter with power signals (Pterodactyl, the mcproof API):
 restart``, ``files.delete`` used by the DR drill's disaster (crash + world loss through the panel)

@@ -123,6 +123,7 @@ class SandboxFaults(FaultInjector):
             "process.refuse",
             "process.trickle",
             "process.oversized",
+            "process.lag",
             "platform_api.outage",
         }
     )

@@ -269,6 +269,7 @@ class RecoveryEvidence(_Record):
     fix: str = ""
     fault_targets: list[str] = field(default_factory=list)
     error_budget: dict[str, Any] = field(default_factory=dict)
+    players: dict[str, Any] = field(default_factory=dict)  # mcproof.chaos.players: drops, rejoins, TPS (if declared)
 
     def __post_init__(self) -> None:
         if not self.verdict:

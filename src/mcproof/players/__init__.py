@@ -1,0 +1,1 @@
+"""Players: a population kept in play on servers (:mod:`mcproof.players.population`)."""
