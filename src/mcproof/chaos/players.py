@@ -41,7 +41,7 @@ METHOD = (
     "player population: offline-mode players kept in play on every server the fault may hit and on a sample of "
     "the rest; a drop is a session that ended without our leave; back in play = the first later join that "
     "reached the play phase (its start + join time); TPS = world-age ticks over the arrival time of the "
-    "world-time updates between the injection and the rollbacks, per player, median over a server's players"
+    "world-time updates its players received between the injection and the rollbacks (first to last update)"
 )
 
 
@@ -136,8 +136,8 @@ def rejoins(samples: PlayerSamples) -> list[Rejoin]:
 
 
 def server_tps(samples: PlayerSamples, start_mono: float, end_mono: float) -> dict[str, dict[str, Any]]:
-    """Server -> TPS between two monotonic times: per player, world-age ticks over the updates' arrival span;
-    the server's figure is the median over its players (each needs two updates in the window)."""
+    """Server -> TPS between two monotonic times: world-age ticks over the arrival span of the updates its
+    players received (a stream per player when samples name one; at least two updates in the window)."""
     by_player: dict[tuple[str, str], list[tuple[float, int]]] = {}
     player_of = samples.players
     for u in samples.times:
