@@ -36,7 +36,8 @@ def test_affected_players_drop_and_rejoin_within_the_deadline_pass() -> None:
     joins = [*_all_in(), _join("a0", 12.0, ok=False), _join("a0", 14.0), _join("a1", 13.0)]
     ends = [_end("a0", 10.0), _end("a1", 10.0)]
     j = judge_players(_samples(joins, ends), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
-    assert j.failures == [] and j.gaps == []
+    assert j.failures == []
+    assert j.gaps == []
     assert j.degraded == ["mc-1"]
     assert j.evidence["dropped_by_server"] == {"mc-1": ["a0", "a1"]}
     assert [d["back_s"] for d in j.evidence["drops"]] == [4.1, 3.1]
@@ -48,7 +49,8 @@ def test_a_drop_outside_the_blast_radius_fails_naming_server_and_players() -> No
     ends = [_end("a0", 10.0), _end("b0", 10.5)]
     j = judge_players(_samples(joins, ends), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
     assert len(j.failures) == 1
-    assert "outside the fault's blast radius on mc-2" in j.failures[0] and "b0 (closed)" in j.failures[0]
+    assert "outside the fault's blast radius on mc-2" in j.failures[0]
+    assert "b0 (closed)" in j.failures[0]
     assert j.evidence["dropped_outside"] == {"mc-2": ["b0"]}
 
 
@@ -63,13 +65,16 @@ def test_a_player_not_back_before_the_rejoin_deadline_fails() -> None:
 def test_our_own_leave_is_not_a_drop() -> None:
     ends = [_end(p, 90.0, reason="left") for p in PLAYERS]
     j = judge_players(_samples(_all_in(), ends), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
-    assert j.failures == [] and j.evidence["drops"] == [] and rejoins(_samples(_all_in(), ends)) == []
+    assert j.failures == []
+    assert j.evidence["drops"] == []
+    assert rejoins(_samples(_all_in(), ends)) == []
 
 
 def test_too_few_players_in_play_at_the_injection_is_a_gap() -> None:
     joins = [_join("a0", 0.0), *[_join(p, 0.0, ok=False) for p in ("a1", "b0", "c0")]]
     j = judge_players(_samples(joins, []), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
-    assert j.gaps and j.gaps[0].startswith("too few players observed: 1 in play")
+    assert j.gaps
+    assert j.gaps[0].startswith("too few players observed: 1 in play")
     none_outside = [_join("a0", 0.0), _join("a1", 0.0), _join("b0", 0.0, ok=False), _join("c0", 0.0, ok=False)]
     j = judge_players(_samples(none_outside, []), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
     assert j.gaps == ["too few players observed: none was in play outside the blast radius when the fault was injected"]
@@ -80,7 +85,7 @@ def _ticks(player: str, server: str, start: float, end: float, every_s: float, t
     while t <= end:
         out.append(TimeUpdate(server, age, t))
         t += every_s
-        age += int(round(tps * every_s))
+        age += round(tps * every_s)
     return out
 
 
@@ -95,9 +100,12 @@ def test_tps_below_the_floor_marks_the_lagged_server_and_fails_it_elsewhere() ->
     joins = tuple(j for j in _all_in() if j.player in only)
     s = PlayerSamples(joins, (), times, only, 0.0, 100.0, 0.5, 30.0)
     j = judge_players(s, plan, {"mc-1"}, injected_mono=9.0, cutoff_mono=31.0)
-    assert j.failures == [] and j.degraded == ["mc-1"]
-    assert j.evidence["tps"]["mc-1"]["tps"] == pytest.approx(10.0) and j.evidence["tps"]["mc-1"]["passed"] is False
-    assert j.evidence["tps"]["mc-2"]["passed"] is True and j.evidence["tps"]["mc-3"]["passed"] is True
+    assert j.failures == []
+    assert j.degraded == ["mc-1"]
+    assert j.evidence["tps"]["mc-1"]["tps"] == pytest.approx(10.0)
+    assert j.evidence["tps"]["mc-1"]["passed"] is False
+    assert j.evidence["tps"]["mc-2"]["passed"] is True
+    assert j.evidence["tps"]["mc-3"]["passed"] is True
     j = judge_players(s, plan, {"mc-2"}, injected_mono=9.0, cutoff_mono=31.0)
     assert any(f.startswith("mc-1 outside the blast radius ticked at 10.00 TPS") for f in j.failures)
     assert server_tps(s, 40.0, 50.0)["mc-1"]["tps"] is None  # no updates in the window: no figure

@@ -261,7 +261,7 @@ def run_chaos_experiment(
             proxy = FaultProxy(planned.victims, settings.proxy_base_address).start()
             fronts = proxy.front_list
         if players is not None:
-            population = _population(planned, fronts, players, settings.observer_max_duration_s).start()
+            population = _population(env, planned, fronts, players, settings.observer_max_duration_s).start()
             if not population.wait_all_in_play(players.in_play_timeout_s):
                 out = sorted(p for p, ok in population.in_play().items() if not ok)
                 say(
@@ -300,7 +300,7 @@ def run_chaos_experiment(
         for _ in range(2):  # tail: two fresh ticks see the state the rollbacks left
             observer.wait_tick_after(time.time(), tick_deadline)
         if population is not None and players is not None:  # dropped players get back in play, or give up
-            population.wait_settled(players.rejoin_deadline_s + players.join_timeout_s + 1.0)
+            population.wait_settled(players.rejoin_deadline_s + population.join_timeout_s + 1.0)
     finally:
         if observer is not None:
             samples = observer.stop()
@@ -339,16 +339,21 @@ def run_chaos_experiment(
     return outcome
 
 
-def _population(planned: PlannedRun, fronts: list[Target], plan: PlayerPlan, max_s: float) -> Population:
+def _population(
+    env: Environment, planned: PlannedRun, fronts: list[Target], plan: PlayerPlan, max_s: float
+) -> Population:
     """Players on every server the fault may hit (through its fault-path front when it has one) and on
     ``plan.unaffected`` others."""
     front_ids = {f.id for f in fronts}
     must = {t.id: t for t in [*planned.victims, *planned.reach] if t.id not in front_ids}
     rest = [t for t in planned.targets if t.id not in must and t.id not in front_ids]
+    chosen = players_for([*fronts, *must.values()], rest, plan)
+    protocols = {t.id: p for t in chosen if (p := env.minecraft.expect_for(t.id).protocol) is not None}
     return Population(
-        players_for([*fronts, *must.values()], rest, plan),
+        chosen,
+        protocols=protocols,
         population_per_server=plan.population_per_server,
-        join_timeout_s=plan.join_timeout_s,
+        phase_timeout_s=plan.phase_timeout_s,
         retry_interval_s=plan.retry_interval_s,
         rejoin_deadline_s=plan.rejoin_deadline_s,
         max_duration_s=max_s,

@@ -53,7 +53,7 @@ class PlayerPlan:
     unaffected: int = 2  # servers outside the blast radius that get players too
     rejoin_deadline_s: float = 60.0
     retry_interval_s: float = 0.5
-    join_timeout_s: float = 10.0
+    phase_timeout_s: float = 5.0  # each join phase's deadline (default: minecraft.player_phase_timeout_s)
     min_players: int = 2
     tps_min: float | None = None  # a TPS floor checked per server during the fault (None: not checked)
     in_play_timeout_s: float = 30.0  # every player must be in play before the experiment starts
@@ -83,6 +83,9 @@ def player_plan(extension: Mapping[str, Any], env: Environment | None = None) ->
         value = getattr(settings, key, None) if settings is not None else None
         if value is not None:
             base[key] = value
+    minecraft = getattr(env, "minecraft", None) if env is not None else None
+    if minecraft is not None:
+        base.setdefault("phase_timeout_s", minecraft.player_phase_timeout_s)
     merged = {**base, **dict(declared)}
     try:
         plan = PlayerPlan(**merged)
@@ -91,7 +94,7 @@ def player_plan(extension: Mapping[str, Any], env: Environment | None = None) ->
     for key in ("population_per_server", "min_players"):
         if not isinstance(getattr(plan, key), int) or getattr(plan, key) < (1 if key != "min_players" else 0):
             raise ConfigError(f"players.{key} must be a positive integer, got {getattr(plan, key)!r}")
-    for key in ("rejoin_deadline_s", "retry_interval_s", "join_timeout_s", "in_play_timeout_s"):
+    for key in ("rejoin_deadline_s", "retry_interval_s", "phase_timeout_s", "in_play_timeout_s"):
         if not isinstance(getattr(plan, key), int | float) or getattr(plan, key) <= 0:
             raise ConfigError(f"players.{key} must be a positive number of seconds, got {getattr(plan, key)!r}")
     return plan

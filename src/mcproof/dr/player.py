@@ -56,12 +56,15 @@ class FirstJoinProbe:
         *,
         timeout_s: float,
         retry_s: float = 0.5,
-        join_timeout_s: float = 10.0,
+        phase_timeout_s: float = 5.0,
+        protocol: int | None = None,
         username: str = "mcp_dr_first",
         join: JoinFn | None = None,
     ) -> None:
         self.target, self.timeout_s, self.retry_s = target, timeout_s, retry_s
-        self.join_timeout_s = min(join_timeout_s, timeout_s)
+        self.phase_timeout_s = min(phase_timeout_s, timeout_s)
+        self.join_timeout_s = self.phase_timeout_s * 5 + 1.0  # every phase at its deadline
+        self.protocol = protocol  # None: the protocol the restored server's status reports
         self.username = username
         self._join = join
         self._result: FirstJoin | None = None
@@ -77,6 +80,9 @@ class FirstJoinProbe:
         if self._result is None:
             return FirstJoin(False, None, 0, None, "the first-join loop did not finish within its deadline")
         return self._result
+
+    async def _status_protocol(self) -> int | None:
+        return await _status_protocol_of(self.target, self.phase_timeout_s)
 
     def _main(self) -> None:
         try:
@@ -96,9 +102,14 @@ class FirstJoinProbe:
             attempt: JoinAttempt | None = None
             session: Any = None
             try:
-                attempt, session = await asyncio.wait_for(
-                    join(self.target, self.username, timeout_s=self.join_timeout_s), self.join_timeout_s + 1.0
-                )
+                protocol = self.protocol if self.protocol is not None else await self._status_protocol()
+                if protocol is not None:
+                    attempt, session = await asyncio.wait_for(
+                        join(self.target, protocol, self.username, phase_timeout_s=self.phase_timeout_s),
+                        self.join_timeout_s,
+                    )
+                else:
+                    kept = _keep(kept, {"ok": False, "error": "no status answer to learn the server's protocol from"})
             except Exception as err:
                 kept = _keep(kept, {"ok": False, "error": f"join raised {type(err).__name__}: {str(err)[:160]}"})
             if attempt is not None:
@@ -119,6 +130,13 @@ class FirstJoinProbe:
             await asyncio.sleep(max(0.0, min(self.retry_s - (time.monotonic() - tried), deadline - time.monotonic())))
 
 
+async def _status_protocol_of(target: Target, timeout_s: float) -> int | None:
+    from mcproof.minecraft.status import async_status_ping
+
+    status = await async_status_ping(target.host, target.port, timeout=timeout_s, target=target.id)
+    return int(status.protocol) if status.ok and status.protocol is not None else None
+
+
 def _keep(kept: list[dict[str, Any]], row: dict[str, Any]) -> list[dict[str, Any]]:
     """The first attempt and the last few: bounded evidence for a loop that may run a minute."""
     kept = [*kept, row]
@@ -128,7 +146,4 @@ def _keep(kept: list[dict[str, Any]], row: dict[str, Any]) -> list[dict[str, Any
 def _default_join() -> JoinFn:
     from mcproof.minecraft.player import aio
 
-    async def join(target: Target, username: str, *, timeout_s: float) -> Any:
-        return await aio.join(target, username, timeout_s=timeout_s)
-
-    return join
+    return aio.join

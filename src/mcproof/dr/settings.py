@@ -43,3 +43,4 @@ class DrSettings(BaseModel):
     player_join: bool = True
     player_join_timeout_s: float | None = Field(None, gt=0, le=3600)  # None: serving_timeout_s
     player_retry_s: float = Field(0.5, gt=0, le=60)
+    player_phase_timeout_s: float = Field(5.0, gt=0, le=120)  # each join phase's deadline

@@ -12,16 +12,17 @@ being back in play is measured; it gives up ``rejoin_deadline_s`` after the drop
 are not made; the drop stays unrecovered in the samples). :meth:`Population.stop` leaves every open
 session cleanly (those ends are ``left``, never drops) and returns the samples.
 
-Bounded: at most ``max_players`` players (refused beyond it), every join bounded by ``join_timeout_s``,
+Bounded: at most ``max_players`` players (refused beyond it), every join phase bounded by ``phase_timeout_s``,
 the whole population stops by itself after ``max_duration_s``; it connects to the given targets only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,9 @@ from mcproof.target import Target
 __all__ = ["JoinFn", "PlayerSamples", "Population", "player_name"]
 
 JoinFn = Callable[..., Awaitable[tuple[JoinAttempt, Any]]]
-"""``await join(target, username, timeout_s=..., on_time=...) -> (JoinAttempt, session or None)``."""
+"""``await join(target, protocol, name, phase_timeout_s=...) -> (JoinAttempt, PlaySession or None)``:
+:func:`mcproof.minecraft.player.aio.join`."""
+_PHASES = 5  # connect, handshake, login, configuration, play: each has its own deadline
 
 
 def player_name(prefix: str, server_index: int, slot: int) -> str:
@@ -83,8 +86,9 @@ class Population:
         self,
         targets: Sequence[Target],
         *,
+        protocols: Mapping[str, int] | None = None,
         population_per_server: int = 1,
-        join_timeout_s: float = 10.0,
+        phase_timeout_s: float = 5.0,
         retry_interval_s: float = 0.5,
         rejoin_deadline_s: float = 120.0,
         max_duration_s: float = 1800.0,
@@ -101,7 +105,9 @@ class Population:
             )
         self.targets = list(targets)
         self.per_server = population_per_server
-        self.join_timeout_s = join_timeout_s
+        self.phase_timeout_s = phase_timeout_s
+        self.join_timeout_s = phase_timeout_s * _PHASES + 1.0  # the whole join, every phase at its deadline
+        self.protocols: dict[str, int] = dict(protocols or {})  # the rest: the protocol their status reports
         self.retry_interval_s = retry_interval_s
         self.rejoin_deadline_s = rejoin_deadline_s
         self.max_duration_s = max_duration_s
@@ -246,31 +252,52 @@ class Population:
             if end.dropped:
                 dropped_at = end.ended_mono
 
+    async def _protocol(self, target: Target) -> int | None:
+        """The protocol to speak to ``target``: the environment's expectation, else what its status reports."""
+        known = self.protocols.get(target.id)
+        if known is not None:
+            return known
+        from mcproof.minecraft.status import async_status_ping
+
+        status = await async_status_ping(target.host, target.port, timeout=self.phase_timeout_s, target=target.id)
+        if status.ok and status.protocol is not None:
+            self.protocols[target.id] = int(status.protocol)
+            return int(status.protocol)
+        return None
+
     async def _attempt(self, join: JoinFn, target: Target, name: str) -> tuple[JoinAttempt, Any]:
+        started, started_mono = _utc_now(), time.monotonic()
         try:
+            protocol = await self._protocol(target)
+            if protocol is None:
+                return _failed(target, name, started, started_mono, "refused", "no status answer to learn its protocol from"), None
             return await asyncio.wait_for(
-                join(target, name, timeout_s=self.join_timeout_s, on_time=self._record),
-                timeout=self.join_timeout_s + 1.0,
+                join(target, protocol, name, phase_timeout_s=self.phase_timeout_s), timeout=self.join_timeout_s
             )
         except Exception as err:  # a join that blew up is a failed attempt, never a dead player
-            from mcproof.minecraft.status import utc_now
-
             kind = "timeout" if isinstance(err, TimeoutError) else "protocol"
-            return (
-                JoinAttempt(
-                    server=target.id,
-                    address=f"{target.host}:{target.port}",
-                    player=name,
-                    ok=False,
-                    phase="connect",
-                    started_at=utc_now(),
-                    started_mono=time.monotonic(),
-                    join_s=None,
-                    error_kind=kind,
-                    error=f"join raised {type(err).__name__}: {str(err)[:160]}",
-                ),
-                None,
-            )
+            return _failed(target, name, started, started_mono, kind, f"join raised {type(err).__name__}: {str(err)[:160]}"), None
+
+
+def _utc_now() -> str:
+    from mcproof.minecraft.status import utc_now
+
+    return utc_now()
+
+
+def _failed(target: Target, name: str, at: str, mono: float, kind: str, error: str) -> JoinAttempt:
+    return JoinAttempt(
+        server=target.id,
+        address=f"{target.host}:{target.port}",
+        player=name,
+        ok=False,
+        phase="connect",
+        started_at=at,
+        started_mono=mono,
+        join_s=None,
+        error_kind=kind,
+        error=error,
+    )
 
 
 class _suppress_timeout:
@@ -289,24 +316,30 @@ async def _play_until(
     attempt: JoinAttempt,
     record: Callable[[Any], None],
 ) -> SessionEnd:
-    """Stay in play until the session ends by itself (a drop) or ``stop`` is set (we leave)."""
-    ended = asyncio.ensure_future(session.wait_closed())
+    """Stay in play until the session ends by itself (a drop) or ``stop`` is set (we leave); the session's
+    world-time updates are recorded when it ends."""
+    ended = asyncio.ensure_future(session.ended.wait())
     stopping = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({ended, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    if ended.done():
+    try:
+        await asyncio.wait({ended, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if session.end is None:
+            with contextlib.suppress(Exception):  # leave() records the end before it closes anything
+                await asyncio.wait_for(session.leave(), 5.0)
+    finally:
+        ended.cancel()
         stopping.cancel()
-        end: SessionEnd = ended.result()
-        return end
-    left: SessionEnd = await session.leave()
-    ended.cancel()
-    return left
+    for update in list(session.time_updates):
+        record(update)
+    end: SessionEnd | None = session.end
+    if end is None:  # the leave itself failed: still ours, not a drop
+        from mcproof.minecraft.status import utc_now
+
+        end = SessionEnd(target.id, name, "left", "leave failed", attempt.started_mono, time.monotonic(), utc_now())
+    return end
 
 
 def _default_join() -> JoinFn:
-    """The harness's asyncio player client, called with a target and a user name."""
+    """The harness's asyncio player client."""
     from mcproof.minecraft.player import aio
 
-    async def join(target: Target, username: str, *, timeout_s: float, on_time: Callable[[Any], None]) -> Any:
-        return await aio.join(target, username, timeout_s=timeout_s, on_time=on_time)
-
-    return join
+    return aio.join

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-import uuid
 import zlib
 from dataclasses import dataclass
 

@@ -18,8 +18,8 @@ import socket
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from mcproof_sandbox.fleet import protocol as p
 from mcproof_sandbox.fleet import play_protocol as pp
+from mcproof_sandbox.fleet import protocol as p
 from mcproof_sandbox.fleet.handlers import QueryProtocol, RconProtocol, SlpProtocol, tcp_factory
 from mcproof_sandbox.fleet.play import SERVER_CLOSED, TIME_UPDATE_TICKS, TIMED_OUT, PlaySession, Ticker
 from mcproof_sandbox.fleet.spec import DOWN_KINDS, SandboxSpec, normalize_fault, server_host
