@@ -122,6 +122,7 @@ class Population:
         self._times: list[TimeUpdate] = []
         self._in_play: dict[str, bool] = {name: False for name, _ in self.slots}
         self._gave_up: list[str] = []
+        self._coming_back: set[str] = set()  # dropped, trying to get back in play (until back or given up)
         self._notes: list[str] = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -157,11 +158,11 @@ class Population:
             ) and all(self._in_play.values())
 
     def wait_settled(self, timeout_s: float) -> bool:
-        """Block until every player is in play or has given up (its rejoin deadline passed)."""
+        """Block until no dropped player is still trying to get back (each is back in play or gave up at its
+        rejoin deadline); players that never got in are not waited for."""
         with self._changed:
             return self._changed.wait_for(
-                lambda: all(v or k in self._gave_up for k, v in self._in_play.items()) or self._stop.is_set(),
-                timeout=max(0.0, timeout_s),
+                lambda: not self._coming_back or self._stop.is_set(), timeout=max(0.0, timeout_s)
             )
 
     def stop(self, timeout_s: float | None = None) -> PlayerSamples:
@@ -207,9 +208,12 @@ class Population:
                 self._joins.append(sample)
                 if sample.ok:
                     self._in_play[sample.player] = True
+                    self._coming_back.discard(sample.player)
             elif isinstance(sample, SessionEnd):
                 self._ends.append(sample)
                 self._in_play[sample.player] = False
+                if sample.dropped and not self._stop.is_set():
+                    self._coming_back.add(sample.player)
             else:
                 self._times.append(sample)
                 return
@@ -236,6 +240,7 @@ class Population:
             if dropped_at is not None and time.monotonic() - dropped_at > self.rejoin_deadline_s:
                 with self._changed:
                     self._gave_up.append(name)
+                    self._coming_back.discard(name)
                     self._changed.notify_all()
                 return
             tried = time.monotonic()
@@ -270,13 +275,17 @@ class Population:
         try:
             protocol = await self._protocol(target)
             if protocol is None:
-                return _failed(target, name, started, started_mono, "refused", "no status answer to learn its protocol from"), None
+                return _failed(
+                    target, name, started, started_mono, "refused", "no status answer to learn its protocol from"
+                ), None
             return await asyncio.wait_for(
                 join(target, protocol, name, phase_timeout_s=self.phase_timeout_s), timeout=self.join_timeout_s
             )
         except Exception as err:  # a join that blew up is a failed attempt, never a dead player
             kind = "timeout" if isinstance(err, TimeoutError) else "protocol"
-            return _failed(target, name, started, started_mono, kind, f"join raised {type(err).__name__}: {str(err)[:160]}"), None
+            return _failed(
+                target, name, started, started_mono, kind, f"join raised {type(err).__name__}: {str(err)[:160]}"
+            ), None
 
 
 def _utc_now() -> str:
