@@ -31,6 +31,7 @@ __all__ = [
     "slow_servers",
     "start_platform_api",
     "stop_platform_api",
+    "stop_servers",
     "wait_for_recovery",
 ]
 
@@ -75,6 +76,30 @@ def kill_servers(
     return _fault("kill", count, share, namespace, label_selector, configuration, restart=restart)
 
 
+def stop_servers(
+    count: int | None = None,
+    share: float | None = None,
+    restart: bool = True,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
+    """Stop servers cleanly (their players are kicked "Server closed"); restarted when ``restart``."""
+    return _fault("stop", count, share, namespace, label_selector, configuration, restart=restart)
+
+
+def lag_servers(
+    tps: float = 5.0,
+    count: int | None = None,
+    share: float | None = None,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
+    """Make servers lag: they tick at ``tps`` (world time advances that fast) until ``clear_faults``."""
+    return _fault("lag", count, share, namespace, label_selector, configuration, tps=tps)
+
+
 def hang_servers(
     count: int | None = None,
     share: float | None = None,
@@ -96,19 +121,6 @@ def slow_servers(
 ) -> dict[str, Any]:
     """Delay every status reply of the chosen servers by ``delay_s``."""
     return _fault("slow", count, share, namespace, label_selector, configuration, delay_s=delay_s)
-
-
-def lag_servers(
-    tps: float = 5.0,
-    count: int | None = None,
-    share: float | None = None,
-    namespace: str | None = None,
-    label_selector: str | None = None,
-    configuration: Configuration = None,
-) -> dict[str, Any]:
-    """Make the chosen servers tick at ``tps`` ticks per second (a lagging server) until ``clear_faults``:
-    status pings still answer; players see the world time advance slowly."""
-    return _fault("lag", count, share, namespace, label_selector, configuration, tps=tps)
 
 
 def refuse_servers(

@@ -51,6 +51,7 @@ __all__ = [
 FAULT_FUNCS = frozenset(
     {
         "kill_servers",
+        "stop_servers",
         "hang_servers",
         "slow_servers",
         "refuse_servers",

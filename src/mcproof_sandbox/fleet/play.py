@@ -76,8 +76,10 @@ class PlaySession:
         self.teleport_confirmed = False
         name, proto = server.version()
         if handshake.protocol != proto:
-            text = f"Outdated client! Please use {name}" if handshake.protocol < proto else (
-                f"Outdated server! I'm still on {name}"
+            text = (
+                f"Outdated client! Please use {name}"
+                if handshake.protocol < proto
+                else (f"Outdated server! I'm still on {name}")
             )
             self.kick(text)
 

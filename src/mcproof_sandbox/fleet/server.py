@@ -175,14 +175,14 @@ class SimServer:
             self.udp = None
         for session in list(self.sessions):
             session.lost()
-        for transport in [*(self.conns or ()), *self.closing]:
+        for transport in list(self.conns or ()) + list(self.closing):
             transport.abort()  # type: ignore[attr-defined]
         self.conns = None
         self.closing = set()
 
     def shutdown(self) -> None:
         """A clean stop: every session gets its Disconnect ("Server closed"), then the server closes."""
-        kicked = []
+        kicked: list[asyncio.BaseTransport] = []
         for session in list(self.sessions):
             transport = session.conn.transport
             session.kick(SERVER_CLOSED)
@@ -310,7 +310,7 @@ class SimServer:
         if "hang" in self.faults:
             return  # a hung server sends nothing; its clients time out on their own
         if now >= self.next_time:
-            age = self.world_age(now)
+            age = self.world_age(now) // TIME_UPDATE_TICKS * TIME_UPDATE_TICKS  # the tick it was due at, as vanilla
             packet = pp.update_time(age, age % 24000)
             for session in list(self.players):
                 session.send(packet)
