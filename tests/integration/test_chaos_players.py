@@ -44,7 +44,8 @@ def test_a_killed_server_drops_exactly_its_players_and_they_rejoin(
     env = _env(tmp_path, sandbox)
     planned = plan_experiment(env, "kill-one-server-with-players", seed=5)
     victim = planned.victims[0].id
-    outcome = run_chaos_experiment(env, "kill-one-server-with-players", RunStore.create(tmp_path / "r", "r1"), seed=5)
+    store = RunStore.create(tmp_path / "r", "r1")
+    outcome = run_chaos_experiment(env, "kill-one-server-with-players", store, seed=5)
     ev = outcome.evidence
     assert ev is not None
     players = ev.players
@@ -58,10 +59,15 @@ def test_a_killed_server_drops_exactly_its_players_and_they_rejoin(
     assert players["not_back"] == []
     for drop in players["drops"]:
         assert drop["reason"] in ("closed", "kicked")
-        assert drop["back_s"] is not None
-        assert drop["back_s"] > 0  # measured: from the drop to back in play, after the restart
+        assert drop["rejoin_s"] is not None
+        assert drop["rejoin_s"] > 0  # measured: from the drop to back in play, after the restart
     assert players["rejoin_s_max"] is not None
     assert any(line.startswith("  players: 6 of 6 in play") for line in outcome.lines)
+    rows = [json.loads(line) for line in store.evidence_path.read_text().splitlines()]
+    player_rows = [r for r in rows if r["type"] == "players"]
+    assert [r["context"] for r in player_rows] == ["chaos:kill-one-server-with-players"]
+    assert sorted(r["player"] for r in player_rows[0]["rejoins"]) == ["mcp_s0_p0", "mcp_s0_p1"]
+    assert all(r["rejoin_s"] is not None for r in player_rows[0]["rejoins"])
 
 
 def test_a_fault_that_drops_players_outside_its_blast_radius_fails(

@@ -40,7 +40,7 @@ def test_affected_players_drop_and_rejoin_within_the_deadline_pass() -> None:
     assert j.gaps == []
     assert j.degraded == ["mc-1"]
     assert j.evidence["dropped_by_server"] == {"mc-1": ["a0", "a1"]}
-    assert [d["back_s"] for d in j.evidence["drops"]] == [4.1, 3.1]
+    assert [d["rejoin_s"] for d in j.evidence["drops"]] == [4.1, 3.1]
     assert j.evidence["dropped_outside"] == {}
 
 

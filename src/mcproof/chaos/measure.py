@@ -39,8 +39,9 @@ from mcproof.chaos.recovery import (
 )
 from mcproof.chaos.scope import chaos_settings
 from mcproof.config import Environment
-from mcproof.evidence.records import RecoveryEvidence, SloMeasurement
+from mcproof.evidence.records import PlayerEvidence, RecoveryEvidence, SloMeasurement
 from mcproof.evidence.store import RunStore
+from mcproof.players.settings import PlayerSettings
 from mcproof.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -219,7 +220,7 @@ def measure(
     slo = env.slo.mttr_s
     snap = snapshot or FleetSnapshot(tuple(observed))
     effect = fault_effect(journal, snap)
-    player_view = _players(planned, players, injected, cutoff)
+    player_view = _players(env, planned, players, injected, cutoff)
     issues = effect_problems(
         effect,
         set(observed),
@@ -287,6 +288,11 @@ def measure(
         players=player_view.evidence if player_view is not None else {},
     )
     store.append(record)
+    if players is not None and measured:
+        player_record, player_slos = _player_records(env, planned, players[1], check)
+        store.append(player_record)
+        for slo_record in player_slos:
+            store.append(slo_record)
     if measured and (figures.affected or player_view is None):  # a fault only players saw is no MTTR figure
         worst = max((s.downtime_s for s in figures.per_server), default=0.0)
         measured_mttr = figures.fleet_mttr_s if figures.fleet_mttr_s is not None else worst
@@ -329,6 +335,7 @@ def measure(
 
 
 def _players(
+    env: Environment,
     planned: PlannedRun,
     players: tuple[PlayerPlan, PlayerSamples] | None,
     injected: float | None,
@@ -342,13 +349,39 @@ def _players(
     plan, samples = players
     offset = time.time() - time.monotonic()
     declared = {t.id for t in [*planned.victims, *planned.reach]}
+    settings = env.players or PlayerSettings()
     return judge_players(
         samples,
         plan,
         declared,
         injected_mono=injected - offset if injected is not None else None,
         cutoff_mono=cutoff - offset if cutoff is not None else None,
+        tps_span_s=settings.tps_window_s,
+        min_tps_updates=settings.min_tps_updates,
     )
+
+
+def _player_records(
+    env: Environment, planned: PlannedRun, samples: PlayerSamples, check: str
+) -> tuple[PlayerEvidence, list[SloMeasurement]]:
+    """The experiment's players as a PlayerEvidence record (context ``chaos:<experiment>``, the whole
+    population window), judging only the rejoin SLO (drops are what chaos provokes; TPS is judged per server
+    in RecoveryEvidence.players); its SLO measurement when judged."""
+    from mcproof.players.evidence import player_evidence, player_slo_records
+
+    ev = player_evidence(
+        samples.joins,
+        samples.ends,
+        samples.times,
+        window=(samples.started_mono, max(samples.stopped_mono, samples.started_mono)),
+        settings=env.players or PlayerSettings(),
+        environment=env.name,
+        check=check,
+        context=f"chaos:{planned.plan.name}",
+        only=("rejoin_time_max_s",),
+        waiver_for=lambda slo: env.waiver_for(slo=slo),
+    )
+    return ev, player_slo_records(ev)
 
 
 def _players_line(ev: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcproof.errors import ConfigError
+from mcproof.players.slis import Rejoin, rejoin_times, tick_rates
 
 if TYPE_CHECKING:
     from mcproof.config import Environment
@@ -39,9 +40,10 @@ __all__ = ["PlayerJudgement", "PlayerPlan", "judge_players", "player_plan", "rej
 
 METHOD = (
     "player population: offline-mode players kept in play on every server the fault may hit and on a sample of "
-    "the rest; a drop is a session that ended without our leave; back in play = the first later join that "
-    "reached the play phase (its start + join time); TPS = world-age ticks over the arrival time of the "
-    "world-time updates its players received between the injection and the rollbacks (first to last update)"
+    "the rest; a drop is a session that ended without our leave; back in play = the same player's (else a "
+    "replacement's) first later join that reached the play phase (its start + join time); TPS per server = "
+    "the worst span of its players' world-time updates between the injection and the rollbacks "
+    "(mcproof.players.slis)"
 )
 
 
@@ -78,14 +80,16 @@ def player_plan(extension: Mapping[str, Any], env: Environment | None = None) ->
     if unknown:
         raise ConfigError(f"unknown players key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}")
     base: dict[str, Any] = {}
-    settings = getattr(env, "players", None) if env is not None else None
-    for key in _KEYS:
-        value = getattr(settings, key, None) if settings is not None else None
-        if value is not None:
-            base[key] = value
-    minecraft = getattr(env, "minecraft", None) if env is not None else None
-    if minecraft is not None:
-        base.setdefault("phase_timeout_s", minecraft.player_phase_timeout_s)
+    settings = env.players if env is not None else None
+    if settings is not None:  # the environment's players: section (mcproof.players.settings)
+        base["population_per_server"] = settings.population_per_server
+        base["phase_timeout_s"] = settings.phase_timeout_s
+        if settings.slo.rejoin_time_max_s is not None:
+            base["rejoin_deadline_s"] = settings.slo.rejoin_time_max_s
+        if settings.slo.tps_min is not None:
+            base["tps_min"] = settings.slo.tps_min
+    elif env is not None:
+        base["phase_timeout_s"] = env.minecraft.player_phase_timeout_s
     merged = {**base, **dict(declared)}
     try:
         plan = PlayerPlan(**merged)
@@ -100,69 +104,44 @@ def player_plan(extension: Mapping[str, Any], env: Environment | None = None) ->
     return plan
 
 
-@dataclass(frozen=True)
-class Rejoin:
-    server: str
-    player: str
-    reason: str
-    dropped_mono: float
-    back_s: float | None  # drop -> back in play (None: not back)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
 def _back_in_play(join: JoinAttempt) -> float:
     return join.started_mono + (join.join_s or 0.0)
 
 
 def rejoins(samples: PlayerSamples) -> list[Rejoin]:
-    """Every drop and the time until that player was back in play (the first later successful join).
+    """Every drop over the population's whole run and the time until a player was back in play on that
+    server (:func:`mcproof.players.slis.rejoin_times`: the same player's first later join, else a
+    replacement's; ``rejoin_s`` None: not back).
 
     >>> from mcproof.players.population import PlayerSamples
     >>> from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd
     >>> j = lambda t, ok: JoinAttempt("mc-1", "h:1", "p", ok, "play", "", t, 0.5 if ok else None)
     >>> end = SessionEnd("mc-1", "p", "closed", "reset", 0.0, 10.0, "")
     >>> s = PlayerSamples((j(0.0, True), j(11.0, False), j(12.0, True)), (end,), (), {"p": "mc-1"}, 0, 20, 0.5, 60)
-    >>> rejoins(s)[0].back_s
+    >>> rejoins(s)[0].rejoin_s
     2.5
     """
-    out = []
-    for end in sorted(samples.ends, key=lambda e: e.ended_mono):
-        if not end.dropped:
-            continue
-        later = [j for j in samples.joins if j.player == end.player and j.ok and j.started_mono >= end.ended_mono]
-        first = min(later, key=lambda j: j.started_mono) if later else None
-        back = round(_back_in_play(first) - end.ended_mono, 3) if first is not None else None
-        out.append(Rejoin(end.server, end.player, end.reason, end.ended_mono, back))
-    return out
+    window = (samples.started_mono, max(samples.stopped_mono, samples.started_mono))
+    return list(rejoin_times(samples.joins, samples.ends, window=window).rejoins)
 
 
-def server_tps(samples: PlayerSamples, start_mono: float, end_mono: float) -> dict[str, dict[str, Any]]:
-    """Server -> TPS between two monotonic times: world-age ticks over the arrival span of the updates its
-    players received (a stream per player when samples name one; at least two updates in the window)."""
-    by_player: dict[tuple[str, str], list[tuple[float, int]]] = {}
-    player_of = samples.players
-    for u in samples.times:
-        if start_mono <= u.received_mono <= end_mono:
-            player = getattr(u, "player", None) or ""
-            by_player.setdefault((u.server, player), []).append((u.received_mono, u.world_age))
-    per_server: dict[str, list[float]] = {}
-    counts: dict[str, int] = {}
-    for (server, _player), points in by_player.items():
-        points.sort()
-        counts[server] = counts.get(server, 0) + len(points)
-        span = points[-1][0] - points[0][0]
-        if len(points) >= 2 and span > 0:
-            per_server.setdefault(server, []).append((points[-1][1] - points[0][1]) / span)
-    servers = sorted(set(player_of.values()))
+def server_tps(
+    samples: PlayerSamples, start_mono: float, end_mono: float, *, span_s: float = 5.0, min_updates: int = 2
+) -> dict[str, dict[str, Any]]:
+    """Server -> its tick rate between two monotonic times (:func:`mcproof.players.slis.tick_rates`: the
+    worst span's TPS is ``tps``); every server with players has a row (``tps`` None: too few updates)."""
+    figure = tick_rates(
+        samples.times, window=(start_mono, max(end_mono, start_mono)), span_s=span_s, min_updates=min_updates
+    )
+    by_server = {s.server: s for s in figure.servers}
     out: dict[str, dict[str, Any]] = {}
-    for server in servers:
-        rates = per_server.get(server, [])
+    for server in sorted(set(samples.players.values())):
+        row = by_server.get(server)
         out[server] = {
-            "tps": round(statistics.median(rates), 3) if rates else None,
-            "updates": counts.get(server, 0),
-            "streams": len(rates),
+            "tps": row.tps_min if row is not None else None,
+            "tps_mean": row.tps_mean if row is not None else None,
+            "updates": row.updates if row is not None else 0,
+            "spans": row.spans if row is not None else 0,
         }
     return out
 
@@ -196,6 +175,8 @@ def judge_players(
     *,
     injected_mono: float | None,
     cutoff_mono: float | None,
+    tps_span_s: float = 5.0,
+    min_tps_updates: int = 2,
 ) -> PlayerJudgement:
     """The player-level verdict inputs and evidence of one experiment (see the module docstring)."""
     affected = set(affected)
@@ -229,14 +210,18 @@ def judge_players(
                 f"players dropped outside the fault's blast radius on {server}: {who} "
                 f"(declared: {', '.join(sorted(affected)[:10]) or 'none'})"
             )
-    late = [d for d in drops if d.server in affected and (d.back_s is None or d.back_s > plan.rejoin_deadline_s)]
+    late = [d for d in drops if d.server in affected and (d.rejoin_s is None or d.rejoin_s > plan.rejoin_deadline_s)]
     for d in late[:10]:
-        seen = "never back in play" if d.back_s is None else f"back in play only after {d.back_s:.1f}s"
+        seen = "never back in play" if d.rejoin_s is None else f"back in play only after {d.rejoin_s:.1f}s"
         failures.append(
             f"player {d.player} dropped on {d.server} was {seen}, beyond the rejoin deadline {plan.rejoin_deadline_s:g}s"
         )
     window_end = cutoff_mono if cutoff_mono is not None else samples.stopped_mono
-    tps = server_tps(samples, at, window_end) if injected_mono is not None else {}
+    tps = (
+        server_tps(samples, at, window_end, span_s=tps_span_s, min_updates=min_tps_updates)
+        if injected_mono is not None
+        else {}
+    )
     slow = []
     if plan.tps_min is not None:
         for server, row in tps.items():
@@ -252,7 +237,7 @@ def judge_players(
                 )
     degraded = sorted({d.server for d in drops if d.server in affected} | {s for s in slow if s in affected})
     dropped_on = {s: [d.player for d in ds] for s, ds in by_server.items()}
-    back = [d.back_s for d in drops if d.back_s is not None]
+    back = [d.rejoin_s for d in drops if d.rejoin_s is not None]
     evidence = {
         "method": METHOD,
         "plan": plan.as_dict(),
@@ -268,7 +253,7 @@ def judge_players(
         "dropped_outside": {s: dropped_on[s] for s in outside if s in dropped_on},
         "rejoin_s_max": max(back) if back else None,
         "rejoin_s_median": round(statistics.median(back), 3) if back else None,
-        "not_back": [d.player for d in drops if d.back_s is None],
+        "not_back": [d.player for d in drops if d.rejoin_s is None],
         "tps": tps,
         "notes": list(samples.notes),
     }

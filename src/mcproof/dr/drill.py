@@ -465,7 +465,9 @@ def _first_join_probe(s: DrSettings, server: ServerRecord) -> FirstJoinProbe:
 
     target = Target(id=server.id, host=server.host, port=server.port)
     timeout = s.player_join_timeout_s or s.serving_timeout_s
-    return FirstJoinProbe(target, timeout_s=timeout, retry_s=s.player_retry_s, phase_timeout_s=min(s.player_phase_timeout_s, timeout))
+    return FirstJoinProbe(
+        target, timeout_s=timeout, retry_s=s.player_retry_s, phase_timeout_s=min(s.player_phase_timeout_s, timeout)
+    )
 
 
 def _first_join_view(

@@ -68,8 +68,7 @@ def _series(figures: PlayerFigures, settings: PlayerSettings, start: float) -> t
     measured = [s for s in figures.tps.servers if s.series]
     kept = measured[: settings.tps_series_servers]  # servers are sorted lowest p5 first
     series = {
-        s.server: [[round(t - start, 3), v] for t, v in downsample(s.series, settings.tps_series_points)]
-        for s in kept
+        s.server: [[round(t - start, 3), v] for t, v in downsample(s.series, settings.tps_series_points)] for s in kept
     }
     cut = [s for s in kept if len(s.series) > settings.tps_series_points]
     notes = [f"{len(kept)} of {len(measured)} servers with a TPS series kept (lowest p5 first)"]

@@ -223,9 +223,8 @@ def _tps(f: PlayerFigures, field: str, objective: float) -> tuple[str, str, str,
     low = sorted((v, srv) for v, srv in measured if v < objective - _EPS)
     worst = tuple(f"{srv} ({key} {v:.3g})" for v, srv in low)
     if low:
-        why = (
-            f"{len(low)} of {len(measured)} servers below {key} {objective:g}: {_shown(worst)}"
-            + (f"; {len(fig.unmeasured)} more not measured" if fig.unmeasured else "")
+        why = f"{len(low)} of {len(measured)} servers below {key} {objective:g}: {_shown(worst)}" + (
+            f"; {len(fig.unmeasured)} more not measured" if fig.unmeasured else ""
         )
         return Verdict.FAIL.value, why, "find why those servers lag (CPU, GC, a lag fault)", worst, value, fig.samples
     if not fig.servers:
@@ -307,9 +306,7 @@ def judge_players(
                 else "not judged in this context"
             )
             out.append(
-                PlayerSloVerdict(
-                    player_slo_name(field), NOT_JUDGED, objective, comparator, unit, None, 0, what, why
-                )
+                PlayerSloVerdict(player_slo_name(field), NOT_JUDGED, objective, comparator, unit, None, 0, what, why)
             )
             continue
         verdict = _judge_one(figures, field, float(objective), settings)

@@ -383,7 +383,9 @@ def tick_rates(
             )
         )
     servers.sort(key=lambda s: (s.tps_p5 is None, s.tps_p5 or 0.0, s.server))
-    how = f"spans of consecutive updates at least {span_s:g} s long" if span_s > 0 else "each pair of consecutive updates"
+    how = (
+        f"spans of consecutive updates at least {span_s:g} s long" if span_s > 0 else "each pair of consecutive updates"
+    )
     return TpsFigure(
         method=f"per server, TPS = Δworld_age / Δreceived_mono of its world-time updates over {how}; a world age "
         "going backwards (restart) starts a new segment, a repeated age is skipped; min and p5 "
