@@ -125,3 +125,20 @@ def test_player_names_are_offline_mode_user_names() -> None:
     assert player_name("mcp", 12, 3) == "mcp_s12_p3"
     with pytest.raises(ConfigError, match="shorter prefix"):
         player_name("a-very-long-prefix", 1, 1)
+
+
+def test_the_population_is_bounded_before_it_connects_anywhere() -> None:
+    from mcproof.players.population import Population
+    from mcproof.target import Target
+
+    targets = [Target(id=f"mc-{i}", host="127.0.0.1", port=1) for i in range(2)]
+    with pytest.raises(ConfigError, match="population_per_server must be >= 1"):
+        Population(targets, population_per_server=0)
+    with pytest.raises(ConfigError, match="exceeds the population bound 1000"):
+        Population(targets, population_per_server=600)
+    assert [name for name, _ in Population(targets, population_per_server=2).slots] == [
+        "mcp_s0_p0",
+        "mcp_s0_p1",
+        "mcp_s1_p0",
+        "mcp_s1_p1",
+    ]

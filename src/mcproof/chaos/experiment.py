@@ -55,6 +55,7 @@ from mcproof.evidence.records import RecoveryEvidence
 from mcproof.evidence.store import RunStore
 from mcproof.minecraft.latency import pick_evenly
 from mcproof.players.population import PlayerSamples, Population
+from mcproof.players.settings import PlayerSettings
 
 __all__ = [
     "ChaosOutcome",
@@ -354,6 +355,7 @@ def _population(
         protocols=protocols,
         population_per_server=plan.population_per_server,
         phase_timeout_s=plan.phase_timeout_s,
+        keepalive_timeout_s=(env.players or PlayerSettings()).keepalive_timeout_s,
         retry_interval_s=plan.retry_interval_s,
         rejoin_deadline_s=plan.rejoin_deadline_s,
         max_duration_s=max_s,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcproof.errors import ConfigError
+from mcproof.minecraft.player._common import DEFAULT_KEEPALIVE_TIMEOUT_S
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
 from mcproof.target import Target
 
@@ -89,6 +90,7 @@ class Population:
         protocols: Mapping[str, int] | None = None,
         population_per_server: int = 1,
         phase_timeout_s: float = 5.0,
+        keepalive_timeout_s: float = DEFAULT_KEEPALIVE_TIMEOUT_S,
         retry_interval_s: float = 0.5,
         rejoin_deadline_s: float = 120.0,
         max_duration_s: float = 1800.0,
@@ -106,6 +108,7 @@ class Population:
         self.targets = list(targets)
         self.per_server = population_per_server
         self.phase_timeout_s = phase_timeout_s
+        self.keepalive_timeout_s = keepalive_timeout_s  # no packet from the server this long: a drop
         self.join_timeout_s = phase_timeout_s * _PHASES + 1.0  # the whole join, every phase at its deadline
         self.protocols: dict[str, int] = dict(protocols or {})  # the rest: the protocol their status reports
         self.retry_interval_s = retry_interval_s
@@ -279,7 +282,14 @@ class Population:
                     target, name, started, started_mono, "refused", "no status answer to learn its protocol from"
                 ), None
             return await asyncio.wait_for(
-                join(target, protocol, name, phase_timeout_s=self.phase_timeout_s), timeout=self.join_timeout_s
+                join(
+                    target,
+                    protocol,
+                    name,
+                    phase_timeout_s=self.phase_timeout_s,
+                    keepalive_timeout_s=self.keepalive_timeout_s,
+                ),
+                timeout=self.join_timeout_s,
             )
         except Exception as err:  # a join that blew up is a failed attempt, never a dead player
             kind = "timeout" if isinstance(err, TimeoutError) else "protocol"
