@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -396,3 +399,44 @@ def test_smoke_player_check_skips_online_mode_and_status_only_environments(
     check = check_outcomes(run)["test_a_player_can_join"]
     assert check["outcome"] == "skipped", run.output
     assert "no Java Edition servers" in check["message"]
+
+
+GEVENT_PLAYERS = """
+from gevent import monkey; monkey.patch_all()
+import json, sys, time
+import gevent
+from mcproof.minecraft.player import blocking
+from mcproof.target import Target
+host, port, protocol = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def player(i):
+    attempt, session = blocking.join(Target("t", host, port), protocol, f"mcproof_g{i}")
+    if session is None:
+        return attempt.describe()
+    early = session.pump(time.monotonic() + 3.0)
+    end = session.leave()
+    return {"ok": attempt.ok, "early": early is not None, "times": len(session.time_updates), "end": end.reason,
+            "joined": end.joined_mono, "ended": end.ended_mono}
+jobs = [gevent.spawn(player, i) for i in range(4)]
+gevent.joinall(jobs, timeout=30)
+print(json.dumps([j.value for j in jobs]))
+"""
+
+
+def test_the_blocking_driver_holds_players_in_gevent_greenlets(servers: dict[str, ThirdPartyServer]) -> None:
+    """As a Locust user would: gevent-patched sockets, four players at once in one process, each pumping 3 s."""
+    server = servers["flying-squid"]
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_PLAYERS, server.host, str(server.port), str(server.protocol)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    players = json.loads(done.stdout)
+    assert len(players) == 4, players
+    for player in players:
+        assert isinstance(player, dict), player
+        assert (player["ok"], player["early"], player["end"]) == (True, False, "left"), player
+        assert player["times"] >= 1, player
+    assert max(p["joined"] for p in players) < min(p["ended"] for p in players)  # all four were in at once
