@@ -594,6 +594,8 @@ class PlayerEvidence(_Record):
     recorded_at: str = field(default_factory=utc_now)
 
     def __post_init__(self) -> None:
+        if not self.verdict:  # a record without a verdict is never a pass
+            object.__setattr__(self, "verdict", "inconclusive")
         if self.verdict not in ("pass", "fail", "inconclusive"):
             raise ValueError(f"PlayerEvidence verdict must be pass, fail or inconclusive, got {self.verdict!r}")
 

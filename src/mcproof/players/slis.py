@@ -276,10 +276,14 @@ def rejoin_times(attempts: Sequence[JoinAttempt], ends: Sequence[SessionEnd], *,
     )
     used: set[int] = set()
     matched: dict[int, JoinAttempt] = {}
+    by_server: dict[str, list[int]] = defaultdict(list)
+    for i, a in enumerate(joins):
+        by_server[a.server].append(i)
 
     def pick(drop: SessionEnd, same_player: bool) -> int | None:
-        for i, a in enumerate(joins):
-            if i in used or a.server != drop.server or a.started_mono < drop.ended_mono - _EPS:
+        for i in by_server.get(drop.server, ()):
+            a = joins[i]
+            if i in used or a.started_mono < drop.ended_mono - _EPS:
                 continue
             if not same_player or a.player == drop.player:
                 return i
@@ -289,10 +293,10 @@ def rejoin_times(attempts: Sequence[JoinAttempt], ends: Sequence[SessionEnd], *,
         for n, drop in enumerate(drops):
             if n in matched:
                 continue
-            i = pick(drop, same)
-            if i is not None:
-                used.add(i)
-                matched[n] = joins[i]
+            chosen = pick(drop, same)
+            if chosen is not None:
+                used.add(chosen)
+                matched[n] = joins[chosen]
     rejoins = []
     for n, drop in enumerate(drops):
         j = matched.get(n)
