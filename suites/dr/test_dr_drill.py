@@ -2,7 +2,10 @@
 
 The drill waits for the platform's own scheduled backups (``dr.mode: scheduled``); a schedule that
 leaves the server without a fresh backup fails the check naming the server and the backup's age. A drill
-that could not measure (no server, markers not writable, disaster not applied) is inconclusive.
+that could not measure (no server, markers not writable, disaster not applied) is inconclusive. After the
+restore the drill times the first player join (``first_player_join_s``, from the restore end): a restored
+server no player can join fails it; one the player client cannot log in to (unknown protocol, online mode)
+makes it inconclusive (``dr.player_join: false`` drills without that check, and says so).
 
 Environment-agnostic: the platform adapter comes from the environment (``platform``, e.g. a Pterodactyl
 panel, whose drill server is ``platform.server``; ``platform_api``; or the sandbox's own API); without one

@@ -51,9 +51,11 @@ __all__ = [
 FAULT_FUNCS = frozenset(
     {
         "kill_servers",
+        "stop_servers",
         "hang_servers",
         "slow_servers",
         "refuse_servers",
+        "lag_servers",  # seen by players (a tick rate below players.tps_min), not by status pings
         "add_network_latency",
         "add_network_loss",
         "partition_network",

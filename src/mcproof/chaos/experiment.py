@@ -44,6 +44,7 @@ from mcproof.chaos.library import ExperimentPlan, bind_environment, describe, fi
 from mcproof.chaos.measure import measure
 from mcproof.chaos.netfault import FaultProxy
 from mcproof.chaos.observer import Observer
+from mcproof.chaos.players import PlayerPlan, player_plan, players_for
 from mcproof.chaos.recovery import epoch_to_iso
 from mcproof.chaos.scope import ENV_KEY, SEED_KEY, chaos_settings, parse_selector, select_victims
 from mcproof.config import Environment
@@ -53,6 +54,8 @@ from mcproof.errors import ConfigError, ExperimentSkipped, McproofError
 from mcproof.evidence.records import RecoveryEvidence
 from mcproof.evidence.store import RunStore
 from mcproof.minecraft.latency import pick_evenly
+from mcproof.players.population import PlayerSamples, Population
+from mcproof.players.settings import PlayerSettings
 
 __all__ = [
     "ChaosOutcome",
@@ -74,6 +77,7 @@ class PlannedRun:
     seed: int
     notes: list[str] = field(default_factory=list)  # e.g. the sized blast of chaosk8s steps
     reach: list[Target] = field(default_factory=list)  # targets chaosk8s steps may hit: always observed
+    players: PlayerPlan | None = None  # the player population the experiment declares (mcproof.chaos.players)
 
     def describe_lines(self) -> list[str]:
         lines = [f"experiment {self.plan.name}: {self.plan.title}", f"  tiers: {', '.join(self.plan.tiers)}"]
@@ -85,8 +89,20 @@ class PlannedRun:
         shown = ", ".join(t.id for t in self.victims[:20]) or "(chosen by the Kubernetes activity)"
         lines.append(f"  would affect {len(self.victims)} of {len(self.targets)} servers (seed {self.seed}): {shown}")
         lines.extend(self.notes)
+        players = self.players
+        if players is not None:
+            lines.append(
+                f"  players: {players.population_per_server} per server on the {len(self.victims) + len(self.reach)} "
+                f"server(s) the fault may hit and {players.unaffected} other(s); rejoin deadline "
+                f"{players.rejoin_deadline_s:g}s"
+            )
         lines.append(f"  rollbacks: {', '.join(self.plan.rollbacks) or 'none'}")
         return lines
+
+
+def _player_plan(experiment: dict[str, Any], env: Environment | None = None) -> PlayerPlan | None:
+    ext: dict[str, Any] = next((e for e in experiment.get("extensions", []) or [] if e.get("name") == "mcproof"), {})
+    return player_plan(ext, env)
 
 
 @dataclass
@@ -185,7 +201,9 @@ def plan_experiment(env: Environment, ref: str, *, ack_production: bool = False,
             victims[t.id] = t
     chosen = sorted(victims.values(), key=lambda t: t.id)
     guard.check_blast_radius(env, len(chosen), len(targets), plan.name)
-    return PlannedRun(plan, experiment, targets, chosen, run_seed, notes, sorted(reach.values(), key=lambda t: t.id))
+    players = _player_plan(experiment, env)  # a bad players section is refused before anything runs
+    reached = sorted(reach.values(), key=lambda t: t.id)
+    return PlannedRun(plan, experiment, targets, chosen, run_seed, notes, reached, players)
 
 
 def _observed(planned: PlannedRun, fronts: list[Target], sample: int) -> list[Target]:
@@ -235,11 +253,21 @@ def run_chaos_experiment(
     snapshot: FleetSnapshot | None = None
     observed_ids: list[str] = []
     aborted = False
+    players = planned.players
+    population: Population | None = None
+    player_samples: PlayerSamples | None = None
     try:
         fronts: list[Target] = []
         if planned.plan.fault_path:
             proxy = FaultProxy(planned.victims, settings.proxy_base_address).start()
             fronts = proxy.front_list
+        if players is not None:
+            population = _population(env, planned, fronts, players, settings.observer_max_duration_s).start()
+            if not population.wait_all_in_play(players.in_play_timeout_s):
+                out = sorted(p for p, ok in population.in_play().items() if not ok)
+                say(
+                    f"mcproof: {len(out)} player(s) not in play after {players.in_play_timeout_s:g}s: {', '.join(out[:10])}"
+                )
         kube_fleet = KubeFleet(env, watch=True) if planned.plan.needs_kubernetes else None
         refresh = kube_fleet.targets if kube_fleet is not None else None
         observer = Observer(
@@ -272,9 +300,13 @@ def run_chaos_experiment(
         journal["mcproof_rollbacks_cutoff"] = epoch_to_iso(sync.cutoff) if sync.cutoff else None
         for _ in range(2):  # tail: two fresh ticks see the state the rollbacks left
             observer.wait_tick_after(time.time(), tick_deadline)
+        if population is not None and players is not None:  # dropped players get back in play, or give up
+            population.wait_settled(players.rejoin_deadline_s + population.join_timeout_s + 1.0)
     finally:
         if observer is not None:
             samples = observer.stop()
+        if population is not None:
+            player_samples = population.stop()
         if kube_fleet is not None:
             kube_fleet.close()
         leftovers = _safety_net(env, planned, proxy)
@@ -299,12 +331,35 @@ def run_chaos_experiment(
         observed=observed_ids,
         proof=proof,
         aborted=aborted,
+        players=(players, player_samples) if players is not None and player_samples is not None else None,
     )
     if proof is not None:
         outcome.lines.append(f"  fault proof (declared invisible): {proof[1]}")
     if planned.plan.needs_platform_api and outcome.evidence is not None:
         outcome.lines.extend(platform_api.summary_lines(outcome.evidence.per_server))
     return outcome
+
+
+def _population(
+    env: Environment, planned: PlannedRun, fronts: list[Target], plan: PlayerPlan, max_s: float
+) -> Population:
+    """Players on every server the fault may hit (through its fault-path front when it has one) and on
+    ``plan.unaffected`` others."""
+    front_ids = {f.id for f in fronts}
+    must = {t.id: t for t in [*planned.victims, *planned.reach] if t.id not in front_ids}
+    rest = [t for t in planned.targets if t.id not in must and t.id not in front_ids]
+    chosen = players_for([*fronts, *must.values()], rest, plan)
+    protocols = {t.id: p for t in chosen if (p := env.minecraft.expect_for(t.id).protocol) is not None}
+    return Population(
+        chosen,
+        protocols=protocols,
+        population_per_server=plan.population_per_server,
+        phase_timeout_s=plan.phase_timeout_s,
+        keepalive_timeout_s=(env.players or PlayerSettings()).keepalive_timeout_s,
+        retry_interval_s=plan.retry_interval_s,
+        rejoin_deadline_s=plan.rejoin_deadline_s,
+        max_duration_s=max_s,
+    )
 
 
 def _snapshot(env: Environment, planned: PlannedRun, observer: Observer) -> FleetSnapshot:

@@ -9,6 +9,9 @@ Example extension (``fault_visible: false`` declares a fault the observer is not
 one replica of several killed behind a Service; the runner then proves it in place from the kube API)::
 
     "extensions": [{"name": "mcproof", "fault_path": {"count": 1}}]
+
+``"players": {...}`` in the same extension keeps a player population in play during the experiment
+(:mod:`mcproof.chaos.players`: drops, rejoin times and the blast radius at player level).
 """
 
 from __future__ import annotations

@@ -39,12 +39,15 @@ from mcproof.chaos.recovery import (
 )
 from mcproof.chaos.scope import chaos_settings
 from mcproof.config import Environment
-from mcproof.evidence.records import RecoveryEvidence, SloMeasurement
+from mcproof.evidence.records import PlayerEvidence, RecoveryEvidence, SloMeasurement
 from mcproof.evidence.store import RunStore
+from mcproof.players.settings import PlayerSettings
 from mcproof.verdict import Verdict
 
 if TYPE_CHECKING:
     from mcproof.chaos.experiment import ChaosOutcome, PlannedRun
+    from mcproof.chaos.players import PlayerJudgement, PlayerPlan
+    from mcproof.players.population import PlayerSamples
 
 __all__ = ["METHOD", "Judgement", "injection_time", "judge", "measure"]
 
@@ -89,6 +92,11 @@ def _fix(problem: str, interval_s: float) -> str:
         return "fix what the fault action reported (see the journal); the fault must be applied to measure recovery"
     if problem.startswith("the steady-state hypothesis was not met before"):
         return "bring the fleet to its steady state first (run the smoke suite), then re-run the experiment"
+    if problem.startswith("too few players") or problem.startswith("players:"):
+        return (
+            "check that players can join these servers (smoke suite's player join check) and that the experiment's "
+            "players section gives enough of them (players.population_per_server, players.unaffected)"
+        )
     if problem.startswith("interrupted"):
         return "re-run the experiment without interrupting it"
     if "serve throughout" in problem or problem.startswith("fault not seen"):
@@ -193,6 +201,7 @@ def measure(
     observed: Sequence[str] = (),
     proof: tuple[bool, str] | None = None,
     aborted: bool = False,
+    players: tuple[PlayerPlan, PlayerSamples] | None = None,
 ) -> None:
     injected = injection_time(journal)
     marked = journal.get("mcproof_rollbacks_cutoff")
@@ -211,19 +220,22 @@ def measure(
     slo = env.slo.mttr_s
     snap = snapshot or FleetSnapshot(tuple(observed))
     effect = fault_effect(journal, snap)
+    player_view = _players(env, planned, players, injected, cutoff)
     issues = effect_problems(
         effect,
         set(observed),
-        set(figures.affected),
+        set(figures.affected) | set(player_view.degraded if player_view else ()),
         visible=planned.plan.fault_visible,
         proof=proof,
         interval_s=interval,
     )
+    if player_view is not None:
+        issues = [*issues, *player_view.gaps]
     verdict = judge(
         journal,
         figures,
         effect_issues=issues,
-        prior=outcome.reasons,
+        prior=[*outcome.reasons, *(player_view.failures if player_view else [])],
         aborted=aborted,
         serving_after=serving_after,
         last_down=sorted(k for k, v in last_tick.items() if not v),
@@ -273,9 +285,15 @@ def measure(
         fix=verdict.fix,
         fault_targets=list(effect.targets),
         error_budget=budget,
+        players=player_view.evidence if player_view is not None else {},
     )
     store.append(record)
-    if measured:
+    if players is not None and measured:
+        player_record, player_slos = _player_records(env, planned, players[1], check)
+        store.append(player_record)
+        for slo_record in player_slos:
+            store.append(slo_record)
+    if measured and (figures.affected or player_view is None):  # a fault only players saw is no MTTR figure
         worst = max((s.downtime_s for s in figures.per_server), default=0.0)
         measured_mttr = figures.fleet_mttr_s if figures.fleet_mttr_s is not None else worst
         store.append(
@@ -308,7 +326,69 @@ def measure(
         f"{budget['burned_share']:.4%} of the {settings.availability_window_s / 86400:g}-day budget "
         f"({budget['budget_server_s']:g} server-s at availability {env.slo.availability} x {budget['servers']} servers)"
     )
+    if player_view is not None:
+        outcome.lines.append(_players_line(player_view.evidence))
     outcome.lines.append(f"  journal: status {status}, deviated {deviated}; verdict {verdict.verdict.value.upper()}")
     outcome.lines.extend(f"  - {r}" for r in verdict.reasons)
     if verdict.fix:
         outcome.lines.append(f"  fix: {verdict.fix}")
+
+
+def _players(
+    env: Environment,
+    planned: PlannedRun,
+    players: tuple[PlayerPlan, PlayerSamples] | None,
+    injected: float | None,
+    cutoff: float | None,
+) -> PlayerJudgement | None:
+    """The player-level judgement; epoch times of the journal mapped onto the population's monotonic clock."""
+    if players is None:
+        return None
+    from mcproof.chaos.players import judge_players
+
+    plan, samples = players
+    offset = time.time() - time.monotonic()
+    declared = {t.id for t in [*planned.victims, *planned.reach]}
+    settings = env.players or PlayerSettings()
+    return judge_players(
+        samples,
+        plan,
+        declared,
+        injected_mono=injected - offset if injected is not None else None,
+        cutoff_mono=cutoff - offset if cutoff is not None else None,
+        tps_span_s=settings.tps_window_s,
+        min_tps_updates=settings.min_tps_updates,
+    )
+
+
+def _player_records(
+    env: Environment, planned: PlannedRun, samples: PlayerSamples, check: str
+) -> tuple[PlayerEvidence, list[SloMeasurement]]:
+    """The experiment's players as a PlayerEvidence record (context ``chaos:<experiment>``, the whole
+    population window), judging only the rejoin SLO (drops are what chaos provokes; TPS is judged per server
+    in RecoveryEvidence.players); its SLO measurement when judged."""
+    from mcproof.players.evidence import player_evidence, player_slo_records
+
+    ev = player_evidence(
+        samples.joins,
+        samples.ends,
+        samples.times,
+        window=(samples.started_mono, max(samples.stopped_mono, samples.started_mono)),
+        settings=env.players or PlayerSettings(),
+        environment=env.name,
+        check=check,
+        context=f"chaos:{planned.plan.name}",
+        only=("rejoin_time_max_s",),
+        waiver_for=lambda slo: env.waiver_for(slo=slo),
+    )
+    return ev, player_slo_records(ev)
+
+
+def _players_line(ev: dict[str, Any]) -> str:
+    drops = sum(len(v) for v in ev["dropped_by_server"].values())
+    where = ", ".join(f"{s} {len(p)}" for s, p in sorted(ev["dropped_by_server"].items())[:10]) or "none"
+    back = f"; back in play within {ev['rejoin_s_max']:.2f}s (max)" if ev.get("rejoin_s_max") is not None else ""
+    return (
+        f"  players: {ev['in_play_at_injection']} of {ev['players']} in play at the injection; {drops} dropped "
+        f"({where}){back}; not back: {len(ev['not_back'])}"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -76,9 +76,18 @@ def drill(env_ref: str, reports_dir: Path, keep_platform: bool, ack_production: 
                     f"RPO {data['rpo_s']:.2f}s (SLO {data['rpo_target_s']:g}s), "
                     f"RTO {data['rto_s']:.2f}s (SLO {data['rto_target_s']:g}s; {parts}), restore {data['restore_bytes']} bytes "
                     f"in {data['restore_duration_s']:.2f}s ({data['restore_throughput_mib_s']:.1f} MiB/s), "
-                    f"integrity {'ok' if data['integrity_ok'] else 'FAILED'}"
+                    f"integrity {'ok' if data['integrity_ok'] else 'FAILED'}; {_first_join(data)}"
                 )
     except McproofError as err:
         fail(err)
     click.echo(f"mcproof: run directory {run_dir}")
     sys.exit(code)
+
+
+def _first_join(data: dict[str, Any]) -> str:
+    """``first player in play 0.41s after the restore ended (3.20s after the disaster)``, or why not."""
+    first = data.get("first_player_join_s")
+    if first is not None:
+        after = data.get("first_player_join_after_disaster_s")
+        return f"first player in play {first:.2f}s after the restore ended ({after:.2f}s after the disaster)"
+    return f"first player join: {(data.get('player_join') or {}).get('reason', 'not recorded')}"

@@ -16,7 +16,12 @@ under test:
    adapter (server killed without saving, world deleted or corrupted; a panel: power kill + its file API);
 5. detection: wait until the server stops answering; restore the newest backup through the API; boot:
    wait until it answers again; verification: read the markers back through the console and check the
-   platform's world verification.
+   platform's world verification;
+6. players: from the moment the restore call returned, a player join is tried every ``player_retry_s``
+   (:mod:`mcproof.dr.player`, beside the boot and verification waits, not in their way) until the first
+   reaches the play phase: ``first_player_join_s`` is measured from the restore end (and reported from the
+   disaster too). No player in play within ``player_join_timeout_s`` FAILS the drill; a server the client
+   cannot log in to (unknown protocol, online mode) makes it INCONCLUSIVE with the reason.
 
 RPO/RTO follow :mod:`mcproof.dr.metrics`. Verdict: INCONCLUSIVE when the harness could not measure (no
 drill server, markers could not be written, the disaster could not be applied), with the reason and the
@@ -36,6 +41,7 @@ from typing import Any
 
 from mcproof.dr.disaster import apply_disaster
 from mcproof.dr.metrics import backups_after, newest_backup_at, rpo_from_markers, rto_parts
+from mcproof.dr.player import FirstJoin, FirstJoinProbe
 from mcproof.dr.settings import DrSettings
 from mcproof.errors import InconclusiveError
 from mcproof.evidence.records import DrEvidence, SloMeasurement
@@ -363,10 +369,13 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     integrity: list[str] = []
     problems: list[str] = []
     restored_at = serving_at = verified_at = None
+    probe: FirstJoinProbe | None = None
     d.mark("restore_requested", backup=latest["id"])
     try:
         restore = api.restore_backup(server.id, str(latest["id"]))
         restored_at = d.mark("restored", backup=latest["id"])
+        if s.player_join:
+            probe = _first_join_probe(s, server).start()
     except ApiCallError as err:
         integrity.append(str(err))
         d.mark("restore_failed", error=str(err)[:200])
@@ -398,6 +407,12 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
         integrity.append(f"restored world holds markers the harness never wrote: {never_written[:10]}")
     recovered = verified_at is not None and not integrity
     rto = verified_at - disaster_at if verified_at is not None else time.time() - disaster_at
+    first = probe.result() if probe is not None else None
+    joined = _first_join_view(s, first, server.id, restored_at, disaster_at)
+    if first is not None and first.ok and first.in_play_at is not None:
+        d.mark("first_player_in_play", at=first.in_play_at)
+    elif first is not None and first.unmeasurable is None:
+        problems.append(str(joined["player_join"]["reason"]))
     problems = integrity + problems
     reasons = list(problems)
     if recovered and figures.rpo_s > rpo_target_s:
@@ -405,13 +420,21 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     if recovered and rto > rto_target_s:
         reasons.append(f"RTO {rto:.2f}s over the SLO {rto_target_s:g}s")
     verdict = Verdict.FAIL if reasons or not recovered else Verdict.PASS
+    fix = "see the timeline and rto_parts" if verdict == Verdict.FAIL else ""
+    if verdict == Verdict.PASS and first is not None and first.unmeasurable is not None:
+        verdict = Verdict.INCONCLUSIVE
+        reasons.append(str(joined["player_join"]["reason"]))
+        fix = (
+            "run the drill against an offline-mode server whose protocol the player client speaks, or set "
+            "dr.player_join: false to drill without the first-join check (the report says it was not checked)"
+        )
     info = restore.get("restore", {})
     by_seq = {w["seq"]: w for w in d.writes}
     return result(
         d,
         verdict,
         "; ".join(reasons[:3]) or ("" if recovered else f"{server.id} did not recover"),
-        "see the timeline and rto_parts" if verdict == Verdict.FAIL else "",
+        fix,
         problems=problems,
         disaster_at=disaster_at,
         backup_id=str(latest["id"]),
@@ -433,7 +456,45 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
         markers_lost=figures.lost,
         rto_parts=rto_parts(disaster_at, detected_at, restored_at, serving_at, verified_at),
         schedule=_schedule_view(d, disaster_at),
+        **joined,
     )
+
+
+def _first_join_probe(s: DrSettings, server: ServerRecord) -> FirstJoinProbe:
+    from mcproof.target import Target
+
+    target = Target(id=server.id, host=server.host, port=server.port)
+    timeout = s.player_join_timeout_s or s.serving_timeout_s
+    return FirstJoinProbe(
+        target, timeout_s=timeout, retry_s=s.player_retry_s, phase_timeout_s=min(s.player_phase_timeout_s, timeout)
+    )
+
+
+def _first_join_view(
+    s: DrSettings, first: FirstJoin | None, server_id: str, restored_at: float | None, disaster_at: float
+) -> dict[str, Any]:
+    """The DrEvidence fields of the first-join check (``reason`` says why there is no figure)."""
+    timeout = s.player_join_timeout_s or s.serving_timeout_s
+    if first is None:
+        why = "not checked: dr.player_join is false" if not s.player_join else "not checked: the restore failed"
+        return {"player_join": {"checked": False, "reason": why}}
+    view: dict[str, Any] = {"checked": True, "measured_from": "restore_end", **first.as_dict()}
+    if first.ok and first.in_play_at is not None and restored_at is not None:
+        return {
+            "first_player_join_s": round(first.in_play_at - restored_at, 6),
+            "first_player_join_after_disaster_s": round(first.in_play_at - disaster_at, 6),
+            "player_join": view,
+        }
+    if first.unmeasurable is not None:
+        view["reason"] = (
+            f"the player client cannot log in to {server_id} ({first.unmeasurable}): first join not measured"
+        )
+    else:
+        view["reason"] = (
+            f"no player could join {server_id} within {timeout:g}s of the restore ({first.attempts} attempt(s); "
+            f"last: {first.last_error or 'no answer'})"
+        )
+    return {"player_join": view}
 
 
 def _elapsed(since: float, seconds: float) -> Callable[[], bool]:

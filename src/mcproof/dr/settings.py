@@ -11,6 +11,8 @@ Example::
       write_interval_s: 0.2   # the harness writes one marker through the console this often
       settle_s: 1.0           # writing goes on this long after the newest backup, then the disaster
       serving_timeout_s: 60
+      player_join: true       # after the restore, time the first player join (false: not checked, said so)
+      player_join_timeout_s: 60  # default: serving_timeout_s; no player in play by then -> FAIL
 """
 
 from __future__ import annotations
@@ -38,3 +40,7 @@ class DrSettings(BaseModel):
     serving_timeout_s: float = Field(60.0, gt=0, le=3600)
     status_timeout_s: float = Field(1.0, gt=0, le=60)
     keep_server: bool = False
+    player_join: bool = True
+    player_join_timeout_s: float | None = Field(None, gt=0, le=3600)  # None: serving_timeout_s
+    player_retry_s: float = Field(0.5, gt=0, le=60)
+    player_phase_timeout_s: float = Field(5.0, gt=0, le=120)  # each join phase's deadline

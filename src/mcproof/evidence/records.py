@@ -269,6 +269,7 @@ class RecoveryEvidence(_Record):
     fix: str = ""
     fault_targets: list[str] = field(default_factory=list)
     error_budget: dict[str, Any] = field(default_factory=dict)
+    players: dict[str, Any] = field(default_factory=dict)  # mcproof.chaos.players: drops, rejoins, TPS (if declared)
 
     def __post_init__(self) -> None:
         if not self.verdict:
@@ -320,6 +321,9 @@ class DrEvidence(_Record):
     markers_lost: int = 0
     rto_parts: list[dict[str, Any]] = field(default_factory=list)  # detection, restore, boot, verification
     schedule: dict[str, Any] = field(default_factory=dict)  # scheduled backups seen, newest backup age
+    first_player_join_s: float | None = None  # restore end (the restore call returned) -> first player in play
+    first_player_join_after_disaster_s: float | None = None  # the same moment, from the disaster
+    player_join: dict[str, Any] = field(default_factory=dict)  # mcproof.dr.player.FirstJoin, or why not checked
 
 
 @dataclass(frozen=True)

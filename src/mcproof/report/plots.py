@@ -216,13 +216,17 @@ def build_plots(records: Iterable[Record], slo: Mapping[str, float | None] | Non
             for _, d in drills
             for k in ("rpo_s", "rto_s")
             if (v := _num(d.get(k))) is not None
+        ) + tuple(
+            (f"{d.get('disaster')} first player join", v)
+            for _, d in drills
+            if (v := _num(d.get("first_player_join_s"))) is not None
         )
         lines = tuple((f"{k[:3].upper()} SLO", v) for k in ("rpo_s", "rto_s") if (v := slo.get(k)) is not None)
         plots.append(
             Plot(
                 "plot-dr",
                 "dr_objectives",
-                "Disaster recovery: RPO and RTO per drill",
+                "Disaster recovery: RPO, RTO and first player join (from the restore end) per drill",
                 "drill",
                 "s",
                 tuple(a for a, _ in drills),

@@ -1,0 +1,268 @@
+"""Players in chaos: who was dropped, where, how long until back in play, and the blast radius at player level.
+
+An experiment declares a player population in its ``mcproof`` extension (numbers it leaves out come from
+the environment's ``players:`` section, then the defaults below)::
+
+    "extensions": [{"name": "mcproof", "players": {"population_per_server": 2, "unaffected": 2,
+                    "rejoin_deadline_s": 60, "min_players": 2, "tps_min": 15}}]
+
+The population (:class:`mcproof.players.population.Population`) keeps that many players in play on every
+server the fault may hit and on ``unaffected`` other servers, for the whole experiment beside the observer.
+
+Verdict contributions (pure, :func:`judge_players`, from the samples):
+
+- **fail**: a player dropped on a server OUTSIDE the fault's declared blast radius (the reason names the
+  server and the players); a player dropped on an affected server and not back in play within
+  ``rejoin_deadline_s`` of its drop; a server outside the blast radius whose players measured a tick rate
+  below ``tps_min`` during the fault.
+- **inconclusive**: too few players were in play when the fault was injected (fewer than ``min_players``,
+  or none on the affected servers, or none outside them when the experiment has unaffected servers).
+- ``degraded``: the affected servers the players saw degrade (dropped, or a tick rate below ``tps_min``),
+  so a fault invisible to status pings (a lagging server) is still seen to take effect.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mcproof.errors import ConfigError
+from mcproof.players.slis import Rejoin, rejoin_times, tick_rates
+
+if TYPE_CHECKING:
+    from mcproof.config import Environment
+    from mcproof.minecraft.player.samples import JoinAttempt
+    from mcproof.players.population import PlayerSamples
+
+__all__ = ["PlayerJudgement", "PlayerPlan", "judge_players", "player_plan", "rejoins", "server_tps"]
+
+METHOD = (
+    "player population: offline-mode players kept in play on every server the fault may hit and on a sample of "
+    "the rest; a drop is a session that ended without our leave; back in play = the same player's (else a "
+    "replacement's) first later join that reached the play phase (its start + join time); TPS per server = "
+    "the worst span of its players' world-time updates between the injection and the rollbacks "
+    "(mcproof.players.slis)"
+)
+
+
+@dataclass(frozen=True)
+class PlayerPlan:
+    """How many players, where, and what they must see."""
+
+    population_per_server: int = 1
+    unaffected: int = 2  # servers outside the blast radius that get players too
+    rejoin_deadline_s: float = 60.0
+    retry_interval_s: float = 0.5
+    phase_timeout_s: float = 5.0  # each join phase's deadline (default: minecraft.player_phase_timeout_s)
+    min_players: int = 2
+    tps_min: float | None = None  # a TPS floor checked per server during the fault (None: not checked)
+    in_play_timeout_s: float = 30.0  # every player must be in play before the experiment starts
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+_KEYS = set(PlayerPlan.__dataclass_fields__)
+
+
+def player_plan(extension: Mapping[str, Any], env: Environment | None = None) -> PlayerPlan | None:
+    """The experiment's player plan (None: it declares no players). ConfigError names a bad key or value."""
+    declared = extension.get("players")
+    if not declared:
+        return None
+    if declared is True:
+        declared = {}
+    if not isinstance(declared, Mapping):
+        raise ConfigError('the mcproof extension\'s "players" must be an object, e.g. {"population_per_server": 2}')
+    unknown = sorted(set(declared) - _KEYS)
+    if unknown:
+        raise ConfigError(f"unknown players key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}")
+    base: dict[str, Any] = {}
+    settings = env.players if env is not None else None
+    if settings is not None:  # the environment's players: section (mcproof.players.settings)
+        base["population_per_server"] = settings.population_per_server
+        base["phase_timeout_s"] = settings.phase_timeout_s
+        if settings.slo.rejoin_time_max_s is not None:
+            base["rejoin_deadline_s"] = settings.slo.rejoin_time_max_s
+        if settings.slo.tps_min is not None:
+            base["tps_min"] = settings.slo.tps_min
+    elif env is not None:
+        base["phase_timeout_s"] = env.minecraft.player_phase_timeout_s
+    merged = {**base, **dict(declared)}
+    try:
+        plan = PlayerPlan(**merged)
+    except TypeError as err:
+        raise ConfigError(f"players: {err}") from None
+    for key in ("population_per_server", "min_players"):
+        if not isinstance(getattr(plan, key), int) or getattr(plan, key) < (1 if key != "min_players" else 0):
+            raise ConfigError(f"players.{key} must be a positive integer, got {getattr(plan, key)!r}")
+    for key in ("rejoin_deadline_s", "retry_interval_s", "phase_timeout_s", "in_play_timeout_s"):
+        if not isinstance(getattr(plan, key), int | float) or getattr(plan, key) <= 0:
+            raise ConfigError(f"players.{key} must be a positive number of seconds, got {getattr(plan, key)!r}")
+    return plan
+
+
+def _back_in_play(join: JoinAttempt) -> float:
+    return join.started_mono + (join.join_s or 0.0)
+
+
+def rejoins(samples: PlayerSamples) -> list[Rejoin]:
+    """Every drop over the population's whole run and the time until a player was back in play on that
+    server (:func:`mcproof.players.slis.rejoin_times`: the same player's first later join, else a
+    replacement's; ``rejoin_s`` None: not back).
+
+    >>> from mcproof.players.population import PlayerSamples
+    >>> from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd
+    >>> j = lambda t, ok: JoinAttempt("mc-1", "h:1", "p", ok, "play", "", t, 0.5 if ok else None)
+    >>> end = SessionEnd("mc-1", "p", "closed", "reset", 0.0, 10.0, "")
+    >>> s = PlayerSamples((j(0.0, True), j(11.0, False), j(12.0, True)), (end,), (), {"p": "mc-1"}, 0, 20, 0.5, 60)
+    >>> rejoins(s)[0].rejoin_s
+    2.5
+    """
+    window = (samples.started_mono, max(samples.stopped_mono, samples.started_mono))
+    return list(rejoin_times(samples.joins, samples.ends, window=window).rejoins)
+
+
+def server_tps(
+    samples: PlayerSamples, start_mono: float, end_mono: float, *, span_s: float = 5.0, min_updates: int = 2
+) -> dict[str, dict[str, Any]]:
+    """Server -> its tick rate between two monotonic times (:func:`mcproof.players.slis.tick_rates`: the
+    worst span's TPS is ``tps``); every server with players has a row (``tps`` None: too few updates)."""
+    figure = tick_rates(
+        samples.times, window=(start_mono, max(end_mono, start_mono)), span_s=span_s, min_updates=min_updates
+    )
+    by_server = {s.server: s for s in figure.servers}
+    out: dict[str, dict[str, Any]] = {}
+    for server in sorted(set(samples.players.values())):
+        row = by_server.get(server)
+        out[server] = {
+            "tps": row.tps_min if row is not None else None,
+            "tps_mean": row.tps_mean if row is not None else None,
+            "updates": row.updates if row is not None else 0,
+            "spans": row.spans if row is not None else 0,
+        }
+    return out
+
+
+@dataclass(frozen=True)
+class PlayerJudgement:
+    failures: list[str]
+    gaps: list[str]  # could not measure at player level: the experiment is inconclusive
+    degraded: list[str]  # affected servers whose players saw the fault
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _in_play_at(samples: PlayerSamples, t_mono: float) -> dict[str, str]:
+    """Player -> server for the players in play at ``t_mono`` (joined before it, no end between)."""
+    out = {}
+    for player, server in samples.players.items():
+        joins = [j for j in samples.joins if j.player == player and j.ok and _back_in_play(j) <= t_mono]
+        if not joins:
+            continue
+        last = max(_back_in_play(j) for j in joins)
+        ended = [e for e in samples.ends if e.player == player and last <= e.ended_mono <= t_mono]
+        if not ended:
+            out[player] = server
+    return out
+
+
+def judge_players(
+    samples: PlayerSamples,
+    plan: PlayerPlan,
+    affected: Collection[str],
+    *,
+    injected_mono: float | None,
+    cutoff_mono: float | None,
+    tps_span_s: float = 5.0,
+    min_tps_updates: int = 2,
+) -> PlayerJudgement:
+    """The player-level verdict inputs and evidence of one experiment (see the module docstring)."""
+    affected = set(affected)
+    servers = sorted(set(samples.players.values()))
+    outside = [s for s in servers if s not in affected]
+    drops = rejoins(samples)
+    failures: list[str] = []
+    gaps: list[str] = []
+    at = injected_mono if injected_mono is not None else samples.stopped_mono
+    present = _in_play_at(samples, at)
+    present_affected = [p for p, s in present.items() if s in affected]
+    present_outside = [p for p, s in present.items() if s not in affected]
+    if injected_mono is None:
+        gaps.append("players: no fault action ran, so no player was in play at an injection")
+    elif len(present) < plan.min_players:
+        gaps.append(
+            f"too few players observed: {len(present)} in play when the fault was injected, the experiment needs "
+            f"{plan.min_players} (players.min_players)"
+        )
+    elif not present_affected and affected & set(servers):
+        gaps.append("too few players observed: none was in play on the affected servers when the fault was injected")
+    elif outside and not present_outside:
+        gaps.append("too few players observed: none was in play outside the blast radius when the fault was injected")
+    by_server: dict[str, list[Rejoin]] = {}
+    for d in drops:
+        by_server.setdefault(d.server, []).append(d)
+    for server in outside:
+        if server in by_server:
+            who = ", ".join(f"{d.player} ({d.reason})" for d in by_server[server][:10])
+            failures.append(
+                f"players dropped outside the fault's blast radius on {server}: {who} "
+                f"(declared: {', '.join(sorted(affected)[:10]) or 'none'})"
+            )
+    late = [d for d in drops if d.server in affected and (d.rejoin_s is None or d.rejoin_s > plan.rejoin_deadline_s)]
+    for d in late[:10]:
+        seen = "never back in play" if d.rejoin_s is None else f"back in play only after {d.rejoin_s:.1f}s"
+        failures.append(
+            f"player {d.player} dropped on {d.server} was {seen}, beyond the rejoin deadline {plan.rejoin_deadline_s:g}s"
+        )
+    window_end = cutoff_mono if cutoff_mono is not None else samples.stopped_mono
+    tps = (
+        server_tps(samples, at, window_end, span_s=tps_span_s, min_updates=min_tps_updates)
+        if injected_mono is not None
+        else {}
+    )
+    slow = []
+    if plan.tps_min is not None:
+        for server, row in tps.items():
+            row["tps_min"] = plan.tps_min
+            row["passed"] = None if row["tps"] is None else row["tps"] >= plan.tps_min
+            if row["passed"] is False:
+                slow.append(server)
+        for server in slow:
+            if server not in affected:
+                failures.append(
+                    f"{server} outside the blast radius ticked at {tps[server]['tps']:.2f} TPS during the fault, "
+                    f"below players.tps_min {plan.tps_min:g}"
+                )
+    degraded = sorted({d.server for d in drops if d.server in affected} | {s for s in slow if s in affected})
+    dropped_on = {s: [d.player for d in ds] for s, ds in by_server.items()}
+    back = [d.rejoin_s for d in drops if d.rejoin_s is not None]
+    evidence = {
+        "method": METHOD,
+        "plan": plan.as_dict(),
+        "servers": servers,
+        "affected": sorted(affected & set(servers)),
+        "players": len(samples.players),
+        "in_play_at_injection": len(present),
+        "joins": len(samples.joins),
+        "joins_failed": sum(1 for j in samples.joins if not j.ok),
+        "sessions_ended": len(samples.ends),
+        "drops": [d.as_dict() for d in drops],
+        "dropped_by_server": dropped_on,
+        "dropped_outside": {s: dropped_on[s] for s in outside if s in dropped_on},
+        "rejoin_s_max": max(back) if back else None,
+        "rejoin_s_median": round(statistics.median(back), 3) if back else None,
+        "not_back": [d.player for d in drops if d.rejoin_s is None],
+        "tps": tps,
+        "notes": list(samples.notes),
+    }
+    return PlayerJudgement(failures, gaps, degraded, evidence)
+
+
+def players_for(victims: Sequence[Any], rest: Sequence[Any], plan: PlayerPlan) -> list[Any]:
+    """The servers that get players: every victim, and ``plan.unaffected`` evenly picked others."""
+    from mcproof.minecraft.latency import pick_evenly
+
+    others = pick_evenly(list(rest), plan.unaffected) if rest and plan.unaffected else []
+    return [*victims, *others]

@@ -1,0 +1,364 @@
+"""A player population: real players kept logged in on a list of servers for the length of an experiment.
+
+Like the chaos observer (:mod:`mcproof.chaos.observer`) it runs in its own thread and event loop, so it
+is independent of chaoslib's probes and of the caller's thread. For each of ``targets`` it keeps
+``population_per_server`` players in play through the harness's asyncio player client
+(:func:`mcproof.minecraft.player.aio.join`): every join attempt, every session end and every world-time
+update is recorded as the samples of :mod:`mcproof.minecraft.player.samples`.
+
+When a session drops (anything but a leave of ours: the server closed, kicked, went silent), the player
+tries to join again every ``retry_interval_s`` until it is back in play, so the time from the drop to
+being back in play is measured; it gives up ``rejoin_deadline_s`` after the drop (the next join attempts
+are not made; the drop stays unrecovered in the samples). :meth:`Population.stop` leaves every open
+session cleanly (those ends are ``left``, never drops) and returns the samples.
+
+Bounded: at most ``max_players`` players (refused beyond it), every join phase bounded by ``phase_timeout_s``,
+the whole population stops by itself after ``max_duration_s``; it connects to the given targets only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcproof.errors import ConfigError
+from mcproof.minecraft.player._common import DEFAULT_KEEPALIVE_TIMEOUT_S
+from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
+from mcproof.target import Target
+
+__all__ = ["JoinFn", "PlayerSamples", "Population", "player_name"]
+
+JoinFn = Callable[..., Awaitable[tuple[JoinAttempt, Any]]]
+"""``await join(target, protocol, name, phase_timeout_s=...) -> (JoinAttempt, PlaySession or None)``:
+:func:`mcproof.minecraft.player.aio.join`."""
+_PHASES = 5  # connect, handshake, login, configuration, play: each has its own deadline
+
+
+def player_name(prefix: str, server_index: int, slot: int) -> str:
+    """An offline-mode user name (at most 16 characters of ``[A-Za-z0-9_]``) for one player slot.
+
+    >>> player_name("mcp", 3, 1)
+    'mcp_s3_p1'
+    """
+    name = f"{prefix}_s{server_index}_p{slot}"
+    if len(name) > 16 or not name.replace("_", "").isalnum():
+        raise ConfigError(f"player name {name!r} is not an offline-mode user name; use a shorter prefix")
+    return name
+
+
+@dataclass(frozen=True)
+class PlayerSamples:
+    """What a population saw: every join attempt, session end and world-time update, and who played where."""
+
+    joins: tuple[JoinAttempt, ...]
+    ends: tuple[SessionEnd, ...]
+    times: tuple[TimeUpdate, ...]
+    players: dict[str, str]  # player -> server id
+    started_mono: float
+    stopped_mono: float
+    retry_interval_s: float
+    rejoin_deadline_s: float
+    gave_up: tuple[str, ...] = ()  # players that were not back in play before their rejoin deadline
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "joins": [j.as_dict() for j in self.joins],
+            "ends": [e.as_dict() for e in self.ends],
+            "times": len(self.times),
+            "players": dict(self.players),
+            "duration_s": round(self.stopped_mono - self.started_mono, 3),
+            "retry_interval_s": self.retry_interval_s,
+            "rejoin_deadline_s": self.rejoin_deadline_s,
+            "gave_up": list(self.gave_up),
+            "notes": list(self.notes),
+        }
+
+
+class Population:
+    """``pop = Population(targets).start(); pop.wait_all_in_play(30); ...; samples = pop.stop()``."""
+
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        *,
+        protocols: Mapping[str, int] | None = None,
+        population_per_server: int = 1,
+        phase_timeout_s: float = 5.0,
+        keepalive_timeout_s: float = DEFAULT_KEEPALIVE_TIMEOUT_S,
+        retry_interval_s: float = 0.5,
+        rejoin_deadline_s: float = 120.0,
+        max_duration_s: float = 1800.0,
+        max_players: int = 1000,
+        name_prefix: str = "mcp",
+        join: JoinFn | None = None,
+    ) -> None:
+        if population_per_server < 1:
+            raise ConfigError(f"population_per_server must be >= 1, got {population_per_server}")
+        if len(targets) * population_per_server > max_players:
+            raise ConfigError(
+                f"{len(targets)} servers x {population_per_server} players exceeds the population bound "
+                f"{max_players}; lower players.population_per_server or the servers given players"
+            )
+        self.targets = list(targets)
+        self.per_server = population_per_server
+        self.phase_timeout_s = phase_timeout_s
+        self.keepalive_timeout_s = keepalive_timeout_s  # no packet from the server this long: a drop
+        self.join_timeout_s = phase_timeout_s * _PHASES + 1.0  # the whole join, every phase at its deadline
+        self.protocols: dict[str, int] = dict(protocols or {})  # the rest: the protocol their status reports
+        self.retry_interval_s = retry_interval_s
+        self.rejoin_deadline_s = rejoin_deadline_s
+        self.max_duration_s = max_duration_s
+        self._join = join
+        self.slots: list[tuple[str, Target]] = [
+            (player_name(name_prefix, i, p), t)
+            for i, t in enumerate(self.targets)
+            for p in range(population_per_server)
+        ]
+        self._joins: list[JoinAttempt] = []
+        self._ends: list[SessionEnd] = []
+        self._times: list[TimeUpdate] = []
+        self._in_play: dict[str, bool] = {name: False for name, _ in self.slots}
+        self._gave_up: list[str] = []
+        self._coming_back: set[str] = set()  # dropped, trying to get back in play (until back or given up)
+        self._notes: list[str] = []
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = 0.0
+        self._stopped = 0.0
+
+    # --- the caller's thread ---------------------------------------------------------------------
+
+    def start(self) -> Population:
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._main, name="mcproof-players", daemon=True)
+        self._thread.start()
+        return self
+
+    def __enter__(self) -> Population:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def in_play(self) -> dict[str, bool]:
+        """Player -> whether it is in play now."""
+        with self._lock:
+            return dict(self._in_play)
+
+    def wait_all_in_play(self, timeout_s: float) -> bool:
+        """Block until every player is in play, or a player gave up, or ``timeout_s`` passed."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: all(self._in_play.values()) or self._stop.is_set(), timeout=max(0.0, timeout_s)
+            ) and all(self._in_play.values())
+
+    def wait_settled(self, timeout_s: float) -> bool:
+        """Block until no dropped player is still trying to get back (each is back in play or gave up at its
+        rejoin deadline); players that never got in are not waited for."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: not self._coming_back or self._stop.is_set(), timeout=max(0.0, timeout_s)
+            )
+
+    def stop(self, timeout_s: float | None = None) -> PlayerSamples:
+        """Leave every open session cleanly and return the samples (idempotent)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s if timeout_s is not None else self.join_timeout_s + 10.0)
+            if self._thread.is_alive():
+                with self._lock:
+                    self._notes.append("the population thread did not finish leaving within its deadline")
+        with self._lock:
+            self._stopped = self._stopped or time.monotonic()
+            return PlayerSamples(
+                tuple(self._joins),
+                tuple(self._ends),
+                tuple(self._times),
+                {name: t.id for name, t in self.slots},
+                self._started,
+                self._stopped,
+                self.retry_interval_s,
+                self.rejoin_deadline_s,
+                tuple(self._gave_up),
+                tuple(self._notes),
+            )
+
+    # --- the population's own thread and loop ----------------------------------------------------
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except Exception as err:  # a broken population is a note in the evidence, never a dead harness
+            with self._lock:
+                self._notes.append(f"population stopped by {type(err).__name__}: {err}")
+        finally:
+            with self._changed:
+                self._stopped = time.monotonic()
+                self._stop.set()
+                self._changed.notify_all()
+
+    def _record(self, sample: JoinAttempt | SessionEnd | TimeUpdate) -> None:
+        with self._changed:
+            if isinstance(sample, JoinAttempt):
+                self._joins.append(sample)
+                if sample.ok:
+                    self._in_play[sample.player] = True
+                    self._coming_back.discard(sample.player)
+            elif isinstance(sample, SessionEnd):
+                self._ends.append(sample)
+                self._in_play[sample.player] = False
+                if sample.dropped and not self._stop.is_set():
+                    self._coming_back.add(sample.player)
+            else:
+                self._times.append(sample)
+                return
+            self._changed.notify_all()
+
+    async def _run(self) -> None:
+        join = self._join or _default_join()
+        stop = asyncio.Event()
+        deadline = self._started + self.max_duration_s
+
+        async def watch_stop() -> None:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            stop.set()
+
+        watcher = asyncio.create_task(watch_stop())
+        players = [asyncio.create_task(self._player(name, target, join, stop)) for name, target in self.slots]
+        await asyncio.gather(*players, return_exceptions=True)
+        watcher.cancel()
+
+    async def _player(self, name: str, target: Target, join: JoinFn, stop: asyncio.Event) -> None:
+        dropped_at: float | None = None  # monotonic time of the last drop, while trying to get back
+        while not stop.is_set():
+            if dropped_at is not None and time.monotonic() - dropped_at > self.rejoin_deadline_s:
+                with self._changed:
+                    self._gave_up.append(name)
+                    self._coming_back.discard(name)
+                    self._changed.notify_all()
+                return
+            tried = time.monotonic()
+            attempt, session = await self._attempt(join, target, name)
+            self._record(attempt)
+            if session is None:
+                wait = max(0.0, self.retry_interval_s - (time.monotonic() - tried))
+                with _suppress_timeout():
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+                continue
+            dropped_at = None
+            end = await _play_until(session, stop, target, name, attempt, self._record)
+            self._record(end)
+            if end.dropped:
+                dropped_at = end.ended_mono
+
+    async def _protocol(self, target: Target) -> int | None:
+        """The protocol to speak to ``target``: the environment's expectation, else what its status reports."""
+        known = self.protocols.get(target.id)
+        if known is not None:
+            return known
+        from mcproof.minecraft.status import async_status_ping
+
+        status = await async_status_ping(target.host, target.port, timeout=self.phase_timeout_s, target=target.id)
+        if status.ok and status.protocol is not None:
+            self.protocols[target.id] = int(status.protocol)
+            return int(status.protocol)
+        return None
+
+    async def _attempt(self, join: JoinFn, target: Target, name: str) -> tuple[JoinAttempt, Any]:
+        started, started_mono = _utc_now(), time.monotonic()
+        try:
+            protocol = await self._protocol(target)
+            if protocol is None:
+                return _failed(
+                    target, name, started, started_mono, "refused", "no status answer to learn its protocol from"
+                ), None
+            return await asyncio.wait_for(
+                join(
+                    target,
+                    protocol,
+                    name,
+                    phase_timeout_s=self.phase_timeout_s,
+                    keepalive_timeout_s=self.keepalive_timeout_s,
+                ),
+                timeout=self.join_timeout_s,
+            )
+        except Exception as err:  # a join that blew up is a failed attempt, never a dead player
+            kind = "timeout" if isinstance(err, TimeoutError) else "protocol"
+            return _failed(
+                target, name, started, started_mono, kind, f"join raised {type(err).__name__}: {str(err)[:160]}"
+            ), None
+
+
+def _utc_now() -> str:
+    from mcproof.minecraft.status import utc_now
+
+    return utc_now()
+
+
+def _failed(target: Target, name: str, at: str, mono: float, kind: str, error: str) -> JoinAttempt:
+    return JoinAttempt(
+        server=target.id,
+        address=f"{target.host}:{target.port}",
+        player=name,
+        ok=False,
+        phase="connect",
+        started_at=at,
+        started_mono=mono,
+        join_s=None,
+        error_kind=kind,
+        error=error,
+    )
+
+
+class _suppress_timeout:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
+        return kind is not None and issubclass(kind, TimeoutError)
+
+
+async def _play_until(
+    session: Any,
+    stop: asyncio.Event,
+    target: Target,
+    name: str,
+    attempt: JoinAttempt,
+    record: Callable[[Any], None],
+) -> SessionEnd:
+    """Stay in play until the session ends by itself (a drop) or ``stop`` is set (we leave); the session's
+    world-time updates are recorded when it ends."""
+    ended = asyncio.ensure_future(session.ended.wait())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({ended, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if session.end is None:
+            with contextlib.suppress(Exception):  # leave() records the end before it closes anything
+                await asyncio.wait_for(session.leave(), 5.0)
+    finally:
+        ended.cancel()
+        stopping.cancel()
+    for update in list(session.time_updates):
+        record(update)
+    end: SessionEnd | None = session.end
+    if end is None:  # the leave itself failed: still ours, not a drop
+        from mcproof.minecraft.status import utc_now
+
+        end = SessionEnd(target.id, name, "left", "leave failed", attempt.started_mono, time.monotonic(), utc_now())
+    return end
+
+
+def _default_join() -> JoinFn:
+    """The harness's asyncio player client."""
+    from mcproof.minecraft.player import aio
+
+    return aio.join
