@@ -1,15 +1,21 @@
 """Smoke: can a player join? Offline-mode logins on a sample of the Java servers, each staying about a
 second (answering keep-alives) and leaving cleanly.
 
-The sample is `minecraft.player_join_sample` servers spread evenly over the fleet; each phase (connect,
-handshake, login, configuration, play) has `minecraft.player_phase_timeout_s`. The protocol spoken is the
+The sample is `players.servers` servers spread evenly over the fleet; each phase (connect, handshake,
+login, configuration, play) has `players.phase_timeout_s` (defaults when the environment has no
+`players:` section). The protocol spoken is the
 server's expected one (`minecraft.expect.protocol`) or, if none is declared, the one its status ping
 reported. A failure names the server and the phase ("mc-00042: configuration phase timed out after 5 s").
+Besides the check's own record (`PlayerJoinEvidence`), the attempts become a `PlayerEvidence` (context
+``smoke``: join success and join time, for the report's player panel; the join-time SLOs are judged there
+when the sample reaches `players.min_samples`).
 An online-mode server is never logged in to (skipped with the reason); an environment without Java
 servers (Bedrock only) skips the check.
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -22,6 +28,8 @@ from mcproof.minecraft.player.blocking import join_and_stay
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd
 from mcproof.minecraft.player.versions import SUPPORTED
 from mcproof.minecraft.sweep import SweepResult
+from mcproof.players.evidence import player_evidence, player_slo_records
+from mcproof.players.settings import PlayerSettings
 from mcproof.verdict import inconclusive
 
 STAY_S = 1.0
@@ -40,12 +48,13 @@ def test_a_player_can_join(
 ) -> None:
     """Each sampled Java server lets an offline-mode player join, stay ~1 s and leave."""
     settings = environment.minecraft
+    players = environment.players or PlayerSettings()
     java = [t for t in targets if t.edition == "java"]
     if not java:
         pytest.skip("no Java Edition servers in this environment (status-only targets): a player join needs Java")
-    sampled = pick_evenly(java, settings.player_join_sample)
-    timeout = settings.player_phase_timeout_s
-    started = utc_now()
+    sampled = pick_evenly(java, players.servers)
+    timeout = players.phase_timeout_s
+    started, started_mono = utc_now(), time.monotonic()
     attempts: list[JoinAttempt] = []
     sessions: list[SessionEnd] = []
     skipped: list[dict[str, str]] = []
@@ -95,6 +104,23 @@ def test_a_player_can_join(
             reason=reason,
         )
     )
+    window = (started_mono, time.monotonic())
+    figures = player_evidence(
+        [a for a in attempts if a.error_kind not in ("online_mode", "unsupported_version")],
+        sessions,
+        [],
+        window=window,
+        settings=players,
+        environment=environment.name,
+        check="test_a_player_can_join",
+        context="smoke",
+        only=("join_time_p50_s", "join_time_p95_s"),
+        waiver_for=lambda slo: environment.waiver_for(slo=slo),
+        started_at=started,
+    )
+    evidence.append(figures)
+    for record in player_slo_records(figures):
+        evidence.append(record)
     if failures:
         cap = settings.failure_list_cap
         more = f"; +{len(failures) - cap} more in evidence.jsonl" if len(failures) > cap else ""

@@ -341,9 +341,9 @@ def _smoke_env(path: Path, servers: list[dict[str, object]], **minecraft: object
         "minecraft": {
             "discovery": {"kind": "static", "servers": servers},
             "status_timeout_s": 1.0,
-            "player_phase_timeout_s": 1.0,
             **minecraft,
         },
+        "players": {"phase_timeout_s": 1.0},
         "guards": {"loopback_only": True},
     }
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -376,6 +376,11 @@ def test_smoke_player_check_fails_naming_the_server_and_the_phase(
     assert [s["server"] for s in record["skipped"]] == ["mc-online"]
     assert [e["reason"] for e in record["sessions"]] == ["left"]
     assert record["verdict"] == "fail"
+    figures = next(r for r in run.evidence() if r["type"] == "players")
+    assert figures["context"] == "smoke"
+    assert figures["samples"]["join_attempts"] == 2  # the online-mode server is not a join sample
+    assert figures["samples"]["joins_ok"] == 1
+    assert figures["failed_joins"] == ["mc-stalled: configuration phase timed out after 1 s"]
 
 
 def test_smoke_player_check_skips_online_mode_and_status_only_environments(

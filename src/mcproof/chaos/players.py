@@ -55,7 +55,7 @@ class PlayerPlan:
     unaffected: int = 2  # servers outside the blast radius that get players too
     rejoin_deadline_s: float = 60.0
     retry_interval_s: float = 0.5
-    phase_timeout_s: float = 5.0  # each join phase's deadline (default: minecraft.player_phase_timeout_s)
+    phase_timeout_s: float = 5.0  # each join phase's deadline (default: players.phase_timeout_s)
     min_players: int = 2
     tps_min: float | None = None  # a TPS floor checked per server during the fault (None: not checked)
     in_play_timeout_s: float = 30.0  # every player must be in play before the experiment starts
@@ -88,8 +88,6 @@ def player_plan(extension: Mapping[str, Any], env: Environment | None = None) ->
             base["rejoin_deadline_s"] = settings.slo.rejoin_time_max_s
         if settings.slo.tps_min is not None:
             base["tps_min"] = settings.slo.tps_min
-    elif env is not None:
-        base["phase_timeout_s"] = env.minecraft.player_phase_timeout_s
     merged = {**base, **dict(declared)}
     try:
         plan = PlayerPlan(**merged)
