@@ -121,6 +121,8 @@ class MinecraftSettings(_Model):
     latency_servers: int = Field(50, ge=1, le=10_000)
     latency_rounds: int = Field(5, ge=1, le=100)
     failure_list_cap: int = Field(20, ge=1, le=1000)
+    player_join_sample: int = Field(5, ge=1, le=10_000)
+    player_phase_timeout_s: float = Field(5.0, gt=0, le=120)
 
     def expect_for(self, target_id: str) -> ExpectedVersion:
         """What the target with this id must report: its static entry's `expect` over `minecraft.expect`."""

@@ -95,6 +95,7 @@ class TimeUpdate:
     server: str
     world_age: int  # game ticks since the world was created (the packet's first field)
     received_mono: float
+    day_time: int | None = None  # the time of day (1.21.4's second field; 26.x: the first clock's total ticks)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
