@@ -187,6 +187,7 @@ class SandboxSettings(_Model):
     protocol: int = 769
     motd: str = "mcproof sandbox"
     max_players: int = Field(20, ge=1)
+    tick_rate: float = Field(20.0, gt=0, le=1000)  # the servers' ticks per second (the `lag` fault lowers it)
     boot_delay_s: float = Field(2.0, ge=0)
     base_address: str = "127.1.0.1"
     # the sandbox platform's backup schedule, per tenant server (0: none); a server for the DR tenant is

@@ -29,6 +29,7 @@ def sandbox_spec(env: Environment) -> SandboxSpec:
         protocol=settings.protocol,
         motd=settings.motd,
         max_players=settings.max_players,
+        tick_rate=settings.tick_rate,
         boot_delay_s=settings.boot_delay_s,
         base_address=settings.base_address,
         query_enabled=env.minecraft.query_enabled,

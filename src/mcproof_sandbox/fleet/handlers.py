@@ -16,7 +16,9 @@ from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from mcproof_sandbox.fleet import play_protocol as pp
 from mcproof_sandbox.fleet import protocol as p
+from mcproof_sandbox.fleet.play import PlaySession
 from mcproof_sandbox.fleet.spec import TRICKLE_MAX_S
 
 if TYPE_CHECKING:
@@ -81,8 +83,8 @@ class _TcpBase(asyncio.Protocol, metaclass=ABCMeta):
         if self.counted:
             self.counted = False
             self.server.fleet.conn_count -= 1
-            if self.server.conns is not None and self.transport is not None:
-                self.server.conns.discard(self.transport)
+            if self.transport is not None:
+                self.server.connection_gone(self.transport)
         self.closed = True
         self.buf = bytearray()
 
@@ -152,15 +154,31 @@ class _TcpBase(asyncio.Protocol, metaclass=ABCMeta):
 
 
 class SlpProtocol(_TcpBase):
-    """Handshake -> status request -> status JSON -> ping -> pong; or the legacy 0xFE ping."""
+    """Handshake -> status request -> status JSON -> ping -> pong; or the legacy 0xFE ping; or, with
+    next_state 2 (login) or 3 (transfer), a player's session (:class:`mcproof_sandbox.fleet.play.PlaySession`)."""
 
     def __init__(self, server: SimServer) -> None:
         super().__init__(server)
-        self.state = 0  # 0 handshake, 1 status, 2 answered status
+        self.state = 0  # 0 handshake, 1 status, 2 answered status, 3 login/play (self.play)
         self.legacy_done = False
+        self.play: PlaySession | None = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.play is not None:
+            self.play.lost()
+        super().connection_lost(exc)
+
+    def play_started(self) -> None:
+        """The session reached play: keep-alives bound it from now on, not the login deadline."""
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
 
     def process(self) -> None:
         while self.buf and not self.closed:
+            if self.play is not None:
+                self.play.feed(self.buf)
+                return
             if self.state == 0 and self.buf[0] == 0xFE:
                 self._legacy()
                 return
@@ -189,8 +207,13 @@ class SlpProtocol(_TcpBase):
     def _packet(self, payload: bytes) -> None:
         if self.state == 0:
             hs = p.parse_handshake(payload)
+            if hs.next_state in (2, 3):  # login, transfer (a transfer lands in login too)
+                self.state = 3
+                self.max_buffer = pp.MAX_FRAME + 8
+                self.play = PlaySession(self, self.server, hs)
+                return
             if hs.next_state != 1:
-                raise p.ProtocolError(f"next_state {hs.next_state} not supported (status only)")
+                raise p.ProtocolError(f"next_state {hs.next_state} is not status (1), login (2) or transfer (3)")
             self.state = 1
         elif payload == b"\x00" and self.state == 1 and "oversized" in self.server.faults:
             self.state = 2
@@ -255,7 +278,7 @@ class RconProtocol(_TcpBase):
         srv = self.server
         if name == "list":
             online = srv.current_online()
-            names = ", ".join(srv.player_names(online))
+            names = ", ".join(srv.player_names())
             return f"There are {online} of a max of {srv.fleet.spec.max_players} players online: {names}", False
         if name == "save-all":
             return "Saved the game", False
@@ -317,7 +340,7 @@ class QueryProtocol(asyncio.DatagramProtocol):
                 max_players=spec.max_players,
                 port=spec.slp_port,
                 host=srv.host,
-                players=srv.player_names(online),
+                players=srv.player_names(),
                 plugins="",
             )
             if "malformed" in srv.faults:

@@ -1,5 +1,10 @@
-"""Simulated Java servers of one shard: listeners, player random walk, faults (the connection handlers
-are in :mod:`mcproof_sandbox.fleet.handlers`).
+"""Simulated Java servers of one shard: listeners, player sessions, world clock, faults (the connection
+handlers are in :mod:`mcproof_sandbox.fleet.handlers`, the login/play state machine in :mod:`.play`).
+
+Players are real: the status ping, Query and RCON ``list`` report the sessions in play, nothing else.
+How a server goes down decides what its players see: ``stop`` (RCON ``stop``, the ``stop`` fault, a shard
+asked to terminate) kicks each with Disconnect "Server closed" first; ``kill`` (and ``refuse``) drop the
+connections without a packet, as a dead process does.
 
 Why our own: no Python library serves Server List Ping, Query or RCON (mcstatus is a client).
 """
@@ -10,13 +15,14 @@ import asyncio
 import logging
 import random
 import socket
-import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from mcproof_sandbox.fleet import protocol as p
+from mcproof_sandbox.fleet import play_protocol as pp
 from mcproof_sandbox.fleet.handlers import QueryProtocol, RconProtocol, SlpProtocol, tcp_factory
-from mcproof_sandbox.fleet.spec import SandboxSpec, normalize_fault, server_host
+from mcproof_sandbox.fleet.play import SERVER_CLOSED, TIME_UPDATE_TICKS, TIMED_OUT, PlaySession, Ticker
+from mcproof_sandbox.fleet.spec import DOWN_KINDS, SandboxSpec, normalize_fault, server_host
 
 __all__ = ["Fleet", "SimServer"]
 
@@ -24,6 +30,7 @@ log = logging.getLogger("mcproof_sandbox.fleet.server")
 
 _SAMPLE_CAP = 12  # vanilla sends at most 12 names in the status sample
 _LISTEN_BACKLOG = 128
+_KICK_FLUSH_S = 5.0  # a kicked client that does not read its Disconnect is cut after this
 
 
 class Fleet:
@@ -37,6 +44,7 @@ class Fleet:
         self.max_conns = max_conns
         self.conn_count = 0
         self.tasks: set[asyncio.Future[None]] = set()
+        self.ticker = Ticker(self)
         self.servers = [SimServer(self, i) for i in range(first, first + count)]
         self._by_index = {s.index: s for s in self.servers}
 
@@ -69,18 +77,57 @@ class Fleet:
         for s in self.servers if indices is None else [self.get(i) for i in indices]:
             s.clear()
 
+    async def shutdown(self, grace_s: float = 2.0) -> None:
+        """Stop every server cleanly (players kicked "Server closed"); wait up to ``grace_s`` for the kicks
+        to reach the clients."""
+        for s in self.servers:
+            s.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        while self.kicking and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    @property
+    def kicking(self) -> int:
+        return sum(len(s.closing) for s in self.servers)
+
 
 class SimServer:
-    """One simulated server: listeners, player random walk and active faults."""
+    """One simulated server: listeners, player sessions, world clock and active faults."""
 
-    __slots__ = ("_reopen", "conns", "faults", "fleet", "host", "index", "last_step", "listeners", "online", "udp")
+    __slots__ = (
+        "_reopen",
+        "age_base",
+        "age_t0",
+        "closing",
+        "conns",
+        "entity_ids",
+        "faults",
+        "fleet",
+        "host",
+        "index",
+        "listeners",
+        "next_ka",
+        "next_time",
+        "players",
+        "sessions",
+        "tps",
+        "udp",
+    )
 
     def __init__(self, fleet: Fleet, index: int) -> None:
         self.fleet = fleet
         self.index = index
         self.host = server_host(fleet.spec.base_address, index)
-        self.online = fleet.rng.randint(0, fleet.spec.max_players // 2)
-        self.last_step = time.monotonic()
+        self.sessions: dict[PlaySession, None] = {}  # admitted (past Login Start): counts against max_players
+        self.players: dict[PlaySession, None] = {}  # in play: what the status ping reports, in join order
+        self.closing: set[asyncio.BaseTransport] = set()  # kicked connections still flushing their Disconnect
+        self.entity_ids = 0
+        self.tps = fleet.spec.tick_rate
+        self.age_base = 0  # world age (ticks) at loop time age_t0; the clock starts with the first player
+        self.age_t0: float | None = None
+        self.next_time = 0.0
+        self.next_ka = 0.0
         self.faults: dict[str, dict[str, Any]] = {}
         self.listeners: list[asyncio.Server] = []
         self.udp: asyncio.DatagramTransport | None = None
@@ -119,16 +166,44 @@ class SimServer:
         return ""
 
     def close(self) -> None:
-        """Close listeners and drop active connections (what a dead process looks like)."""
+        """Close listeners and drop active connections without a word (what a dead process looks like)."""
         for server in self.listeners:
             server.close()
         self.listeners = []
         if self.udp is not None:
             self.udp.close()
             self.udp = None
-        for transport in list(self.conns or ()):
+        for session in list(self.sessions):
+            session.lost()
+        for transport in [*(self.conns or ()), *self.closing]:
             transport.abort()  # type: ignore[attr-defined]
         self.conns = None
+        self.closing = set()
+
+    def shutdown(self) -> None:
+        """A clean stop: every session gets its Disconnect ("Server closed"), then the server closes."""
+        kicked = []
+        for session in list(self.sessions):
+            transport = session.conn.transport
+            session.kick(SERVER_CLOSED)
+            if transport is not None and self.conns is not None:
+                self.conns.discard(transport)  # not aborted by close(): it flushes the Disconnect, then closes
+                kicked.append(transport)
+        self.close()
+        self.closing.update(kicked)
+        if kicked:
+            asyncio.get_running_loop().call_later(_KICK_FLUSH_S, self._cut, kicked)
+
+    def _cut(self, transports: list[asyncio.BaseTransport]) -> None:
+        for transport in transports:
+            self.closing.discard(transport)
+            transport.abort()  # type: ignore[attr-defined]  # a no-op when it already closed
+
+    def connection_gone(self, transport: asyncio.BaseTransport) -> None:
+        """A connection this server counted is closed."""
+        if self.conns is not None:
+            self.conns.discard(transport)
+        self.closing.discard(transport)
 
     def _reopen_later(self, delay: float) -> None:
         if self._reopen is not None:
@@ -137,7 +212,8 @@ class SimServer:
 
     def _revive(self) -> None:
         self._reopen = None
-        self.faults.pop("kill", None)
+        for kind in DOWN_KINDS:
+            self.faults.pop(kind, None)
         if "refuse" not in self.faults:
             self.fleet.spawn(self._open_with_retry())
 
@@ -151,41 +227,114 @@ class SimServer:
 
     def apply_fault(self, kind: str, params: dict[str, Any]) -> None:
         self.faults[kind] = params
-        if kind in ("kill", "refuse"):
+        if kind == "stop":
+            self.shutdown()
+        elif kind in ("kill", "refuse"):
             self.close()
-            if kind == "kill" and params.get("restart", True) and self.fleet.spec.supervise:
-                self._reopen_later(self.fleet.spec.boot_delay_s)
+        if kind in DOWN_KINDS and params.get("restart", True) and self.fleet.spec.supervise:
+            self._reopen_later(self.fleet.spec.boot_delay_s)
+        if kind == "lag":
+            self.set_tps(float(params["tps"]))
 
     def stop_via_rcon(self) -> None:
-        """RCON ``stop``: go down; come back after the boot delay when supervised."""
-        self.apply_fault("kill", {"restart": True})
+        """RCON ``stop``: kick the players, go down; come back after the boot delay when supervised."""
+        self.apply_fault("stop", {"restart": True})
 
     def clear(self) -> None:
         if self._reopen is not None:
             self._reopen.cancel()
             self._reopen = None
         self.faults = {}
+        self.set_tps(self.fleet.spec.tick_rate)
         if not self.listeners:
             self.fleet.spawn(self._open_with_retry())
+
+    # --- players ---------------------------------------------------------------------------------------
+
+    def session_count(self) -> int:
+        return len(self.sessions)
+
+    def session_named(self, name: str) -> PlaySession | None:
+        return next((s for s in self.sessions if s.name == name), None)
+
+    def admit(self, session: PlaySession) -> None:
+        self.sessions[session] = None
+        self.entity_ids += 1
+        session.entity_id = self.entity_ids
+
+    def enter_play(self, session: PlaySession) -> None:
+        """The session finished configuration: it is a player now (status, Query, ``list`` show it)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self.age_t0 is None:
+            self.age_t0 = now
+            self._schedule_time(now)
+        if not self.players:
+            self.next_ka = now + self.fleet.spec.keepalive_s
+        self.players[session] = None
+        session.conn.play_started()
+        session.join(self.world_age(now))
+        self.fleet.ticker.add(self)
+
+    def forget(self, session: PlaySession) -> None:
+        self.sessions.pop(session, None)
+        if self.players.pop(session, 0) is None and not self.players:
+            self.fleet.ticker.discard(self)
+
+    # --- world clock ------------------------------------------------------------------------------------
+
+    def world_age(self, now: float) -> int:
+        if self.age_t0 is None:
+            return self.age_base
+        return self.age_base + int((now - self.age_t0) * self.tps)
+
+    def set_tps(self, tps: float) -> None:
+        """Change the tick rate from now on (world age keeps counting from where it is)."""
+        if tps == self.tps:
+            return
+        if self.age_t0 is not None:
+            now = asyncio.get_running_loop().time()
+            self.age_base, self.age_t0 = self.world_age(now), now
+            self.tps = tps
+            self._schedule_time(now)
+        else:
+            self.tps = tps
+
+    def _schedule_time(self, now: float) -> None:
+        assert self.age_t0 is not None
+        target = (self.world_age(now) // TIME_UPDATE_TICKS + 1) * TIME_UPDATE_TICKS
+        self.next_time = self.age_t0 + (target - self.age_base) / self.tps
+
+    def tick(self, now: float) -> None:
+        """Called by the shard's ticker: Update Time every 20 ticks, keep-alives every ``keepalive_s``."""
+        if "hang" in self.faults:
+            return  # a hung server sends nothing; its clients time out on their own
+        if now >= self.next_time:
+            age = self.world_age(now)
+            packet = pp.update_time(age, age % 24000)
+            for session in list(self.players):
+                session.send(packet)
+            self._schedule_time(now)
+        if now >= self.next_ka:
+            self.next_ka = now + self.fleet.spec.keepalive_s
+            challenge = int(now * 1000)
+            packet = pp.keep_alive(pp.PlayOut.KEEP_ALIVE, challenge)
+            for session in list(self.players):
+                if session.ka_pending:
+                    session.kick(TIMED_OUT)
+                else:
+                    session.ka_pending = True
+                    session.ka_challenge = challenge
+                    session.send(packet)
 
     # --- state served to clients -------------------------------------------------------------------
 
     def current_online(self) -> int:
-        spec = self.fleet.spec
-        now = time.monotonic()
-        steps = int((now - self.last_step) / spec.player_step_s)
-        if steps > 0:
-            self.last_step += steps * spec.player_step_s
-            rng = self.fleet.rng
-            for _ in range(min(steps, 64)):
-                self.online = max(0, min(spec.max_players, self.online + rng.choice((-1, 0, 1))))
-        return self.online
+        """Players in play right now."""
+        return len(self.players)
 
-    def player_names(self, online: int) -> list[str]:
-        return [f"P{self.index:05d}_{k:03d}" for k in range(online)]
-
-    def player_uuid(self, k: int) -> str:
-        return f"{self.index:08x}-{k:04x}-4000-8000-00000000{self.index % 65536:04x}"
+    def player_names(self) -> list[str]:
+        return [s.name for s in self.players]
 
     def version(self) -> tuple[str, int]:
         wrong = self.faults.get("wrong_version")
@@ -199,16 +348,14 @@ class SimServer:
             if malformed["mode"] == "packet":
                 return b"\x7f\x00\x20{broken"  # frame claims 127 bytes, then the connection closes
             return p.encode_status_response('{"version": {"name": "1.21.4", "protocol": 7')
-        online = self.current_online()
         name, proto = self.version()
-        names = self.player_names(min(online, _SAMPLE_CAP))
         doc = p.status_document(
             version_name=name,
             protocol=proto,
             motd=self.fleet.spec.motd,
-            online=online,
+            online=self.current_online(),
             max_players=self.fleet.spec.max_players,
-            sample=[(n, self.player_uuid(k)) for k, n in enumerate(names)],
+            sample=[(s.name, s.uuid_str) for s, _ in zip(self.players, range(_SAMPLE_CAP), strict=False)],
         )
         return p.encode_status_response(doc)
 

@@ -7,7 +7,8 @@ Started by the supervisor as ``python -m mcproof_sandbox.fleet.shard``. Protocol
 - stdout: ``{"event": "ready", "errors": [...]}`` once every listener is bound, then one reply per request.
 - stdin, then: ``{"op": "status" | "inject" | "clear", ...}``; EOF on stdin means the supervisor is gone.
 
-Dies with its supervisor: PR_SET_PDEATHSIG plus a parent-pid check every second.
+Dies with its supervisor: PR_SET_PDEATHSIG plus a parent-pid check every second. SIGTERM (the supervisor
+stopping) is a clean stop: every server kicks its players with Disconnect "Server closed", then the shard exits.
 """
 
 from __future__ import annotations
@@ -82,19 +83,32 @@ async def run(config: dict[str, Any], reader: asyncio.StreamReader) -> None:
     errors = await fleet.open_all()
     _emit({"event": "ready", "errors": errors[:20], "error_count": len(errors)})
     watcher = asyncio.ensure_future(_watch_parent(int(config["parent"])))
+    terminate = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate.set)
+    serving = asyncio.ensure_future(_serve_pipe(fleet, reader))
+    stop = asyncio.ensure_future(terminate.wait())
     try:
-        while True:
-            line = await reader.readline()
-            if not line:
-                return  # supervisor closed our stdin: it is gone or wants us gone
-            try:
-                request = json.loads(line)
-            except ValueError:
-                _emit({"ok": False, "error": "request is not JSON"})
-                continue
-            _emit(handle(fleet, request))
+        await asyncio.wait([serving, stop], return_when=asyncio.FIRST_COMPLETED)
+        if terminate.is_set():
+            log.info("SIGTERM: stopping %d server(s) cleanly", len(fleet.servers))
+            await fleet.shutdown(grace_s=2.0)
     finally:
         watcher.cancel()
+        serving.cancel()
+        stop.cancel()
+
+
+async def _serve_pipe(fleet: Fleet, reader: asyncio.StreamReader) -> None:
+    while True:
+        line = await reader.readline()
+        if not line:
+            return  # supervisor closed our stdin: it is gone or wants us gone
+        try:
+            request = json.loads(line)
+        except ValueError:
+            _emit({"ok": False, "error": "request is not JSON"})
+            continue
+        _emit(handle(fleet, request))
 
 
 async def _main_async() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from mcproof.errors import SandboxError
 
 __all__ = [
+    "DOWN_KINDS",
     "FAULT_KINDS",
     "OVERSIZED_MAX_BYTES",
     "TRICKLE_MAX_S",
@@ -21,7 +22,8 @@ __all__ = [
     "server_id",
 ]
 
-FAULT_KINDS = ("kill", "hang", "slow", "trickle", "oversized", "wrong_version", "malformed", "refuse")
+FAULT_KINDS = ("kill", "stop", "hang", "slow", "trickle", "oversized", "wrong_version", "malformed", "refuse", "lag")
+DOWN_KINDS = ("kill", "stop")  # take a server down (it comes back when supervised and `restart`)
 TRICKLE_MAX_S = 600.0  # a trickling connection is closed after this, whatever is left to send
 OVERSIZED_MAX_BYTES = 64 << 20
 _MAX_SERVERS = 60_000
@@ -68,8 +70,11 @@ class SandboxSpec:
     slp_port: int = 25565
     rcon_port: int = 25575
     base_address: str = "127.1.0.1"
-    read_timeout_s: float = 10.0
-    player_step_s: float = 5.0
+    read_timeout_s: float = 10.0  # a connection must finish a status exchange or a login within this
+    player_step_s: float = 5.0  # accepted for old state files; unused since players are real sessions
+    tick_rate: float = 20.0  # ticks per second: how fast world age advances (the `lag` fault lowers it)
+    compression_threshold: int = 256  # vanilla network-compression-threshold; -1: no Set Compression
+    keepalive_s: float = 15.0  # vanilla: a keep-alive every 15 s; one unanswered at the next is a kick
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -91,6 +96,12 @@ class SandboxSpec:
             problems.append(f"read_timeout_s must be 0.1..600, got {self.read_timeout_s}")
         if self.player_step_s <= 0:
             problems.append("player_step_s must be > 0")
+        if not 0 < self.tick_rate <= 1000:
+            problems.append(f"tick_rate must be in (0, 1000], got {self.tick_rate}")
+        if not -1 <= self.compression_threshold <= 1 << 21:
+            problems.append(f"compression_threshold must be -1 (off) .. 2097152, got {self.compression_threshold}")
+        if not 0.2 <= self.keepalive_s <= 600:
+            problems.append(f"keepalive_s must be 0.2..600, got {self.keepalive_s}")
         if self.rcon_password is not None and not 1 <= len(self.rcon_password) <= 256:
             problems.append("rcon_password must be 1..256 characters")
         if len(self.motd) > 256 or len(self.version_name) > 64:
@@ -125,7 +136,9 @@ class SandboxSpec:
 def normalize_fault(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     """Validate a fault and fill defaults; raise SandboxError naming the allowed values."""
     allowed: dict[str, dict[str, Any]] = {
-        "kill": {"restart": True},
+        "kill": {"restart": True},  # the process dies: connections drop, no packet
+        "stop": {"restart": True},  # a clean stop: players get Disconnect "Server closed", then it goes down
+        "lag": {"tps": 5.0},  # the server ticks at `tps`: world age (Update Time) advances that fast
         "hang": {},
         "slow": {"delay_s": 1.0},
         "trickle": {"interval_s": 1.0},  # accept, then send every reply one byte per interval
@@ -156,6 +169,12 @@ def normalize_fault(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     if kind == "wrong_version":
         out["version_name"] = str(out["version_name"])[:64]
         out["protocol"] = int(out["protocol"])
-    if kind == "kill":
+    if kind == "lag" and not (
+        isinstance(out["tps"], int | float) and not isinstance(out["tps"], bool) and 0 < out["tps"] <= 1000
+    ):
+        raise SandboxError(f"lag tps must be a number in (0, 1000], got {out['tps']!r}")
+    if kind == "lag":
+        out["tps"] = float(out["tps"])
+    if kind in DOWN_KINDS:
         out["restart"] = bool(out["restart"])
     return out

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mcproof.errors import SandboxError
-from mcproof_sandbox.fleet.spec import FAULT_KINDS, SandboxSpec, normalize_fault, server_host, server_id
+from mcproof_sandbox.fleet.spec import DOWN_KINDS, FAULT_KINDS, SandboxSpec, normalize_fault, server_host, server_id
 from mcproof_sandbox.fleet.state import CONTROL_SOCK, STATE_FILE, STATE_FORMAT, read_rcon_password, write_json_atomic
 from mcproof_sandbox.processes import process_start
 
@@ -30,7 +30,7 @@ __all__ = ["Supervisor", "main"]
 log = logging.getLogger("mcproof_sandbox.fleet.supervisor")
 _LINE_LIMIT = 16 * 1024 * 1024
 _SHARD_REPLY_TIMEOUT = 10.0
-_PERSISTENT = tuple(k for k in FAULT_KINDS if k != "kill")  # survive a shard restart
+_PERSISTENT = tuple(k for k in FAULT_KINDS if k not in DOWN_KINDS)  # survive a shard restart
 
 
 class Shard:
@@ -227,7 +227,7 @@ class Supervisor:
             indices = self._indices(list(request.get("servers") or []))
             kind = str(request.get("kind"))
             params = normalize_fault(kind, dict(request.get("params") or {}))
-            if kind in _PERSISTENT or (kind == "kill" and not (params["restart"] and self.spec.supervise)):
+            if kind in _PERSISTENT or (kind in DOWN_KINDS and not (params["restart"] and self.spec.supervise)):
                 for i in indices:
                     self.faults.setdefault(i, {})[kind] = params
             await self._fan_out({"op": "inject", "kind": kind, "params": params}, indices)

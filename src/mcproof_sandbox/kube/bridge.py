@@ -5,7 +5,10 @@ matching the selector (all namespaces; paginated list, resumable watch) and, for
 has a loopback pod IP and is not terminating, serves a simulated Minecraft server
 (:class:`mcproof_sandbox.fleet.server.SimServer`: SLP, Query, RCON) at ``<pod IP>:25565`` (and 25575).
 When the pod goes (deleted, terminating, no longer Running, new IP)
-the server closes at once, dropping its connections. So ``kubectl delete pod`` or chaosk8s
+the server closes at once: a pod that turns terminating (a graceful delete: the container would get SIGTERM)
+stops cleanly, its players kicked with Disconnect "Server closed"; a pod that vanishes without that (a forced
+delete, a lost node) drops its connections without a packet, like a killed process. Players log in to these
+servers exactly as to the fleet's (same SimServer code: :mod:`mcproof_sandbox.fleet.play`). So ``kubectl delete pod`` or chaosk8s
 ``terminate_pods`` really takes a server down, and the StatefulSet controller, the scheduler and
 kwok really bring it back (at the new pod's IP).
 
@@ -103,7 +106,7 @@ class Bridge:
         uid = str(meta.get("uid", ""))
         current = self.served.get(key)
         if current is not None and (ip is None or current.ip != ip or current.uid != uid):
-            self._stop(key)
+            self._stop(key, graceful=event_type != "DELETED" and bool(meta.get("deletionTimestamp")))
             current = None
         if ip is not None and current is None:
             self._start(key, uid, ip)
@@ -140,11 +143,14 @@ class Bridge:
             await asyncio.sleep(_OPEN_RETRY_S)
         log.error("giving up serving %s: %s", key, error)
 
-    def _stop(self, key: str) -> None:
+    def _stop(self, key: str, graceful: bool = False) -> None:
         entry = self.served.pop(key)
         if entry.opener is not None and not entry.opener.done():
             entry.opener.cancel()
-        entry.server.close()
+        if graceful:
+            entry.server.shutdown()
+        else:
+            entry.server.close()
         log.info("stop %s at %s", key, entry.ip)
 
     async def settle(self, timeout: float = 10.0) -> None:
@@ -206,6 +212,7 @@ async def run(args: argparse.Namespace) -> None:
         motd=cspec["motd"],
         max_players=int(cspec["max_players"]),
         query_enabled=bool(cspec["query_enabled"]),
+        tick_rate=float(cspec.get("tick_rate", 20.0)),
         boot_delay_s=1.0,
     )
     password = (state_dir / "rcon.password").read_text(encoding="utf-8").strip()

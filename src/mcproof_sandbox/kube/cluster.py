@@ -120,6 +120,7 @@ class ClusterSpec:
     motd: str = "mcproof sandbox"
     max_players: int = 20
     query_enabled: bool = True
+    tick_rate: float = 20.0  # the bridged servers' ticks per second (world age in Update Time)
     server_boot_s: float = 0.5  # the bridge opens a pod's server this long after the pod turns Running
     ready_timeout_s: float = 120.0
     # kube-apiserver --audit-log-maxage (days): meets the catalog's retention.logs_days (compliance suite)

@@ -37,7 +37,12 @@ def cluster_spec(env: Environment | None, settings: EmbeddedKubernetes) -> Clust
     if env.sandbox is not None:
         sb = env.sandbox
         spec = replace(
-            spec, version_name=sb.version_name, protocol=sb.protocol, motd=sb.motd, max_players=sb.max_players
+            spec,
+            version_name=sb.version_name,
+            protocol=sb.protocol,
+            motd=sb.motd,
+            max_players=sb.max_players,
+            tick_rate=sb.tick_rate,
         )
     return spec
 
