@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import gevent
 from locust import User, constant, task
@@ -35,6 +35,8 @@ from mcproof.load.locust_process import LoadRequestError
 from mcproof.load.plan import LoadConfig, TargetRef, target_index
 from mcproof.load.player_collector import thin_series
 from mcproof.load.shapes import PlayerPlan, player_name
+from mcproof.minecraft.player.blocking import BlockingSession, join
+from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd
 from mcproof.target import Target
 
 __all__ = ["JOIN_NAME", "PLAYER_REQUEST", "SESSION_NAME", "MinecraftPlayerUser"]
@@ -105,7 +107,7 @@ class MinecraftPlayerUser(User):
         self.due: float | None = None
         if index >= self.plan.population and self.plan.rush_joins:  # a rush player: its slot in the rush
             self.due = self._t0[0] + self.plan.join_at_s(index % self.plan.players)
-        self.session: Any = None
+        self.session: BlockingSession | None = None
         self.fire = self.environment.events.request.fire
 
     @task
@@ -126,7 +128,7 @@ class MinecraftPlayerUser(User):
             gevent.sleep(RETRY_AFTER_FAILED_JOIN_S)  # a refusing server is not hammered (nor the generator)
             return
         self.session = session
-        end = session.wait(plan.session_s)
+        end = session.pump(time.monotonic() + plan.session_s)  # answers keep-alives; recv yields to gevent
         if end is None:
             end = session.leave()
         self.session = None
@@ -134,9 +136,7 @@ class MinecraftPlayerUser(User):
         if not end.dropped and plan.rejoin_pause_s > 0:
             gevent.sleep(plan.rejoin_pause_s)
 
-    def _join(self) -> tuple[Any, Any]:
-        from mcproof.minecraft.player.blocking import join
-
+    def _join(self) -> tuple[JoinAttempt, BlockingSession | None]:
         plan = self.plan
         assert self.protocol is not None
         return join(
@@ -154,9 +154,11 @@ class MinecraftPlayerUser(User):
             end = session.leave()
             self._fire_session(end, session)
 
-    def _fire_join(self, attempt: Any, lag_ms: float | None) -> None:
+    def _fire_join(self, attempt: JoinAttempt, lag_ms: float | None) -> None:
         error = None if attempt.ok else PlayerJoinFailed(str(attempt.error_kind or "error"), str(attempt.error))
-        elapsed_s = attempt.join_s if attempt.ok else time.monotonic() - attempt.started_mono
+        elapsed_s = (
+            attempt.join_s if attempt.ok and attempt.join_s is not None else time.monotonic() - attempt.started_mono
+        )
         self.fire(
             request_type=PLAYER_REQUEST,
             name=JOIN_NAME,
@@ -171,7 +173,7 @@ class MinecraftPlayerUser(User):
             },
         )  # fmt: skip  (one event)
 
-    def _fire_session(self, end: Any, session: Any) -> None:
+    def _fire_session(self, end: SessionEnd, session: BlockingSession) -> None:
         series: dict[int, tuple[int, float]] = {}
         step = 1.0
         for update in session.time_updates:
