@@ -5,11 +5,17 @@ the sessions really answer them)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
+from mcproof.evidence import read_records
+from mcproof.evidence.records import LoadEvidence
 from mcproof.load.evidence import load_evidence
 from mcproof.load.launcher import run_load
 from mcproof.load.plan import LoadConfig, TargetRef, max_pings_per_user
@@ -19,6 +25,7 @@ from mcproof_sandbox.fleet import Sandbox
 
 pytestmark = pytest.mark.integration
 
+ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS = ("join_success_ratio >= 0.99", "join_p95_ms < 2000", "drop_ratio <= 0", "tps_min >= 15")
 
 
@@ -61,6 +68,10 @@ def _players(**kw: object) -> PlayerPlan:
     }
     values.update(kw)
     return PlayerPlan(**values)  # type: ignore[arg-type]
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "MCPROOF_STATE_DIR"}  # the env file names the state dir
 
 
 def _targets(sb: Sandbox) -> tuple[TargetRef, ...]:
@@ -144,3 +155,43 @@ def test_a_saturated_generator_makes_the_player_verdict_inconclusive(
     assert players["reason"].startswith("generator saturated: ")
     assert "--workers" in players["fix"]
     assert record.verdict == "inconclusive"
+
+
+def test_mcproof_load_runs_players_when_the_environment_asks(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """`mcproof load --players N`: one mixed run, the players line printed, one LoadEvidence with both parts."""
+    sb = sandbox_factory(servers=4, keepalive_s=1.0)
+    env_file = tmp_path / "itest.yaml"
+    environment = {
+        "name": "itest",
+        "tier": "dev",
+        "minecraft": {
+            "discovery": {"kind": "sandbox", "state_dir": str(sb.state_dir)},
+            "expect": {"name": "1.21.4", "protocol": 769},
+            "status_timeout_s": 1.0,
+        },
+        "slo": {"concurrent_servers": 4},
+        "guards": {"loopback_only": True},
+        "sandbox": {"servers": 4},
+        "load": {
+            "shape": "steady",
+            "users": 4,
+            "duration_s": 8,
+            "ping_interval_s": 1.0,
+            "thresholds": ["failure_ratio < 0.001"],
+            "players": {"session_s": 3, "thresholds": list(THRESHOLDS)},
+        },
+    }
+    env_file.write_text(yaml.safe_dump(environment), encoding="utf-8")
+    reports = tmp_path / "reports"
+    cli = [sys.executable, "-m", "mcproof.cli", "load", "--env", str(env_file), "--reports-dir", str(reports)]
+    proc = subprocess.run([*cli, "--players", "3"], capture_output=True, text=True, timeout=180, cwd=ROOT, env=_env())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "mcproof: players PASS: " in proc.stdout
+    run_dir = next(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink())
+    (record,) = [r for r in read_records(run_dir) if isinstance(r, LoadEvidence)]
+    assert record.players["plan"]["population"] == 3
+    assert record.players["metrics"]["join_attempts"] >= 3
+    assert record.status_ms["requests"] > 0
+    assert "player users" in record.method

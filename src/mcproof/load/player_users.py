@@ -101,8 +101,9 @@ class MinecraftPlayerUser(User):
         index = seq * workers + worker_index % workers  # this player's index in the whole run
         ref: TargetRef = config.targets[target_index(seq, worker_index, workers, len(config.targets))]
         self.target = Target(ref.id, ref.host, ref.port)
-        expect = ref.expect_protocol if ref.expect_protocol is not None else config.expect_protocol
-        self.protocol = self.plan.protocol if self.plan.protocol is not None else expect
+        # a mixed fleet: each server's own expected protocol, else the plan's (the environment's expectation)
+        fallback = self.plan.protocol if self.plan.protocol is not None else config.expect_protocol
+        self.protocol = ref.expect_protocol if ref.expect_protocol is not None else fallback
         self.name = player_name(self.plan.name_prefix, worker_index, seq)
         self.due: float | None = None
         if index >= self.plan.population and self.plan.rush_joins:  # a rush player: its slot in the rush
