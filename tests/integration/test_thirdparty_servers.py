@@ -29,6 +29,7 @@ MINECRAFT_CHECKS = {
     "test_motd_and_player_counts_sane",
     "test_fleet_serving_ratio",
     "test_status_latency_p95_within_slo",
+    "test_a_player_can_join",
 }
 
 
@@ -105,6 +106,8 @@ def test_smoke_passes_with_their_real_versions(servers: list[ThirdPartyServer], 
     fleet = next(r for r in run.evidence() if r["type"] == "fleet_status")
     seen = {r["target"]: (r["version_name"], r["protocol"]) for r in fleet["results"]}
     assert seen == real_versions(servers)
+    players = next(r for r in run.evidence() if r["type"] == "player_join")
+    assert {a["server"]: a["ok"] for a in players["attempts"]} == {s.name: True for s in servers}
 
 
 def test_smoke_fails_naming_each_server_with_a_wrong_expectation(

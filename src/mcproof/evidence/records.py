@@ -532,6 +532,31 @@ class DeployEvidence(_Record):
     timeline: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class PlayerJoinEvidence(_Record):
+    """Players logging in: every attempt (a failed or timed-out one too) and how each session ended.
+
+    ``attempts`` are `JoinAttempt.as_dict()` rows (mcproof.minecraft.player.samples), ``sessions`` the
+    `SessionEnd.as_dict()` rows of the ones that joined; ``skipped`` lists the sampled servers no join was
+    tried on, with the reason (``{"server", "reason"}``). ``verdict`` is pass/fail/inconclusive/skipped.
+    """
+
+    record_type: ClassVar[str] = "player_join"
+    environment: str
+    method: str
+    check: str
+    started_at: str
+    ended_at: str
+    servers: int
+    attempts: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    phase_timeout_s: float = 0.0
+    stay_s: float = 0.0
+    verdict: str = ""
+    reason: str = ""
+
+
 RECORD_TYPES: dict[str, type[_Record]] = {
     cls.record_type: cls
     for cls in (
@@ -556,6 +581,7 @@ RECORD_TYPES: dict[str, type[_Record]] = {
         PolicyScanEvidence,
         ComplianceScoreEvidence,
         DeployEvidence,
+        PlayerJoinEvidence,
     )
 }
 

@@ -24,7 +24,7 @@ from mcproof.minecraft.player.connection import PlayerConnection
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
 from mcproof.target import Target
 
-__all__ = ["BlockingSession", "join"]
+__all__ = ["BlockingSession", "join", "join_and_stay"]
 
 
 def join(
@@ -172,3 +172,23 @@ class BlockingSession:
                 _send(self._sock, pending, 1.0)
         self._close()
         return end
+
+
+def join_and_stay(
+    target: Target,
+    protocol: int,
+    name: str,
+    *,
+    stay_s: float,
+    phase_timeout_s: float = 5.0,
+    connect_timeout_s: float = 5.0,
+) -> tuple[JoinAttempt, SessionEnd | None]:
+    """Join, stay `stay_s` answering the server, leave: the attempt and how the session ended (None if
+    it never joined). A session that ends on its own before `stay_s` is a drop (reason != "left")."""
+    attempt, session = join(
+        target, protocol, name, phase_timeout_s=phase_timeout_s, connect_timeout_s=connect_timeout_s
+    )
+    if session is None:
+        return attempt, None
+    end = session.pump(time.monotonic() + stay_s)
+    return attempt, end if end is not None else session.leave()

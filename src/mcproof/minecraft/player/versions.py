@@ -10,8 +10,9 @@ Sources (checked on this machine, not copied from memory):
   node_modules, ``~/.cache/mcproof/thirdparty/flying-squid/node_modules/minecraft-data``), the same
   data flying-squid and node-minecraft-protocol speak from.
 - 775 (26.1): minecraft-data ``data/pc/26.1/protocol.json`` (same copy).
-- 776 (26.2): Minestom 2026.08.28-26.2's own packet registry (dumped from its ``PacketVanilla``
-  tables); every id the client uses is identical to 775's, so 775 and 776 share one table.
+- 776 (26.2): Minestom 2026.08.28-26.2's own packet registry (its serverbound/clientbound id tables,
+  dumped from the jar on this machine on 2026-12-02); every id the client uses is identical to 775's,
+  so 775 and 776 share one table.
 
 >>> packet_ids(769).play_cb_time, packet_ids(776).play_cb_time
 (107, 113)
@@ -108,7 +109,10 @@ _V769 = PacketIds(
     play_sb_cookie_response=0x13,
 )
 
-# minecraft-data 26.1/protocol.json; Minestom 26.2's registry dump agrees on every id below
+# minecraft-data 26.1/protocol.json; Minestom 2026.08.28-26.2's registry agrees on every id below (cb play:
+# join 0x31, set time 0x71, keep alive 0x2c, position 0x48, batch finished 0x0b, disconnect 0x20, ping 0x3d,
+# start configuration 0x76; sb play: teleport confirm 0x00, batch received 0x0b, keep alive 0x1c, pong 0x2d,
+# player loaded 0x2c, configuration ack 0x10; configuration: code of conduct cb 0x13 / accept sb 0x09)
 _V775 = PacketIds(
     version="26.1",
     cb_config_code_of_conduct=0x13,

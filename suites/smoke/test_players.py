@@ -1,0 +1,118 @@
+"""Smoke: can a player join? Offline-mode logins on a sample of the Java servers, each staying about a
+second (answering keep-alives) and leaving cleanly.
+
+The sample is `minecraft.player_join_sample` servers spread evenly over the fleet; each phase (connect,
+handshake, login, configuration, play) has `minecraft.player_phase_timeout_s`. The protocol spoken is the
+server's expected one (`minecraft.expect.protocol`) or, if none is declared, the one its status ping
+reported. A failure names the server and the phase ("mc-00042: configuration phase timed out after 5 s").
+An online-mode server is never logged in to (skipped with the reason); an environment without Java
+servers (Bedrock only) skips the check.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mcproof.clock import utc_now
+from mcproof.config import Environment
+from mcproof.connect.targets import Target
+from mcproof.evidence import PlayerJoinEvidence, RunStore
+from mcproof.minecraft.latency import pick_evenly
+from mcproof.minecraft.player.blocking import join_and_stay
+from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd
+from mcproof.minecraft.player.versions import SUPPORTED
+from mcproof.minecraft.sweep import SweepResult
+from mcproof.verdict import inconclusive
+
+STAY_S = 1.0
+PLAYER_NAME = "mcproof_smoke"
+
+
+def _protocol(target: Target, environment: Environment, fleet_status: SweepResult) -> int | None:
+    expected = environment.minecraft.expect_for(target.id).protocol
+    if expected is not None:
+        return expected
+    return next((r.protocol for r in fleet_status.results if r.target == target.id and r.ok), None)
+
+
+def test_a_player_can_join(
+    targets: list[Target], environment: Environment, fleet_status: SweepResult, evidence: RunStore
+) -> None:
+    """Each sampled Java server lets an offline-mode player join, stay ~1 s and leave."""
+    settings = environment.minecraft
+    java = [t for t in targets if t.edition == "java"]
+    if not java:
+        pytest.skip("no Java Edition servers in this environment (status-only targets): a player join needs Java")
+    sampled = pick_evenly(java, settings.player_join_sample)
+    timeout = settings.player_phase_timeout_s
+    started = utc_now()
+    attempts: list[JoinAttempt] = []
+    sessions: list[SessionEnd] = []
+    skipped: list[dict[str, str]] = []
+    for target in sampled:
+        protocol = _protocol(target, environment, fleet_status)
+        if protocol is None:
+            skipped.append({"server": target.id, "reason": "no protocol: none expected and its status ping failed"})
+            continue
+        attempt, end = join_and_stay(
+            target, protocol, PLAYER_NAME, stay_s=STAY_S, phase_timeout_s=timeout, connect_timeout_s=timeout
+        )
+        attempts.append(attempt)
+        if end is not None:
+            sessions.append(end)
+    online = [a for a in attempts if a.error_kind == "online_mode"]
+    unsupported = [a for a in attempts if a.error_kind == "unsupported_version"]
+    dropped = {e.server: e for e in sessions if e.dropped}
+    failures = [
+        a.describe() for a in attempts if not a.ok and a.error_kind not in ("online_mode", "unsupported_version")
+    ] + [f"{e.server}: dropped {e.duration_s:.1f} s after joining ({e.reason}: {e.detail})" for e in dropped.values()]
+    failures += [f"{s['server']}: {s['reason']}" for s in skipped]
+    if failures:
+        verdict, reason = "fail", f"{len(failures)} of {len(sampled)} sampled servers did not keep a player"
+    elif unsupported:
+        verdict, reason = "inconclusive", f"{len(unsupported)} servers speak a protocol the player client lacks"
+    elif len(online) == len(attempts):
+        verdict, reason = "skipped", "every sampled server is in online mode"
+    else:
+        verdict, reason = "pass", f"{len(sessions)} players joined and left cleanly"
+    evidence.append(
+        PlayerJoinEvidence(
+            environment=environment.name,
+            method=(
+                "offline-mode Java login (mcproof.minecraft.player, blocking driver): handshake, login, "
+                f"configuration, play; stay {STAY_S:g} s answering keep-alives; leave by closing"
+            ),
+            check="test_a_player_can_join",
+            started_at=started,
+            ended_at=utc_now(),
+            servers=len(sampled),
+            attempts=[a.as_dict() for a in attempts],
+            sessions=[e.as_dict() for e in sessions],
+            skipped=skipped + [{"server": a.server, "reason": a.error or ""} for a in online],
+            phase_timeout_s=timeout,
+            stay_s=STAY_S,
+            verdict=verdict,
+            reason=reason,
+        )
+    )
+    if failures:
+        cap = settings.failure_list_cap
+        more = f"; +{len(failures) - cap} more in evidence.jsonl" if len(failures) > cap else ""
+        pytest.fail(
+            f"player join: {len(failures)} of {len(sampled)} servers did not let a player join and stay: "
+            + "; ".join(failures[:cap])
+            + more,
+            pytrace=False,
+        )
+    if unsupported:
+        names = ", ".join(f"{a.server} (protocol {a.protocol})" for a in unsupported[:5])
+        inconclusive(
+            f"player join: no packet table for {names}",
+            "set minecraft.expect.protocol to one of "
+            + ", ".join(f"{p} ({ids.version})" for p, ids in sorted(SUPPORTED.items()))
+            + " or add the version to mcproof/minecraft/player/versions.py",
+        )
+    if len(online) == len(attempts):
+        pytest.skip(
+            f"online-mode servers (players must authenticate with Mojang): {', '.join(a.server for a in online)}"
+        )
