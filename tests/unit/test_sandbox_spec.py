@@ -86,3 +86,49 @@ def test_state_file_round_trip(tmp_path: Path) -> None:
     (tmp_path / "state.json").write_text("{", encoding="utf-8")
     with pytest.raises(SandboxError, match="not valid JSON"):
         read_state(tmp_path)
+
+
+def test_stop_and_lag_fault_parameters() -> None:
+    assert normalize_fault("stop", {}) == {"restart": True}
+    assert normalize_fault("stop", {"restart": 0}) == {"restart": False}
+    assert normalize_fault("lag", {}) == {"tps": 5.0}
+    assert normalize_fault("lag", {"tps": 2}) == {"tps": 2.0}
+    for bad in (0, -1, 1001, "5", True):
+        with pytest.raises(SandboxError, match="lag tps must be a number"):
+            normalize_fault("lag", {"tps": bad})
+    with pytest.raises(SandboxError, match="takes"):
+        normalize_fault("lag", {"delay_s": 1})
+
+
+def test_tick_rate_compression_and_keepalive_bounds() -> None:
+    spec = SandboxSpec(servers=1, tick_rate=10.0, compression_threshold=-1, keepalive_s=1.0)
+    assert SandboxSpec.from_dict(spec.as_dict()) == spec
+    with pytest.raises(SandboxError) as err:
+        SandboxSpec(servers=1, tick_rate=0, compression_threshold=-2, keepalive_s=0.01)
+    assert "tick_rate" in str(err.value)
+    assert "compression_threshold" in str(err.value)
+    assert "keepalive_s" in str(err.value)
+
+
+def test_world_age_keeps_counting_across_a_tick_rate_change() -> None:
+    import asyncio
+
+    from mcproof_sandbox.fleet.server import Fleet
+
+    async def run() -> None:
+        fleet = Fleet(SandboxSpec(servers=1), "pw", 0, 1)
+        srv = fleet.servers[0]
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        srv.age_t0 = t0 - 10.0  # ten seconds at 20 TPS
+        assert srv.world_age(t0) == 200
+        srv.apply_fault("lag", {"tps": 5.0})
+        now = loop.time()
+        assert srv.world_age(now) >= 200
+        assert srv.world_age(now + 4.0) - srv.world_age(now) == 20  # 5 ticks a second
+        assert srv.next_time > now  # the next Update Time is one 20-tick step away at 5 TPS
+        srv.set_tps(fleet.spec.tick_rate)  # what clear() does for the clock (without reopening listeners)
+        later = loop.time()
+        assert srv.world_age(later + 1.0) - srv.world_age(later) == 20
+
+    asyncio.run(run())

@@ -25,11 +25,13 @@ __all__ = [
     "hang_servers",
     "heal_network",
     "kill_servers",
+    "lag_servers",
     "partition_network",
     "refuse_servers",
     "slow_servers",
     "start_platform_api",
     "stop_platform_api",
+    "stop_servers",
     "wait_for_recovery",
 ]
 
@@ -72,6 +74,30 @@ def kill_servers(
 ) -> dict[str, Any]:
     """Kill ``count`` servers (or a ``share`` of the fleet); the platform restarts them when ``restart``."""
     return _fault("kill", count, share, namespace, label_selector, configuration, restart=restart)
+
+
+def stop_servers(
+    count: int | None = None,
+    share: float | None = None,
+    restart: bool = True,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
+    """Stop servers cleanly (their players are kicked "Server closed"); restarted when ``restart``."""
+    return _fault("stop", count, share, namespace, label_selector, configuration, restart=restart)
+
+
+def lag_servers(
+    tps: float = 5.0,
+    count: int | None = None,
+    share: float | None = None,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
+    """Make servers lag: they tick at ``tps`` (world time advances that fast) until ``clear_faults``."""
+    return _fault("lag", count, share, namespace, label_selector, configuration, tps=tps)
 
 
 def hang_servers(

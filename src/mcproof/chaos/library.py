@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ExperimentPlan", "FaultStep", "describe", "experiment_files", "find_experiment"]
 
-_SCOPED = {"kill_servers", "hang_servers", "slow_servers", "refuse_servers"}
+_SCOPED = {"kill_servers", "stop_servers", "hang_servers", "slow_servers", "refuse_servers", "lag_servers"}
 # mcproof.chaos.actions -> the fault capability it needs (mcproof.connect.faults)
 ACTION_CAPABILITIES = {
     "kill_servers": "process.kill",
+    "stop_servers": "process.stop",
+    "lag_servers": "process.lag",
     "hang_servers": "process.hang",
     "slow_servers": "process.slow",
     "refuse_servers": "process.refuse",

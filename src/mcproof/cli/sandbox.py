@@ -161,7 +161,8 @@ def down_cmd(timeout: float, env_ref: str | None, state_dir: Path | None) -> Non
 @click.option("--size", "size_bytes", type=int, default=None, help="oversized: reply size in bytes [2 MiB].")
 @click.option("--version-name", default=None, help="wrong_version: version name to report.")
 @click.option("--protocol", type=int, default=None, help="wrong_version: protocol number to report.")
-@click.option("--no-restart", is_flag=True, help="kill: stay down until cleared.")
+@click.option("--tps", type=float, default=None, help="lag: ticks per second the server runs at [5].")
+@click.option("--no-restart", is_flag=True, help="kill/stop: stay down until cleared.")
 @_env_option
 @_state_dir_option
 def fault_cmd(
@@ -172,6 +173,7 @@ def fault_cmd(
     size_bytes: int | None,
     version_name: str | None,
     protocol: int | None,
+    tps: float | None,
     no_restart: bool,
     env_ref: str | None,
     state_dir: Path | None,
@@ -183,6 +185,7 @@ def fault_cmd(
         "size_bytes": size_bytes,
         "version_name": version_name,
         "protocol": protocol,
+        "tps": tps,
     }
     if no_restart:
         params["restart"] = False

@@ -11,6 +11,10 @@ capability                who offers it
 ``process.restart``       sandbox, ``command`` with a ``start`` command (bring a killed server back)
 ``process.hang/slow/      sandbox only (a server that accepts and never answers, answers late,
 refuse/trickle/oversized`` refuses, trickles bytes, sends an oversized reply)
+``process.stop``          sandbox (a clean stop: players kicked "Server closed"; back after its boot
+                          delay unless told not to), unlike ``process.kill`` (connections just drop)
+``process.lag``           sandbox (a lagging server: it ticks at ``tps``, e.g. 5 instead of 20, so
+                          world time in Update Time advances that fast, as players measure TPS)
 ``platform_api.outage``   sandbox (its platform daemon stopped and started again)
 ``power.kill/stop/        any platform adapter with power signals (Pterodactyl, the mcproof API):
 restart``, ``files.delete`` used by the DR drill's disaster (crash + world loss through the panel)

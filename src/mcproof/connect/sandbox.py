@@ -109,14 +109,17 @@ def applied_manifests_dir(kube_dir: Path) -> Path:
 
 
 class SandboxFaults(FaultInjector):
-    """Faults the sandbox really suffers: its server processes (kill/hang/slow/refuse/trickle/oversized,
-    the supervisor restarts a killed server unless told not to) and its platform API daemon (stopped and
-    started again on its old port)."""
+    """Faults the sandbox really suffers: its server processes (kill/stop/hang/slow/refuse/trickle/oversized/
+    lag; the supervisor restarts a killed or stopped server unless told not to; ``kill`` drops the players'
+    connections, ``stop`` kicks them with "Server closed", ``lag`` lowers the tick rate to ``tps``) and its
+    platform API daemon (stopped and started again on its old port)."""
 
     name = "sandbox"
     capabilities = frozenset(
         {
             "process.kill",
+            "process.stop",
+            "process.lag",
             "process.restart",
             "process.hang",
             "process.slow",

@@ -76,8 +76,10 @@ class PlaySession:
         self.teleport_confirmed = False
         name, proto = server.version()
         if handshake.protocol != proto:
-            text = f"Outdated client! Please use {name}" if handshake.protocol < proto else (
-                f"Outdated server! I'm still on {name}"
+            text = (
+                f"Outdated client! Please use {name}"
+                if handshake.protocol < proto
+                else (f"Outdated server! I'm still on {name}")
             )
             self.kick(text)
 
@@ -89,7 +91,7 @@ class PlaySession:
 
     def send(self, packet: tuple[int, bytes], close: bool = False) -> None:
         transport = self.conn.transport
-        if self.state == CLOSED and not close or transport is None or transport.is_closing():
+        if (self.state == CLOSED and not close) or transport is None or transport.is_closing():
             return
         if transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
             log.debug("dropping %s on %s: it does not read", self.name or "a client", self.server.host)

@@ -18,8 +18,8 @@ import socket
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from mcproof_sandbox.fleet import protocol as p
 from mcproof_sandbox.fleet import play_protocol as pp
+from mcproof_sandbox.fleet import protocol as p
 from mcproof_sandbox.fleet.handlers import QueryProtocol, RconProtocol, SlpProtocol, tcp_factory
 from mcproof_sandbox.fleet.play import SERVER_CLOSED, TIME_UPDATE_TICKS, TIMED_OUT, PlaySession, Ticker
 from mcproof_sandbox.fleet.spec import DOWN_KINDS, SandboxSpec, normalize_fault, server_host
@@ -175,14 +175,14 @@ class SimServer:
             self.udp = None
         for session in list(self.sessions):
             session.lost()
-        for transport in [*(self.conns or ()), *self.closing]:
+        for transport in list(self.conns or ()) + list(self.closing):
             transport.abort()  # type: ignore[attr-defined]
         self.conns = None
         self.closing = set()
 
     def shutdown(self) -> None:
         """A clean stop: every session gets its Disconnect ("Server closed"), then the server closes."""
-        kicked = []
+        kicked: list[asyncio.BaseTransport] = []
         for session in list(self.sessions):
             transport = session.conn.transport
             session.kick(SERVER_CLOSED)
@@ -310,7 +310,7 @@ class SimServer:
         if "hang" in self.faults:
             return  # a hung server sends nothing; its clients time out on their own
         if now >= self.next_time:
-            age = self.world_age(now)
+            age = self.world_age(now) // TIME_UPDATE_TICKS * TIME_UPDATE_TICKS  # the tick it was due at, as vanilla
             packet = pp.update_time(age, age % 24000)
             for session in list(self.players):
                 session.send(packet)

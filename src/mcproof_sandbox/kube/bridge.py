@@ -6,8 +6,8 @@ has a loopback pod IP and is not terminating, serves a simulated Minecraft serve
 (:class:`mcproof_sandbox.fleet.server.SimServer`: SLP, Query, RCON) at ``<pod IP>:25565`` (and 25575).
 When the pod goes (deleted, terminating, no longer Running, new IP)
 the server closes at once: a pod that turns terminating (a graceful delete: the container would get SIGTERM)
-stops cleanly, its players kicked with Disconnect "Server closed"; a pod that vanishes without that (a forced
-delete, a lost node) drops its connections without a packet, like a killed process. Players log in to these
+stops cleanly, its players kicked with Disconnect "Server closed"; a pod deleted with grace 0 or that vanishes
+without terminating (a forced delete, a lost node) drops its connections without a packet, like a killed process. Players log in to these
 servers exactly as to the fleet's (same SimServer code: :mod:`mcproof_sandbox.fleet.play`). So ``kubectl delete pod`` or chaosk8s
 ``terminate_pods`` really takes a server down, and the StatefulSet controller, the scheduler and
 kwok really bring it back (at the new pod's IP).
@@ -106,7 +106,7 @@ class Bridge:
         uid = str(meta.get("uid", ""))
         current = self.served.get(key)
         if current is not None and (ip is None or current.ip != ip or current.uid != uid):
-            self._stop(key, graceful=event_type != "DELETED" and bool(meta.get("deletionTimestamp")))
+            self._stop(key, graceful=event_type != "DELETED" and _graceful_delete(meta))
             current = None
         if ip is not None and current is None:
             self._start(key, uid, ip)
@@ -160,6 +160,18 @@ class Bridge:
             await asyncio.wait(pending, timeout=timeout)
 
 
+def _graceful_delete(meta: dict[str, Any]) -> bool:
+    """The pod is terminating with a grace period (its container would get SIGTERM and time to stop);
+    grace 0 is a kill.
+
+    >>> _graceful_delete({"deletionTimestamp": "t", "deletionGracePeriodSeconds": 30})
+    True
+    >>> _graceful_delete({"deletionTimestamp": "t", "deletionGracePeriodSeconds": 0})
+    False
+    """
+    return bool(meta.get("deletionTimestamp")) and int(meta.get("deletionGracePeriodSeconds") or 0) > 0
+
+
 def slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
     """What the bridge needs of a pod (a few hundred bytes, not the pod's ~4 KB).
 
@@ -168,7 +180,7 @@ def slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
     {'metadata': {'name': 'mc-0', 'namespace': 't', 'uid': 'u'}, 'status': {'phase': 'Running', 'podIP': '127.64.0.9'}}
     """
     meta, status = pod.get("metadata") or {}, pod.get("status") or {}
-    keep_meta = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp")
+    keep_meta = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds")
     return {
         "metadata": {k: meta[k] for k in keep_meta if k in meta},
         "status": {k: status[k] for k in ("phase", "podIP") if k in status},
