@@ -23,6 +23,7 @@ from mcproof.errors import ConfigError
 from mcproof.load.settings import LoadSettings
 from mcproof.monitoring.settings import MonitoringSettings
 from mcproof.paths import project_root
+from mcproof.players.settings import PLAYER_SLO_NAMES, PlayerSettings
 from mcproof.secrets import SecretRef
 from mcproof.security.settings import SecuritySettings
 
@@ -292,6 +293,7 @@ class Environment(_Model):
     security: SecuritySettings | None = None
     compliance: ComplianceSettings | None = None
     monitoring: MonitoringSettings | None = None
+    players: PlayerSettings | None = None
     faults: FaultSettings | None = None
     source: Path | None = Field(None, exclude=True)
 
@@ -311,7 +313,7 @@ class Environment(_Model):
 
     @model_validator(mode="after")
     def _waivers_name_slos(self) -> Environment:
-        known = set(Slo.model_fields)
+        known = set(Slo.model_fields) | set(PLAYER_SLO_NAMES)
         for waiver in self.waivers:
             if waiver.slo is not None and waiver.slo not in known:
                 raise ValueError(f"waiver names unknown SLO {waiver.slo!r}; SLOs: {', '.join(sorted(known))}")

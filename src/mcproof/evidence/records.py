@@ -557,6 +557,48 @@ class PlayerJoinEvidence(_Record):
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class PlayerEvidence(_Record):
+    """Players over one window in one context: the player SLI figures, the SLO verdicts and raw sample counts.
+
+    ``context``: ``smoke`` | ``load`` | ``chaos:<experiment>`` | ``dr``. Built by
+    :func:`mcproof.players.evidence.player_evidence` (rules: :mod:`mcproof.players.slis`, :mod:`~.judge`).
+    ``window_start``/``window_end`` are the samples' monotonic seconds; ``started_at``/``ended_at`` UTC.
+    ``figures``: join_ratio, join_time, drops, rejoin, tps (per-server series left out: ``tps_series``).
+    ``tps_series``: server -> [[seconds since window start, TPS]], at most ``players.tps_series_points``
+    points per server (each the lowest span of its bucket, so a dip survives) for the
+    ``players.tps_series_servers`` lowest servers; ``tps_series_note`` says what was cut.
+    """
+
+    record_type: ClassVar[str] = "players"
+    environment: str
+    method: str
+    check: str
+    context: str
+    started_at: str
+    ended_at: str
+    window_start: float
+    window_end: float
+    verdict: str  # pass | fail | inconclusive (judged SLOs only)
+    reason: str
+    fix: str
+    samples: dict[str, int]  # join_attempts, joins_ok, session_ends, time_updates, servers
+    figures: dict[str, Any]
+    slos: list[dict[str, Any]]  # PlayerSloVerdict.as_dict() per SLO, "not judged" ones included
+    join_time_quantiles_s: list[float] = field(default_factory=list)  # 0..100 % (a CDF)
+    rejoins: list[dict[str, Any]] = field(default_factory=list)  # every drop, capped
+    failed_joins: list[str] = field(default_factory=list)  # "mc-00042: configuration phase timed out after 5 s"
+    tps_series: dict[str, list[list[float]]] = field(default_factory=dict)
+    tps_series_note: str = ""
+    recorded_at: str = field(default_factory=utc_now)
+
+    def __post_init__(self) -> None:
+        if not self.verdict:  # a record without a verdict is never a pass
+            object.__setattr__(self, "verdict", "inconclusive")
+        if self.verdict not in ("pass", "fail", "inconclusive"):
+            raise ValueError(f"PlayerEvidence verdict must be pass, fail or inconclusive, got {self.verdict!r}")
+
+
 RECORD_TYPES: dict[str, type[_Record]] = {
     cls.record_type: cls
     for cls in (
@@ -582,6 +624,7 @@ RECORD_TYPES: dict[str, type[_Record]] = {
         ComplianceScoreEvidence,
         DeployEvidence,
         PlayerJoinEvidence,
+        PlayerEvidence,
     )
 }
 

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mcproof.errors import EvidenceError
 from mcproof.evidence.records import CheckOutcome, Record, RunEnd, RunInfo, RunScope, SloMeasurement
 from mcproof.report.evidence_index import EvidenceItem, index_evidence
 from mcproof.report.hints import fix_hint
+from mcproof.report.players import PlayerPanel, build_player_panel
 from mcproof.report.plots import Plot, build_plots
 
 # slo key -> (suite that evidences it, comparator, unit)
@@ -162,6 +163,7 @@ class Report(_AsDict):
     failures: tuple[Failure, ...]
     evidence: tuple[EvidenceItem, ...]
     plots: tuple[Plot, ...] = ()
+    players: PlayerPanel = field(default_factory=lambda: build_player_panel(()))
 
     @property
     def not_evidenced(self) -> tuple[SloResult, ...]:
@@ -434,4 +436,15 @@ def build_report(records: Iterable[Record]) -> Report:
         run.host,
         tuple(run.argv),
     )
-    return Report(summary, verdict, reasons, counts, suites, slos, failures, evidence, build_plots(records, objectives))
+    return Report(
+        summary,
+        verdict,
+        reasons,
+        counts,
+        suites,
+        slos,
+        failures,
+        evidence,
+        build_plots(records, objectives),
+        build_player_panel(records),
+    )

@@ -13,6 +13,7 @@ from html import escape
 from mcproof.report.evidence_index import EvidenceItem
 from mcproof.report.fmt import fmt_margin, fmt_target, fmt_value, one_line
 from mcproof.report.model import Report, SloResult, SuiteResult
+from mcproof.report.players import PlayerPanel
 from mcproof.report.plots import Plot
 from mcproof.report.svg import bar_svg, latency_histogram_svg, plot_svg
 
@@ -160,6 +161,62 @@ def _plot(plot: Plot) -> str:
     )
 
 
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3g} s"
+
+
+def _rejoins(times: tuple[float | None, ...]) -> str:
+    shown = ", ".join("never back" if t is None else f"{t:.3g} s" for t in times[:12])
+    return shown + (f" (+{len(times) - 12} more)" if len(times) > 12 else "") if times else "—"
+
+
+def _players(panel: PlayerPanel) -> str:
+    """The player panel: a row per measurement (context), its failed/inconclusive SLOs, the plots."""
+    if not panel.measured:
+        return f'<section id="players"><h2>Players</h2><p><b>{_e(panel.note)}</b></p></section>'
+    rows = []
+    for r in panel.rows:
+        where = ", ".join(f"{s} ({n})" for s, n in list(r.dropped_where.items())[:8]) or "—"
+        ratio = "—" if r.join_ratio is None else f"{r.join_ratio:.2%}"
+        tps = "—" if r.tps_p5 is None else f"min {r.tps_min:.3g} · p5 {r.tps_p5:.3g} ({_e(r.tps_lowest_server)})"
+        if r.tps_unmeasured:
+            tps += f'<br><span class="muted">not measured: {_e(", ".join(r.tps_unmeasured[:8]))}</span>'
+        slos = "".join(
+            f'<br><span class="muted">{_e(s.get("slo"))} {_e(s.get("verdict"))}: {_e(one_line(str(s.get("reason")), 300))}</span>'
+            for s in r.slos
+            if s.get("verdict") in ("fail", "inconclusive")
+        )
+        rows.append(
+            f"<tr><td><b>{_e(r.context)}</b><br><code>{_e(r.check)}</code></td><td>{_badge(r.verdict)}{slos}</td>"
+            f"<td>{r.joins_ok} / {r.join_attempts} ({_e(ratio)})</td>"
+            f"<td>{_e(_seconds(r.join_p50_s))} / {_e(_seconds(r.join_p95_s))}</td>"
+            f"<td>{r.sessions}{f' (+{r.unaccounted} unaccounted)' if r.unaccounted else ''}</td><td>{r.dropped}</td>"
+            f"<td>{_e(where)}</td><td>{_e(_rejoins(r.rejoin_s))}</td><td>{tps}</td>"
+            f'<td><a href="#{_e(r.anchor)}">{_e(r.anchor)}</a></td></tr>'
+        )
+    table = _table(
+        [
+            "context",
+            "verdict",
+            "joins ok / attempts",
+            "join p50 / p95",
+            "sessions",
+            "dropped",
+            "where",
+            "time to rejoin (per drop)",
+            "TPS (lowest server)",
+            "evidence",
+        ],
+        rows,
+        "no player measurement",
+    )
+    plots = "".join(_plot(p) for p in panel.plots)
+    return (
+        f'<section id="players"><h2>Players</h2><p class="muted">{_e(panel.note)}</p>{table}'
+        f'<div class="plots">{plots}</div></section>'
+    )
+
+
 def _evidence_plots(report: Report) -> str:
     """A pointer to the per-record plots (latency histograms, status bars) kept with their evidence."""
     anchors = [item.anchor for item in report.evidence if item.latency or item.bar]
@@ -227,6 +284,7 @@ def render_html(report: Report) -> str:
         for a, t in (
             ("slos", "SLOs"),
             ("plots", "Plots"),
+            ("players", "Players"),
             ("failures", "Failures"),
             ("suites", "Suites"),
             ("evidence", "Evidence"),
@@ -243,6 +301,7 @@ def render_html(report: Report) -> str:
         f"<nav>{nav}</nav>"
         f'<section id="slos"><h2>Verdict per SLO</h2>{slos}</section>'
         f"{plots_section}"
+        f"{_players(report.players)}"
         f'<section id="failures"><h2>Failures and inconclusive checks ({len(report.failures)})</h2>{failures}</section>'
         f'<section id="suites"><h2>Suites</h2>{suites}</section>'
         f"{missing_section}"

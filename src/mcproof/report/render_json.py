@@ -32,6 +32,13 @@ three verdicts (`incomplete` became `inconclusive`), `counts.inconclusive`, SLO 
                       lines: [[label, level]], windows: [[x_from, x_to, label]]}]
                     kinds: latency_over_time, load_throughput, load_latency, recovery_time,
                     availability_timeline, dr_objectives, compliance_score (only when evidenced)
+    players         {measured: bool, note ("not measured: ..." without player evidence), evidence: [anchor],
+                      rows: [{anchor, context: smoke|load|chaos:<experiment>|dr, check, verdict, reason,
+                              fix, window_s, join_attempts, joins_ok, join_ratio, join_p50_s,
+                              join_p95_s, sessions, dropped, unaccounted, dropped_where: {server: n},
+                              rejoin_s: [s|null per drop], unrecovered, tps_min, tps_p5,
+                              tps_lowest_server, tps_unmeasured, slos: [{slo, verdict, reason, fix}]}],
+                      plots: [plot (kinds player_join_time, player_tps)]}
 
 See docs/report-schema.md for the full description.
 

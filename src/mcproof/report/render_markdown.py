@@ -38,6 +38,51 @@ def verdict_line(report: Report) -> str:
     )
 
 
+def _s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3g} s"
+
+
+def player_lines(report: Report) -> list[str]:
+    """The `## Players` section: a row per measurement, or "not measured"."""
+    panel = report.players
+    lines = ["", "## Players", ""]
+    if not panel.measured:
+        return [*lines, f"**{_cell(panel.note)}**"]
+    lines += [
+        _cell(panel.note),
+        "",
+        "| context | verdict | joins ok / attempts | join p50 / p95 | sessions | dropped | where | time to rejoin "
+        "(per drop) | TPS min / p5 (lowest server) | evidence |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    notes = []
+    for r in panel.rows:
+        where = ", ".join(f"{s} ({n})" for s, n in list(r.dropped_where.items())[:8]) or "—"
+        rejoin = ", ".join("never back" if t is None else f"{t:.3g} s" for t in r.rejoin_s[:12]) or "—"
+        if len(r.rejoin_s) > 12:
+            rejoin += f" (+{len(r.rejoin_s) - 12} more)"
+        ratio = "" if r.join_ratio is None else f" ({r.join_ratio:.2%})"
+        tps = "—" if r.tps_p5 is None else f"{r.tps_min:.3g} / {r.tps_p5:.3g} ({r.tps_lowest_server})"
+        if r.tps_unmeasured:
+            tps += f"; not measured: {', '.join(r.tps_unmeasured[:8])}"
+        sessions = f"{r.sessions}" + (f" (+{r.unaccounted} unaccounted)" if r.unaccounted else "")
+        lines.append(
+            f"| {_cell(r.context)} | {ROW_MARK.get(r.verdict, r.verdict)} | {r.joins_ok} / {r.join_attempts}{ratio} "
+            f"| {_s(r.join_p50_s)} / {_s(r.join_p95_s)} | {sessions} | {r.dropped} | {_cell(where)} "
+            f"| {_cell(rejoin)} | {_cell(tps)} | `{r.anchor}` |"
+        )
+        notes += [
+            f"- {_cell(r.context)} {_cell(str(s.get('slo')))} {_cell(str(s.get('verdict')))}: "
+            f"{_cell(str(s.get('reason')), 300)}" + (f"; fix: {_cell(str(s.get('fix')), 200)}" if s.get("fix") else "")
+            for s in r.slos
+            if s.get("verdict") in ("fail", "inconclusive")
+        ]
+    plots = [p.kind for p in panel.plots]
+    if plots:
+        lines += ["", f"Plots in index.html: {', '.join(dict.fromkeys(plots))}."]
+    return lines + (["", *notes] if notes else [])
+
+
 def render_markdown(report: Report) -> str:
     """`report.md` text.
 
@@ -71,6 +116,7 @@ def render_markdown(report: Report) -> str:
     notes = [(s.slo, n) for s in report.slos if s.measurements for n in s.notes]
     if notes:
         lines += ["", *(f"- note on {_cell(name)}: {_cell(note)}" for name, note in notes)]
+    lines += player_lines(report)
     lines += [
         "",
         "## Suites",
