@@ -23,6 +23,7 @@ from mcproof.evidence import RunStore
 from mcproof.load.evidence import LoadEvidence, capacity_measurement, load_evidence
 from mcproof.load.launcher import run_load
 from mcproof.load.plan import load_config_for
+from mcproof.load.player_evidence import load_player_records
 from mcproof.load.report import describe_run, generator_line, players_line
 from mcproof.load.target_side import ShardSampler, judge_sandbox
 from mcproof.verdict import inconclusive
@@ -52,6 +53,10 @@ def load_record(environment: Environment, targets: list[Target], evidence: RunSt
     record = load_evidence(config, result, check="load_thresholds", outputs=[f"load/{o}" for o in run.outputs])
     record = dataclasses.replace(record, sandbox=dict(result.get("sandbox") or {}))
     evidence.append(record)
+    # the players' samples through the player SLIs every context uses (panel + SLO table; none if saturated)
+    waiver = lambda slo: environment.waiver_for(slo=slo)  # noqa: E731
+    for player_record in load_player_records(record, environment.players, check="load_players", waiver_for=waiver):
+        evidence.append(player_record)
     return record
 
 

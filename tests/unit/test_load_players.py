@@ -3,6 +3,7 @@ TPS windows, and the player verdict under the generator's saturation rules."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -15,14 +16,14 @@ from mcproof.load.plan import LoadConfig, load_config_for
 from mcproof.load.player_collector import PlayerCollector
 from mcproof.load.player_judge import judge_players, player_metrics, tps_windows
 from mcproof.load.settings import LoadSettings, PlayerLoadSettings
-from mcproof.load.shapes import PlayerPlan, player_name, player_plan_from_settings
+from mcproof.load.shapes import PlayerPlan, player_name, player_plan_from_settings, thresholds_from_slo
 from mcproof.target import Target
 
 PLAN = PlayerPlan(
     population=2,
     rush_joins=2,
     protocol=769,
-    thresholds=("join_success_ratio >= 0.99", "join_p95_ms < 2000", "drop_ratio <= 0", "tps_min >= 15"),
+    thresholds=("join_success_ratio >= 0.9", "join_p95_ms < 2000", "drop_ratio <= 0", "tps_min >= 15"),
 )
 
 
@@ -67,6 +68,10 @@ def test_the_local_environment_asks_for_a_small_mixed_run_and_the_config_round_t
     assert config.players is not None
     assert 0 < config.players.players <= 10  # bounded: the suites' added time stays small
     assert config.players.protocol == env.minecraft.expect.protocol
+    assert env.players is not None
+    assert config.players.join_timeout_s == env.players.phase_timeout_s  # deadlines from players:, not repeated
+    assert "join_p95_ms <= 3000" in thresholds_from_slo(env.players.slo)  # the default when none are given
+    assert "join_p95_ms <= 3000" in config.players.thresholds
     assert config.players.rush_at_s + config.players.rush_within_s <= config.plan.duration_s
     assert LoadConfig.from_dict(json.loads(config.to_json())) == config
     assert load_config_for(env, [Target("mc-1", "127.0.0.1", 25565)], players=0).players is None  # --players 0
@@ -143,6 +148,21 @@ def test_a_saturated_generator_makes_player_failures_inconclusive() -> None:
     assert out["verdict"] == "inconclusive"
     assert str(out["reason"]).startswith("generator saturated: ")
     assert out["fix"] == "run with --workers N"
+
+
+def test_a_ratio_too_few_samples_resolve_is_inconclusive_never_pass() -> None:
+    plan = dataclasses.replace(PLAN, thresholds=("join_success_ratio >= 0.99",))  # a 1 % budget: 100 joins
+    out = judge_players(plan, _collector(), saturation_reasons=[], saturation_fix="", max_lag_p95_ms=100)
+    assert out["verdict"] == "inconclusive"
+    assert "holds on 10 join attempts; resolving a 1 % budget takes 100" in str(out["reason"])
+
+
+def test_no_threshold_declared_is_inconclusive_never_pass() -> None:
+    out = judge_players(
+        PlayerPlan(population=2), _collector(), saturation_reasons=[], saturation_fix="", max_lag_p95_ms=100
+    )
+    assert out["verdict"] == "inconclusive"
+    assert "players.slo" in str(out["fix"])
 
 
 def test_drops_and_a_slow_tick_fail_and_nothing_joined_is_inconclusive() -> None:

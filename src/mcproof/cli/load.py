@@ -16,6 +16,7 @@ from mcproof.evidence.records import CheckOutcome
 from mcproof.load.evidence import capacity_measurement, load_evidence
 from mcproof.load.launcher import run_load, run_web
 from mcproof.load.plan import LoadConfig, load_config_for
+from mcproof.load.player_evidence import load_player_records
 from mcproof.load.report import describe_run, generator_line, players_line, threshold_lines
 from mcproof.load.settings import LoadSettings
 from mcproof.load.sizing import auto_workers, idle_cores, plan_figures, plan_line
@@ -85,6 +86,9 @@ def run_load_command(
     record = load_evidence(config, result, check="mcproof load", outputs=[f"load/{o}" for o in run.outputs])
     record = dataclasses.replace(record, sizing=sizing, sandbox=dict(result.get("sandbox") or {}))
     session.store.append(record)
+    waiver = lambda slo: env.waiver_for(slo=slo)  # noqa: E731
+    for player_record in load_player_records(record, env.players, check="mcproof load", waiver_for=waiver):
+        session.store.append(player_record)
     verdict = record.load_verdict
     if record.distinct_targets >= env.slo.concurrent_servers:
         measurement = capacity_measurement(record, env.slo.concurrent_servers, "mcproof load")

@@ -190,6 +190,7 @@ def load_config_for(
             settings.players,
             plan.duration_s,
             protocol=env.minecraft.expect.protocol,
+            players=env.players,
             join_timeout_s=float(getattr(env.minecraft, "player_phase_timeout_s", 5.0)),
         ),
     )

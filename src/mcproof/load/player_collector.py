@@ -9,9 +9,9 @@ contexts here. Like `LoadCollector`, workers `drain()` into each report to the m
 Memory is bounded whatever the run's length:
 
 - counts and time-to-join histograms (`bucket_ms` buckets) are exact and small;
-- raw samples (`JoinAttempt`, `SessionEnd` dicts) are kept up to ``samples_cap`` of each: every failed
-  join and every drop while there is room, successful ones only while the list is under half the cap
-  (``samples_seen`` says how many there were);
+- raw samples (`JoinAttempt`, `SessionEnd` dicts) are kept up to ``samples_cap`` (20,000) of each: every
+  one while under 90 % of the cap, then only failed joins and drops (``samples_seen`` says how many there
+  were; the SLI figures of `mcproof.players.slis` are exact only while nothing was left out);
 - world-time updates are kept per (generator process, server): at most one per ``step`` seconds of that
   process's monotonic clock (the first arrival in each bucket: several players on one server see one
   world clock), at most ``tps_cap`` of them; past the cap the step doubles and the series is re-bucketed
@@ -62,7 +62,7 @@ class PlayerCollector:
     ({'attempts': 2, 'ok': 1}, {'42.0': 1})
     """
 
-    def __init__(self, *, samples_cap: int = 2000, tps_cap: int = 600, process: str = "?") -> None:
+    def __init__(self, *, samples_cap: int = 20_000, tps_cap: int = 600, process: str = "?") -> None:
         self.samples_cap = samples_cap
         self.tps_cap = tps_cap
         self.process = process
@@ -83,7 +83,7 @@ class PlayerCollector:
         self.servers: set[str] = set()
 
     def _keep(self, samples: list[dict[str, Any]], sample: dict[str, Any], bad: bool) -> None:
-        if len(samples) < (self.samples_cap if bad else self.samples_cap // 2):
+        if len(samples) < (self.samples_cap if bad else self.samples_cap * 9 // 10):
             samples.append(sample)
 
     def record_join(self, attempt: dict[str, Any], lag_ms: float | None = None) -> None:

@@ -94,6 +94,33 @@ def player_metrics(collector: PlayerCollector, plan: PlayerPlan) -> dict[str, fl
     }
 
 
+def unresolved(checks: list[Any], metrics: dict[str, float | None]) -> list[str]:
+    """Passed ratio thresholds too few samples resolve (`mcproof.players.judge`'s rule: a ratio with a budget
+    b needs 1/b samples; budget 0 resolves with any count, one miss fails).
+
+    >>> from mcproof.load.thresholds import ThresholdResult as R
+    >>> unresolved([R("join_success_ratio >= 0.99", "join_success_ratio", ">=", 0.99, 1.0, True)],
+    ...            {"join_attempts": 40.0})
+    ['join_success_ratio >= 0.99 holds on 40 join attempts; resolving a 1 % budget takes 100']
+    """
+    out = []
+    for c in checks:
+        if not c.passed:
+            continue
+        if c.metric == "join_success_ratio" and c.op in (">=", ">"):
+            budget, count, what = 1.0 - c.value, metrics.get("join_attempts") or 0.0, "join attempts"
+        elif c.metric == "drop_ratio" and c.op in ("<=", "<"):
+            budget, count, what = c.value, metrics.get("sessions") or 0.0, "sessions"
+        else:
+            continue
+        needed = math.ceil(1 / budget - 1e-9) if budget > 1e-9 else 0
+        if count < needed:
+            out.append(
+                f"{c.expression} holds on {count:.0f} {what}; resolving a {budget * 100:g} % budget takes {needed}"
+            )
+    return out
+
+
 def _refusing_servers(collector: PlayerCollector) -> list[str]:
     return sorted(t for t, kinds in collector.join_failures.items() if any(kinds.get(k) for k in SERVER_REFUSALS))
 
@@ -163,12 +190,19 @@ def judge_players(
     elif reasons:
         verdict, reason = "inconclusive", "generator saturated: " + "; ".join(reasons)
         fix = saturation_fix
+    elif not checks:
+        verdict = "inconclusive"
+        reason = "no player threshold to hold: neither load.players.thresholds nor players.slo declares one"
+        fix = "declare the player SLOs in the environment's players.slo (or load.players.thresholds)"
     elif not metrics["join_attempts"]:
         verdict = "inconclusive"
         reason = "no player join was attempted: the player figures were not measured"
         fix = "lengthen load.duration_s, or check load.players (population, rush.at_s)"
     elif failed:
         verdict, reason, fix = "fail", "player thresholds failed: " + "; ".join(failed), ""
+    elif coarse := unresolved(checks, metrics):
+        verdict, reason = "inconclusive", "too few player samples: " + "; ".join(coarse)
+        fix = "lengthen load.duration_s, shorten load.players.session_s or add players (load.players.population)"
     else:
         verdict, reason, fix = "pass", "", ""
     return {

@@ -15,7 +15,6 @@ Example (YAML)::
         population: 5          # held for the whole run: join, stay session_s, leave, join again
         session_s: 8
         rush: {joins: 5, within_s: 2, at_s: 8}   # an event rush on top of the population
-        thresholds: ["join_success_ratio >= 0.99", "join_p95_ms < 2000", "drop_ratio <= 0"]
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from mcproof.load.thresholds import PLAYER_METRICS, parse_threshold
 ShapeName = Literal["ramp", "steady", "spike", "soak"]
 SHAPE_NAMES: tuple[str, ...] = ("ramp", "steady", "spike", "soak")
 DEFAULT_THRESHOLDS = ("status_p95_ms < 250", "failure_ratio < 0.001")
-DEFAULT_PLAYER_THRESHOLDS = ("join_success_ratio >= 0.99", "join_p95_ms < 2000", "drop_ratio <= 0.01")
 
 
 class ProvisioningSettings(BaseModel):
@@ -72,20 +70,23 @@ class PlayerRushSettings(BaseModel):
 class PlayerLoadSettings(BaseModel):
     """``load.players``: Locust users that are players (`mcproof.load.player_users`), beside the server-list users.
 
-    The SLO objectives stay in the environment's `players:`/`slo:` sections; these are the load run's
-    thresholds on the player figures of the run (join success ratio, join p95, drops, TPS).
+    The SLO objectives stay in the environment's `players:` section: the load run's thresholds on the
+    player figures (join success ratio, join p50/p95, drops, TPS) are derived from ``players.slo`` unless
+    ``thresholds`` is given; session length and deadlines default to ``players.session_s`` etc.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     population: int = Field(0, ge=0, le=20_000)  # players held for the whole run (steady population)
-    session_s: float = Field(30.0, gt=0, le=86400)  # each session's length; then leave and join again
+    session_s: float | None = Field(None, gt=0, le=86400)  # each session's length (default players.session_s)
     rejoin_pause_s: float = Field(0.0, ge=0, le=3600)  # between leaving and the next join
-    join_timeout_s: float | None = Field(None, gt=0, le=120)  # each join phase's deadline (default 5 s)
-    keepalive_timeout_s: float = Field(30.0, gt=0, le=600)  # no packet from the server this long: dropped
+    join_timeout_s: float | None = Field(None, gt=0, le=120)  # each join phase's deadline (players.phase_timeout_s)
+    keepalive_timeout_s: float | None = Field(None, gt=0, le=600)  # silent this long: dropped (players.*)
     name_prefix: str = Field("mcproof", min_length=1, max_length=8, pattern=r"^[A-Za-z0-9_]+$")
     rush: PlayerRushSettings = PlayerRushSettings()
-    thresholds: tuple[str, ...] = DEFAULT_PLAYER_THRESHOLDS
+    # empty: derived from the environment's players.slo (`mcproof.load.shapes.thresholds_from_slo`); give
+    # expressions only for load-specific bounds beyond the SLOs
+    thresholds: tuple[str, ...] = ()
     tps_updates_per_server: int = Field(600, ge=10, le=100_000)  # world-time samples kept per server (thinned)
 
     @field_validator("thresholds")

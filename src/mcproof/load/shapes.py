@@ -18,7 +18,15 @@ from typing import Any
 from mcproof.errors import ConfigError
 from mcproof.load.settings import SHAPE_NAMES, LoadSettings
 
-__all__ = ["PlayerPlan", "ShapePlan", "Stage", "plan_shape", "player_name", "player_plan_from_settings"]
+__all__ = [
+    "PlayerPlan",
+    "ShapePlan",
+    "Stage",
+    "plan_shape",
+    "player_name",
+    "player_plan_from_settings",
+    "thresholds_from_slo",
+]
 
 _FAST_SPAWN_S = 1.0  # "at once": spawn every user within about a second
 
@@ -184,12 +192,34 @@ class PlayerPlan:
         return cls(**values)
 
 
+def thresholds_from_slo(slo: Any) -> tuple[str, ...]:
+    """Load thresholds on the player metrics from the environment's ``players.slo`` (a PlayerSlo; None: none).
+
+    >>> from mcproof.players.settings import PlayerSlo
+    >>> thresholds_from_slo(PlayerSlo(join_success_ratio=0.99, join_time_p95_s=3.0, tps_min=18))
+    ('join_success_ratio >= 0.99', 'join_p95_ms <= 3000', 'tps_min >= 18')
+    """
+    if slo is None:
+        return ()
+    pairs = (
+        ("join_success_ratio", "join_success_ratio >= {:g}", 1.0),
+        ("join_time_p50_s", "join_p50_ms <= {:g}", 1000.0),
+        ("join_time_p95_s", "join_p95_ms <= {:g}", 1000.0),
+        ("session_drop_ratio", "drop_ratio <= {:g}", 1.0),
+        ("tps_min", "tps_min >= {:g}", 1.0),
+        ("tps_p5", "tps_p5 >= {:g}", 1.0),
+    )
+    return tuple(form.format(getattr(slo, f) * k) for f, form, k in pairs if getattr(slo, f, None) is not None)
+
+
 def player_plan_from_settings(
-    settings: Any, duration_s: float, *, protocol: int | None, join_timeout_s: float = 5.0
+    settings: Any, duration_s: float, *, protocol: int | None, players: Any = None, join_timeout_s: float = 5.0
 ) -> PlayerPlan | None:
     """The PlayerPlan of `load.players` (a PlayerLoadSettings) for a run of `duration_s`; None with no players.
 
-    ConfigError when the rush does not fit in the run.
+    `players`: the environment's `players:` section (PlayerSettings or None): session length, deadlines and,
+    unless `load.players.thresholds` is given, the thresholds (from its SLOs). ConfigError when the rush
+    does not fit in the run.
     """
     rush = settings.rush
     if settings.population + rush.joins < 1:
@@ -199,18 +229,19 @@ def player_plan_from_settings(
             f"load.players.rush ends at {rush.at_s + rush.within_s:g} s, after the run's {duration_s:g} s; "
             "lower rush.at_s or rush.within_s, or lengthen load.duration_s"
         )
+    thresholds = tuple(settings.thresholds) or thresholds_from_slo(getattr(players, "slo", None))
     return PlayerPlan(
         population=settings.population,
         rush_joins=rush.joins,
         rush_within_s=rush.within_s,
         rush_at_s=rush.at_s,
-        session_s=settings.session_s,
+        session_s=settings.session_s or getattr(players, "session_s", 30.0),
         rejoin_pause_s=settings.rejoin_pause_s,
-        join_timeout_s=settings.join_timeout_s or join_timeout_s,
-        keepalive_timeout_s=settings.keepalive_timeout_s,
+        join_timeout_s=settings.join_timeout_s or getattr(players, "phase_timeout_s", join_timeout_s),
+        keepalive_timeout_s=settings.keepalive_timeout_s or getattr(players, "keepalive_timeout_s", 30.0),
         protocol=protocol,
         name_prefix=settings.name_prefix,
-        thresholds=tuple(settings.thresholds),
+        thresholds=thresholds,
         tps_updates_per_server=settings.tps_updates_per_server,
     )
 
