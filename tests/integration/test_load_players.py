@@ -205,3 +205,23 @@ def test_mcproof_load_runs_players_when_the_environment_asks(
     assert record.players["metrics"]["join_attempts"] >= 3
     assert record.status_ms["requests"] > 0
     assert "player users" in record.method
+
+
+def test_players_in_a_distributed_run_report_through_the_master(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """Master + 2 workers: the players' samples cross to the master with each report and the final one."""
+    sb = sandbox_factory(servers=6, keepalive_s=1.0)
+    plan = _players(population=4, rush_joins=2, rush_at_s=3.0, rush_within_s=1.0, session_s=3.0)
+    config = _config(_targets(sb), plan, duration_s=10.0).with_changes(workers=2)
+    run = run_load(config, tmp_path / "load")
+    record = load_evidence(config, run.result, check="itest", outputs=run.outputs)
+    players = record.players
+    assert players["verdict"] == "pass", players["reason"]
+    metrics = players["metrics"]
+    assert metrics["join_attempts"] >= 6
+    assert players["locust"]["join"]["requests"] == metrics["join_attempts"]
+    assert len(players["samples"]["joins"]) == metrics["join_attempts"]  # nothing lost between the processes
+    names = {j["player"] for j in players["samples"]["joins"]}
+    assert len(names) == 6  # one name per player across both workers
+    assert players["figures"]["tps"]["series"] >= 2
