@@ -225,3 +225,21 @@ def test_players_in_a_distributed_run_report_through_the_master(
     names = {j["player"] for j in players["samples"]["joins"]}
     assert len(names) == 6  # one name per player across both workers
     assert players["figures"]["tps"]["series"] >= 2
+
+
+def test_a_lagging_server_fails_the_tps_threshold_and_is_named(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    sb = sandbox_factory(servers=4, keepalive_s=1.0)
+    lagging = [s.id for s in sb.servers()[:2]]
+    sb.inject(lagging, "lag", tps=5.0)
+    config = _config(_targets(sb), _players(population=4, rush_joins=0, session_s=6.0), duration_s=10.0)
+    run = run_load(config, tmp_path / "load")
+    record = load_evidence(config, run.result, check="itest", outputs=run.outputs)
+    players = record.players
+    assert players["verdict"] == "fail", players["reason"]
+    failed = [t["expression"] for t in players["thresholds"] if not t["passed"]]
+    assert failed == ["tps_min >= 15"]
+    assert 3.0 <= players["metrics"]["tps_min"] <= 7.0  # the lag fault's 5 TPS, measured by the players
+    by_server = players["figures"]["tps"]["min_by_server"]
+    assert {s for s, tps in by_server.items() if tps < 15} == set(lagging)  # the lagging servers, named

@@ -15,6 +15,7 @@ Example (YAML)::
         population: 5          # held for the whole run: join, stay session_s, leave, join again
         session_s: 8
         rush: {joins: 5, within_s: 2, at_s: 8}   # an event rush on top of the population
+        # thresholds: from the players.slo section unless given here (e.g. ["join_p95_ms <= 500"])
 """
 
 from __future__ import annotations
