@@ -106,7 +106,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 await asyncio.sleep(0.05)
         await asyncio.wait_for(asyncio.gather(*(c.in_play.wait() for c in clients)), 120)
         join_s = time.monotonic() - t_join
-        cpu2, rss2 = shard_usage(shard)
+        cpu2, _ = shard_usage(shard)
         await asyncio.sleep(args.hold)
         cpu3, rss3 = shard_usage(shard)
         held_cpu = cpu3 - cpu2

@@ -207,8 +207,11 @@ def test_kill_drops_players_without_a_packet_and_bad_clients_cost_one_connection
             sock.sendall(bytes([len(handshake)]) + handshake + junk)
             sock.settimeout(5)
             data = b""
-            while chunk := sock.recv(4096):
-                data += chunk
+            try:
+                while chunk := sock.recv(4096):
+                    data += chunk
+            except ConnectionResetError:
+                pass  # an abort may reach us as a reset: closed either way
             assert len(data) < 64  # closed (perhaps after Set Compression/Login Success), nothing else
     assert online(c_srv) == (0, [])
     last = players(c_srv, "After")

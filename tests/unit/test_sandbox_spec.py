@@ -132,3 +132,17 @@ def test_world_age_keeps_counting_across_a_tick_rate_change() -> None:
         assert srv.world_age(later + 1.0) - srv.world_age(later) == 20
 
     asyncio.run(run())
+
+
+def test_environment_tick_rate_reaches_the_sandbox_and_the_bridged_servers() -> None:
+    from mcproof.config import EmbeddedKubernetes, parse_environment
+    from mcproof.errors import ConfigError
+    from mcproof_sandbox.kube.embedded import cluster_spec
+    from mcproof_sandbox.stack import sandbox_spec
+
+    text = "name: t\ntier: dev\nminecraft:\n  discovery: {kind: sandbox}\nsandbox: {servers: 3, tick_rate: 10}\n"
+    env = parse_environment(text, Path("envs/t.yaml"))
+    assert sandbox_spec(env).tick_rate == 10.0
+    assert cluster_spec(env, EmbeddedKubernetes()).tick_rate == 10.0
+    with pytest.raises(ConfigError, match="tick_rate"):
+        parse_environment(text.replace("tick_rate: 10", "tick_rate: 0"), Path("envs/t.yaml"))

@@ -11,8 +11,9 @@ Usage::
     sb.down()
 
 Modules: ``spec`` (SandboxSpec, addresses, faults), ``state`` (state dir and records, stdlib only),
-``protocol`` (pure wire codecs), ``server`` (server state, faults), ``handlers`` (asyncio
-protocols), ``shard``, ``supervisor``, ``control``
+``protocol`` (pure wire codecs: SLP, Query, RCON), ``play_protocol`` (pure login/configuration/play
+codec, protocol 769), ``server`` (server state, players, world clock, faults), ``handlers`` (asyncio
+protocols), ``play`` (a player's session, the shard's ticker), ``shard``, ``supervisor``, ``control``
 (this client), ``commands`` (click group).
 """
 

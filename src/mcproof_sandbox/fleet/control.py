@@ -3,6 +3,7 @@
 Control socket protocol (``<state_dir>/control.sock``): the client sends one JSON line, e.g.
 ``{"op": "inject", "servers": ["mc-00003"], "kind": "slow", "params": {"delay_s": 2}}``, and reads one
 JSON line back: ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``. Ops: ping, status, inject, clear.
+A clean stop of a server is ``inject`` kind ``stop`` (players kicked "Server closed"); ``kill`` drops them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A platform server is a sandbox fleet server assigned to a tenant (SQLite). Power actions map onto the
 fleet's public API: ``start`` clears faults, ``kill`` injects ``kill`` without restart (unsaved world data
-is lost, at once: :meth:`WorldWriter.crash`), ``stop`` saves over RCON then kills without restart,
+is lost, at once: :meth:`WorldWriter.crash`), ``stop`` saves over RCON then stops cleanly without restart
+(fault ``stop``: its players are kicked "Server closed"; a ``kill`` just drops them),
 ``restart`` saves then sends RCON ``stop`` (the supervised server comes back after its boot delay).
 Backups are restic snapshots of the world directory, taken with autosave off after ``save-all`` (so the
 snapshot is exactly that save); restores stop the server, restore, verify checksums, start it.
@@ -40,7 +41,7 @@ __all__ = ["ApiError", "EngineConfig", "PlatformEngine"]
 log = logging.getLogger("mcproof_sandbox.platform.engine")
 
 POWER_SIGNALS = ("start", "stop", "restart", "kill")
-_DOWN_FAULTS = {"kill", "refuse", "hang"}
+_DOWN_FAULTS = {"kill", "stop", "refuse", "hang"}
 _STORAGE_APPEND = re.compile(r"^data modify storage mcproof:dr marks append value (\d{1,15})$")
 _STORAGE_GET = re.compile(r"^data get storage mcproof:dr marks$")
 
@@ -240,8 +241,8 @@ class PlatformEngine:
             self.sandbox.clear([server_id])
             self.world.resume(server_id)
         elif signal in ("stop", "kill"):
-            self.world.crash(server_id)  # the process dies: what was not saved is gone, now
-            self.sandbox.inject([server_id], "kill", restart=False)
+            self.world.crash(server_id)  # the process ends: what was not saved is gone, now
+            self.sandbox.inject([server_id], signal, restart=False)  # stop: players kicked; kill: dropped
         else:
             try:
                 rcon_command(row["host"], row["rcon_port"], self.rcon_password, "stop", timeout=3.0)
