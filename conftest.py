@@ -4,4 +4,4 @@ pytest_plugins = ["fixtures.environment", "fixtures.minecraft", "fixtures.cluste
 
 # Importing Locust monkey-patches the process with gevent: the doctest collector must not import the
 # module that defines the Locust users (it has no doctest; the load tests run it in Locust processes).
-collect_ignore = ["src/mcproof/load/users.py"]
+collect_ignore = ["src/mcproof/load/users.py", "src/mcproof/load/player_users.py"]

@@ -4,6 +4,8 @@ Environment-agnostic: targets from discovery, shape/duration/users/thresholds fr
 (defaults when absent). One bounded headless Locust run per session; its LoadEvidence keeps percentiles,
 throughput, failures by kind and by target, the generator's own figures (CPU share, schedule lag,
 late/dropped pings) and the servers served throughout; Locust's CSV + HTML land in `<run>/load/`.
+With `load.players` the same run also holds player users (join, stay, leave, join again): the record keeps
+their join time, drops and TPS with sample counts, and `test_player_thresholds_met` holds their thresholds.
 A saturated generator makes the checks INCONCLUSIVE (reason + fix), never pass or fail.
 """
 
@@ -21,7 +23,8 @@ from mcproof.evidence import RunStore
 from mcproof.load.evidence import LoadEvidence, capacity_measurement, load_evidence
 from mcproof.load.launcher import run_load
 from mcproof.load.plan import load_config_for
-from mcproof.load.report import describe_run, generator_line
+from mcproof.load.player_evidence import load_player_records
+from mcproof.load.report import describe_run, generator_line, players_line
 from mcproof.load.target_side import ShardSampler, judge_sandbox
 from mcproof.verdict import inconclusive
 
@@ -50,6 +53,10 @@ def load_record(environment: Environment, targets: list[Target], evidence: RunSt
     record = load_evidence(config, result, check="load_thresholds", outputs=[f"load/{o}" for o in run.outputs])
     record = dataclasses.replace(record, sandbox=dict(result.get("sandbox") or {}))
     evidence.append(record)
+    # the players' samples through the player SLIs every context uses (panel + SLO table; none if saturated)
+    waiver = lambda slo: environment.waiver_for(slo=slo)  # noqa: E731
+    for player_record in load_player_records(record, environment.players, check="load_players", waiver_for=waiver):
+        evidence.append(player_record)
     return record
 
 
@@ -91,3 +98,17 @@ def test_capacity_concurrent_servers(load_record: LoadEvidence, environment: Env
         f"{load_record.servers_served} of {load_record.distinct_targets} servers served throughout "
         f"(objective {objective}); {describe_run(load_record)}"
     )
+
+
+def test_player_thresholds_met(load_record: LoadEvidence, environment: Environment) -> None:
+    """Players in the same run (load.players): joins succeed and are quick, sessions are not dropped, the
+    servers tick at speed; held to the generator's saturation rules like the pings."""
+    players = load_record.players
+    if not players:
+        pytest.skip(
+            f"environment {environment.name!r} asks for no players in its load run; set load.players.population "
+            "(and load.players.thresholds) to hold player joins, drops and TPS under load"
+        )
+    if players["verdict"] == "inconclusive":
+        inconclusive(players["reason"], players["fix"])
+    assert players["verdict"] == "pass", players_line(load_record)

@@ -145,6 +145,12 @@ def _workers(value: str | None) -> int | str | None:
 @click.option("--shape", type=click.Choice(["ramp", "steady", "spike", "soak"]), default=None, help="load shape")
 @click.option("--duration", "duration_s", type=click.FloatRange(min=1, max=7 * 86400), default=None, help="seconds")
 @click.option("--users", type=click.IntRange(1, 100_000), default=None, help="simulated servers (Locust users)")
+@click.option(
+    "--players",
+    type=click.IntRange(0, 20_000),
+    default=None,
+    help="player population in the same run (default: load.players.population; 0: no players)",
+)
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--web-port", type=click.IntRange(1, 65535), default=None, help="web UI port (default: load.web_port)")
 @click.option("--keep-sandbox", is_flag=True, help="leave a sandbox this command started running afterwards")
@@ -165,6 +171,7 @@ def load_command(
     reports_dir: Path,
     web_port: int | None,
     keep_sandbox: bool,
+    players: int | None = None,
     provisioning: bool = False,
     plan_only: bool = False,
 ) -> None:
@@ -196,6 +203,7 @@ def load_command(
                     web_port=web_port,
                     echo=click.echo,
                     plan_only=plan_only,
+                    players=players,
                 )
     except McproofError as err:
         _fail(err)

@@ -16,7 +16,8 @@ from mcproof.evidence.records import CheckOutcome
 from mcproof.load.evidence import capacity_measurement, load_evidence
 from mcproof.load.launcher import run_load, run_web
 from mcproof.load.plan import LoadConfig, load_config_for
-from mcproof.load.report import describe_run, generator_line, threshold_lines
+from mcproof.load.player_evidence import load_player_records
+from mcproof.load.report import describe_run, generator_line, players_line, threshold_lines
 from mcproof.load.settings import LoadSettings
 from mcproof.load.sizing import auto_workers, idle_cores, plan_figures, plan_line
 from mcproof.load.target_side import ShardSampler, judge_sandbox
@@ -38,6 +39,7 @@ def run_load_command(
     web_port: int | None,
     echo: Callable[[str], None],
     plan_only: bool = False,
+    players: int | None = None,
 ) -> int:
     """Headless: print the plan, run, record evidence + report, return the verdict's exit code (0 pass:
     thresholds met; 1 fail; 3 inconclusive: the generator was saturated, with reason and fix). `plan_only`:
@@ -48,7 +50,13 @@ def run_load_command(
         raise ConfigError(f"discovery for environment '{env.name}' returned no targets; check minecraft.discovery")
     count = None if workers == "auto" else workers
     config = load_config_for(
-        env, targets, shape=shape, users=users, duration_s=duration_s, workers=count if isinstance(count, int) else None
+        env,
+        targets,
+        shape=shape,
+        users=users,
+        duration_s=duration_s,
+        workers=count if isinstance(count, int) else None,
+        players=players,
     )
     if plan_only:
         with tempfile.TemporaryDirectory(prefix="mcproof-plan-") as tmp:
@@ -78,6 +86,9 @@ def run_load_command(
     record = load_evidence(config, result, check="mcproof load", outputs=[f"load/{o}" for o in run.outputs])
     record = dataclasses.replace(record, sizing=sizing, sandbox=dict(result.get("sandbox") or {}))
     session.store.append(record)
+    waiver = lambda slo: env.waiver_for(slo=slo)  # noqa: E731
+    for player_record in load_player_records(record, env.players, check="mcproof load", waiver_for=waiver):
+        session.store.append(player_record)
     verdict = record.load_verdict
     if record.distinct_targets >= env.slo.concurrent_servers:
         measurement = capacity_measurement(record, env.slo.concurrent_servers, "mcproof load")
@@ -99,6 +110,8 @@ def run_load_command(
     for line in threshold_lines(record):
         echo(f"mcproof: {line}")
     echo(f"mcproof: {generator_line(record)}")
+    if record.players:
+        echo(f"mcproof: {players_line(record)}")
     if verdict != "pass":
         echo(f"mcproof: {message}")
     code = exit_code(verdict)

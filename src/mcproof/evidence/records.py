@@ -215,6 +215,9 @@ class LoadEvidence(_Record):
     status_window_ms: dict[str, Any] = field(default_factory=dict)
     sizing: dict[str, Any] = field(default_factory=dict)  # the plan: asked, one worker's calibrated rate, needed
     sandbox: dict[str, Any] = field(default_factory=dict)  # when mcproof ran the target: shard CPU share, CPU per ping
+    # player users in the same run (mcproof.load.player_judge): verdict, metrics (join ratio, join p95, drops,
+    # TPS) with sample counts, thresholds, figures and the capped raw samples; {} when the run had no players
+    players: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed_thresholds(self) -> list[str]:

@@ -35,6 +35,7 @@ def calibration_config(
         stop_grace_s=min(config.stop_grace_s, 5.0),
         max_pings_per_user=max(1, math.ceil(max_pings / users)),
         run_dir=None,
+        players=None,  # the calibration measures one process's ping rate: no player users in it
     )
 
 

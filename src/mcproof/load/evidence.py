@@ -14,6 +14,14 @@ def _latency(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: entry[k] for k in keys if k in entry}
 
 
+def _players(result: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """The players part of the result plus Locust's own rows for it ("join", "session")."""
+    players = dict(result.get("players") or {})
+    if players:
+        players["locust"] = {k.split(":", 1)[1]: _latency(v) for k, v in stats.items() if k.startswith("PLAYER:")}
+    return players
+
+
 def load_evidence(config: Any, result: dict[str, Any], *, check: str, outputs: list[str]) -> LoadEvidence:
     """LoadEvidence from a LoadConfig and the result dict a Locust process wrote."""
     stats = result.get("stats", {})
@@ -26,6 +34,20 @@ def load_evidence(config: Any, result: dict[str, Any], *, check: str, outputs: l
         "scheduled send -> reply; latency thresholds and pings/s hold the pings sent in the full-load window (ramp "
         "excluded); generator CPU share, event-loop lag and schedule lag measured per process over that window"
     )
+    plan = getattr(config, "players", None)
+    if plan is not None:
+        rush = (
+            f" plus a rush of {plan.rush_joins} joins within {plan.rush_within_s:g}s from {plan.rush_at_s:g}s"
+            if plan.rush_joins
+            else ""
+        )
+        method += (
+            f"; in the same Locust run, {plan.population} player users{rush}: each joins (offline-mode login, protocol "
+            f"{plan.protocol}, every phase bounded by {plan.join_timeout_s:g}s) with the blocking player client, "
+            f"holds a {plan.session_s:g}s session answering keep-alives, leaves and joins again; time to join = "
+            "connect -> first play packet; a session that ends other than by leaving is a drop; TPS from world-time "
+            "updates (mcproof.load.player_judge); held to the same generator saturation rules"
+        )
     return LoadEvidence(
         environment=config.environment,
         method=method,
@@ -63,6 +85,7 @@ def load_evidence(config: Any, result: dict[str, Any], *, check: str, outputs: l
         schedule_lag_ms=dict(result.get("schedule_lag_ms", {})),
         corrected_ms=dict(result.get("corrected_ms", {})),
         status_window_ms=dict(result.get("status_window_ms", {})),
+        players=_players(result, stats),
     )
 
 

@@ -24,11 +24,12 @@ def run_headless(config: Any, result_path: Path, output_dir: Path | None = None)
     from locust.html import get_html_report
     from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
 
-    from mcproof.load.locust_process import LoadSession, build_shape_class, build_user_class
+    from mcproof.load.locust_process import LoadSession, build_shape_class, build_user_classes
 
+    players = config.players.players if config.players is not None else 0
     env = Environment(
-        user_classes=[build_user_class(config)],
-        shape_class=build_shape_class(config.plan)(),
+        user_classes=build_user_classes(config),
+        shape_class=build_shape_class(config.plan, players)(),
         stop_timeout=None,
     )
     session = LoadSession(env, config)
@@ -45,7 +46,7 @@ def run_headless(config: Any, result_path: Path, output_dir: Path | None = None)
     if shape is not None:
         shape.join(timeout=config.plan.duration_s + config.stop_grace_s + 5)
     runner.stop()
-    mode = f"local runner, 1 process, {config.users} users"
+    mode = f"local runner, 1 process, {config.users} users" + (f" + {players} players" if players else "")
     result = session.write_result(mode, result_path)
     if output_dir is not None:
         html = get_html_report(env, show_download_link=False)  # type: ignore[no-untyped-call]

@@ -34,6 +34,7 @@ from mcproof.load.generator import SaturationLimits, accounting_span
 from mcproof.load.judge import judge_run
 from mcproof.load.metrics import compute_metrics, histogram_summary
 from mcproof.load.plan import RESULT_ENV, LoadConfig
+from mcproof.load.player_collector import PlayerCollector
 from mcproof.load.shapes import ShapePlan
 from mcproof.load.thresholds import evaluate, parse_thresholds
 from mcproof.minecraft.status import classify_error, utc_now
@@ -44,6 +45,7 @@ __all__ = [
     "WrongVersion",
     "build_shape_class",
     "build_user_class",
+    "build_user_classes",
     "stats_snapshot",
 ]
 
@@ -120,16 +122,35 @@ def build_user_class(config: LoadConfig) -> type:
     return MinecraftServerUser.for_config(config)
 
 
+def build_user_classes(config: LoadConfig) -> list[type]:
+    """Every Locust User class of the run: the server-list user, plus the player user
+    (:class:`mcproof.load.player_users.MinecraftPlayerUser`, ``fixed_count`` = the plan's players, spawned
+    before the weighted server users) when the config has players: one mixed Locust run."""
+    classes = [build_user_class(config)]
+    if config.players is not None:
+        from mcproof.load.player_users import MinecraftPlayerUser
+
+        classes.append(MinecraftPlayerUser.for_config(config))
+    return classes
+
+
 _FINAL_MESSAGE = "mcproof_final_report"
 _SHAPE_CLASS_NAMES = {"ramp": "RampShape", "steady": "SteadyShape", "spike": "SpikeShape", "soak": "SoakShape"}
 
 
-def build_shape_class(plan: ShapePlan) -> type:
-    """A LoadTestShape subclass (RampShape, SteadyShape, SpikeShape or SoakShape) driven by `plan`."""
+def build_shape_class(plan: ShapePlan, players: int = 0) -> type:
+    """A LoadTestShape subclass (RampShape, SteadyShape, SpikeShape or SoakShape) driven by `plan`.
+
+    `players` player users ride on top of every stage (spawned with the first one; when each joins is
+    their own schedule, `PlayerPlan.join_at_s`).
+    """
     from locust import LoadTestShape
 
     def tick(self: Any) -> tuple[int, float] | None:
-        return plan.tick(self.get_run_time())
+        step = plan.tick(self.get_run_time())
+        if step is None or not players:
+            return step
+        return step[0] + players, step[1] + players
 
     name = _SHAPE_CLASS_NAMES[plan.name]
     return type(name, (LoadTestShape,), {"tick": tick, "plan": plan, "__doc__": f"mcproof {plan.name} shape"})
@@ -156,6 +177,8 @@ def stats_snapshot(stats: Any) -> dict[str, Any]:
     for (name, method), entry in stats.entries.items():
         if name in (STATUS_NAME, QUERY_NAME):
             out[method] = _entry(entry)
+        elif method == "PLAYER":  # players: one row per name ("join", "session")
+            out[f"PLAYER:{name}"] = _entry(entry)
     out["total"] = _entry(stats.total)
     out["errors"] = [
         {"protocol": e.method, "name": e.name, "error": str(e.error), "occurrences": e.occurrences}
@@ -180,6 +203,27 @@ def _runq_wait_s() -> float | None:
         return None
 
 
+def _with_players(judged: dict[str, Any], players: dict[str, Any]) -> dict[str, Any]:
+    """The run's verdict over both parts: fail if either failed, else inconclusive if either was, else pass.
+
+    The reason and fix name the part they come from ("players: ...").
+    """
+    from mcproof.verdict import combine
+
+    pings, theirs = str(judged["verdict"]), str(players["verdict"])
+    verdict = combine([pings, theirs]).value
+    reasons, fixes = [], []
+    for part, (v, reason, fix) in (
+        ("pings", (pings, judged.get("reason"), judged.get("fix"))),
+        ("players", (theirs, players.get("reason"), players.get("fix"))),
+    ):
+        if v != "pass" and (v == verdict or verdict == "fail"):
+            reasons.append(reason if part == "pings" else f"players: {reason}")
+            if fix:
+                fixes.append(fix if part == "pings" else f"players: {fix}")
+    return {**judged, "verdict": verdict, "reason": "; ".join(r for r in reasons if r), "fix": "; ".join(fixes)}
+
+
 class LoadSession:
     """Listeners for one Locust environment; `result()` turns the finished run into a JSON-safe result."""
 
@@ -193,6 +237,8 @@ class LoadSession:
             late_after_ms=self.limits.late_after_ms,
             process=f"{socket.gethostname()}:{os.getpid()}",
         )
+        tps_cap = config.players.tps_updates_per_server if config.players is not None else 600
+        self.players = PlayerCollector(tps_cap=tps_cap, process=self.collector.process)
         self.started_epoch: float | None = None
         self.started_at: str | None = None
         self.peak_users = 0
@@ -233,11 +279,16 @@ class LoadSession:
 
     def _final_data(self) -> dict[str, Any]:
         self._sample(time.time())  # the last CPU sample goes with the final report
-        return {"process": self.collector.process, "collector": self.collector.drain()}
+        return {
+            "process": self.collector.process,
+            "collector": self.collector.drain(),
+            "players": self.players.drain(),
+        }
 
     def _on_final_report(self, environment: Any, msg: Any, **_: Any) -> None:
         data = msg.data or {}
         self.collector.merge(data.get("collector", {}))
+        self.players.merge(data.get("players", {}))
         node = str(getattr(msg, "node_id", "") or "")
         if node:
             self.workers_finished.add(node)
@@ -302,6 +353,13 @@ class LoadSession:
 
     def _on_request(self, request_type: str, context: dict[str, Any] | None = None, **kw: Any) -> None:
         ctx = context or {}
+        if request_type == "PLAYER":  # players keep their own books: the ping figures stay the pings'
+            if "join" in ctx:
+                lag = ctx.get("lag_ms")
+                self.players.record_join(ctx["join"], None if lag is None else float(lag))
+            elif "session" in ctx:
+                self.players.record_session(ctx["session"], ctx.get("time_updates"))
+            return
         target, ok, now = str(ctx.get("target", "?")), kw.get("exception") is None, time.time()
         self.collector.record(
             request_type,
@@ -330,6 +388,7 @@ class LoadSession:
             self.started_epoch, self.started_at = time.time(), utc_now()
             self.collector.span = self._span(self.started_epoch)
             self.collector.process = f"{self._role()} {socket.gethostname()}:{os.getpid()}"
+            self.players.process = self.collector.process
             self._sample(self.started_epoch)
             self._monitor = gevent.spawn(self._monitor_loop)
             self._write_process_marker()
@@ -364,10 +423,12 @@ class LoadSession:
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["mcproof"] = self.collector.drain()
+        data["mcproof_players"] = self.players.drain()
         data["mcproof_process"] = self.collector.process
 
     def _on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         self.collector.merge(data.get("mcproof", {}))
+        self.players.merge(data.get("mcproof_players", {}))
         if data.get("mcproof_process"):
             self.worker_labels[str(client_id)] = str(data["mcproof_process"])
 
@@ -399,6 +460,9 @@ class LoadSession:
             pings_per_s=metrics.get("pings_per_s"),
             missing_workers=self.missing_workers(),
         )
+        players = self._players_result(judged)
+        if players is not None:
+            judged = _with_players(judged, players)
         cap = config.failure_targets_cap
         failures_by_target = [
             {"target": t, "failures": sum(k.values()), "kinds": dict(k)}
@@ -428,7 +492,25 @@ class LoadSession:
             "full_load_window_s": list(window),
             "status_per_second": timeline,
             "status_window_ms": histogram_summary(collector.service_hist),
+            "players": players,
         }
+
+    def _players_result(self, judged: dict[str, Any]) -> dict[str, Any] | None:
+        """The players part (`mcproof.load.player_judge`), held to the same saturation rules as the pings."""
+        plan = self.config.players
+        if plan is None:
+            return None
+        from mcproof.load.generator import saturation_fix
+        from mcproof.load.player_judge import judge_players
+
+        generator = judged["generator"]
+        return judge_players(
+            plan,
+            self.players,
+            saturation_reasons=list(generator.get("reasons") or []),
+            saturation_fix=saturation_fix(self.config.workers, generator.get("workers_needed")),
+            max_lag_p95_ms=self.limits.max_lag_p95_ms,
+        )
 
     def write_result(self, mode: str, path: Path | None = None) -> dict[str, Any]:
         """Compute the result; write it to `path` (or $MCPROOF_LOAD_RESULT) when given; log the verdict."""

@@ -55,13 +55,14 @@ def install(namespace: dict[str, Any]) -> LoadConfig:
     from locust import events
     from locust.runners import WorkerRunner
 
-    from mcproof.load.locust_process import LoadSession, build_shape_class, build_user_class
+    from mcproof.load.locust_process import LoadSession, build_shape_class, build_user_classes
     from mcproof.verdict import exit_code
 
     config = config_from_environment()
-    namespace["MinecraftServerUser"] = build_user_class(config)
+    for user_class in build_user_classes(config):  # the server-list user, and the player user when asked
+        namespace[user_class.__name__] = user_class
     if _wants_shape():
-        shape = build_shape_class(config.plan)
+        shape = build_shape_class(config.plan, config.players.players if config.players is not None else 0)
         namespace[shape.__name__] = shape
 
     def _on_init(environment: Any, **_: Any) -> None:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from mcproof.errors import ConfigError
 from mcproof.load.settings import LoadSettings
-from mcproof.load.shapes import ShapePlan, plan_from_settings
-from mcproof.load.thresholds import parse_thresholds
+from mcproof.load.shapes import PlayerPlan, ShapePlan, plan_from_settings, player_plan_from_settings
+from mcproof.load.thresholds import PLAYER_METRICS, parse_thresholds
 
 if TYPE_CHECKING:
     from mcproof.config import Environment, ExpectedVersion
@@ -64,12 +64,15 @@ class LoadConfig:
     latency_slo_ms: float = 250.0
     concurrent_servers_slo: int = 10_000
     saturation: dict[str, float] = field(default_factory=dict)  # mcproof.load.generator.SaturationLimits
+    players: PlayerPlan | None = None  # player users in the same run (mcproof.load.player_users)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.targets:
             raise ConfigError("a load run needs at least one target; check the environment's discovery")
         parse_thresholds(self.thresholds)
+        if self.players is not None:
+            parse_thresholds(self.players.thresholds, PLAYER_METRICS)
 
     @property
     def hard_deadline_s(self) -> float:
@@ -84,6 +87,7 @@ class LoadConfig:
         data = asdict(self)
         data["plan"] = self.plan.as_dict()
         data["targets"] = [asdict(t) for t in self.targets]
+        data["players"] = self.players.as_dict() if self.players is not None else None
         return data
 
     def to_json(self) -> str:
@@ -99,6 +103,8 @@ class LoadConfig:
         values["plan"] = ShapePlan.from_dict(values["plan"])
         values["targets"] = tuple(TargetRef(**t) for t in values["targets"])
         values["thresholds"] = tuple(values["thresholds"])
+        players = values.get("players")
+        values["players"] = PlayerPlan.from_dict(players) if players else None
         return cls(**values)
 
     @classmethod
@@ -148,12 +154,17 @@ def load_config_for(
     duration_s: float | None = None,
     workers: int | None = None,
     run_dir: Path | None = None,
+    players: int | None = None,
 ) -> LoadConfig:
     """The LoadConfig an environment (plus overrides) describes; ConfigError on a bad combination."""
     settings = env.load or LoadSettings()
     if shape is not None:
         settings = settings.model_copy(update={"shape": shape})  # plan_shape rejects unknown names
     count = users or settings.users or env.slo.concurrent_servers
+    if players is not None:  # --players N: the population (0: no players at all, no rush either)
+        rush = settings.players.rush if players else settings.players.rush.model_copy(update={"joins": 0})
+        update = {"population": players, "rush": rush}
+        settings = settings.model_copy(update={"players": settings.players.model_copy(update=update)})
     plan = plan_from_settings(settings, count, duration_s)
     return LoadConfig(
         environment=env.name,
@@ -175,4 +186,11 @@ def load_config_for(
         latency_slo_ms=env.slo.status_latency_p95_ms,
         concurrent_servers_slo=env.slo.concurrent_servers,
         saturation=settings.saturation.model_dump(),
+        players=player_plan_from_settings(
+            settings.players,
+            plan.duration_s,
+            protocol=env.minecraft.expect.protocol,
+            players=env.players,
+            join_timeout_s=float(getattr(env.minecraft, "player_phase_timeout_s", 5.0)),
+        ),
     )

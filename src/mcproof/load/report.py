@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcproof.load.evidence import LoadEvidence
 
-__all__ = ["describe_run", "generator_line", "threshold_lines"]
+__all__ = ["describe_run", "generator_line", "players_line", "threshold_lines"]
 
 
 def _fmt(value: object) -> str:
@@ -66,6 +66,38 @@ def generator_line(record: LoadEvidence) -> str:
     return "; ".join(parts)
 
 
+def players_line(record: LoadEvidence) -> str:
+    """The player part of a run in one line: verdict, joins, join p95, drops, TPS, thresholds.
+
+    >>> from mcproof.load.evidence import LoadEvidence
+    >>> r = LoadEvidence("e", "m", "c", "a", "b", 1.0, "steady", {}, 2, 2, 0, 1.0, 1.0, True, [], {}, {}, {},
+    ...     {}, 0, [], 0, [], [], [], [], players={"verdict": "fail", "reason": "r", "metrics": {"join_attempts": 4.0,
+    ...     "join_success_ratio": 0.5, "join_p95_ms": 41.0, "sessions": 2.0, "drops": 0.0, "tps_min": None},
+    ...     "thresholds": [{"expression": "join_success_ratio >= 0.99", "observed": 0.5, "passed": False}]})
+    >>> players_line(r)
+    'players FAIL (r): 4 join attempts, success 0.5, join p95 41 ms, 0 of 2 sessions dropped, TPS min not measured; FAIL join_success_ratio >= 0.99 (observed 0.5)'
+    """
+    p = record.players
+    if not p:
+        return "players: none in this run"
+    m = p.get("metrics", {})
+    verdict = str(p.get("verdict", "")).upper()
+    head = f"players {verdict}" + (f" ({p['reason']})" if p.get("reason") else "")
+    tps = m.get("tps_min")
+    figures = [
+        f"{m.get('join_attempts', 0):.0f} join attempts",
+        f"success {_fmt(m.get('join_success_ratio'))}",
+        f"join p95 {_fmt(m.get('join_p95_ms'))} ms",
+        f"{m.get('drops', 0):.0f} of {m.get('sessions', 0):.0f} sessions dropped",
+        f"TPS min {_fmt(tps)}" if tps is not None else "TPS min not measured",
+    ]
+    checks = [
+        f"{'PASS' if t['passed'] else 'FAIL'} {t['expression']} (observed {_fmt(t['observed'])})"
+        for t in p.get("thresholds", [])
+    ]
+    return f"{head}: {', '.join(figures)}" + (f"; {'; '.join(checks)}" if checks else "")
+
+
 def describe_run(record: LoadEvidence, cap: int = 10) -> str:
     """Verdict, failed thresholds, failures by kind and the most affected targets.
 
@@ -92,4 +124,6 @@ def describe_run(record: LoadEvidence, cap: int = 10) -> str:
     if record.slow_by_target:
         shown = ", ".join(f"{s['target']} ({s['slow_replies']} slow)" for s in record.slow_by_target[:cap])
         parts.append(f"slow targets ({record.slow_targets}, > SLO latency): {shown}")
+    if record.players and record.players.get("verdict") != "pass":
+        parts.append(players_line(record))
     return "; ".join(parts)

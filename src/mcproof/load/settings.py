@@ -11,6 +11,11 @@ Example (YAML)::
       duration_s: 15
       ping_interval_s: 1.0
       thresholds: ["status_p95_ms < 250", "failure_ratio < 0.001"]
+      players:                 # player sessions in the same Locust run (0 = none)
+        population: 5          # held for the whole run: join, stay session_s, leave, join again
+        session_s: 8
+        rush: {joins: 5, within_s: 2, at_s: 8}   # an event rush on top of the population
+        # thresholds: from the players.slo section unless given here (e.g. ["join_p95_ms <= 500"])
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mcproof.load.thresholds import parse_threshold
+from mcproof.load.thresholds import PLAYER_METRICS, parse_threshold
 
 ShapeName = Literal["ramp", "steady", "spike", "soak"]
 SHAPE_NAMES: tuple[str, ...] = ("ramp", "steady", "spike", "soak")
@@ -53,6 +58,46 @@ class SaturationSettings(BaseModel):
     max_loop_lag_p95_ms: float = Field(100.0, gt=0, le=60_000)  # event-loop lag p95 of any one generator process
 
 
+class PlayerRushSettings(BaseModel):
+    """``load.players.rush``: an event rush, `joins` extra players joining evenly within `within_s` from `at_s`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    joins: int = Field(0, ge=0, le=20_000)
+    within_s: float = Field(10.0, gt=0, le=3600)
+    at_s: float = Field(5.0, ge=0, le=86400)  # run time of the first rush join
+
+
+class PlayerLoadSettings(BaseModel):
+    """``load.players``: Locust users that are players (`mcproof.load.player_users`), beside the server-list users.
+
+    The SLO objectives stay in the environment's `players:` section: the load run's thresholds on the
+    player figures (join success ratio, join p50/p95, drops, TPS) are derived from ``players.slo`` unless
+    ``thresholds`` is given; session length and deadlines default to ``players.session_s`` etc.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    population: int = Field(0, ge=0, le=20_000)  # players held for the whole run (steady population)
+    session_s: float | None = Field(None, gt=0, le=86400)  # each session's length (default players.session_s)
+    rejoin_pause_s: float = Field(0.0, ge=0, le=3600)  # between leaving and the next join
+    join_timeout_s: float | None = Field(None, gt=0, le=120)  # each join phase's deadline (players.phase_timeout_s)
+    keepalive_timeout_s: float | None = Field(None, gt=0, le=600)  # silent this long: dropped (players.*)
+    name_prefix: str = Field("mcproof", min_length=1, max_length=8, pattern=r"^[A-Za-z0-9_]+$")
+    rush: PlayerRushSettings = PlayerRushSettings()
+    # empty: derived from the environment's players.slo (`mcproof.load.shapes.thresholds_from_slo`); give
+    # expressions only for load-specific bounds beyond the SLOs
+    thresholds: tuple[str, ...] = ()
+    tps_updates_per_server: int = Field(600, ge=10, le=100_000)  # world-time samples kept per server (thinned)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for expression in value:
+            parse_threshold(expression, PLAYER_METRICS)
+        return value
+
+
 class LoadSettings(BaseModel):
     """How the load suite and `mcproof load` drive the environment's servers."""
 
@@ -76,6 +121,7 @@ class LoadSettings(BaseModel):
     web_port: int = Field(8089, ge=1, le=65535)
     provisioning: ProvisioningSettings = ProvisioningSettings()
     saturation: SaturationSettings = SaturationSettings()
+    players: PlayerLoadSettings = PlayerLoadSettings()
 
     @field_validator("thresholds")
     @classmethod

@@ -1,4 +1,5 @@
-"""Load shapes as pure stage plans: ramp, steady, spike (a player rush), soak.
+"""Load shapes as pure stage plans: ramp, steady, spike (a server-list rush), soak; and the player plan
+(a steady population plus an event rush of N joins within S seconds, `PlayerPlan`).
 
 A plan is a list of stages `(until_s, users, spawn_rate)`; `tick(t)` gives what Locust's
 LoadTestShape.tick must return at run time `t`, and None once the plan is over (the run stops by
@@ -17,7 +18,15 @@ from typing import Any
 from mcproof.errors import ConfigError
 from mcproof.load.settings import SHAPE_NAMES, LoadSettings
 
-__all__ = ["ShapePlan", "Stage", "plan_shape"]
+__all__ = [
+    "PlayerPlan",
+    "ShapePlan",
+    "Stage",
+    "plan_shape",
+    "player_name",
+    "player_plan_from_settings",
+    "thresholds_from_slo",
+]
 
 _FAST_SPAWN_S = 1.0  # "at once": spawn every user within about a second
 
@@ -131,3 +140,123 @@ def plan_from_settings(settings: LoadSettings, users: int, duration_s: float | N
         spike_at_s=settings.spike_at_s,
         spike_hold_s=settings.spike_hold_s,
     )
+
+
+@dataclass(frozen=True)
+class PlayerPlan:
+    """The players of a load run: a steady population held throughout, plus an event rush.
+
+    Every player is a Locust user spawned with the run (a fixed count beside the server-list users);
+    when it joins is the plan's, not the spawn's: population players join as they spawn, rush player
+    ``i`` of ``rush_joins`` joins at run time ``rush_at_s + i * rush_within_s / rush_joins`` (N joins
+    spread evenly within S seconds). Each then holds a session of ``session_s``, leaves, and joins again
+    until the run ends.
+
+    >>> p = PlayerPlan(population=10, rush_joins=4, rush_within_s=2.0, rush_at_s=5.0)
+    >>> p.players, [p.join_at_s(i) for i in (0, 9, 10, 13)]
+    (14, [0.0, 0.0, 5.0, 6.5])
+    """
+
+    population: int = 0
+    rush_joins: int = 0
+    rush_within_s: float = 10.0
+    rush_at_s: float = 5.0
+    session_s: float = 30.0
+    rejoin_pause_s: float = 0.0
+    join_timeout_s: float = 5.0
+    keepalive_timeout_s: float = 30.0
+    protocol: int | None = None  # the protocol version players speak (the environment's expected one)
+    name_prefix: str = "mcproof"
+    thresholds: tuple[str, ...] = ()
+    tps_updates_per_server: int = 600
+
+    @property
+    def players(self) -> int:
+        return self.population + self.rush_joins
+
+    def join_at_s(self, index: int) -> float:
+        """Run time of player `index`'s first join (0: as soon as it is spawned)."""
+        if index < self.population or self.rush_joins < 1:
+            return 0.0
+        return self.rush_at_s + (index - self.population) * self.rush_within_s / self.rush_joins
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["thresholds"] = list(self.thresholds)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlayerPlan:
+        values = dict(data)
+        values["thresholds"] = tuple(values.get("thresholds", ()))
+        return cls(**values)
+
+
+def thresholds_from_slo(slo: Any) -> tuple[str, ...]:
+    """Load thresholds on the player metrics from the environment's ``players.slo`` (a PlayerSlo; None: none).
+
+    >>> from mcproof.players.settings import PlayerSlo
+    >>> thresholds_from_slo(PlayerSlo(join_success_ratio=0.99, join_time_p95_s=3.0, tps_min=18))
+    ('join_success_ratio >= 0.99', 'join_p95_ms <= 3000', 'tps_min >= 18')
+    """
+    if slo is None:
+        return ()
+    pairs = (
+        ("join_success_ratio", "join_success_ratio >= {:g}", 1.0),
+        ("join_time_p50_s", "join_p50_ms <= {:g}", 1000.0),
+        ("join_time_p95_s", "join_p95_ms <= {:g}", 1000.0),
+        ("session_drop_ratio", "drop_ratio <= {:g}", 1.0),
+        ("tps_min", "tps_min >= {:g}", 1.0),
+        ("tps_p5", "tps_p5 >= {:g}", 1.0),
+    )
+    return tuple(form.format(getattr(slo, f) * k) for f, form, k in pairs if getattr(slo, f, None) is not None)
+
+
+def player_plan_from_settings(
+    settings: Any, duration_s: float, *, protocol: int | None, players: Any = None, join_timeout_s: float = 5.0
+) -> PlayerPlan | None:
+    """The PlayerPlan of `load.players` (a PlayerLoadSettings) for a run of `duration_s`; None with no players.
+
+    `players`: the environment's `players:` section (PlayerSettings or None): session length, deadlines and,
+    unless `load.players.thresholds` is given, the thresholds (from its SLOs). ConfigError when the rush
+    does not fit in the run.
+    """
+    rush = settings.rush
+    if settings.population + rush.joins < 1:
+        return None
+    if rush.joins and rush.at_s + rush.within_s > duration_s:
+        raise ConfigError(
+            f"load.players.rush ends at {rush.at_s + rush.within_s:g} s, after the run's {duration_s:g} s; "
+            "lower rush.at_s or rush.within_s, or lengthen load.duration_s"
+        )
+    thresholds = tuple(settings.thresholds) or thresholds_from_slo(getattr(players, "slo", None))
+    return PlayerPlan(
+        population=settings.population,
+        rush_joins=rush.joins,
+        rush_within_s=rush.within_s,
+        rush_at_s=rush.at_s,
+        session_s=settings.session_s or getattr(players, "session_s", 30.0),
+        rejoin_pause_s=settings.rejoin_pause_s,
+        join_timeout_s=settings.join_timeout_s or getattr(players, "phase_timeout_s", join_timeout_s),
+        keepalive_timeout_s=settings.keepalive_timeout_s or getattr(players, "keepalive_timeout_s", 30.0),
+        protocol=protocol,
+        name_prefix=settings.name_prefix,
+        thresholds=thresholds,
+        tps_updates_per_server=settings.tps_updates_per_server,
+    )
+
+
+def player_name(prefix: str, worker: int, seq: int) -> str:
+    """An offline-mode user name (<= 16 characters of [A-Za-z0-9_]) unique in the run.
+
+    >>> player_name("mcproof", 0, 7), player_name("mcproof", 3, 12345)
+    ('mcproof_0_7', 'mcproof_3_9ix')
+    """
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    n, out = seq, ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            break
+    return f"{prefix}_{worker}_{out}"[:16]

@@ -16,7 +16,7 @@ from typing import Any
 
 from mcproof.errors import ConfigError
 
-__all__ = ["METRICS", "Threshold", "ThresholdError", "ThresholdResult", "evaluate", "parse_threshold"]
+__all__ = ["METRICS", "PLAYER_METRICS", "Threshold", "ThresholdError", "ThresholdResult", "evaluate", "parse_threshold"]
 
 METRICS: dict[str, str] = {
     "status_p50_ms": "median SLP status response time (ms)",
@@ -44,6 +44,24 @@ METRICS: dict[str, str] = {
     "requests_per_s": "completed requests per second over the whole run",
     "users": "peak simulated servers (users) reached",
     "failed_targets": "targets with at least one failed request",
+}
+
+# Player figures of a load run with players (`mcproof.load.player_judge.player_metrics`); held by
+# `load.players.thresholds`.
+PLAYER_METRICS: dict[str, str] = {
+    "join_success_ratio": "player joins that reached play / join attempts (a failed or timed-out join counts)",
+    "join_p50_ms": "median time to join: connect start -> first play-phase packet (ms, joins that reached play)",
+    "join_p95_ms": "95th percentile time to join (ms, joins that reached play)",
+    "join_p99_ms": "99th percentile time to join (ms)",
+    "join_attempts": "join attempts (count)",
+    "joins_failed": "join attempts that did not reach play (count)",
+    "drop_ratio": "sessions that ended other than by the player leaving / sessions ended",
+    "drops": "sessions dropped (kicked, closed, keep-alive timeout, protocol error) (count)",
+    "sessions": "sessions ended (count)",
+    "tps_min": "lowest server tick rate seen: world-age ticks / seconds over windows of >= 5 s, any server",
+    "tps_p5": "5th percentile of those per-window tick rates over every server",
+    "join_lag_p95_ms": "95th percentile of generator lag of scheduled (rush) joins: actual start - scheduled (ms)",
+    "players": "peak players in the run (population + rush)",
 }
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -100,7 +118,7 @@ class ThresholdResult:
         return asdict(self)
 
 
-def parse_threshold(expression: str) -> Threshold:
+def parse_threshold(expression: str, metrics: Mapping[str, str] = METRICS) -> Threshold:
     """Parse `METRIC OP NUMBER`; ThresholdError (one line) when malformed.
 
     >>> parse_threshold("pings_per_s >= 2000")
@@ -115,13 +133,13 @@ def parse_threshold(expression: str) -> Threshold:
             f"{', '.join(_OPERATORS)}, e.g. 'status_p95_ms < 250'"
         )
     metric, op, number = match.groups()
-    if metric not in METRICS:
-        raise ThresholdError(f"threshold {expression!r} names unknown metric {metric!r}; known: {', '.join(METRICS)}")
+    if metric not in metrics:
+        raise ThresholdError(f"threshold {expression!r} names unknown metric {metric!r}; known: {', '.join(metrics)}")
     return Threshold(metric, op, float(number))
 
 
-def parse_thresholds(expressions: Iterable[str]) -> list[Threshold]:
-    return [parse_threshold(e) for e in expressions]
+def parse_thresholds(expressions: Iterable[str], metrics: Mapping[str, str] = METRICS) -> list[Threshold]:
+    return [parse_threshold(e, metrics) for e in expressions]
 
 
 def evaluate(thresholds: Iterable[Threshold], metrics: Mapping[str, float | None]) -> list[ThresholdResult]:
