@@ -191,6 +191,5 @@ def load_config_for(
             plan.duration_s,
             protocol=env.minecraft.expect.protocol,
             players=env.players,
-            join_timeout_s=float(getattr(env.minecraft, "player_phase_timeout_s", 5.0)),
         ),
     )
