@@ -42,10 +42,10 @@ def test_a_killed_server_drops_exactly_its_players_and_they_rejoin(
 ) -> None:
     sandbox = sandbox_factory(servers=8, boot_delay_s=1.0)
     env = _env(tmp_path, sandbox)
-    planned = plan_experiment(env, "kill-one-server-with-players", seed=5)
+    planned = plan_experiment(env, "crash-one-server-with-players", seed=5)
     victim = planned.victims[0].id
     store = RunStore.create(tmp_path / "r", "r1")
-    outcome = run_chaos_experiment(env, "kill-one-server-with-players", store, seed=5)
+    outcome = run_chaos_experiment(env, "crash-one-server-with-players", store, seed=5)
     ev = outcome.evidence
     assert ev is not None
     players = ev.players
@@ -65,7 +65,7 @@ def test_a_killed_server_drops_exactly_its_players_and_they_rejoin(
     assert any(line.startswith("  players: 6 of 6 in play") for line in outcome.lines)
     rows = [json.loads(line) for line in store.evidence_path.read_text().splitlines()]
     player_rows = [r for r in rows if r["type"] == "players"]
-    assert [r["context"] for r in player_rows] == ["chaos:kill-one-server-with-players"]
+    assert [r["context"] for r in player_rows] == ["chaos:crash-one-server-with-players"]
     assert sorted(r["player"] for r in player_rows[0]["rejoins"]) == ["mcp_s0_p0", "mcp_s0_p1"]
     assert all(r["rejoin_s"] is not None for r in player_rows[0]["rejoins"])
 
@@ -75,8 +75,8 @@ def test_a_fault_that_drops_players_outside_its_blast_radius_fails(
 ) -> None:
     sandbox = sandbox_factory(servers=4, boot_delay_s=1.0)
     env = _env(tmp_path, sandbox, guards__max_blast_radius=0.5)
-    victim = plan_experiment(env, "kill-one-server-with-players", seed=2).victims[0].id
-    other = next(t.id for t in plan_experiment(env, "kill-one-server-with-players", seed=2).targets if t.id != victim)
+    victim = plan_experiment(env, "crash-one-server-with-players", seed=2).victims[0].id
+    other = next(t.id for t in plan_experiment(env, "crash-one-server-with-players", seed=2).targets if t.id != victim)
 
     def widen(data: dict[str, Any]) -> None:
         data["extensions"][0]["players"]["unaffected"] = 3  # players on every other server of the 4
@@ -94,7 +94,7 @@ def test_a_fault_that_drops_players_outside_its_blast_radius_fails(
             },
         )
 
-    ref = _experiment(tmp_path, "kill-one-server-with-players", widen)
+    ref = _experiment(tmp_path, "crash-one-server-with-players", widen)
     outcome = run_chaos_experiment(env, ref, RunStore.create(tmp_path / "r", "r1"), seed=2)
     assert outcome.verdict == "fail", (outcome.verdict, outcome.reasons)
     blast = [r for r in outcome.reasons if "outside the fault's blast radius" in r]
@@ -131,7 +131,7 @@ def test_too_few_players_in_play_is_inconclusive(sandbox_factory: SandboxFactory
     def short(data: dict[str, Any]) -> None:  # every login refused: the client speaks a protocol the fleet does not
         data["extensions"][0]["players"].update({"in_play_timeout_s": 2})
 
-    ref = _experiment(tmp_path, "kill-one-server-with-players", short)
+    ref = _experiment(tmp_path, "crash-one-server-with-players", short)
     env = _env(tmp_path, sandbox, minecraft__expect={"name": "26.1", "protocol": 775})
     outcome = run_chaos_experiment(env, ref, RunStore.create(tmp_path / "r", "r1"), seed=1)
     assert outcome.verdict == "inconclusive", outcome.reasons
