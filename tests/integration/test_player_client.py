@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ from thirdparty import ThirdPartyServer, flying_squid, free_port, minestom
 
 from mcproof.minecraft.player import aio, blocking, codec
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd
+from mcproof.minecraft.player.versions import packet_ids
 from mcproof.target import Target
 
 pytestmark = pytest.mark.integration
@@ -220,7 +222,16 @@ def _read_some(conn: socket.socket) -> None:
 
 
 def _online_mode(conn: socket.socket) -> None:
-    _read_some(conn)
+    conn.settimeout(5)
+    decoder = codec.FrameDecoder()
+    decoder.feed(conn.recv(4096))
+    packet = decoder.next_packet()
+    if packet is None:
+        return
+    handshake = codec.Reader(packet)
+    handshake.varint(), handshake.varint(), handshake.string(), handshake.u16()
+    if handshake.varint() != 2:  # the smoke run's status sweep pings it too: not a login, nothing to check
+        return
     key = b"k" * 162
     body = codec.pack_string("") + codec.pack_varint(len(key)) + key + codec.pack_varint(4) + b"tokn" + b"\x01"
     conn.sendall(_frame(0x01, body))
@@ -325,6 +336,49 @@ def test_no_packet_for_the_keepalive_deadline_ends_the_session(fake: Callable[..
     assert end.reason == "keepalive_timeout"
 
 
+def _nbt_text(text: str, extra: bytes = b"") -> bytes:
+    return b"\x0a\x08" + struct.pack(">H", 4) + b"text" + struct.pack(">H", len(text)) + text.encode() + extra + b"\x00"
+
+
+def _joins_then_kicks_with_an_int_extra(conn: socket.socket) -> None:
+    _read_some(conn)
+    conn.sendall(_frame(0x02, b"\x00" * 16 + codec.pack_string("mcproof_1") + b"\x00"))
+    _read_some(conn)
+    conn.sendall(_frame(0x03))  # finish configuration
+    _read_some(conn)
+    extra = b"\x03" + struct.pack(">H", 5) + b"extra" + struct.pack(">i", 5)  # "extra": 5, not a list
+    conn.sendall(_frame(0x2C, codec.pack_i32(1)) + _frame(packet_ids(769).play_cb_disconnect, _nbt_text("Bye", extra)))
+    time.sleep(2)
+
+
+def _nested_json_login_disconnect(conn: socket.socket) -> None:
+    _read_some(conn)
+    conn.sendall(_frame(0x00, codec.pack_string("[" * 200_000, 262144)))
+    time.sleep(2)
+
+
+def test_hostile_text_components_end_cleanly_in_both_drivers(fake: Callable[..., FakeServer]) -> None:
+    """A kick whose "extra" is an int is a kick (not our clean leave); nested JSON is a protocol error."""
+    kicker, nested = fake(_joins_then_kicks_with_an_int_extra), fake(_nested_json_login_disconnect)
+    attempt, session = blocking.join(kicker.target(), 769, "mcproof_1")
+    assert attempt.ok, attempt
+    assert session is not None
+    end = session.pump(time.monotonic() + 10.0) or session.leave()
+    assert (end.reason, end.detail, end.dropped) == ("kicked", "Bye", True)
+
+    async def via_aio() -> SessionEnd | None:
+        attempt, session = await aio.join(kicker.target(), 769, "mcproof_1")
+        assert session is not None, attempt
+        return await session.wait(10.0)
+
+    end_aio = asyncio.run(via_aio())
+    assert end_aio is not None
+    assert (end_aio.reason, end_aio.detail) == ("kicked", "Bye")
+    for attempt, _ in _both(nested.target()):
+        assert (attempt.error_kind, attempt.phase) == ("protocol", "login"), attempt
+        assert "nested deeper than 32" in (attempt.error or "")
+
+
 # -- the smoke check, end to end -----------------------------------------------------------------
 
 
@@ -404,6 +458,30 @@ def test_smoke_player_check_skips_online_mode_and_status_only_environments(
     check = check_outcomes(run)["test_a_player_can_join"]
     assert check["outcome"] == "skipped", run.output
     assert "no Java Edition servers" in check["message"]
+
+
+def test_smoke_player_check_reports_hostile_servers_without_a_traceback(
+    fake: Callable[..., FakeServer], tmp_path: Path
+) -> None:
+    kicker, nested = fake(_joins_then_kicks_with_an_int_extra), fake(_nested_json_login_disconnect)
+    env = _smoke_env(
+        tmp_path / "env.yaml",
+        [
+            {"name": "mc-kicker", "host": "127.0.0.1", "port": kicker.port, "expect": {"protocol": 769}},
+            {"name": "mc-nested", "host": "127.0.0.1", "port": nested.port, "expect": {"protocol": 769}},
+        ],
+    )
+    run = run_suite(env, tmp_path / "reports", "-k", "test_a_player_can_join")
+    assert run.code == 1, run.output
+    assert "Traceback" not in run.output
+    check = check_outcomes(run)["test_a_player_can_join"]
+    assert check["outcome"] == "failed"
+    assert "2 of 2 servers did not let a player join" in check["message"]
+    assert "mc-kicker: dropped" in check["message"]
+    assert "(kicked: Bye)" in check["message"]
+    assert "mc-nested: protocol error in the login phase" in check["message"]
+    record = next(r for r in run.evidence() if r["type"] == "player_join")
+    assert [e["reason"] for e in record["sessions"]] == ["kicked"]
 
 
 GEVENT_PLAYERS = """

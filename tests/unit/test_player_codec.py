@@ -205,3 +205,26 @@ def test_hostile_nbt_is_bounded() -> None:
         codec.text_from_nbt(b"\x0a\x08\x00\x04te")
     with pytest.raises(CodecError, match="unknown NBT"):
         codec.text_from_nbt(b"\x63")
+
+
+def test_deeply_nested_json_is_a_codec_error_not_a_recursion_error() -> None:
+    for deep in ("[" * 100_000, "[" * 5000 + "]" * 5000, '{"extra":' * 50 + '"x"' + "}" * 50):
+        with pytest.raises(CodecError, match="nested deeper than 32"):
+            codec.text_from_json(deep)
+    assert codec.text_from_json('{"text":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"{{{"}') == "[" * 44 + '"{{{'
+    assert codec.text_from_json("[" * 30 + '"ok"' + "]" * 30) == "ok"
+
+
+def test_extra_that_is_not_a_list_is_skipped() -> None:
+    assert codec.text_from_json('{"text":"Bye","extra":5}') == "Bye"
+    assert codec.text_from_json('{"text":"Bye","extra":{"text":"x"}}') == "Bye"
+    assert codec.text_from_json('{"translate":7,"with":3,"fallback":[1]}') == ""
+    assert codec.text_from_json("[true, 1.5]") == "1.5"
+    compound = b"\x0a" + _nbt_string("text", "Bye") + b"\x03" + struct.pack(">H", 5) + b"extra" + struct.pack(">i", 5)
+    assert codec.text_from_nbt(compound + b"\x00") == "Bye"
+
+
+def test_a_huge_component_is_capped_at_max_text_chars() -> None:
+    many = "[" + ",".join(['"xy"'] * 200_000) + "]"  # every part counted once, as it is added
+    assert len(codec.text_from_json(many)) == codec.MAX_TEXT_CHARS
+    assert codec.plain_text(["a" * 10_000, "b"]) == "a" * (codec.MAX_TEXT_CHARS - 1) + "…"

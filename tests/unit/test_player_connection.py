@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import gzip
 import struct
+import time
 import zlib
 from pathlib import Path
 
 import pytest
 
 from mcproof.minecraft.player import codec
+from mcproof.minecraft.player._common import JoinProgress, SessionCore
 from mcproof.minecraft.player.connection import (
     ConfigurationEntered,
     Disconnected,
@@ -25,7 +27,9 @@ from mcproof.minecraft.player.connection import (
     ProtocolViolation,
     WorldTime,
 )
+from mcproof.minecraft.player.samples import SESSION_END_REASONS
 from mcproof.minecraft.player.versions import SUPPORTED, UnsupportedVersion, packet_ids
+from mcproof.target import Target
 
 RECORDED = Path(__file__).parent / "recorded" / "player"
 
@@ -247,3 +251,120 @@ def test_disconnect_bytes_is_a_close_not_a_packet() -> None:
     conn = _play_conn(769)
     assert conn.disconnect_bytes() == b""
     assert conn.closed
+
+
+def _nbt_text(text: str, extra: bytes = b"") -> bytes:
+    return b"\x0a\x08" + struct.pack(">H", 4) + b"text" + struct.pack(">H", len(text)) + text.encode() + extra + b"\x00"
+
+
+@pytest.mark.parametrize("protocol", [769, 776])
+def test_play_disconnect_with_an_int_extra_is_still_a_disconnect(protocol: int) -> None:
+    conn = _play_conn(protocol)
+    extra = b"\x03" + struct.pack(">H", 5) + b"extra" + struct.pack(">i", 5)  # "extra": 5, not a list
+    events = conn.receive(_frame(packet_ids(protocol).play_cb_disconnect, _nbt_text("Bye", extra)))
+    assert events == [Disconnected("play", "Bye")]
+
+
+def test_a_deeply_nested_json_login_disconnect_is_a_protocol_violation() -> None:
+    conn = _login_conn()
+    events = conn.receive(_frame(0x00, codec.pack_string("[" * 200_000, 262144)))
+    assert len(events) == 1
+    assert isinstance(events[0], ProtocolViolation)
+    assert "nested deeper" in events[0].detail
+    assert conn.closed
+
+
+def test_any_parse_exception_is_a_protocol_violation(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(data: bytes) -> str:
+        raise TypeError("unsupported operand\nsecond line")
+
+    monkeypatch.setattr(codec, "text_from_nbt", broken)
+    conn = _play_conn(769)
+    events = conn.receive(_frame(packet_ids(769).play_cb_disconnect, _nbt_text("Bye")))
+    assert events == [ProtocolViolation("unparseable packet (TypeError: unsupported operand second line)")]
+    assert conn.closed
+
+
+# -- the drivers' shared step (_common): kicks, the keep-alive deadline, exceptions ---------------
+
+
+def _session(keepalive_timeout_s: float = 30.0, *, silent_for_s: float = 0.0) -> SessionCore:
+    conn = _play_conn(769)
+    joined = time.monotonic() - silent_for_s
+    return SessionCore(
+        Target("mc-1", "127.0.0.1", 1), conn, joined_mono=joined, keepalive_timeout_s=keepalive_timeout_s
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [("Timed out", "client_timeout"), ("disconnect.timeout", "client_timeout"), ("Server closed", "kicked")],
+)
+def test_a_timeout_kick_is_the_clients_own_timeout(reason: str, expected: str) -> None:
+    core = _session()
+    core.feed(_frame(packet_ids(769).play_cb_disconnect, _nbt_text(reason)))
+    assert core.end is not None
+    assert (core.end.reason, core.end.detail, core.end.dropped) == (expected, reason, True)
+    assert expected in SESSION_END_REASONS
+
+
+def test_translated_timeout_kick_is_the_clients_own_timeout() -> None:
+    core = _session()
+    key = b"\x0a\x08" + struct.pack(">H", 9) + b"translate" + struct.pack(">H", 18) + b"disconnect.timeout\x00"
+    core.feed(_frame(packet_ids(769).play_cb_disconnect, key))
+    assert core.end is not None
+    assert core.end.reason == "client_timeout"
+
+
+def test_keepalive_deadline_reads_waiting_bytes_once_before_declaring() -> None:
+    core = _session(1.0, silent_for_s=2.0)
+    assert core.read_timeout() == 0.0
+    assert not core.check_keepalive(lambda: True)  # bytes waiting: our loop was late, read them first
+    assert core.read_timeout() == 1.0
+    assert core.check_keepalive(lambda: True)  # still no whole packet after the grace read: the server's silence
+    assert core.end is not None
+    assert core.end.reason == "keepalive_timeout"
+    core = _session(1.0, silent_for_s=2.0)
+    assert not core.check_keepalive(lambda: True)
+    core.feed(_frame(packet_ids(769).play_cb_keep_alive, b"\x00" * 8))  # the waiting packet: deadline renewed
+    assert core.end is None
+    assert core.keepalive_remaining() > 0
+    core = _session(1.0, silent_for_s=2.0)
+    assert core.check_keepalive(lambda: False)  # nothing waiting: a real timeout
+    assert core.end is not None
+    assert core.end.reason == "keepalive_timeout"
+
+
+@pytest.mark.parametrize(
+    ("err", "reason"),
+    [
+        (TimeoutError(), "keepalive_timeout"),
+        (ConnectionResetError(104, "reset"), "closed"),
+        (TypeError("x"), "protocol"),
+    ],
+)
+def test_session_errors_map_to_a_reason(err: Exception, reason: str) -> None:
+    assert _session().on_error(err).reason == reason
+
+
+def test_join_step_and_errors() -> None:
+    progress = JoinProgress(Target("mc-1", "127.0.0.1", 1), "mcproof_1", 769, phase_timeout_s=1, connect_timeout_s=1)
+    conn = progress.connection()
+    assert conn is not None
+    conn.initial_bytes()
+    progress.enter("login")
+    assert progress.step(_frame(0x02, b"\x00" * 16 + codec.pack_string("mcproof_1") + b"\x00")) == _frame(0x03)
+    assert progress.phase == "configuration"
+    assert not progress.done
+    assert progress.step(b"\xff\xff\xff\xff\x0f") == b""  # an oversized frame
+    assert progress.attempt is not None
+    assert progress.attempt.error_kind == "protocol"
+    progress = JoinProgress(Target("mc-1", "127.0.0.1", 1), "mcproof_1", 769, phase_timeout_s=1, connect_timeout_s=1)
+    assert progress.connection() is not None
+    progress.enter("login")
+    assert progress.step(b"") == b""
+    assert progress.attempt is not None
+    assert progress.attempt.error_kind == "closed"
+    attempt = progress.on_error(KeyError("k"))
+    assert (attempt.error_kind, attempt.phase) == ("protocol", "login")
+    assert progress.on_error(TimeoutError()).error_kind == "timeout"

@@ -19,25 +19,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mcproof.minecraft.player.codec import pack_varint
+
 __all__ = ["FuzzCase", "FuzzOutcome", "fuzz_cases", "run_cases", "send_case", "varint"]
 
 
 def varint(value: int) -> bytes:
-    """Minecraft VarInt (two's complement for negatives).
+    """Minecraft VarInt (two's complement for negatives): the player client's codec, one implementation.
 
     >>> varint(300).hex(), varint(-1).hex()
     ('ac02', 'ffffffff0f')
     """
-    value &= 0xFFFFFFFF
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+    return pack_varint(value)
 
 
 def _string(text: bytes) -> bytes:

@@ -7,9 +7,11 @@ samples (:mod:`.samples`).
 from __future__ import annotations
 
 import errno
+import select
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 
 from mcproof.clock import utc_now
 from mcproof.minecraft.player.connection import (
@@ -27,12 +29,39 @@ from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
 from mcproof.minecraft.player.versions import UnsupportedVersion
 from mcproof.target import Target
 
-__all__ = ["DEFAULT_KEEPALIVE_TIMEOUT_S", "MAX_TIME_UPDATES", "READ_SIZE", "JoinProgress", "SessionCore"]
+__all__ = [
+    "DEFAULT_KEEPALIVE_TIMEOUT_S",
+    "MAX_TIME_UPDATES",
+    "READ_SIZE",
+    "JoinProgress",
+    "SessionCore",
+    "is_timeout_kick",
+    "socket_readable",
+]
 
 DEFAULT_KEEPALIVE_TIMEOUT_S = 30.0  # vanilla's client-side read timeout; servers send a keep-alive every 15 s
 MAX_TIME_UPDATES = 100_000  # kept per session (vanilla sends one a second: over a day of samples)
 READ_SIZE = 65_536
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL}
+
+
+_TIMEOUT_KICKS = {"timed out", "disconnect.timeout"}  # vanilla's translate key, and its English text
+
+
+def is_timeout_kick(reason: str) -> bool:
+    """A kick for not answering (vanilla's disconnect.timeout): the server says WE went silent."""
+    return reason.strip().casefold() in _TIMEOUT_KICKS
+
+
+def socket_readable(sock: socket.socket | None) -> bool:
+    """Bytes (or EOF) waiting on `sock` right now (a zero-timeout select; False when it cannot tell)."""
+    if sock is None:
+        return False
+    try:
+        ready, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)
 
 
 class JoinProgress:
@@ -49,6 +78,7 @@ class JoinProgress:
         self.attempt: JoinAttempt | None = None
         self.joined_mono: float | None = None
         self.leftover: list[Event] = []  # events after Join Game in the same read: the session's
+        self.conn: PlayerConnection | None = None
 
     def connection(self) -> PlayerConnection | None:
         """The state machine for this attempt, or None (and a failed attempt) when it cannot be spoken."""
@@ -59,10 +89,28 @@ class JoinProgress:
             )
             return None
         try:
-            return PlayerConnection(self.name, self.target.host, self.target.port, self.protocol)
+            self.conn = PlayerConnection(self.name, self.target.host, self.target.port, self.protocol)
         except UnsupportedVersion as err:
             self.fail("unsupported_version", str(err))
             return None
+        return self.conn
+
+    def step(self, data: bytes) -> bytes:
+        """One read during the join (b"" = the server closed): the bytes to answer with (b"" once the
+        attempt failed: nothing more is sent to a server that refused us)."""
+        assert self.conn is not None, "step() before connection()"
+        if not data:
+            self.closed()
+            return b""
+        self.apply(self.conn.receive(data))
+        out = self.conn.bytes_to_send()
+        return b"" if self.attempt is not None and not self.attempt.ok else out
+
+    def on_error(self, err: Exception) -> JoinAttempt:
+        """A driver's exception during the join, as the attempt's outcome (never a traceback)."""
+        if isinstance(err, OSError):
+            return self.os_error(err)  # TimeoutError included: the phase timed out
+        return self.fail("protocol", f"protocol error in the {self.phase} phase: {type(err).__name__}: {err}")
 
     def enter(self, phase: str) -> None:
         self.phase = phase
@@ -164,6 +212,7 @@ class SessionCore:
         self.last_packet_mono = joined_mono
         self._time_updates: deque[TimeUpdate] = deque(maxlen=max_time_updates)
         self.end: SessionEnd | None = None
+        self._grace_used = False  # the keep-alive deadline passed with bytes waiting: read them first, once
 
     @property
     def player(self) -> str:
@@ -186,6 +235,7 @@ class SessionCore:
         events = self.connection.receive(data)
         if self.connection.packets_received != before:
             self.last_packet_mono = time.monotonic()
+            self._grace_used = False
         self.apply(events)
         return self.connection.bytes_to_send()
 
@@ -194,17 +244,43 @@ class SessionCore:
             if isinstance(event, WorldTime):
                 self._time_updates.append(TimeUpdate(self.target.id, event.world_age, time.monotonic(), event.day_time))
             elif isinstance(event, Disconnected):
-                self.finish("kicked", event.reason or "(no reason)")
+                reason = "client_timeout" if is_timeout_kick(event.reason) else "kicked"
+                self.finish(reason, event.reason or "(no reason)")
             elif isinstance(event, ProtocolViolation):
                 self.finish("protocol", event.detail)
             elif isinstance(event, OnlineMode):  # not sent after login; a server that does is not the protocol
                 self.finish("protocol", "encryption request after login")
 
-    def check_keepalive(self) -> bool:
-        """True (and the session ended) when no packet came for longer than the keep-alive deadline."""
+    def check_keepalive(self, readable: Callable[[], bool] | None = None) -> bool:
+        """True (and the session ended) when no packet came for longer than the keep-alive deadline.
+
+        `readable` says whether bytes are already waiting (in the kernel or the driver's buffer): then the
+        silence is our own loop being late, not the server, and the bytes are read first (once per
+        deadline: a server trickling bytes that never make a packet still times out)."""
         if self.end is None and self.keepalive_remaining() <= 0:
+            if readable is not None and not self._grace_used and readable():
+                self._grace_used = True
+                return False
             self.finish("keepalive_timeout", f"no packet from the server for {self.keepalive_timeout_s:g} s")
         return self.end is not None
+
+    def read_timeout(self) -> float:
+        """How long the next read may wait: to the keep-alive deadline, or (bytes waiting past it) a
+        whole keep-alive interval for the read that collects them."""
+        remaining = self.keepalive_remaining()
+        if remaining > 0:
+            return remaining
+        return self.keepalive_timeout_s if self._grace_used else 0.0
+
+    def on_error(self, err: Exception) -> SessionEnd:
+        """A driver's exception in the session loop, as the session's end (never a traceback)."""
+        if isinstance(err, TimeoutError):
+            return self.finish(
+                "keepalive_timeout", f"the server did not read our answers for {self.keepalive_timeout_s:g} s"
+            )
+        if isinstance(err, OSError):
+            return self.finish("closed", f"connection lost ({err.strerror or err})")
+        return self.finish("protocol", f"session error ({type(err).__name__}: {err})")
 
     def finish(self, reason: str, detail: str) -> SessionEnd:
         if self.end is None:

@@ -18,7 +18,13 @@ import asyncio
 import contextlib
 import time
 
-from mcproof.minecraft.player._common import DEFAULT_KEEPALIVE_TIMEOUT_S, READ_SIZE, JoinProgress, SessionCore
+from mcproof.minecraft.player._common import (
+    DEFAULT_KEEPALIVE_TIMEOUT_S,
+    READ_SIZE,
+    JoinProgress,
+    SessionCore,
+    socket_readable,
+)
 from mcproof.minecraft.player.connection import PlayerConnection
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
 from mcproof.target import Target
@@ -81,19 +87,12 @@ async def _login(
             if remaining <= 0:
                 progress.timed_out()
                 return
-            data = await asyncio.wait_for(reader.read(READ_SIZE), remaining)
-            if not data:
-                progress.closed()
-                return
-            progress.apply(conn.receive(data))
-            out = conn.bytes_to_send()
-            if out and not (progress.attempt is not None and not progress.attempt.ok):
+            out = progress.step(await asyncio.wait_for(reader.read(READ_SIZE), remaining))
+            if out:
                 writer.write(out)
                 await asyncio.wait_for(writer.drain(), max(progress.remaining(), 0.001))
-    except TimeoutError:
-        progress.timed_out()
-    except OSError as err:
-        progress.os_error(err)
+    except Exception as err:  # a hostile server ends the attempt, never the caller
+        progress.on_error(err)
 
 
 class PlaySession:
@@ -138,9 +137,9 @@ class PlaySession:
     async def _run(self) -> None:
         core = self.core
         try:
-            while not core.check_keepalive():
+            while not core.check_keepalive(self._readable):
                 try:
-                    data = await asyncio.wait_for(self._reader.read(READ_SIZE), max(core.keepalive_remaining(), 0.0))
+                    data = await asyncio.wait_for(self._reader.read(READ_SIZE), core.read_timeout())
                 except TimeoutError:
                     continue
                 if not data:
@@ -150,13 +149,17 @@ class PlaySession:
                 if out and core.end is None:
                     self._writer.write(out)
                     await asyncio.wait_for(self._writer.drain(), max(core.keepalive_remaining(), 0.001))
-        except TimeoutError:
-            core.finish("keepalive_timeout", f"the server did not read our answers for {core.keepalive_timeout_s:g} s")
-        except OSError as err:
-            core.finish("closed", f"connection lost ({err.strerror or err})")
+        except Exception as err:  # whatever the server did, the session ends with a reason
+            core.on_error(err)
         finally:
             self._close()
             self.ended.set()
+
+    def _readable(self) -> bool:
+        """Bytes already waiting: in the StreamReader's buffer (our loop was late to read them) or the socket."""
+        if getattr(self._reader, "_buffer", None) or self._reader.at_eof():
+            return True
+        return socket_readable(self._writer.get_extra_info("socket"))
 
     def _close(self) -> None:
         with contextlib.suppress(OSError, RuntimeError):

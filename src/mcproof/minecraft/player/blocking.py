@@ -19,7 +19,13 @@ import contextlib
 import socket
 import time
 
-from mcproof.minecraft.player._common import DEFAULT_KEEPALIVE_TIMEOUT_S, READ_SIZE, JoinProgress, SessionCore
+from mcproof.minecraft.player._common import (
+    DEFAULT_KEEPALIVE_TIMEOUT_S,
+    READ_SIZE,
+    JoinProgress,
+    SessionCore,
+    socket_readable,
+)
 from mcproof.minecraft.player.connection import PlayerConnection
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
 from mcproof.target import Target
@@ -83,18 +89,11 @@ def _login(progress: JoinProgress, conn: PlayerConnection, sock: socket.socket) 
                 progress.timed_out()
                 return
             sock.settimeout(remaining)
-            data = sock.recv(READ_SIZE)
-            if not data:
-                progress.closed()
-                return
-            progress.apply(conn.receive(data))
-            out = conn.bytes_to_send()
-            if out and not (progress.attempt is not None and not progress.attempt.ok):
+            out = progress.step(sock.recv(READ_SIZE))
+            if out:
                 _send(sock, out, max(progress.remaining(), 0.001))
-    except TimeoutError:
-        progress.timed_out()
-    except OSError as err:
-        progress.os_error(err)
+    except Exception as err:  # a hostile server ends the attempt, never the caller
+        progress.on_error(err)
 
 
 class BlockingSession:
@@ -132,8 +131,8 @@ class BlockingSession:
         """Answer the server until `until_mono` (time.monotonic()); the session's end if it ended, else None."""
         core = self.core
         try:
-            while not core.check_keepalive():
-                wait = min(until_mono - time.monotonic(), core.keepalive_remaining())
+            while not core.check_keepalive(lambda: socket_readable(self._sock)):
+                wait = min(until_mono - time.monotonic(), core.read_timeout())
                 if until_mono - time.monotonic() <= 0:
                     return None
                 if wait <= 0:
@@ -149,10 +148,8 @@ class BlockingSession:
                 out = core.feed(data)
                 if out and core.end is None:
                     _send(self._sock, out, max(core.keepalive_remaining(), 0.001))
-        except TimeoutError:
-            core.finish("keepalive_timeout", f"the server did not read our answers for {core.keepalive_timeout_s:g} s")
-        except OSError as err:
-            core.finish("closed", f"connection lost ({err.strerror or err})")
+        except Exception as err:  # whatever the server did, the session ends with a reason
+            core.on_error(err)
         self._close()
         return core.end
 

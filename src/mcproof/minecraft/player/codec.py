@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 import uuid
 import zlib
@@ -39,6 +40,7 @@ __all__ = [
     "pack_uuid",
     "pack_varint",
     "pack_varlong",
+    "plain_text",
     "read_nbt",
     "read_varint",
     "text_from_json",
@@ -381,49 +383,110 @@ def text_from_nbt(data: bytes) -> str:
     'Bye :)'
     """
     value, _ = read_nbt(data, 0)
-    return _plain(value)
+    return plain_text(value)
 
 
 def text_from_json(data: str) -> str:
-    """The plain text of a JSON text component (login disconnect); not JSON -> the string itself."""
+    """The plain text of a JSON text component (login disconnect); not JSON -> the string itself.
+
+    Raises CodecError for JSON nested deeper than ``MAX_NBT_DEPTH`` (checked before parsing: no
+    RecursionError, whatever the server sends).
+
+    >>> text_from_json('[' * 100_000)
+    Traceback (most recent call last):
+    ...
+    mcproof.minecraft.player.codec.CodecError: JSON text component nested deeper than 32
+    """
+    if _json_depth(data) > MAX_NBT_DEPTH:
+        raise CodecError(f"JSON text component nested deeper than {MAX_NBT_DEPTH}")
     try:
         value = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _clip(data)
-    return _plain(value)
+    return plain_text(value)
 
 
-def _plain(component: Any) -> str:
-    parts: list[str] = []
-    _collect(component, parts, 0)
-    return _clip("".join(parts))
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
 
 
-def _collect(component: Any, parts: list[str], depth: int) -> None:
-    if depth > MAX_NBT_DEPTH or sum(map(len, parts)) > MAX_TEXT_CHARS:
-        return
-    if isinstance(component, str):
-        parts.append(component)
-    elif isinstance(component, list):
-        for item in component:
-            _collect(item, parts, depth + 1)
-    elif isinstance(component, dict):
-        if "text" in component or "" in component:  # "" is an NBT list element's wrapped value
-            _collect(component.get("text", component.get("")), parts, depth + 1)
-        elif "translate" in component:
-            parts.append(str(component.get("fallback") or component["translate"]))
-            args = component.get("with")
-            if isinstance(args, list) and args:
-                parts.append(" (")
-                for i, arg in enumerate(args):
-                    if i:
-                        parts.append(", ")
-                    _collect(arg, parts, depth + 1)
-                parts.append(")")
-        for child in component.get("extra") or []:
-            _collect(child, parts, depth + 1)
-    elif isinstance(component, int | float):
-        parts.append(str(component))
+def _json_depth(data: str) -> int:
+    """How deep `[`/`{` nest in `data`, brackets inside strings not counted (one regex pass, no recursion)."""
+    depth = deepest = 0
+    for match in _JSON_TOKEN.finditer(data):
+        piece = match.group()
+        if piece in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif piece in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
+def plain_text(component: Any) -> str:
+    """The plain text of a decoded text component (str, list or dict, from JSON or NBT), one line,
+    at most ``MAX_TEXT_CHARS``; anything that is not a component (a number, a bad ``extra``) is skipped.
+
+    >>> plain_text({"text": "Bye", "extra": 5})
+    'Bye'
+    """
+    text = _Text()
+    text.collect(component, 0)
+    return _clip("".join(text.parts))
+
+
+class _Text:
+    """The parts of a component's text with a running character count: stops at the cap, never re-sums."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.chars = 0
+
+    @property
+    def full(self) -> bool:
+        return self.chars > MAX_TEXT_CHARS
+
+    def add(self, part: str) -> None:
+        if not self.full:
+            part = part[: MAX_TEXT_CHARS + 1 - self.chars]
+            self.parts.append(part)
+            self.chars += len(part)
+
+    def collect(self, component: Any, depth: int) -> None:
+        if depth > MAX_NBT_DEPTH or self.full:
+            return
+        if isinstance(component, str):
+            self.add(component)
+        elif isinstance(component, bool):
+            return
+        elif isinstance(component, int | float):
+            self.add(str(component))
+        elif isinstance(component, list):
+            for item in component:
+                if self.full:
+                    return
+                self.collect(item, depth + 1)
+        elif isinstance(component, dict):
+            if "text" in component or "" in component:  # "" is an NBT list element's wrapped value
+                self.collect(component.get("text", component.get("")), depth + 1)
+            elif "translate" in component:
+                fallback, key = component.get("fallback"), component["translate"]
+                self.add(fallback if isinstance(fallback, str) and fallback else key if isinstance(key, str) else "")
+                args = component.get("with")
+                if isinstance(args, list) and args:
+                    self.add(" (")
+                    for i, arg in enumerate(args):
+                        if self.full:
+                            return
+                        if i:
+                            self.add(", ")
+                        self.collect(arg, depth + 1)
+                    self.add(")")
+            extra = component.get("extra")
+            if isinstance(extra, list):
+                for child in extra:
+                    if self.full:
+                        return
+                    self.collect(child, depth + 1)
 
 
 def _clip(text: str) -> str:

@@ -182,6 +182,9 @@ class PlayerConnection:
         except CodecError as err:
             self.state = "closed"
             events.append(ProtocolViolation(str(err)))
+        except Exception as err:  # hostile bytes must end as a violation, never a traceback
+            self.state = "closed"
+            events.append(ProtocolViolation(_one_line(f"unparseable packet ({type(err).__name__}: {err})")))
         return events
 
     def _dispatch(self, packet_id: int, r: Reader) -> Event | None:
@@ -290,6 +293,11 @@ class PlayerConnection:
 
     def _cookie(self, response_id: int, r: Reader) -> None:
         self._send(response_id, codec.pack_string(r.string(32767)) + codec.pack_bool(False))
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _bounded(size: int, limit: int) -> int:

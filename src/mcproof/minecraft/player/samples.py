@@ -32,6 +32,10 @@ JOIN_ERROR_KINDS = (
 SESSION_END_REASONS = (
     "left",  # the client disconnected on purpose (the session length was reached)
     "kicked",  # the server sent a play-phase disconnect (e.g. "Server closed")
+    # The server kicked us for not answering (vanilla's disconnect.timeout, "Timed out"): the server says
+    # WE stopped answering keep-alives, so it is evidence about the harness (a stalled client loop), not
+    # about the server. Still a drop (``dropped`` is True) but SLIs/chaos treat it as a measurement gap.
+    "client_timeout",
     "closed",  # the connection closed/reset without a disconnect packet (the server died)
     "keepalive_timeout",  # no packet from the server for longer than the keep-alive deadline
     "protocol",  # the server sent bytes the client could not parse
