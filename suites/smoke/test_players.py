@@ -71,7 +71,9 @@ def test_a_player_can_join(
             sessions.append(end)
     online = [a for a in attempts if a.error_kind == "online_mode"]
     unsupported = [a for a in attempts if a.error_kind == "unsupported_version"]
-    dropped = {e.server: e for e in sessions if e.dropped}
+    # "client_timeout": the server kicked us for not answering keep-alives: our stall, not its fault
+    stalled = [e for e in sessions if e.reason == "client_timeout"]
+    dropped = {e.server: e for e in sessions if e.dropped and e.reason != "client_timeout"}
     failures = [
         a.describe() for a in attempts if not a.ok and a.error_kind not in ("online_mode", "unsupported_version")
     ] + [f"{e.server}: dropped {e.duration_s:.1f} s after joining ({e.reason}: {e.detail})" for e in dropped.values()]
@@ -80,6 +82,8 @@ def test_a_player_can_join(
         verdict, reason = "fail", f"{len(failures)} of {len(sampled)} sampled servers did not keep a player"
     elif unsupported:
         verdict, reason = "inconclusive", f"{len(unsupported)} servers speak a protocol the player client lacks"
+    elif stalled:
+        verdict, reason = "inconclusive", f"{len(stalled)} sessions timed out on the harness's side (kicked: Timed out)"
     elif len(online) == len(attempts):
         verdict, reason = "skipped", "every sampled server is in online mode"
     else:
@@ -137,6 +141,13 @@ def test_a_player_can_join(
             "set minecraft.expect.protocol to one of "
             + ", ".join(f"{p} ({ids.version})" for p, ids in sorted(SUPPORTED.items()))
             + " or add the version to mcproof/minecraft/player/versions.py",
+        )
+    if stalled:
+        inconclusive(
+            "player join: the server kicked "
+            + ", ".join(f"{e.server} ({e.detail})" for e in stalled[:5])
+            + " for not answering keep-alives: the harness stalled, so these sessions say nothing of the server",
+            "rerun on a less loaded machine (the smoke check holds one session at a time)",
         )
     if len(online) == len(attempts):
         pytest.skip(
