@@ -202,6 +202,7 @@ def measure(
     proof: tuple[bool, str] | None = None,
     aborted: bool = False,
     players: tuple[PlayerPlan, PlayerSamples] | None = None,
+    player_clock: tuple[float | None, float | None] = (None, None),
 ) -> None:
     injected = injection_time(journal)
     marked = journal.get("mcproof_rollbacks_cutoff")
@@ -220,7 +221,7 @@ def measure(
     slo = env.slo.mttr_s
     snap = snapshot or FleetSnapshot(tuple(observed))
     effect = fault_effect(journal, snap)
-    player_view = _players(env, planned, players, injected, cutoff)
+    player_view = _players(env, planned, players, player_clock)
     issues = effect_problems(
         effect,
         set(observed),
@@ -338,24 +339,25 @@ def _players(
     env: Environment,
     planned: PlannedRun,
     players: tuple[PlayerPlan, PlayerSamples] | None,
-    injected: float | None,
-    cutoff: float | None,
+    clock: tuple[float | None, float | None],
 ) -> PlayerJudgement | None:
-    """The player-level judgement; epoch times of the journal mapped onto the population's monotonic clock."""
+    """The player-level judgement; ``clock``: the injection and the rollbacks' start on the monotonic clock,
+    taken during the run (:class:`mcproof.chaos.experiment.RunClock`), never mapped from the journal's epoch
+    times (a wall-clock step during the run would shift them)."""
     if players is None:
         return None
     from mcproof.chaos.players import judge_players
 
     plan, samples = players
-    offset = time.time() - time.monotonic()
+    injected_mono, cutoff_mono = clock
     declared = {t.id for t in [*planned.victims, *planned.reach]}
     settings = env.players or PlayerSettings()
     return judge_players(
         samples,
         plan,
         declared,
-        injected_mono=injected - offset if injected is not None else None,
-        cutoff_mono=cutoff - offset if cutoff is not None else None,
+        injected_mono=injected_mono,
+        cutoff_mono=cutoff_mono,
         tps_span_s=settings.tps_window_s,
         min_tps_updates=settings.min_tps_updates,
     )
@@ -378,6 +380,7 @@ def _player_records(
         environment=env.name,
         check=check,
         context=f"chaos:{planned.plan.name}",
+        alive_at_end=samples.alive_at_end,
         only=("rejoin_time_max_s",),
         waiver_for=lambda slo: env.waiver_for(slo=slo),
     )
