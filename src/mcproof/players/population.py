@@ -191,6 +191,11 @@ class Population:
         with self._lock:
             return dict(self._in_play)
 
+    def gave_up(self) -> list[str]:
+        """The players that stopped trying (rejoin deadline after a drop, or never in play in time)."""
+        with self._lock:
+            return list(self._gave_up)
+
     def wait_all_in_play(self, timeout_s: float) -> bool:
         """Block until every player is in play, or a player gave up, or ``timeout_s`` passed."""
         with self._changed:
