@@ -17,7 +17,7 @@ The deadline: attempts start until ``timeout_s`` after the start; :meth:`FirstJo
 deadline cut the loop short, so a join hung on a port that came up late is tried once more against the
 server that now serves. :meth:`FirstJoinProbe.result` waits for the worst case of the last iteration
 (a status ping, a join with every phase at its deadline, the leave), twice when the last attempt runs.
-The attempt itself is :func:`mcproof.players.population.attempt_join`, the population's.
+The retrying join is :func:`mcproof.players.population.join_retrying`, the population's.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcproof.minecraft.player.samples import JoinAttempt
-from mcproof.players.population import attempt_join, default_join
+from mcproof.players.population import default_join, join_retrying
 from mcproof.target import Target
 
 __all__ = ["UNMEASURABLE", "FirstJoin", "FirstJoinProbe"]
@@ -121,36 +121,43 @@ class FirstJoinProbe:
         protocols = {self.target.id: self.protocol} if self.protocol is not None else {}
         kept: list[dict[str, Any]] = []
         count = 0
-        last: JoinAttempt | None = None
-        last_chance = False
-        while True:
-            tried = time.monotonic()
+
+        def seen(attempt: JoinAttempt) -> None:
+            nonlocal kept, count
             count += 1
-            attempt, session = await attempt_join(
+            kept = _keep(kept, attempt.as_dict())
+
+        async def tries(until: float) -> tuple[JoinAttempt | None, Any]:
+            return await join_retrying(
                 join,
                 self.target,
                 self.username,
                 protocols=protocols,
                 phase_timeout_s=self.phase_timeout_s,
                 join_timeout_s=self.join_timeout_s,
+                retry_s=self.retry_s,
+                give_up_at=until,
+                on_attempt=seen,
+                final=lambda a: a.error_kind in UNMEASURABLE,
             )
-            last = attempt
-            kept = _keep(kept, attempt.as_dict())
-            if attempt.ok:
-                offset = time.time() - time.monotonic()  # taken now, beside the attempt it maps
-                at = attempt.started_mono + (attempt.join_s or 0.0) + offset
-                if session is not None:
-                    with contextlib.suppress(Exception):  # in play already; how the leave went is not the figure
-                        await asyncio.wait_for(session.leave(), self.join_timeout_s)
-                return FirstJoin(True, at, count, None, None, kept)
-            if attempt.error_kind in UNMEASURABLE:
-                return FirstJoin(False, None, count, f"{attempt.error_kind}: {attempt.error}", attempt.error, kept)
-            if time.monotonic() >= deadline:
-                if self._serving_seen and not last_chance:  # served before the deadline: one last attempt
-                    last_chance = True
-                    continue
-                return FirstJoin(False, None, count, None, last.describe(), kept)
-            await asyncio.sleep(max(0.0, min(self.retry_s - (time.monotonic() - tried), deadline - time.monotonic())))
+
+        attempt, session = await tries(deadline)
+        unsettled = attempt is not None and not attempt.ok and attempt.error_kind not in UNMEASURABLE
+        if unsettled and self._serving_seen:  # served before the deadline: one last attempt
+            attempt, session = await tries(0.0)
+        if attempt is None:
+            why = "the first-join loop made no attempt"
+            return FirstJoin(False, None, count, None, why, kept, harness=why)
+        if attempt.ok:
+            offset = time.time() - time.monotonic()  # taken now, beside the attempt it maps
+            at = attempt.started_mono + (attempt.join_s or 0.0) + offset
+            if session is not None:
+                with contextlib.suppress(Exception):  # in play already; how the leave went is not the figure
+                    await asyncio.wait_for(session.leave(), self.join_timeout_s)
+            return FirstJoin(True, at, count, None, None, kept)
+        if attempt.error_kind in UNMEASURABLE:
+            return FirstJoin(False, None, count, f"{attempt.error_kind}: {attempt.error}", attempt.error, kept)
+        return FirstJoin(False, None, count, None, attempt.describe(), kept)
 
 
 def _keep(kept: list[dict[str, Any]], row: dict[str, Any]) -> list[dict[str, Any]]:

@@ -41,7 +41,16 @@ from mcproof.minecraft.player._common import DEFAULT_KEEPALIVE_TIMEOUT_S
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
 from mcproof.target import Target
 
-__all__ = ["JoinFn", "PlayerSamples", "Population", "attempt_join", "default_join", "player_name", "status_protocol"]
+__all__ = [
+    "JoinFn",
+    "PlayerSamples",
+    "Population",
+    "attempt_join",
+    "default_join",
+    "join_retrying",
+    "player_name",
+    "status_protocol",
+]
 
 JoinFn = Callable[..., Awaitable[tuple[JoinAttempt, Any]]]
 """``await join(target, protocol, name, phase_timeout_s=...) -> (JoinAttempt, PlaySession or None)``:
@@ -314,19 +323,9 @@ class Population:
             self._changed.notify_all()
 
     async def _player(self, name: str, target: Target, join: JoinFn, stop: asyncio.Event) -> None:
-        dropped_at: float | None = None  # monotonic time of the last drop, while trying to get back
-        first_try = time.monotonic()
-        ever_in = False
+        give_up_at = time.monotonic() + self.in_play_timeout_s  # bounded: a player that never gets in stops
         while not stop.is_set():
-            now = time.monotonic()
-            if dropped_at is not None and now - dropped_at > self.rejoin_deadline_s:
-                self._give_up(name)
-                return
-            if not ever_in and now - first_try > self.in_play_timeout_s:  # bounded: never got in
-                self._give_up(name)
-                return
-            tried = time.monotonic()
-            attempt, session = await attempt_join(
+            attempt, session = await join_retrying(
                 join,
                 target,
                 name,
@@ -334,15 +333,16 @@ class Population:
                 phase_timeout_s=self.phase_timeout_s,
                 keepalive_timeout_s=self.keepalive_timeout_s,
                 join_timeout_s=self.join_timeout_s,
+                retry_s=self.retry_interval_s,
+                give_up_at=give_up_at,
+                stop=stop,
+                on_attempt=self._record,
             )
-            self._record(attempt)
-            if session is None:
-                wait = max(0.0, self.retry_interval_s - (time.monotonic() - tried))
-                with _suppress_timeout():
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
-                continue
-            ever_in = True
-            dropped_at = None
+            if session is None or attempt is None:
+                if not stop.is_set():  # its deadline passed: the drop (or the never-in) stays unrecovered
+                    self._give_up(name)
+                return
+            give_up_at = float("inf")  # in play: no deadline until the next drop
             end, quiet = await _play_until(session, stop, target, name, attempt, self._record, self.silent_after_s)
             if quiet is not None:  # silent at stop: the end stays unrecorded (unaccounted), never "left"
                 with self._changed:
@@ -355,7 +355,54 @@ class Population:
                     self._alive.append((target.id, name))
             self._record(end)
             if end.dropped:
-                dropped_at = end.ended_mono
+                give_up_at = end.ended_mono + self.rejoin_deadline_s
+
+
+async def join_retrying(
+    join: JoinFn,
+    target: Target,
+    name: str,
+    *,
+    protocols: dict[str, int],
+    phase_timeout_s: float,
+    join_timeout_s: float,
+    retry_s: float,
+    give_up_at: float,
+    keepalive_timeout_s: float | None = None,
+    stop: asyncio.Event | None = None,
+    on_attempt: Callable[[JoinAttempt], None] | None = None,
+    final: Callable[[JoinAttempt], bool] | None = None,
+) -> tuple[JoinAttempt | None, Any]:
+    """Join attempts (:func:`attempt_join`) every ``retry_s`` until one reaches play (its attempt and the
+    session), or ``final`` says an attempt settles it, or an attempt ends at or after ``give_up_at``
+    (monotonic), or ``stop`` is set (the last attempt and None). At least one attempt is made (``give_up_at``
+    in the past: exactly one). The population and the DR first-join loop both retry through it."""
+    last: JoinAttempt | None = None
+    while stop is None or not stop.is_set():
+        tried = time.monotonic()
+        last, session = await attempt_join(
+            join,
+            target,
+            name,
+            protocols=protocols,
+            phase_timeout_s=phase_timeout_s,
+            join_timeout_s=join_timeout_s,
+            keepalive_timeout_s=keepalive_timeout_s,
+        )
+        if on_attempt is not None:
+            on_attempt(last)
+        if session is not None or last.ok or (final is not None and final(last)):
+            return last, session
+        now = time.monotonic()
+        if now >= give_up_at:
+            break
+        wait = max(0.0, min(retry_s - (now - tried), give_up_at - now))
+        if stop is None:
+            await asyncio.sleep(wait)
+        else:
+            with _suppress_timeout():
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+    return last, None
 
 
 async def status_protocol(target: Target, timeout_s: float) -> int | None:
