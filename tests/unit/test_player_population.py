@@ -100,3 +100,10 @@ def test_the_watchdog_records_how_late_the_population_loop_ran() -> None:
         samples = pop.stop()
     assert samples.loop_lag_max(samples.started_mono, samples.stopped_mono) >= 0.4
     assert samples.as_dict()["loop_lag_max_s"] >= 0.4
+
+
+def test_the_silence_bound_sits_between_one_keepalive_interval_and_the_timeout() -> None:
+    target = [Target(id="mc-1", host="127.0.0.1", port=1)]
+    assert Population(target, keepalive_timeout_s=30.0).silent_after_s == 24.0
+    assert Population(target, keepalive_timeout_s=120.0).silent_after_s == 30.0
+    assert Population(target, silent_after_s=5.0).silent_after_s == 5.0

@@ -92,6 +92,20 @@ def _fix(problem: str, interval_s: float) -> str:
         return "fix what the fault action reported (see the journal); the fault must be applied to measure recovery"
     if problem.startswith("the steady-state hypothesis was not met before"):
         return "bring the fleet to its steady state first (run the smoke suite), then re-run the experiment"
+    if problem.startswith("players:") and ("event loop lagged" in problem or "harness itself" in problem):
+        return (
+            "the harness's own player loop stalled: rerun on a less loaded runner, or lower "
+            "players.population_per_server / players.unaffected so the population keeps up"
+        )
+    if problem.startswith("players:") and ("TPS figure" in problem or "heard nothing" in problem):
+        return (
+            "a server outside the blast radius went unmeasured: check it sends world-time updates (a server whose "
+            "world age never advances cannot be judged against players.tps_min) and that it still answers players"
+        )
+    if problem.startswith("players:") and "too close to the end" in problem:
+        return (
+            "give the experiment a longer tail (rollbacks/cooldown) so dropped players have players.rejoin_deadline_s"
+        )
     if problem.startswith("too few players") or problem.startswith("players:"):
         return (
             "check that players can join these servers (smoke suite's player join check) and that the experiment's "

@@ -13,7 +13,7 @@ are not made; the drop stays unrecovered in the samples). A player that never go
 ``in_play_timeout_s`` after its first attempt. Both are listed in ``gave_up``.
 
 :meth:`Population.stop` leaves every open session. A session that heard from the server within
-``silent_after_s`` (about two keep-alive intervals) is ``left`` and listed in ``alive_at_end``; one that heard
+``silent_after_s`` (about two keep-alive intervals, below the keep-alive timeout: 24 s at 30 s) is ``left`` and listed in ``alive_at_end``; one that heard
 nothing for longer is *silent*: its end is not recorded (it stays open, so the SLIs count it as
 unaccounted, not as a healthy leave) and it is listed in ``silent`` with how long it was quiet.
 
@@ -133,7 +133,7 @@ class Population:
         retry_interval_s: float = 0.5,
         rejoin_deadline_s: float = 120.0,
         in_play_timeout_s: float | None = None,
-        silent_after_s: float = 2 * KEEPALIVE_INTERVAL_S,
+        silent_after_s: float | None = None,
         max_duration_s: float = 1800.0,
         max_players: int = 1000,
         name_prefix: str = "mcp",
@@ -156,7 +156,13 @@ class Population:
         self.rejoin_deadline_s = rejoin_deadline_s
         # a player never in play stops trying after this (None: the rejoin deadline)
         self.in_play_timeout_s = in_play_timeout_s if in_play_timeout_s is not None else rejoin_deadline_s
-        self.silent_after_s = silent_after_s
+        # silent at stop: about two keep-alive intervals, kept below the keep-alive timeout (a server that quiet
+        # that long has already dropped us) so a hung server near the end is caught, not read as healthy
+        self.silent_after_s = (
+            silent_after_s
+            if silent_after_s is not None
+            else min(2 * KEEPALIVE_INTERVAL_S, max(KEEPALIVE_INTERVAL_S + 1.0, 0.8 * keepalive_timeout_s))
+        )
         self.max_duration_s = max_duration_s
         self._join = join
         self.slots: list[tuple[str, Target]] = [
