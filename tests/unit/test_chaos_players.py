@@ -142,3 +142,142 @@ def test_the_population_is_bounded_before_it_connects_anywhere() -> None:
         "mcp_s1_p0",
         "mcp_s1_p1",
     ]
+
+
+# --- review fixes: gaps instead of silent passes/fails ---------------------------------------------------
+
+
+def _only(times: tuple[TimeUpdate, ...] = (), **extra: object) -> PlayerSamples:
+    only = {"a0": "mc-1", "b0": "mc-2", "c0": "mc-3"}
+    joins = tuple(j for j in _all_in() if j.player in only)
+    return PlayerSamples(joins, (), times, only, 0.0, 100.0, 0.5, 30.0, **extra)  # type: ignore[arg-type]
+
+
+TPS_PLAN = PlayerPlan(population_per_server=1, unaffected=2, min_players=2, tps_min=15.0)
+
+
+def test_a_server_outside_the_radius_without_a_tps_figure_is_a_gap_naming_a_frozen_age() -> None:
+    frozen = tuple(TimeUpdate("mc-3", 0, 10.0 + i) for i in range(20))  # flying-squid: age always 0
+    times = (*_ticks("a0", "mc-1", 10.0, 30.0, 1.0, 20.0), *_ticks("b0", "mc-2", 10.0, 30.0, 1.0, 20.0), *frozen)
+    j = judge_players(_only(times), TPS_PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=31.0)
+    assert j.failures == []
+    assert j.evidence["tps"]["mc-3"]["passed"] is None
+    assert any("mc-3 gave no TPS figure" in g and "world age never advanced" in g for g in j.gaps)
+    assert not any("mc-2" in g for g in j.gaps)
+    few = (*_ticks("a0", "mc-1", 10.0, 30.0, 1.0, 20.0), *_ticks("b0", "mc-2", 10.0, 30.0, 1.0, 20.0))
+    j = judge_players(_only(few), TPS_PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=31.0)
+    assert any("mc-3 gave no TPS figure" in g and "0 world-time update(s)" in g for g in j.gaps)
+    untested = PlayerPlan(population_per_server=1, unaffected=2, min_players=2)  # no floor: nothing to miss
+    assert judge_players(_only(few), untested, {"mc-1"}, injected_mono=9.0, cutoff_mono=31.0).gaps == []
+
+
+def test_sessions_silent_at_the_end_are_a_gap_never_a_healthy_leave() -> None:
+    s = _only(silent=(("mc-2", "b0", 41.0),), alive_at_end=(("mc-1", "a0"), ("mc-3", "c0")))
+    j = judge_players(s, PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
+    assert j.failures == []
+    assert any("heard nothing from the server at the end: b0@mc-2 (41s)" in g for g in j.gaps)
+    assert j.evidence["silent_at_end"] == [["mc-2", "b0", 41.0]]
+    assert j.evidence["alive_at_end"] == 2
+
+
+def test_a_drop_too_close_to_the_end_is_a_gap_but_a_player_that_gave_up_fails() -> None:
+    joins, ends = _all_in(), [_end("a0", 90.0)]  # stopped at 100: 10 s observed of a 30 s deadline
+    j = judge_players(_samples(joins, ends), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
+    assert j.failures == []
+    assert any("too close to the end" in g and "a0@mc-1 (10.0s observed)" in g for g in j.gaps)
+    assert j.evidence["not_judged"] == ["a0"]
+    s = PlayerSamples(tuple(joins), tuple(ends), (), dict(PLAYERS), 0.0, 100.0, 0.5, 30.0, gave_up=("a0",))
+    j = judge_players(s, PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
+    assert any("a0 dropped on mc-1 was never back in play" in f for f in j.failures)
+
+
+def test_population_notes_become_gaps() -> None:
+    s = _only(notes=("player b0 stopped by TypeError: boom",))
+    j = judge_players(s, PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
+    assert "players: player b0 stopped by TypeError: boom" in j.gaps
+
+
+def test_a_timeout_kick_is_the_harness_side_never_a_blast_radius_failure() -> None:
+    joins = [*_all_in(), _join("b0", 12.0)]
+    ends = [_end("b0", 10.5, reason="client_timeout")]
+    j = judge_players(_samples(joins, ends), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
+    assert j.failures == []
+    assert any("harness itself may have caused: b0@mc-2 (client_timeout)" in g for g in j.gaps)
+
+
+def test_a_lagging_population_loop_makes_tps_and_keepalive_drops_inconclusive() -> None:
+    times = (*_ticks("a0", "mc-1", 10.0, 30.0, 1.0, 20.0), *_ticks("b0", "mc-2", 10.0, 30.0, 1.0, 10.0))
+    times = (*times, *_ticks("c0", "mc-3", 10.0, 30.0, 1.0, 20.0))
+    ends = (_end("c0", 20.0, reason="keepalive_timeout"),)
+    base = _only(times)
+    calm = PlayerSamples(base.joins, ends, times, base.players, 0.0, 100.0, 0.5, 30.0)
+    j = judge_players(calm, TPS_PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=31.0)
+    assert any("mc-2 outside the blast radius ticked at 10.00 TPS" in f for f in j.failures)
+    assert any("on mc-3: c0 (keepalive_timeout)" in f for f in j.failures)
+    lagged = PlayerSamples(calm.joins, ends, times, calm.players, 0.0, 100.0, 0.5, 30.0, loop_lags=((20.0, 1.2),))
+    j = judge_players(lagged, TPS_PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=31.0)
+    assert j.failures == []
+    assert any("event loop lagged 1.20s" in g and "TPS floor is not judged" in g for g in j.gaps)
+    assert any("c0@mc-3 (keepalive_timeout)" in g for g in j.gaps)
+    assert j.evidence["loop_lag_max_s"] == 1.2
+    assert j.evidence["tps"]["mc-2"]["passed"] is None
+    before = PlayerSamples(calm.joins, ends, times, calm.players, 0.0, 100.0, 0.5, 30.0, loop_lags=((5.0, 1.2),))
+    assert (
+        judge_players(before, TPS_PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=31.0).evidence["loop_lag_max_s"] == 0
+    )
+
+
+def test_drops_before_the_injection_are_not_the_fault_seen() -> None:
+    joins = [*_all_in(), _join("a0", 6.0)]
+    j = judge_players(_samples(joins, [_end("a0", 5.0)]), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
+    assert j.degraded == []
+    j = judge_players(_samples(joins, [_end("a0", 10.0)]), PLAN, {"mc-1"}, injected_mono=9.0, cutoff_mono=40.0)
+    assert j.degraded == ["mc-1"]
+
+
+def test_player_plan_refuses_non_numbers_at_plan_time() -> None:
+    with pytest.raises(ConfigError, match=r"players.tps_min must be a positive number .* got '15'"):
+        player_plan({"players": {"tps_min": "15"}})
+    with pytest.raises(ConfigError, match=r"players.unaffected must be a whole number >= 0, got '2'"):
+        player_plan({"players": {"unaffected": "2"}})
+    with pytest.raises(ConfigError, match=r"players\.min_players must be a whole number"):
+        player_plan({"players": {"min_players": True}})
+    assert player_plan({"players": {"tps_min": 15, "unaffected": 0}}).tps_min == 15  # type: ignore[union-attr]
+
+
+def test_in_play_at_is_linear_and_exact_for_many_players() -> None:
+    from mcproof.chaos.players import _in_play_at
+
+    players = {f"p{i}": f"mc-{i % 50}" for i in range(2000)}
+    joins = tuple(
+        JoinAttempt(s, "h:1", p, True, "play", "", float(i % 7), 0.1) for i, (p, s) in enumerate(players.items())
+    )
+    ends = tuple(SessionEnd(players[p], p, "closed", "", 0.0, 8.5, "") for p in list(players)[:500])
+    s = PlayerSamples(joins, ends, (), players, 0.0, 10.0, 0.5, 30.0)
+    assert len(_in_play_at(s, 8.0)) == 2000
+    assert len(_in_play_at(s, 9.0)) == 1500
+
+
+def test_the_run_clock_takes_injection_and_cutoff_on_the_monotonic_clock() -> None:
+    import time
+
+    from mcproof.chaos.experiment import RunClock, _handler
+
+    class Sync:
+        def start_rollbacks(self, experiment: object) -> None:
+            return None
+
+    clock = RunClock()
+    h = _handler(Sync(), clock)  # type: ignore[arg-type]
+    h.start_activity({"type": "action", "name": "steady-state"})  # not in the method yet
+    assert clock.injected_mono is None
+    before = time.monotonic()
+    h.start_method({})
+    h.start_activity({"type": "probe", "name": "p"})
+    assert clock.injected_mono is None
+    h.start_activity({"type": "action", "name": "kill"})
+    first = clock.injected_mono
+    h.start_activity({"type": "action", "name": "second"})
+    h.start_rollbacks({})
+    assert first is not None
+    assert before <= first == clock.injected_mono <= (clock.cutoff_mono or 0) <= time.monotonic()

@@ -256,6 +256,7 @@ def run_chaos_experiment(
     players = planned.players
     population: Population | None = None
     player_samples: PlayerSamples | None = None
+    clock = RunClock()
     try:
         fronts: list[Target] = []
         if planned.plan.fault_path:
@@ -292,7 +293,7 @@ def run_chaos_experiment(
                 observer, [t.id for t in [*planned.victims, *planned.reach]], len(planned.targets), abort_below
             ) as watch,
         ):
-            journal = _run_chaoslib(experiment, sync)
+            journal = _run_chaoslib(experiment, sync, clock)
         aborted = bool(watch.reason)
         if watch.reason:
             outcome.reasons.append(watch.reason)
@@ -332,6 +333,7 @@ def run_chaos_experiment(
         proof=proof,
         aborted=aborted,
         players=(players, player_samples) if players is not None and player_samples is not None else None,
+        player_clock=(clock.injected_mono, clock.cutoff_mono),
     )
     if proof is not None:
         outcome.lines.append(f"  fault proof (declared invisible): {proof[1]}")
@@ -358,6 +360,7 @@ def _population(
         keepalive_timeout_s=(env.players or PlayerSettings()).keepalive_timeout_s,
         retry_interval_s=plan.retry_interval_s,
         rejoin_deadline_s=plan.rejoin_deadline_s,
+        in_play_timeout_s=plan.in_play_timeout_s,
         max_duration_s=max_s,
     )
 
@@ -384,23 +387,45 @@ def _proof(
         return False, f"the kube API could not be read to prove it ({err})"
 
 
-def _handler(sync: ObserverSync) -> Any:
+@dataclass
+class RunClock:
+    """The injection (the method's first action starting) and the rollbacks' start, on the monotonic clock,
+    taken as they happen: the population's clock, immune to wall-clock steps during the run."""
+
+    in_method: bool = False
+    injected_mono: float | None = None
+    cutoff_mono: float | None = None
+
+
+def _handler(sync: ObserverSync, clock: RunClock | None = None) -> Any:
     from chaoslib.run import RunEventHandler
 
+    run_clock = clock if clock is not None else RunClock()
+
     class Handler(RunEventHandler):  # type: ignore[misc]
+        def start_method(self, experiment: Any) -> None:
+            run_clock.in_method = True
+
+        def start_activity(self, activity: Any) -> None:
+            is_action = isinstance(activity, dict) and activity.get("type") == "action"
+            if run_clock.in_method and run_clock.injected_mono is None and is_action:
+                run_clock.injected_mono = time.monotonic()
+
         def start_rollbacks(self, experiment: Any) -> None:
+            run_clock.in_method = False
             sync.start_rollbacks(experiment)
+            run_clock.cutoff_mono = time.monotonic()
 
     return Handler()
 
 
-def _run_chaoslib(experiment: dict[str, Any], sync: ObserverSync) -> dict[str, Any]:
+def _run_chaoslib(experiment: dict[str, Any], sync: ObserverSync, clock: RunClock | None = None) -> dict[str, Any]:
     from chaoslib.experiment import run_experiment
     from chaoslib.types import Strategy
 
     settings = {"runtime": {"rollbacks": {"strategy": "always"}}}
     journal: dict[str, Any] = run_experiment(
-        experiment, settings=settings, strategy=Strategy.DEFAULT, event_handlers=[_handler(sync)]
+        experiment, settings=settings, strategy=Strategy.DEFAULT, event_handlers=[_handler(sync, clock)]
     )
     return journal
 

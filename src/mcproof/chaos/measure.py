@@ -92,6 +92,20 @@ def _fix(problem: str, interval_s: float) -> str:
         return "fix what the fault action reported (see the journal); the fault must be applied to measure recovery"
     if problem.startswith("the steady-state hypothesis was not met before"):
         return "bring the fleet to its steady state first (run the smoke suite), then re-run the experiment"
+    if problem.startswith("players:") and ("event loop lagged" in problem or "harness itself" in problem):
+        return (
+            "the harness's own player loop stalled: rerun on a less loaded runner, or lower "
+            "players.population_per_server / players.unaffected so the population keeps up"
+        )
+    if problem.startswith("players:") and ("TPS figure" in problem or "heard nothing" in problem):
+        return (
+            "a server outside the blast radius went unmeasured: check it sends world-time updates (a server whose "
+            "world age never advances cannot be judged against players.tps_min) and that it still answers players"
+        )
+    if problem.startswith("players:") and "too close to the end" in problem:
+        return (
+            "give the experiment a longer tail (rollbacks/cooldown) so dropped players have players.rejoin_deadline_s"
+        )
     if problem.startswith("too few players") or problem.startswith("players:"):
         return (
             "check that players can join these servers (smoke suite's player join check) and that the experiment's "
@@ -202,6 +216,7 @@ def measure(
     proof: tuple[bool, str] | None = None,
     aborted: bool = False,
     players: tuple[PlayerPlan, PlayerSamples] | None = None,
+    player_clock: tuple[float | None, float | None] = (None, None),
 ) -> None:
     injected = injection_time(journal)
     marked = journal.get("mcproof_rollbacks_cutoff")
@@ -220,7 +235,7 @@ def measure(
     slo = env.slo.mttr_s
     snap = snapshot or FleetSnapshot(tuple(observed))
     effect = fault_effect(journal, snap)
-    player_view = _players(env, planned, players, injected, cutoff)
+    player_view = _players(env, planned, players, player_clock)
     issues = effect_problems(
         effect,
         set(observed),
@@ -338,24 +353,25 @@ def _players(
     env: Environment,
     planned: PlannedRun,
     players: tuple[PlayerPlan, PlayerSamples] | None,
-    injected: float | None,
-    cutoff: float | None,
+    clock: tuple[float | None, float | None],
 ) -> PlayerJudgement | None:
-    """The player-level judgement; epoch times of the journal mapped onto the population's monotonic clock."""
+    """The player-level judgement; ``clock``: the injection and the rollbacks' start on the monotonic clock,
+    taken during the run (:class:`mcproof.chaos.experiment.RunClock`), never mapped from the journal's epoch
+    times (a wall-clock step during the run would shift them)."""
     if players is None:
         return None
     from mcproof.chaos.players import judge_players
 
     plan, samples = players
-    offset = time.time() - time.monotonic()
+    injected_mono, cutoff_mono = clock
     declared = {t.id for t in [*planned.victims, *planned.reach]}
     settings = env.players or PlayerSettings()
     return judge_players(
         samples,
         plan,
         declared,
-        injected_mono=injected - offset if injected is not None else None,
-        cutoff_mono=cutoff - offset if cutoff is not None else None,
+        injected_mono=injected_mono,
+        cutoff_mono=cutoff_mono,
         tps_span_s=settings.tps_window_s,
         min_tps_updates=settings.min_tps_updates,
     )
@@ -378,6 +394,7 @@ def _player_records(
         environment=env.name,
         check=check,
         context=f"chaos:{planned.plan.name}",
+        alive_at_end=samples.alive_at_end,
         only=("rejoin_time_max_s",),
         waiver_for=lambda slo: env.waiver_for(slo=slo),
     )

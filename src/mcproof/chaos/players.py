@@ -16,9 +16,15 @@ Verdict contributions (pure, :func:`judge_players`, from the samples):
   ``rejoin_deadline_s`` of its drop; a server outside the blast radius whose players measured a tick rate
   below ``tps_min`` during the fault.
 - **inconclusive**: too few players were in play when the fault was injected (fewer than ``min_players``,
-  or none on the affected servers, or none outside them when the experiment has unaffected servers).
-- ``degraded``: the affected servers the players saw degrade (dropped, or a tick rate below ``tps_min``),
-  so a fault invisible to status pings (a lagging server) is still seen to take effect.
+  or none on the affected servers, or none outside them when the experiment has unaffected servers); with
+  ``tps_min`` set, a server outside the blast radius whose players gave no TPS figure (a frozen world age,
+  too few updates); a drop on an affected server too close to the end to know whether the player got back
+  (neither back nor given up, less than the rejoin deadline observed); sessions silent at the end; a
+  ``client_timeout`` kick (the server says WE stalled); the population's own trouble (a note); and, when the
+  population's event loop lagged more than ``LAG_GAP_SHARE`` of the TPS window during the fault, the TPS
+  floor and keep-alive-timeout drops (the figure names the lag).
+- ``degraded``: the affected servers the players saw degrade after the injection (dropped, or a tick rate
+  below ``tps_min``), so a fault invisible to status pings (a lagging server) is still seen to take effect.
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ METHOD = (
     "the worst span of its players' world-time updates between the injection and the rollbacks "
     "(mcproof.players.slis)"
 )
+LAG_GAP_SHARE = 0.05  # loop lag above this share of the TPS window makes TPS and keep-alive drops harness-side
+HARNESS_SIDE = ("client_timeout",)  # drops the server blames on us: a gap, never the server's drop
+_LAG_SENSITIVE = ("keepalive_timeout",)  # drops a stalled harness can cause by itself
 
 
 @dataclass(frozen=True)
@@ -93,12 +102,26 @@ def player_plan(extension: Mapping[str, Any], env: Environment | None = None) ->
         plan = PlayerPlan(**merged)
     except TypeError as err:
         raise ConfigError(f"players: {err}") from None
-    for key in ("population_per_server", "min_players"):
-        if not isinstance(getattr(plan, key), int) or getattr(plan, key) < (1 if key != "min_players" else 0):
-            raise ConfigError(f"players.{key} must be a positive integer, got {getattr(plan, key)!r}")
+    for key in ("population_per_server", "min_players", "unaffected"):
+        value = getattr(plan, key)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < (1 if key == "population_per_server" else 0)
+        ):
+            raise ConfigError(
+                f"players.{key} must be a whole number >= {int(key == 'population_per_server')}, got {value!r}"
+            )
     for key in ("rejoin_deadline_s", "retry_interval_s", "phase_timeout_s", "in_play_timeout_s"):
-        if not isinstance(getattr(plan, key), int | float) or getattr(plan, key) <= 0:
-            raise ConfigError(f"players.{key} must be a positive number of seconds, got {getattr(plan, key)!r}")
+        value = getattr(plan, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"players.{key} must be a positive number of seconds, got {value!r}")
+    if plan.tps_min is not None and (
+        isinstance(plan.tps_min, bool) or not isinstance(plan.tps_min, int | float) or plan.tps_min <= 0
+    ):
+        raise ConfigError(
+            f"players.tps_min must be a positive number of ticks per second, e.g. 15, got {plan.tps_min!r}"
+        )
     return plan
 
 
@@ -153,17 +176,28 @@ class PlayerJudgement:
 
 
 def _in_play_at(samples: PlayerSamples, t_mono: float) -> dict[str, str]:
-    """Player -> server for the players in play at ``t_mono`` (joined before it, no end between)."""
+    """Player -> server for the players in play at ``t_mono`` (joined before it, no end between); joins and
+    ends indexed by player once (linear in the samples)."""
+    last_in: dict[str, float] = {}
+    for j in samples.joins:
+        if j.ok and (t := _back_in_play(j)) <= t_mono and t > last_in.get(j.player, float("-inf")):
+            last_in[j.player] = t
+    ends: dict[str, list[float]] = {}
+    for e in samples.ends:
+        ends.setdefault(e.player, []).append(e.ended_mono)
     out = {}
     for player, server in samples.players.items():
-        joins = [j for j in samples.joins if j.player == player and j.ok and _back_in_play(j) <= t_mono]
-        if not joins:
-            continue
-        last = max(_back_in_play(j) for j in joins)
-        ended = [e for e in samples.ends if e.player == player and last <= e.ended_mono <= t_mono]
-        if not ended:
+        last = last_in.get(player)
+        if last is not None and not any(last <= t <= t_mono for t in ends.get(player, ())):
             out[player] = server
     return out
+
+
+def _no_tps_why(samples: PlayerSamples, server: str, start: float, end: float, row: dict[str, Any]) -> str:
+    ages = {u.world_age for u in samples.times if u.server == server and start <= u.received_mono <= end}
+    if row.get("updates", 0) and len(ages) <= 1:
+        return f"its world age never advanced ({row['updates']} update(s) at age {min(ages) if ages else '?'})"
+    return f"{row.get('updates', 0)} world-time update(s) in the window, too few for a span"
 
 
 def judge_players(
@@ -176,14 +210,20 @@ def judge_players(
     tps_span_s: float = 5.0,
     min_tps_updates: int = 2,
 ) -> PlayerJudgement:
-    """The player-level verdict inputs and evidence of one experiment (see the module docstring)."""
+    """The player-level verdict inputs and evidence of one experiment (see the module docstring).
+
+    ``injected_mono`` / ``cutoff_mono``: the injection and the rollbacks' start, taken on the monotonic
+    clock during the run (the population's clock)."""
     affected = set(affected)
     servers = sorted(set(samples.players.values()))
     outside = [s for s in servers if s not in affected]
     drops = rejoins(samples)
     failures: list[str] = []
-    gaps: list[str] = []
+    gaps: list[str] = [f"players: {note}" for note in samples.notes]  # population trouble is never silence
     at = injected_mono if injected_mono is not None else samples.stopped_mono
+    window_end = cutoff_mono if cutoff_mono is not None else samples.stopped_mono
+    lag = samples.loop_lag_max(at, max(window_end, samples.stopped_mono)) if injected_mono is not None else 0.0
+    lagged = lag > LAG_GAP_SHARE * tps_span_s
     present = _in_play_at(samples, at)
     present_affected = [p for p, s in present.items() if s in affected]
     present_outside = [p for p, s in present.items() if s not in affected]
@@ -198,8 +238,14 @@ def judge_players(
         gaps.append("too few players observed: none was in play on the affected servers when the fault was injected")
     elif outside and not present_outside:
         gaps.append("too few players observed: none was in play outside the blast radius when the fault was injected")
+    harness_side = [d for d in drops if d.reason in HARNESS_SIDE or (lagged and d.reason in _LAG_SENSITIVE)]
+    if harness_side:
+        who = ", ".join(f"{d.player}@{d.server} ({d.reason})" for d in harness_side[:10])
+        why = f"; the population's loop lagged {lag:.2f}s" if lagged else ""
+        gaps.append(f"players: {len(harness_side)} drop(s) the harness itself may have caused: {who}{why}")
+    server_drops = [d for d in drops if d not in harness_side]
     by_server: dict[str, list[Rejoin]] = {}
-    for d in drops:
+    for d in server_drops:
         by_server.setdefault(d.server, []).append(d)
     for server in outside:
         if server in by_server:
@@ -208,13 +254,34 @@ def judge_players(
                 f"players dropped outside the fault's blast radius on {server}: {who} "
                 f"(declared: {', '.join(sorted(affected)[:10]) or 'none'})"
             )
-    late = [d for d in drops if d.server in affected and (d.rejoin_s is None or d.rejoin_s > plan.rejoin_deadline_s)]
+    gave_up = set(samples.gave_up)
+    late, unjudged = [], []
+    for d in server_drops:
+        if d.server not in affected:
+            continue
+        if d.rejoin_s is not None:
+            if d.rejoin_s > plan.rejoin_deadline_s:
+                late.append(d)
+        elif d.player in gave_up or samples.stopped_mono - d.dropped_mono >= plan.rejoin_deadline_s:
+            late.append(d)
+        else:
+            unjudged.append(d)
     for d in late[:10]:
         seen = "never back in play" if d.rejoin_s is None else f"back in play only after {d.rejoin_s:.1f}s"
         failures.append(
             f"player {d.player} dropped on {d.server} was {seen}, beyond the rejoin deadline {plan.rejoin_deadline_s:g}s"
         )
-    window_end = cutoff_mono if cutoff_mono is not None else samples.stopped_mono
+    if unjudged:
+        who = ", ".join(
+            f"{d.player}@{d.server} ({samples.stopped_mono - d.dropped_mono:.1f}s observed)" for d in unjudged[:10]
+        )
+        gaps.append(
+            f"players: {len(unjudged)} drop(s) too close to the end to see a rejoin within "
+            f"{plan.rejoin_deadline_s:g}s: {who}"
+        )
+    if samples.silent:
+        who = ", ".join(f"{p}@{srv} ({q:.0f}s)" for srv, p, q in samples.silent[:10])
+        gaps.append(f"players: {len(samples.silent)} session(s) heard nothing from the server at the end: {who}")
     tps = (
         server_tps(samples, at, window_end, span_s=tps_span_s, min_updates=min_tps_updates)
         if injected_mono is not None
@@ -224,16 +291,26 @@ def judge_players(
     if plan.tps_min is not None:
         for server, row in tps.items():
             row["tps_min"] = plan.tps_min
-            row["passed"] = None if row["tps"] is None else row["tps"] >= plan.tps_min
-            if row["passed"] is False:
+            row["passed"] = None if row["tps"] is None or lagged else row["tps"] >= plan.tps_min
+            if row["tps"] is None and server not in affected:
+                row["why"] = _no_tps_why(samples, server, at, window_end, row)
+                gaps.append(f"players: {server} gave no TPS figure during the fault: {row['why']}")
+            if row["tps"] is not None and row["tps"] < plan.tps_min:
                 slow.append(server)
-        for server in slow:
-            if server not in affected:
-                failures.append(
-                    f"{server} outside the blast radius ticked at {tps[server]['tps']:.2f} TPS during the fault, "
-                    f"below players.tps_min {plan.tps_min:g}"
-                )
-    degraded = sorted({d.server for d in drops if d.server in affected} | {s for s in slow if s in affected})
+        if lagged:
+            gaps.append(
+                f"players: the population's event loop lagged {lag:.2f}s during the fault (over "
+                f"{LAG_GAP_SHARE:.0%} of the {tps_span_s:g}s TPS window): the TPS floor is not judged"
+            )
+        else:
+            for server in slow:
+                if server not in affected:
+                    failures.append(
+                        f"{server} outside the blast radius ticked at {tps[server]['tps']:.2f} TPS during the fault, "
+                        f"below players.tps_min {plan.tps_min:g}"
+                    )
+    after = [d for d in server_drops if injected_mono is not None and d.dropped_mono >= injected_mono]
+    degraded = sorted({d.server for d in after if d.server in affected} | {s for s in slow if s in affected})
     dropped_on = {s: [d.player for d in ds] for s, ds in by_server.items()}
     back = [d.rejoin_s for d in drops if d.rejoin_s is not None]
     evidence = {
@@ -249,9 +326,15 @@ def judge_players(
         "drops": [d.as_dict() for d in drops],
         "dropped_by_server": dropped_on,
         "dropped_outside": {s: dropped_on[s] for s in outside if s in dropped_on},
+        "harness_side_drops": [d.as_dict() for d in harness_side],
         "rejoin_s_max": max(back) if back else None,
         "rejoin_s_median": round(statistics.median(back), 3) if back else None,
         "not_back": [d.player for d in drops if d.rejoin_s is None],
+        "not_judged": [d.player for d in unjudged],
+        "gave_up": list(samples.gave_up),
+        "silent_at_end": [list(k) for k in samples.silent],
+        "alive_at_end": len(samples.alive_at_end),
+        "loop_lag_max_s": round(lag, 3),
         "tps": tps,
         "notes": list(samples.notes),
     }

@@ -20,7 +20,8 @@ under test:
 6. players: from the moment the restore call returned, a player join is tried every ``player_retry_s``
    (:mod:`mcproof.dr.player`, beside the boot and verification waits, not in their way) until the first
    reaches the play phase: ``first_player_join_s`` is measured from the restore end (and reported from the
-   disaster too). No player in play within ``player_join_timeout_s`` FAILS the drill; a server the client
+   disaster too). No player in play within ``player_join_timeout_s`` FAILS the drill (the harness's own trouble, a loop that
+   overran or crashed, is INCONCLUSIVE); a server the client
    cannot log in to (unknown protocol, online mode) makes it INCONCLUSIVE with the reason.
 
 RPO/RTO follow :mod:`mcproof.dr.metrics`. Verdict: INCONCLUSIVE when the harness could not measure (no
@@ -386,6 +387,8 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
             problems.append(f"server {server.id} did not serve within {s.serving_timeout_s:g}s of the restore")
         else:
             d.mark("serving_again", at=serving_at)
+            if probe is not None:  # served before the probe's deadline: it earns one last attempt
+                probe.note_serving(time.monotonic() - max(0.0, time.time() - serving_at))
             read = _read_markers(d, s.serving_timeout_s)
             world = _platform_check(api, server.id)
             if read is None:
@@ -411,7 +414,7 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
     joined = _first_join_view(s, first, server.id, restored_at, disaster_at)
     if first is not None and first.ok and first.in_play_at is not None:
         d.mark("first_player_in_play", at=first.in_play_at)
-    elif first is not None and first.unmeasurable is None:
+    elif first is not None and first.unmeasurable is None and first.harness is None:
         problems.append(str(joined["player_join"]["reason"]))
     problems = integrity + problems
     reasons = list(problems)
@@ -421,7 +424,11 @@ def _run(d: _Drill, result: Callable[..., DrillResult], rpo_target_s: float, rto
         reasons.append(f"RTO {rto:.2f}s over the SLO {rto_target_s:g}s")
     verdict = Verdict.FAIL if reasons or not recovered else Verdict.PASS
     fix = "see the timeline and rto_parts" if verdict == Verdict.FAIL else ""
-    if verdict == Verdict.PASS and first is not None and first.unmeasurable is not None:
+    if verdict == Verdict.PASS and first is not None and first.harness is not None:
+        verdict = Verdict.INCONCLUSIVE  # the harness could not measure the first join: never the server's FAIL
+        reasons.append(str(joined["player_join"]["reason"]))
+        fix = "the harness's first-join loop stalled or crashed (see player_join); rerun on a less loaded runner"
+    elif verdict == Verdict.PASS and first is not None and first.unmeasurable is not None:
         verdict = Verdict.INCONCLUSIVE
         reasons.append(str(joined["player_join"]["reason"]))
         fix = (
@@ -485,7 +492,9 @@ def _first_join_view(
             "first_player_join_after_disaster_s": round(first.in_play_at - disaster_at, 6),
             "player_join": view,
         }
-    if first.unmeasurable is not None:
+    if first.harness is not None:
+        view["reason"] = f"first join to {server_id} not measured: {first.harness}"
+    elif first.unmeasurable is not None:
         view["reason"] = (
             f"the player client cannot log in to {server_id} ({first.unmeasurable}): first join not measured"
         )
