@@ -116,7 +116,7 @@ def test_missing_player_evidence_says_not_measured_in_every_format(tmp_path: Pat
 
 def test_a_passing_smoke_measurement_row(tmp_path: Path) -> None:
     attempts = [ok(f"mc-{i % 10}", f"p{i}", 1.0 + i * 0.1) for i in range(100)]
-    updates = [u for i in range(10) for u in ticks(f"mc-{i}", 0.0, 90.0)]
+    updates = [u for i in range(10) for u in ticks(f"mc-{i}", 0.0, 100.0)]  # updates up to the window end
     ev = player_evidence(
         attempts,
         [],

@@ -17,7 +17,12 @@ Per SLO (names ``players.<field>``, :data:`mcproof.players.settings.PLAYER_SLO_N
   window end than the objective -> inconclusive (nobody can say yet), never left out. No drop at all ->
   inconclusive (not exercised: judge it in a chaos experiment);
 - tick rate: every server with a figure is held to ``tps_min`` (its worst span) and ``tps_p5``; a server
-  below -> fail (named, worst first); servers with too few updates -> inconclusive, named.
+  below -> fail (named, worst first); a server that had players but no figure (no update, too few distinct
+  world ages, a world age that never advanced, silence at the tail) -> inconclusive, named with the reason.
+
+An inconclusive verdict standing on evidence that could hide a miss is flagged ``gap`` (unaccounted sessions
+that could turn the drop ratio, a drop not back yet, a server without a tick-rate figure); the report holds
+such an SLO inconclusive even when another context measured a pass (:mod:`mcproof.report.model`).
 
 A waiver (``waivers: [{slo: players.tps_min, reason, owner}]``, ``Environment.waiver_for``) turns an
 ``inconclusive`` verdict into ``waived``; it never hides a fail.
@@ -85,6 +90,10 @@ class PlayerSloVerdict:
     fix: str = ""
     worst: tuple[str, ...] = ()  # the worst servers, e.g. "mc-00042 (tps_p5 9.8)"
     waiver: dict[str, str] | None = None
+    # inconclusive over evidence that could hide a miss (unaccounted sessions that could turn it, a drop not
+    # back yet, a server with players but no tick-rate figure): the report holds the SLO inconclusive even
+    # when another context measured a pass. False for "not exercised" / too few samples (no information).
+    gap: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -166,7 +175,8 @@ def _drops(f: PlayerFigures, objective: float, s: PlayerSettings) -> tuple[str, 
         worst_case = (fig.dropped + fig.unaccounted) / (fig.samples + fig.unaccounted)
         if worst_case > objective + _EPS:
             why = (
-                f"{seen}, but {fig.unaccounted} session(s) open at the window end were not observed alive; "
+                f"{seen}, but {fig.unaccounted} session(s) were not accounted for (open at the window end and not "
+                "observed alive, or lost by the harness: client_timeout, silent); "
                 f"counted as drops they give {worst_case:.3%} > {objective:.3%}"
             )
             return Verdict.INCONCLUSIVE.value, why, "report every open session's last keep-alive at the end", worst
@@ -232,8 +242,14 @@ def _tps(f: PlayerFigures, field: str, objective: float) -> tuple[str, str, str,
         fix = f"keep players in play longer (players.session_s); {FEW_FIX}"
         return Verdict.INCONCLUSIVE.value, why, fix, (), None, 0
     if fig.unmeasured:
-        why = f"{len(fig.unmeasured)} server(s) sent too few world-time updates for a figure: {_shown(fig.unmeasured)}"
-        fix = "raise players.session_s (or lower players.min_tps_updates, at least 2)"
+        by_name = {s.server: s for s in fig.servers}
+        names = tuple(f"{n}: {by_name[n].unmeasured}" for n in fig.unmeasured if n in by_name)
+        why = f"{len(fig.unmeasured)} server(s) that had players have no tick-rate figure: {_shown(names)}"
+        fix = (
+            "keep players in play longer (players.session_s, or lower players.min_tps_updates, at least 2); a "
+            "server that never advances its world age cannot be measured this way (waive players."
+            f"{field} for it)"
+        )
         return Verdict.INCONCLUSIVE.value, why, fix, fig.unmeasured, value, fig.samples
     seen = f"{len(measured)} servers, lowest {key} {value:.3g}" if value is not None else ""
     return Verdict.PASS.value, f"{seen} >= {objective:g}", "", (), value, fig.samples
@@ -280,7 +296,22 @@ def _judge_one(figures: PlayerFigures, field: str, objective: float, s: PlayerSe
         reason=why,
         fix=fix,
         worst=worst,
+        gap=v == Verdict.INCONCLUSIVE.value and _gap(figures, field, objective),
     )
+
+
+def _gap(figures: PlayerFigures, field: str, objective: float) -> bool:
+    """Whether an inconclusive verdict stands on evidence that could hide a miss (see PlayerSloVerdict.gap)."""
+    if field == "session_drop_ratio":
+        d = figures.drops
+        if not d.unaccounted:
+            return False
+        return (d.dropped + d.unaccounted) / (d.samples + d.unaccounted) > objective + _EPS
+    if field == "rejoin_time_max_s":
+        return any(r.rejoin_s is None and r.remaining_s < objective - _EPS for r in figures.rejoin.rejoins)
+    if field in ("tps_min", "tps_p5"):
+        return bool(figures.tps.unmeasured)
+    return False
 
 
 def judge_players(
