@@ -194,7 +194,8 @@ def test_one_late_read_does_not_push_a_20_tps_server_below_18() -> None:
             for k, u in enumerate(ticks("a", 0.0, 20.0))
         ]
         (server,) = tick_rates(updates, window=W, span_s=5.0).servers
-        assert server.tps_min is not None and server.tps_min >= 18.0, (late, server.tps_min)
+        assert server.tps_min is not None
+        assert server.tps_min >= 18.0, (late, server.tps_min)
 
 
 def test_a_real_slowdown_still_reads_slow() -> None:
@@ -202,7 +203,8 @@ def test_a_real_slowdown_still_reads_slow() -> None:
     fast = ticks("a", 0.0, 10.0)
     slow = ticks("a", 11.0, 30.0, tps=10.0, age0=fast[-1].world_age + 10)
     (server,) = tick_rates(fast + slow, window=(0.0, 30.0), span_s=5.0).servers
-    assert server.tps_min is not None and server.tps_min < 11.0
+    assert server.tps_min is not None
+    assert server.tps_min < 11.0
 
 
 def test_spans_are_per_player_and_pooled_per_server() -> None:
@@ -210,8 +212,10 @@ def test_spans_are_per_player_and_pooled_per_server() -> None:
     one = [TimeUpdate("a", u.world_age, u.received_mono, player="p1") for u in ticks("a", 0.0, 30.0)]
     two = [TimeUpdate("a", u.world_age, u.received_mono + 1.5, player="p2") for u in ticks("a", 0.0, 28.0)]
     (server,) = tick_rates(one + two, window=(0.0, 30.0), span_s=5.0).servers
-    assert server.restarts == 0 and server.players == 2
-    assert server.tps_min == pytest.approx(20.0, abs=0.01) and server.tps_p5 == pytest.approx(20.0, abs=0.01)
+    assert server.restarts == 0
+    assert server.players == 2
+    assert server.tps_min == pytest.approx(20.0, abs=0.01)
+    assert server.tps_p5 == pytest.approx(20.0, abs=0.01)
     assert server.spans == tick_rates(one, window=W).servers[0].spans + tick_rates(two, window=W).servers[0].spans
 
 
@@ -219,7 +223,8 @@ def test_min_updates_counts_distinct_ages() -> None:
     # three distinct ages seen by three players = 9 updates, still fewer than 5 distinct ages: no figure
     updates = [TimeUpdate("a", u.world_age, u.received_mono, player=p) for p in "xyz" for u in ticks("a", 0.0, 2.0)]
     (server,) = tick_rates(updates, window=W, span_s=0, min_updates=5).servers
-    assert server.tps_min is None and "only 3 distinct world ages in 9 updates" in server.unmeasured
+    assert server.tps_min is None
+    assert "only 3 distinct world ages in 9 updates" in server.unmeasured
 
 
 def test_a_server_with_players_but_no_figure_is_named_with_why() -> None:
@@ -228,7 +233,8 @@ def test_a_server_with_players_but_no_figure_is_named_with_why() -> None:
     by = {s.server: s for s in fig.servers}
     assert set(fig.unmeasured) == {"frozen", "mute"}
     assert by["frozen"].unmeasured == "world age did not advance over 10 updates (the server does not report world age)"
-    assert by["mute"].unmeasured == "no world-time update while players were in play" and by["mute"].updates == 0
+    assert by["mute"].unmeasured == "no world-time update while players were in play"
+    assert by["mute"].updates == 0
     assert by["good"].unmeasured == ""
 
 
@@ -236,7 +242,8 @@ def test_silence_at_the_tail_is_not_read_as_healthy() -> None:
     updates = ticks("a", 0.0, 20.0)  # then nothing, while its player stayed in play until 30 s
     fig = tick_rates(updates, window=(0.0, 30.0), observed_until={"a": 30.0})
     (server,) = fig.servers
-    assert fig.unmeasured == ("a",) and "no world-time update for the last 10.0 s" in server.unmeasured
+    assert fig.unmeasured == ("a",)
+    assert "no world-time update for the last 10.0 s" in server.unmeasured
     assert server.tps_min == pytest.approx(20.0)  # its figure is kept (a figure below the floor still fails)
     assert tick_rates(updates, window=(0.0, 30.0), observed_until={"a": 22.0}).unmeasured == ()  # 2 intervals: fine
 

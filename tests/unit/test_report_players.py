@@ -196,7 +196,13 @@ def test_a_declared_player_slo_never_measured_makes_the_signoff_inconclusive(tmp
     run = declaring_run(tps_min=18, rejoin_time_max_s=60)
     assert {"players.tps_min", "players.rejoin_time_max_s"} <= set(run.environment_snapshot["slo_declared"])
     ev = healthy_evidence("load")
-    records = [run, ev, *player_slo_records(ev), CheckOutcome("local", "load", "t", "t", "passed", 1.0), RunEnd(RUN_ID, "t", 0, 0)]
+    records = [
+        run,
+        ev,
+        *player_slo_records(ev),
+        CheckOutcome("local", "load", "t", "t", "passed", 1.0),
+        RunEnd(RUN_ID, "t", 0, 0),
+    ]
     report = write_report(write(tmp_path, records))
     assert slo_row(report, "players.tps_min").verdict == "pass"
     rejoin = slo_row(report, "players.rejoin_time_max_s")
@@ -213,7 +219,9 @@ def test_a_gap_elsewhere_keeps_a_measured_pass_inconclusive(tmp_path: Path) -> N
     records = [run, good, *player_slo_records(good), gap, *player_slo_records(gap), check, RunEnd(RUN_ID, "t", 0, 0)]
     report = write_report(write(tmp_path, records))
     row = slo_row(report, "players.tps_min")
-    assert row.verdict == "inconclusive" and row.measurements and "mc-4" in " ".join(row.notes)
+    assert row.verdict == "inconclusive"
+    assert row.measurements
+    assert "mc-4" in " ".join(row.notes)
     assert report.verdict == "inconclusive"
     # without the gap, the same run passes honestly
     records = [run, good, *player_slo_records(good), check, RunEnd(RUN_ID, "t", 0, 0)]
