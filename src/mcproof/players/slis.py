@@ -19,13 +19,20 @@ A window is closed: a sample belongs to it when its time lies in ``[start, end]`
   player's first such join, else a replacement (another player's join on that server not used for any
   other drop). A drop with no rejoin inside the window is *unrecovered* (``rejoin_s`` None): it stays in
   the figure, never left out.
-- **tick rate** (:func:`tick_rates`): per server, from its world-time updates sorted by receipt:
-  TPS = Δworld_age / Δreceived_mono over spans of consecutive updates at least ``span_s`` long (0: each
-  consecutive pair; a longer span bounds the error one late packet causes). A world age that goes
-  *backwards* is a world restart: the series is cut into segments there (no span crosses it, so no
-  negative TPS); a repeated age (the same broadcast seen by a second player) is skipped. Per server:
-  min and p5 of its spans. A server with fewer than ``min_updates`` updates (at least 2) gets no figure
-  (``tps`` None, inconclusive for that server, named).
+- **tick rate** (:func:`tick_rates`): per server *and player* (``TimeUpdate.player``: each connection's
+  own stream, sorted by receipt), TPS = the least-squares slope of world age against receipt time over
+  spans of consecutive updates at least ``span_s`` long (0: each consecutive pair), after a late read between
+  two on-time neighbours is moved back onto their line (:func:`_corrected`; a late read at a stream's very
+  last update cannot be told from a stall and stays). A world age that goes *backwards* is a world restart:
+  the stream is cut into segments there (no span crosses it); a repeated age is skipped. The spans of all
+  its players are pooled per server: min and p5. No figure (``ServerTps.unmeasured`` says why, the server is
+  named in ``TpsFigure.unmeasured``) for a server with fewer than ``min_updates`` *distinct* world ages (at
+  least 2), one whose world age never advanced, or one ``expected`` (it had players) with no update at all;
+  and no *passing* figure for one silent more than :data:`TAIL_INTERVALS` update intervals before its
+  players' last moment in play (a tail gap: the rate over the tail is unknown; its figure is kept, and
+  fails if already below the floor).
+- session ends ``client_timeout`` / ``silent`` (:data:`HARNESS_GAPS`) are the harness's gaps: not drops,
+  not rejoin samples, counted as unaccounted.
 
 >>> from mcproof.minecraft.player.samples import JoinAttempt
 >>> a = [JoinAttempt("s1", "h:1", "p1", True, "play", "t", 1.0, 0.2),
