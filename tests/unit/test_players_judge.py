@@ -242,3 +242,8 @@ def test_gaps_are_flagged_and_not_exercised_is_not() -> None:
     # a drop less than the objective before the end, not back yet: inconclusive, a gap
     late = [*ends, end("s1", "p1", 1.2, 90.0, "closed")]
     assert verdicts(attempts, late, updates)["rejoin_time_max_s"].gap
+    # a client_timeout never back: a gap in the rejoin SLO, never a fail
+    ours = [*ends[1:], end(ends[0].server, ends[0].player, 1.2, 10.0, "client_timeout")]
+    rejoin = verdicts(attempts, ours, updates)["rejoin_time_max_s"]
+    assert (rejoin.verdict, rejoin.gap) == ("inconclusive", True)
+    assert "client_timeout" in rejoin.reason

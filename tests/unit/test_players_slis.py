@@ -260,4 +260,4 @@ def test_a_client_timeout_is_a_harness_gap_not_a_drop() -> None:
     drops = session_drops(attempts, ends, window=W)
     assert (drops.samples, drops.dropped, drops.unaccounted) == (2, 1, 1)
     assert "client_timeout" not in drops.dropped_by_reason
-    assert [r.player for r in rejoin_times(attempts, ends, window=W).rejoins] == ["p1"]
+    assert [r.reason for r in rejoin_times(attempts, ends, window=W).rejoins] == ["client_timeout", "closed"]

@@ -40,7 +40,7 @@ from typing import Any
 
 from mcproof.evidence.records import SloMeasurement
 from mcproof.players.settings import PlayerSettings, PlayerSlo, player_slo_name
-from mcproof.players.slis import PlayerFigures
+from mcproof.players.slis import HARNESS_GAPS, PlayerFigures
 from mcproof.verdict import Verdict, combine
 
 __all__ = [
@@ -196,10 +196,12 @@ def _rejoin(f: PlayerFigures, objective: float) -> tuple[str, str, str, tuple[st
         why = "no session dropped in the window: time to rejoin was not exercised"
         fix = "judge it where players are dropped: a chaos experiment that kills a server with players on it"
         return Verdict.INCONCLUSIVE.value, why, fix, (), None
-    slow = [r for r in fig.rejoins if r.rejoin_s is not None and r.rejoin_s > objective + _EPS]
-    late = [r for r in fig.rejoins if r.rejoin_s is None and r.remaining_s >= objective - _EPS]
-    cut = [r for r in fig.rejoins if r.rejoin_s is None and r.remaining_s < objective - _EPS]
-    bounds = [r.rejoin_s if r.rejoin_s is not None else r.remaining_s for r in fig.rejoins]
+    ours = [r for r in fig.rejoins if r.reason in HARNESS_GAPS]  # the harness lost them: a gap, never a fail
+    judged = [r for r in fig.rejoins if r.reason not in HARNESS_GAPS]
+    slow = [r for r in judged if r.rejoin_s is not None and r.rejoin_s > objective + _EPS]
+    late = [r for r in judged if r.rejoin_s is None and r.remaining_s >= objective - _EPS]
+    cut = [r for r in judged if r.rejoin_s is None and r.remaining_s < objective - _EPS]
+    bounds = [r.rejoin_s if r.rejoin_s is not None else r.remaining_s for r in (judged or fig.rejoins)]
     measured = max(bounds)
     bad = sorted(slow + late, key=lambda r: -(r.rejoin_s if r.rejoin_s is not None else r.remaining_s))
     worst = tuple(
@@ -221,6 +223,14 @@ def _rejoin(f: PlayerFigures, objective: float) -> tuple[str, str, str, tuple[st
             f"back yet: {_shown(names)}"
         )
         fix = f"keep observing at least {objective:g} s after the last fault (players.rejoin_time_max_s)"
+        return Verdict.INCONCLUSIVE.value, why, fix, names, measured
+    if ours:
+        names = tuple(f"{r.server}/{r.player} ({r.reason})" for r in ours)
+        why = (
+            f"{seen}; {len(ours)} session(s) ended on the harness's side (the server timed the client out, or "
+            f"it went silent), not by a server drop: {_shown(names)}"
+        )
+        fix = "give the player population more CPU (fewer players per generator, players.population_per_server)"
         return Verdict.INCONCLUSIVE.value, why, fix, names, measured
     return Verdict.PASS.value, f"{seen}, every one within {objective:g} s", "", (), measured
 
@@ -308,7 +318,10 @@ def _gap(figures: PlayerFigures, field: str, objective: float) -> bool:
             return False
         return (d.dropped + d.unaccounted) / (d.samples + d.unaccounted) > objective + _EPS
     if field == "rejoin_time_max_s":
-        return any(r.rejoin_s is None and r.remaining_s < objective - _EPS for r in figures.rejoin.rejoins)
+        return any(
+            r.reason in HARNESS_GAPS or (r.rejoin_s is None and r.remaining_s < objective - _EPS)
+            for r in figures.rejoin.rejoins
+        )
     if field in ("tps_min", "tps_p5"):
         return bool(figures.tps.unmeasured)
     return False

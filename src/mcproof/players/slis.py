@@ -31,8 +31,9 @@ A window is closed: a sample belongs to it when its time lies in ``[start, end]`
   and no *passing* figure for one silent more than :data:`TAIL_INTERVALS` update intervals before its
   players' last moment in play (a tail gap: the rate over the tail is unknown; its figure is kept, and
   fails if already below the floor).
-- session ends ``client_timeout`` / ``silent`` (:data:`HARNESS_GAPS`) are the harness's gaps: not drops,
-  not rejoin samples, counted as unaccounted.
+- session ends ``client_timeout`` / ``silent`` (:data:`HARNESS_GAPS`) are the harness's gaps: not drops in
+  the drop ratio (counted as unaccounted); they stay in the rejoin figure (with their reason: chaos names
+  them), where the judge holds them as a gap, never as a server's slow rejoin.
 
 >>> from mcproof.minecraft.player.samples import JoinAttempt
 >>> a = [JoinAttempt("s1", "h:1", "p1", True, "play", "t", 1.0, 0.2),
@@ -246,8 +247,9 @@ def join_time(attempts: Iterable[JoinAttempt], *, window: Window) -> JoinTimeFig
 HARNESS_GAPS = ("client_timeout", "silent")
 """Session ends that are the harness's own gap, not a server's drop: ``client_timeout`` (the server kicked us
 with vanilla's "Timed out": *we* stopped answering), ``silent`` (open at the stop with nothing heard for
-long). Never counted as drops (nor as rejoin samples); counted as *unaccounted*, so they make the drop SLO
-inconclusive when they could change its verdict."""
+long). Never counted as drops in the drop ratio; counted as *unaccounted*, so they make the drop SLO
+inconclusive when they could change its verdict. The rejoin figure keeps them (reason shown); the judge
+treats them as a gap there."""
 
 
 def _server_drop(e: SessionEnd) -> bool:
@@ -299,7 +301,7 @@ def session_drops(
 
 def rejoin_times(attempts: Sequence[JoinAttempt], ends: Sequence[SessionEnd], *, window: Window) -> RejoinFigure:
     """Per drop ending in the window: drop -> the same player (else a replacement) back in play on that server."""
-    drops = sorted((e for e in ends if _server_drop(e) and _inside(e.ended_mono, window)), key=lambda e: e.ended_mono)
+    drops = sorted((e for e in ends if e.dropped and _inside(e.ended_mono, window)), key=lambda e: e.ended_mono)
     joins = sorted(
         (a for a in attempts if a.ok and a.join_s is not None and a.started_mono + a.join_s <= window[1] + _EPS),
         key=lambda a: a.started_mono + (a.join_s or 0.0),
