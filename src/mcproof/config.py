@@ -373,7 +373,14 @@ class Environment(_Model):
         data: dict[str, Any] = self.model_dump(mode="json")
         data["source"] = str(self.source) if self.source else None
         # The SLOs the file itself names: the ones a run is held to (the rest are defaults checks use).
-        data["slo_declared"] = sorted(self.slo.model_fields_set)
+        # Declared player SLOs (players.slo.<field> set) are named players.<field>: held to them the same way.
+        player_slo = self.players.slo if self.players is not None else None
+        declared = (
+            [f"players.{f}" for f in sorted(player_slo.model_fields_set) if getattr(player_slo, f) is not None]
+            if player_slo
+            else []
+        )
+        data["slo_declared"] = sorted(self.slo.model_fields_set) + declared
         return data
 
 

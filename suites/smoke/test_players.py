@@ -7,8 +7,8 @@ login, configuration, play) has `players.phase_timeout_s` (defaults when the env
 server's expected one (`minecraft.expect.protocol`) or, if none is declared, the one its status ping
 reported. A failure names the server and the phase ("mc-00042: configuration phase timed out after 5 s").
 Besides the check's own record (`PlayerJoinEvidence`), the attempts become a `PlayerEvidence` (context
-``smoke``: join success and join time, for the report's player panel; the join-time SLOs are judged there
-when the sample reaches `players.min_samples`).
+``smoke``: join success, join time and session drops, for the report's player panel and SLO table; judged
+there when the sample reaches `players.min_samples`, a ratio only when the sample resolves its budget).
 An online-mode server is never logged in to (skipped with the reason); an environment without Java
 servers (Bedrock only) skips the check.
 """
@@ -118,7 +118,7 @@ def test_a_player_can_join(
         environment=environment.name,
         check="test_a_player_can_join",
         context="smoke",
-        only=("join_time_p50_s", "join_time_p95_s"),
+        only=("join_success_ratio", "join_time_p50_s", "join_time_p95_s", "session_drop_ratio"),
         waiver_for=lambda slo: environment.waiver_for(slo=slo),
         started_at=started,
     )

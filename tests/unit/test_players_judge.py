@@ -222,3 +222,28 @@ def test_environment_players_section_and_player_waivers(tmp_path) -> None:  # ty
     assert "players.tps_p5" in PLAYER_SLO_NAMES
     with pytest.raises(ConfigError, match=r"players\.slo\.join_success_ratio"):
         parse_environment(base + "players: {slo: {join_success_ratio: 2}}\n", tmp_path / "t.yaml")
+
+
+def test_gaps_are_flagged_and_not_exercised_is_not() -> None:
+    attempts, ends, updates = healthy()
+    v = verdicts(attempts, ends, updates)
+    assert v["rejoin_time_max_s"].verdict == "inconclusive"
+    assert not v["rejoin_time_max_s"].gap  # not exercised: no information, not a gap
+    # 5 sessions the harness lost (the server timed us out) could turn a 1 % drop ratio: inconclusive, a gap
+    lost = [end(a.server, a.player, a.started_mono, 60.0, "client_timeout") for a in attempts[:5]]
+    drops = verdicts(attempts, lost + ends[5:], updates)["session_drop_ratio"]
+    assert (drops.verdict, drops.gap) == ("inconclusive", True)
+    assert "client_timeout" in drops.reason
+    # a server with players but a frozen world age: tps inconclusive, a gap, named with why
+    frozen = [u for u in updates if u.server != "s4"] + [TimeUpdate("s4", 7, float(t)) for t in range(61)]
+    tps = verdicts(attempts, ends, frozen)["tps_min"]
+    assert (tps.verdict, tps.gap) == ("inconclusive", True)
+    assert "s4: world age did not advance over 61 updates" in tps.reason
+    # a drop less than the objective before the end, not back yet: inconclusive, a gap
+    late = [*ends, end("s1", "p1", 1.2, 90.0, "closed")]
+    assert verdicts(attempts, late, updates)["rejoin_time_max_s"].gap
+    # a client_timeout never back: a gap in the rejoin SLO, never a fail
+    ours = [*ends[1:], end(ends[0].server, ends[0].player, 1.2, 10.0, "client_timeout")]
+    rejoin = verdicts(attempts, ours, updates)["rejoin_time_max_s"]
+    assert (rejoin.verdict, rejoin.gap) == ("inconclusive", True)
+    assert "client_timeout" in rejoin.reason

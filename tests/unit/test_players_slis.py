@@ -6,6 +6,7 @@ import pytest
 
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
 from mcproof.players.slis import (
+    compute_figures,
     downsample,
     join_success_ratio,
     join_time,
@@ -183,3 +184,80 @@ def test_downsample_is_bounded_and_keeps_the_dip() -> None:
     assert len(out) <= 50
     assert min(v for _, v in out) == 3.0
     assert downsample(points[:10], 50) == tuple(points[:10])
+
+
+def test_one_late_read_does_not_push_a_20_tps_server_below_18() -> None:
+    # a 20 TPS server, one update a second; one read 0.8 s late at every position of a 5 s span in turn
+    for late in range(1, 12):
+        updates = [
+            TimeUpdate(u.server, u.world_age, u.received_mono + (0.8 if k == late else 0.0))
+            for k, u in enumerate(ticks("a", 0.0, 20.0))
+        ]
+        (server,) = tick_rates(updates, window=W, span_s=5.0).servers
+        assert server.tps_min is not None
+        assert server.tps_min >= 18.0, (late, server.tps_min)
+
+
+def test_a_real_slowdown_still_reads_slow() -> None:
+    # 20 TPS for 10 s, then 10 TPS for 10 s: every late update is followed by a late one (nothing corrected)
+    fast = ticks("a", 0.0, 10.0)
+    slow = ticks("a", 11.0, 30.0, tps=10.0, age0=fast[-1].world_age + 10)
+    (server,) = tick_rates(fast + slow, window=(0.0, 30.0), span_s=5.0).servers
+    assert server.tps_min is not None
+    assert server.tps_min < 11.0
+
+
+def test_spans_are_per_player_and_pooled_per_server() -> None:
+    # two players on one server, one reading 1.5 s behind the other: merged they would look like restarts
+    one = [TimeUpdate("a", u.world_age, u.received_mono, player="p1") for u in ticks("a", 0.0, 30.0)]
+    two = [TimeUpdate("a", u.world_age, u.received_mono + 1.5, player="p2") for u in ticks("a", 0.0, 28.0)]
+    (server,) = tick_rates(one + two, window=(0.0, 30.0), span_s=5.0).servers
+    assert server.restarts == 0
+    assert server.players == 2
+    assert server.tps_min == pytest.approx(20.0, abs=0.01)
+    assert server.tps_p5 == pytest.approx(20.0, abs=0.01)
+    assert server.spans == tick_rates(one, window=W).servers[0].spans + tick_rates(two, window=W).servers[0].spans
+
+
+def test_min_updates_counts_distinct_ages() -> None:
+    # three distinct ages seen by three players = 9 updates, still fewer than 5 distinct ages: no figure
+    updates = [TimeUpdate("a", u.world_age, u.received_mono, player=p) for p in "xyz" for u in ticks("a", 0.0, 2.0)]
+    (server,) = tick_rates(updates, window=W, span_s=0, min_updates=5).servers
+    assert server.tps_min is None
+    assert "only 3 distinct world ages in 9 updates" in server.unmeasured
+
+
+def test_a_server_with_players_but_no_figure_is_named_with_why() -> None:
+    frozen = [TimeUpdate("frozen", 0, float(t)) for t in range(10)]  # flying-squid: world age always 0
+    fig = tick_rates([*frozen, *ticks("good", 0.0, 10.0)], window=(0.0, 10.0), expected=["frozen", "good", "mute"])
+    by = {s.server: s for s in fig.servers}
+    assert set(fig.unmeasured) == {"frozen", "mute"}
+    assert by["frozen"].unmeasured == "world age did not advance over 10 updates (the server does not report world age)"
+    assert by["mute"].unmeasured == "no world-time update while players were in play"
+    assert by["mute"].updates == 0
+    assert by["good"].unmeasured == ""
+
+
+def test_silence_at_the_tail_is_not_read_as_healthy() -> None:
+    updates = ticks("a", 0.0, 20.0)  # then nothing, while its player stayed in play until 30 s
+    fig = tick_rates(updates, window=(0.0, 30.0), observed_until={"a": 30.0})
+    (server,) = fig.servers
+    assert fig.unmeasured == ("a",)
+    assert "no world-time update for the last 10.0 s" in server.unmeasured
+    assert server.tps_min == pytest.approx(20.0)  # its figure is kept (a figure below the floor still fails)
+    assert tick_rates(updates, window=(0.0, 30.0), observed_until={"a": 22.0}).unmeasured == ()  # 2 intervals: fine
+
+
+def test_compute_figures_owes_a_figure_for_each_server_players_stayed_on() -> None:
+    attempts = [ok("a", "p1", 0.0), ok("b", "p2", 0.0), ok("c", "p3", 28.0)]  # c: in play for ~2 s only
+    fig = compute_figures(attempts, [], ticks("a", 0.0, 30.0), window=(0.0, 30.0), tps_span_s=5.0, min_tps_updates=5)
+    assert fig.tps.unmeasured == ("b",)  # b had a player for 30 s and sent nothing; c could not give a figure
+
+
+def test_a_client_timeout_is_a_harness_gap_not_a_drop() -> None:
+    attempts = [ok("a", f"p{i}", 1.0) for i in range(3)]
+    ends = [end("a", "p0", 1.0, 5.0, "client_timeout"), end("a", "p1", 1.0, 6.0, "closed"), end("a", "p2", 1.0, 7.0)]
+    drops = session_drops(attempts, ends, window=W)
+    assert (drops.samples, drops.dropped, drops.unaccounted) == (2, 1, 1)
+    assert "client_timeout" not in drops.dropped_by_reason
+    assert [r.reason for r in rejoin_times(attempts, ends, window=W).rejoins] == ["client_timeout", "closed"]

@@ -116,7 +116,7 @@ def test_missing_player_evidence_says_not_measured_in_every_format(tmp_path: Pat
 
 def test_a_passing_smoke_measurement_row(tmp_path: Path) -> None:
     attempts = [ok(f"mc-{i % 10}", f"p{i}", 1.0 + i * 0.1) for i in range(100)]
-    updates = [u for i in range(10) for u in ticks(f"mc-{i}", 0.0, 90.0)]
+    updates = [u for i in range(10) for u in ticks(f"mc-{i}", 0.0, 100.0)]  # updates up to the window end
     ev = player_evidence(
         attempts,
         [],
@@ -160,3 +160,69 @@ def test_a_damaged_player_record_still_reports(tmp_path: Path) -> None:
     (row,) = report.players.rows
     assert row.verdict == "inconclusive"
     assert report.players.plots == ()
+
+
+def declaring_run(**players_slo: float) -> RunInfo:
+    """A run whose environment file declares these player SLOs (the snapshot Environment.snapshot() writes)."""
+    from mcproof.config import Slo, load_environment
+
+    env = load_environment("local")  # its slo: section left out here (not measured by these records)
+    env = env.model_copy(update={"slo": Slo(), "players": PlayerSettings(slo=PlayerSlo(**players_slo), min_samples=20)})
+    return RunInfo(RUN_ID, "local", "dev", "2026-12-02T00:00:00Z", "0.1.0", ["mcproof"], env.snapshot(), "h")
+
+
+def healthy_evidence(context: str, *, tail_silent_on: str = "") -> PlayerEvidence:
+    attempts = [ok(f"mc-{i % 10}", f"p{i}", 1.0 + i * 0.1) for i in range(100)]
+    stop = {f"mc-{i}": 100.0 for i in range(10)} | ({tail_silent_on: 50.0} if tail_silent_on else {})
+    updates = [u for i in range(10) for u in ticks(f"mc-{i}", 0.0, stop[f"mc-{i}"])]
+    return player_evidence(
+        attempts,
+        [],
+        updates,
+        window=W,
+        settings=PlayerSettings(slo=PlayerSlo(tps_min=18, join_time_p95_s=3.0), min_samples=20),
+        environment="local",
+        check=f"{context}::players",
+        context=context,
+        alive_at_end=[(a.server, a.player) for a in attempts],
+    )
+
+
+def slo_row(report, name):  # type: ignore[no-untyped-def]
+    return next(s for s in report.slos if s.slo == name)
+
+
+def test_a_declared_player_slo_never_measured_makes_the_signoff_inconclusive(tmp_path: Path) -> None:
+    run = declaring_run(tps_min=18, rejoin_time_max_s=60)
+    assert {"players.tps_min", "players.rejoin_time_max_s"} <= set(run.environment_snapshot["slo_declared"])
+    ev = healthy_evidence("load")
+    records = [
+        run,
+        ev,
+        *player_slo_records(ev),
+        CheckOutcome("local", "load", "t", "t", "passed", 1.0),
+        RunEnd(RUN_ID, "t", 0, 0),
+    ]
+    report = write_report(write(tmp_path, records))
+    assert slo_row(report, "players.tps_min").verdict == "pass"
+    rejoin = slo_row(report, "players.rejoin_time_max_s")
+    assert (rejoin.verdict, rejoin.suite, rejoin.measurements) == ("inconclusive", "chaos", ())
+    assert report.verdict == "inconclusive"
+    assert any("players.rejoin_time_max_s" in r for r in report.reasons)
+
+
+def test_a_gap_elsewhere_keeps_a_measured_pass_inconclusive(tmp_path: Path) -> None:
+    run = declaring_run(tps_min=18)
+    good, gap = healthy_evidence("load"), healthy_evidence("chaos:lag", tail_silent_on="mc-4")
+    assert [v["gap"] for v in gap.slos if v["slo"] == "players.tps_min"] == [True]
+    check = CheckOutcome("local", "load", "t", "t", "passed", 1.0)
+    records = [run, good, *player_slo_records(good), gap, *player_slo_records(gap), check, RunEnd(RUN_ID, "t", 0, 0)]
+    report = write_report(write(tmp_path, records))
+    row = slo_row(report, "players.tps_min")
+    assert row.verdict == "inconclusive"
+    assert row.measurements
+    assert "mc-4" in " ".join(row.notes)
+    assert report.verdict == "inconclusive"
+    # without the gap, the same run passes honestly
+    records = [run, good, *player_slo_records(good), check, RunEnd(RUN_ID, "t", 0, 0)]
+    assert write_report(write(tmp_path / "b", records)).verdict == "pass"

@@ -31,16 +31,18 @@ def _build(cls: type[Any], row: dict[str, Any]) -> Any:
 
 
 def samples_of(players: dict[str, Any]) -> tuple[list[JoinAttempt], list[SessionEnd], list[TimeUpdate]]:
-    """The samples a load run's players part kept, as the samples contract's dataclasses again.
+    """The samples a load run's players part kept, as the samples contract's dataclasses again (a series'
+    key is ``<generator process>|<server>``: the process is the update stream's ``player``, so TPS spans are
+    estimated per process and pooled per server).
 
     >>> samples_of({"samples": {"joins": [], "session_ends": [], "time_updates": {"w1 h:1|mc-1": [[20, 1.0]]}}})
-    ([], [], [TimeUpdate(server='mc-1', world_age=20, received_mono=1.0, day_time=None)])
+    ([], [], [TimeUpdate(server='mc-1', world_age=20, received_mono=1.0, day_time=None, player='w1 h:1')])
     """
     samples = players.get("samples") or {}
     attempts = [_build(JoinAttempt, j) for j in samples.get("joins", [])]
     ends = [_build(SessionEnd, e) for e in samples.get("session_ends", [])]
     updates = [
-        TimeUpdate(key.split("|", 1)[-1], int(age), float(mono))
+        TimeUpdate(key.split("|", 1)[-1], int(age), float(mono), player=key.split("|", 1)[0] if "|" in key else "")
         for key, series in sorted((samples.get("time_updates") or {}).items())
         for age, mono in series
     ]

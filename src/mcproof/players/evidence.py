@@ -94,12 +94,15 @@ def player_evidence(
     waiver_for: WaiverLookup | None = None,
     started_at: str = "",
     ended_at: str = "",
+    servers_expected: Iterable[str] | None = None,
 ) -> PlayerEvidence:
     """Figures, verdicts and bounded raw detail of one window (``context``: smoke | load | chaos:<name> | dr).
 
     ``window``: (start, end) in ``time.monotonic()`` seconds; ``started_at``/``ended_at``: its UTC ISO-8601
     ends (``ended_at`` defaults to now). ``alive_at_end``: (server, player) of open sessions observed alive
-    at the end. ``only``: the SLOs this context judges (default: every declared one).
+    at the end. ``only``: the SLOs this context judges (default: every declared one). ``servers_expected``:
+    the servers that had players, each owed a TPS figure (one without is named unmeasured); default: the
+    servers of the attempts whose players stayed long enough for one (:func:`mcproof.players.slis.tps_expected`).
     """
     if not CONTEXT_PATTERN.match(context):
         raise ValueError(f"player evidence context {context!r} is not smoke, load, dr or chaos:<experiment>")
@@ -113,6 +116,7 @@ def player_evidence(
         alive_at_end=alive_at_end,
         tps_span_s=settings.tps_window_s,
         min_tps_updates=settings.min_tps_updates,
+        servers_expected=servers_expected,
     )
     verdicts = judge_players(figures, settings, only=only, waiver_for=waiver_for)
     outcome = combine_player_verdicts(verdicts)

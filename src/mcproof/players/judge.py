@@ -17,7 +17,12 @@ Per SLO (names ``players.<field>``, :data:`mcproof.players.settings.PLAYER_SLO_N
   window end than the objective -> inconclusive (nobody can say yet), never left out. No drop at all ->
   inconclusive (not exercised: judge it in a chaos experiment);
 - tick rate: every server with a figure is held to ``tps_min`` (its worst span) and ``tps_p5``; a server
-  below -> fail (named, worst first); servers with too few updates -> inconclusive, named.
+  below -> fail (named, worst first); a server that had players but no figure (no update, too few distinct
+  world ages, a world age that never advanced, silence at the tail) -> inconclusive, named with the reason.
+
+An inconclusive verdict standing on evidence that could hide a miss is flagged ``gap`` (unaccounted sessions
+that could turn the drop ratio, a drop not back yet, a server without a tick-rate figure); the report holds
+such an SLO inconclusive even when another context measured a pass (:mod:`mcproof.report.model`).
 
 A waiver (``waivers: [{slo: players.tps_min, reason, owner}]``, ``Environment.waiver_for``) turns an
 ``inconclusive`` verdict into ``waived``; it never hides a fail.
@@ -35,7 +40,7 @@ from typing import Any
 
 from mcproof.evidence.records import SloMeasurement
 from mcproof.players.settings import PlayerSettings, PlayerSlo, player_slo_name
-from mcproof.players.slis import PlayerFigures
+from mcproof.players.slis import HARNESS_GAPS, PlayerFigures
 from mcproof.verdict import Verdict, combine
 
 __all__ = [
@@ -85,6 +90,10 @@ class PlayerSloVerdict:
     fix: str = ""
     worst: tuple[str, ...] = ()  # the worst servers, e.g. "mc-00042 (tps_p5 9.8)"
     waiver: dict[str, str] | None = None
+    # inconclusive over evidence that could hide a miss (unaccounted sessions that could turn it, a drop not
+    # back yet, a server with players but no tick-rate figure): the report holds the SLO inconclusive even
+    # when another context measured a pass. False for "not exercised" / too few samples (no information).
+    gap: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -166,7 +175,8 @@ def _drops(f: PlayerFigures, objective: float, s: PlayerSettings) -> tuple[str, 
         worst_case = (fig.dropped + fig.unaccounted) / (fig.samples + fig.unaccounted)
         if worst_case > objective + _EPS:
             why = (
-                f"{seen}, but {fig.unaccounted} session(s) open at the window end were not observed alive; "
+                f"{seen}, but {fig.unaccounted} session(s) were not accounted for (open at the window end and not "
+                "observed alive, or lost by the harness: client_timeout, silent); "
                 f"counted as drops they give {worst_case:.3%} > {objective:.3%}"
             )
             return Verdict.INCONCLUSIVE.value, why, "report every open session's last keep-alive at the end", worst
@@ -186,10 +196,12 @@ def _rejoin(f: PlayerFigures, objective: float) -> tuple[str, str, str, tuple[st
         why = "no session dropped in the window: time to rejoin was not exercised"
         fix = "judge it where players are dropped: a chaos experiment that kills a server with players on it"
         return Verdict.INCONCLUSIVE.value, why, fix, (), None
-    slow = [r for r in fig.rejoins if r.rejoin_s is not None and r.rejoin_s > objective + _EPS]
-    late = [r for r in fig.rejoins if r.rejoin_s is None and r.remaining_s >= objective - _EPS]
-    cut = [r for r in fig.rejoins if r.rejoin_s is None and r.remaining_s < objective - _EPS]
-    bounds = [r.rejoin_s if r.rejoin_s is not None else r.remaining_s for r in fig.rejoins]
+    ours = [r for r in fig.rejoins if r.reason in HARNESS_GAPS]  # the harness lost them: a gap, never a fail
+    judged = [r for r in fig.rejoins if r.reason not in HARNESS_GAPS]
+    slow = [r for r in judged if r.rejoin_s is not None and r.rejoin_s > objective + _EPS]
+    late = [r for r in judged if r.rejoin_s is None and r.remaining_s >= objective - _EPS]
+    cut = [r for r in judged if r.rejoin_s is None and r.remaining_s < objective - _EPS]
+    bounds = [r.rejoin_s if r.rejoin_s is not None else r.remaining_s for r in (judged or fig.rejoins)]
     measured = max(bounds)
     bad = sorted(slow + late, key=lambda r: -(r.rejoin_s if r.rejoin_s is not None else r.remaining_s))
     worst = tuple(
@@ -212,6 +224,14 @@ def _rejoin(f: PlayerFigures, objective: float) -> tuple[str, str, str, tuple[st
         )
         fix = f"keep observing at least {objective:g} s after the last fault (players.rejoin_time_max_s)"
         return Verdict.INCONCLUSIVE.value, why, fix, names, measured
+    if ours:
+        names = tuple(f"{r.server}/{r.player} ({r.reason})" for r in ours)
+        why = (
+            f"{seen}; {len(ours)} session(s) ended on the harness's side (the server timed the client out, or "
+            f"it went silent), not by a server drop: {_shown(names)}"
+        )
+        fix = "give the player population more CPU (fewer players per generator, players.population_per_server)"
+        return Verdict.INCONCLUSIVE.value, why, fix, names, measured
     return Verdict.PASS.value, f"{seen}, every one within {objective:g} s", "", (), measured
 
 
@@ -232,8 +252,14 @@ def _tps(f: PlayerFigures, field: str, objective: float) -> tuple[str, str, str,
         fix = f"keep players in play longer (players.session_s); {FEW_FIX}"
         return Verdict.INCONCLUSIVE.value, why, fix, (), None, 0
     if fig.unmeasured:
-        why = f"{len(fig.unmeasured)} server(s) sent too few world-time updates for a figure: {_shown(fig.unmeasured)}"
-        fix = "raise players.session_s (or lower players.min_tps_updates, at least 2)"
+        by_name = {s.server: s for s in fig.servers}
+        names = tuple(f"{n}: {by_name[n].unmeasured}" for n in fig.unmeasured if n in by_name)
+        why = f"{len(fig.unmeasured)} server(s) that had players have no tick-rate figure: {_shown(names)}"
+        fix = (
+            "keep players in play longer (players.session_s, or lower players.min_tps_updates, at least 2); a "
+            "server that never advances its world age cannot be measured this way (waive players."
+            f"{field} for it)"
+        )
         return Verdict.INCONCLUSIVE.value, why, fix, fig.unmeasured, value, fig.samples
     seen = f"{len(measured)} servers, lowest {key} {value:.3g}" if value is not None else ""
     return Verdict.PASS.value, f"{seen} >= {objective:g}", "", (), value, fig.samples
@@ -280,7 +306,25 @@ def _judge_one(figures: PlayerFigures, field: str, objective: float, s: PlayerSe
         reason=why,
         fix=fix,
         worst=worst,
+        gap=v == Verdict.INCONCLUSIVE.value and _gap(figures, field, objective),
     )
+
+
+def _gap(figures: PlayerFigures, field: str, objective: float) -> bool:
+    """Whether an inconclusive verdict stands on evidence that could hide a miss (see PlayerSloVerdict.gap)."""
+    if field == "session_drop_ratio":
+        d = figures.drops
+        if not d.unaccounted:
+            return False
+        return (d.dropped + d.unaccounted) / (d.samples + d.unaccounted) > objective + _EPS
+    if field == "rejoin_time_max_s":
+        return any(
+            r.reason in HARNESS_GAPS or (r.rejoin_s is None and r.remaining_s < objective - _EPS)
+            for r in figures.rejoin.rejoins
+        )
+    if field in ("tps_min", "tps_p5"):
+        return bool(figures.tps.unmeasured)
+    return False
 
 
 def judge_players(

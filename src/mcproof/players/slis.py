@@ -19,13 +19,21 @@ A window is closed: a sample belongs to it when its time lies in ``[start, end]`
   player's first such join, else a replacement (another player's join on that server not used for any
   other drop). A drop with no rejoin inside the window is *unrecovered* (``rejoin_s`` None): it stays in
   the figure, never left out.
-- **tick rate** (:func:`tick_rates`): per server, from its world-time updates sorted by receipt:
-  TPS = Δworld_age / Δreceived_mono over spans of consecutive updates at least ``span_s`` long (0: each
-  consecutive pair; a longer span bounds the error one late packet causes). A world age that goes
-  *backwards* is a world restart: the series is cut into segments there (no span crosses it, so no
-  negative TPS); a repeated age (the same broadcast seen by a second player) is skipped. Per server:
-  min and p5 of its spans. A server with fewer than ``min_updates`` updates (at least 2) gets no figure
-  (``tps`` None, inconclusive for that server, named).
+- **tick rate** (:func:`tick_rates`): per server *and player* (``TimeUpdate.player``: each connection's
+  own stream, sorted by receipt), TPS = the least-squares slope of world age against receipt time over
+  spans of consecutive updates at least ``span_s`` long (0: each consecutive pair), after a late read between
+  two on-time neighbours is moved back onto their line (:func:`_corrected`; a late read at a stream's very
+  last update cannot be told from a stall and stays). A world age that goes *backwards* is a world restart:
+  the stream is cut into segments there (no span crosses it); a repeated age is skipped. The spans of all
+  its players are pooled per server: min and p5. No figure (``ServerTps.unmeasured`` says why, the server is
+  named in ``TpsFigure.unmeasured``) for a server with fewer than ``min_updates`` *distinct* world ages (at
+  least 2), one whose world age never advanced, or one ``expected`` (it had players) with no update at all;
+  and no *passing* figure for one silent more than :data:`TAIL_INTERVALS` update intervals before its
+  players' last moment in play (a tail gap: the rate over the tail is unknown; its figure is kept, and
+  fails if already below the floor).
+- session ends ``client_timeout`` / ``silent`` (:data:`HARNESS_GAPS`) are the harness's gaps: not drops in
+  the drop ratio (counted as unaccounted); they stay in the rejoin figure (with their reason: chaos names
+  them), where the judge holds them as a gap, never as a server's slow rejoin.
 
 >>> from mcproof.minecraft.player.samples import JoinAttempt
 >>> a = [JoinAttempt("s1", "h:1", "p1", True, "play", "t", 1.0, 0.2),
@@ -36,15 +44,19 @@ A window is closed: a sample belongs to it when its time lies in ``[start, end]`
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from mcproof.minecraft.player.samples import JoinAttempt, SessionEnd, TimeUpdate
 from mcproof.stats import percentile
 
 __all__ = [
+    "HARNESS_GAPS",
+    "TAIL_INTERVALS",
     "DropRatioFigure",
     "JoinRatioFigure",
     "JoinTimeFigure",
@@ -55,11 +67,13 @@ __all__ = [
     "TpsFigure",
     "compute_figures",
     "downsample",
+    "in_play_until",
     "join_success_ratio",
     "join_time",
     "rejoin_times",
     "session_drops",
     "tick_rates",
+    "tps_expected",
 ]
 
 Window = tuple[float, float]
@@ -156,6 +170,8 @@ class ServerTps(_Figure):
     tps_p5: float | None
     tps_mean: float | None
     series: tuple[tuple[float, float], ...] = ()  # (span end, received_mono; TPS) per span, all of them
+    players: int = 0  # the players whose updates it pooled
+    unmeasured: str = ""  # why it has no passing figure ("" = measured); a figure below the floor still fails
 
 
 @dataclass(frozen=True)
@@ -165,10 +181,11 @@ class TpsFigure(_Figure):
     window_end: float
     samples: int  # world-time updates in the window, all servers
     servers: tuple[ServerTps, ...] = ()  # worst (lowest p5) first; servers without a figure last
-    unmeasured: tuple[str, ...] = ()  # servers with too few updates for a figure
+    unmeasured: tuple[str, ...] = ()  # servers that had players but no (passing) figure: ServerTps.unmeasured says why
 
     @property
     def measured(self) -> tuple[ServerTps, ...]:
+        """Servers with a figure (including those with a tail gap: a figure below the floor still fails)."""
         return tuple(s for s in self.servers if s.tps_min is not None)
 
 
@@ -227,6 +244,18 @@ def join_time(attempts: Iterable[JoinAttempt], *, window: Window) -> JoinTimeFig
     )
 
 
+HARNESS_GAPS = ("client_timeout", "silent")
+"""Session ends that are the harness's own gap, not a server's drop: ``client_timeout`` (the server kicked us
+with vanilla's "Timed out": *we* stopped answering), ``silent`` (open at the stop with nothing heard for
+long). Never counted as drops in the drop ratio; counted as *unaccounted*, so they make the drop SLO
+inconclusive when they could change its verdict. The rejoin figure keeps them (reason shown); the judge
+treats them as a gap there."""
+
+
+def _server_drop(e: SessionEnd) -> bool:
+    return e.dropped and e.reason not in HARNESS_GAPS
+
+
 def _open_sessions(attempts: Sequence[JoinAttempt], ends: Sequence[SessionEnd], end: float) -> Counter[tuple[str, str]]:
     """(server, player) -> sessions begun (ok joins started by ``end``) and not ended by ``end``."""
     begun = Counter((a.server, a.player) for a in attempts if a.ok and a.started_mono <= end + _EPS)
@@ -242,18 +271,21 @@ def session_drops(
     alive_at_end: Iterable[tuple[str, str]] = (),
 ) -> DropRatioFigure:
     """dropped / (sessions ended in the window + open sessions observed alive at its end)."""
-    ended = [e for e in ends if _inside(e.ended_mono, window)]
-    dropped = [e for e in ended if e.dropped]
+    inside = [e for e in ends if _inside(e.ended_mono, window)]
+    ended = [e for e in inside if e.reason not in HARNESS_GAPS]
+    gaps = len(inside) - len(ended)
+    dropped = [e for e in ended if _server_drop(e)]
     still_open = _open_sessions(attempts, ends, window[1])
     alive_keys = set(alive_at_end)
     alive = sum(n for k, n in still_open.items() if k in alive_keys)
-    unaccounted = sum(n for k, n in still_open.items() if k not in alive_keys)
+    unaccounted = sum(n for k, n in still_open.items() if k not in alive_keys) + gaps
     judged = len(ended) + alive
     return DropRatioFigure(
         method="dropped sessions (ended other than by the client leaving: kicked, closed, keep-alive timeout, "
         "protocol) / sessions judged; judged = sessions that ended in the window + sessions still open at its end "
-        "that were observed alive at the end (counted as not dropped so far); open sessions not observed alive "
-        "are unaccounted, not judged",
+        "that were observed alive at the end (counted as not dropped so far); open sessions not observed alive, "
+        "and sessions the harness lost (client_timeout: the server timed *us* out; silent), are unaccounted, "
+        "not judged",
         window_start=window[0],
         window_end=window[1],
         samples=judged,
@@ -330,11 +362,12 @@ def rejoin_times(attempts: Sequence[JoinAttempt], ends: Sequence[SessionEnd], *,
 
 
 def _segments(updates: Sequence[TimeUpdate]) -> list[list[TimeUpdate]]:
-    """Updates of one server by receipt, cut where the world age goes backwards; repeated ages skipped."""
+    """One player's updates of one server by receipt, cut where the world age goes backwards; repeated ages
+    skipped (a repeated age adds nothing)."""
     segments: list[list[TimeUpdate]] = []
     for u in sorted(updates, key=lambda u: u.received_mono):
         if segments and u.world_age == segments[-1][-1].world_age:
-            continue  # the same broadcast seen again (another player): adds nothing
+            continue
         if not segments or u.world_age < segments[-1][-1].world_age:
             segments.append([u])
         else:
@@ -342,48 +375,137 @@ def _segments(updates: Sequence[TimeUpdate]) -> list[list[TimeUpdate]]:
     return segments
 
 
+def _interval(segments: Sequence[Sequence[TimeUpdate]]) -> float | None:
+    """The median time between consecutive updates (s), None with fewer than two."""
+    gaps = [b.received_mono - a.received_mono for seg in segments for a, b in pairwise(seg)]
+    return percentile(sorted(gaps), 50) if gaps else None
+
+
+def _corrected(segment: Sequence[TimeUpdate]) -> list[tuple[float, int]]:
+    """(receipt time, world age) with *late reads* pulled back: an update can reach us late, never early, so
+    one received later than the line between its two neighbours (by world age) is moved onto that line.
+    Computed from the received times (never from corrected ones: nothing cascades), at most onto the line.
+    A late read between on-time neighbours is undone; a server that really stalled delays every later
+    update, so the stall stays in every span that covers it (vanilla catching up after a short stall looks
+    like a late read, and its average rate over a span is indeed unchanged). The segment's end points are
+    kept as received."""
+    points = [(u.received_mono, u.world_age) for u in segment]
+    out = list(points)
+    for k in range(1, len(points) - 1):
+        (t0, a0), (t, a), (t1, a1) = points[k - 1], points[k], points[k + 1]
+        line = t0 + (t1 - t0) * (a - a0) / (a1 - a0)
+        if t > line:
+            out[k] = (line, a)
+    return out
+
+
+def _slope(points: Sequence[tuple[float, int]]) -> float | None:
+    """Least-squares slope of world age against receipt time (ticks per second)."""
+    n = len(points)
+    mt = sum(t for t, _ in points) / n
+    ma = sum(a for _, a in points) / n
+    sxx = sum((t - mt) ** 2 for t, _ in points)
+    if sxx <= _EPS:
+        return None
+    return sum((t - mt) * (a - ma) for t, a in points) / sxx
+
+
 def _spans(segment: Sequence[TimeUpdate], span_s: float) -> list[tuple[float, float]]:
-    """(end time, TPS) of consecutive non-overlapping spans of at least span_s (the tail joins the last)."""
+    """(end time, TPS) of consecutive spans of at least span_s sharing their boundary update (the tail joins
+    the last); TPS = least-squares slope of age against receipt over the span's updates, late reads
+    corrected (:func:`_corrected`): one late read moves it little (two end points alone: ~delay / span)."""
+    points = _corrected(segment)
     out: list[tuple[float, float]] = []
     i = 0
-    while i < len(segment) - 1:
+    while i < len(points) - 1:
         j = i + 1
-        while j < len(segment) - 1 and segment[j].received_mono - segment[i].received_mono < span_s:
+        while j < len(points) - 1 and points[j][0] - points[i][0] < span_s:
             j += 1
-        if span_s > 0 and segment[-1].received_mono - segment[j].received_mono < span_s:
-            j = len(segment) - 1  # a tail shorter than a span would be a noisy span of its own
-        dt = segment[j].received_mono - segment[i].received_mono
-        if dt > _EPS:
-            out.append((segment[j].received_mono, (segment[j].world_age - segment[i].world_age) / dt))
+        if span_s > 0 and points[-1][0] - points[j][0] < span_s:
+            j = len(points) - 1  # a tail shorter than a span would be a noisy span of its own
+        rate = _slope(points[i : j + 1])
+        if rate is not None:
+            out.append((segment[j].received_mono, rate))
         i = j
     return out
 
 
+TAIL_INTERVALS = 3.0
+"""A server silent for more than this many of its update intervals before its players' last moment in play
+has a *tail gap*: its rate over the tail is unknown, so it gets no passing figure (unmeasured, named)."""
+
+
+def _tail_gap(server: str, last: float | None, interval: float | None, until: Mapping[str, float] | None) -> str:
+    if until is None or server not in until or last is None or interval is None:
+        return ""
+    silent = until[server] - last
+    if silent > TAIL_INTERVALS * interval + _EPS:
+        return (
+            f"no world-time update for the last {silent:.1f} s its players were in play ({silent / interval:.0f} "
+            "update intervals): its tick rate over that tail is unknown (the server may have stopped ticking)"
+        )
+    return ""
+
+
 def tick_rates(
-    updates: Iterable[TimeUpdate], *, window: Window, span_s: float = 5.0, min_updates: int = 2
+    updates: Iterable[TimeUpdate],
+    *,
+    window: Window,
+    span_s: float = 5.0,
+    min_updates: int = 2,
+    expected: Iterable[str] = (),
+    observed_until: Mapping[str, float] | None = None,
 ) -> TpsFigure:
-    """Per server: min and p5 of TPS = Δworld_age / Δreceived_mono over spans of >= span_s (see module doc)."""
+    """Per server: min and p5 of TPS over spans of >= span_s of each player's updates (see module doc).
+
+    ``expected``: servers that had players in the window; one without a figure is named unmeasured.
+    ``observed_until``: server -> the last moment a player was in play on it in the window; silence from the
+    server's last update to then longer than :data:`TAIL_INTERVALS` update intervals is a tail gap.
+    """
     by_server: dict[str, list[TimeUpdate]] = defaultdict(list)
     inside = [u for u in updates if _inside(u.received_mono, window)]
     for u in inside:
         by_server[u.server].append(u)
     floor = max(2, min_updates)
     servers: list[ServerTps] = []
-    for server, mine in sorted(by_server.items()):
-        segments = _segments(mine)
-        spans = [s for seg in segments for s in _spans(seg, span_s)] if len(mine) >= floor else []
+    for server in sorted(set(by_server) | set(expected)):
+        mine = by_server.get(server, [])
+        streams: dict[str, list[TimeUpdate]] = defaultdict(list)
+        for u in mine:
+            streams[u.player].append(u)
+        segments = [seg for _, stream in sorted(streams.items()) for seg in _segments(stream)]
+        ages = len({u.world_age for u in mine})
+        spans = sorted(
+            (s for seg in segments for s in _spans(seg, span_s)) if ages >= floor else [], key=lambda s: s[0]
+        )
         rates = sorted(r for _, r in spans)
+        if not mine:
+            reason = "no world-time update while players were in play"
+        elif ages == 1 and len(mine) > 1:
+            reason = f"world age did not advance over {len(mine)} updates (the server does not report world age)"
+        elif ages < floor:
+            reason = (
+                f"only {ages} distinct world ages in {len(mine)} updates, fewer than {floor} (players.min_tps_updates)"
+            )
+        elif not rates:
+            reason = "no span of updates to estimate a rate over"
+        else:
+            last = max(u.received_mono for u in mine)
+            reason = _tail_gap(server, last, _interval(segments), observed_until)
+        restarts = sum(max(0, len(_segments(stream)) - 1) for stream in streams.values())
         servers.append(
             ServerTps(
                 server=server,
                 updates=len(mine),
                 spans=len(spans),
                 segments=len(segments),
-                restarts=len(segments) - 1,
+                restarts=restarts,
                 tps_min=round(rates[0], 4) if rates else None,
                 tps_p5=round(percentile(rates, 5), 4) if rates else None,
                 tps_mean=round(sum(rates) / len(rates), 4) if rates else None,
                 series=tuple((round(t, 6), round(r, 4)) for t, r in spans),
+                players=len(streams),
+                unmeasured=reason,
             )
         )
     servers.sort(key=lambda s: (s.tps_p5 is None, s.tps_p5 or 0.0, s.server))
@@ -391,14 +513,52 @@ def tick_rates(
         f"spans of consecutive updates at least {span_s:g} s long" if span_s > 0 else "each pair of consecutive updates"
     )
     return TpsFigure(
-        method=f"per server, TPS = Δworld_age / Δreceived_mono of its world-time updates over {how}; a world age "
-        "going backwards (restart) starts a new segment, a repeated age is skipped; min and p5 "
-        f"(linear-interpolated) of the spans; fewer than {floor} updates: no figure",
+        method=f"per server and player, TPS = least-squares slope of world age against receipt time of the "
+        f"world-time updates over {how} (a late read followed by an on-time one corrected); a world age "
+        "going backwards (restart) starts a new segment, a repeated age is skipped; the spans of all its players "
+        f"pooled per server: min and p5 (linear-interpolated); fewer than {floor} distinct world ages, a world "
+        f"age that never advanced, or silence for more than {TAIL_INTERVALS:g} update intervals before its "
+        "players' last moment in play: no passing figure (unmeasured, named)",
         window_start=window[0],
         window_end=window[1],
         samples=len(inside),
         servers=tuple(servers),
-        unmeasured=tuple(s.server for s in servers if s.tps_min is None),
+        unmeasured=tuple(s.server for s in servers if s.unmeasured),
+    )
+
+
+def in_play_until(
+    attempts: Sequence[JoinAttempt], ends: Sequence[SessionEnd], *, window: Window
+) -> dict[str, tuple[float, float]]:
+    """Server -> (longest single time in play, last moment in play) of its sessions within the window: a
+    session runs from its ok join (start + join time) to its end, else to the window end."""
+    ended: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for e in sorted(ends, key=lambda e: e.ended_mono):
+        ended[(e.server, e.player)].append(e.ended_mono)
+    out: dict[str, tuple[float, float]] = {}
+    for a in sorted((a for a in attempts if a.ok), key=lambda a: a.started_mono):
+        began = a.started_mono + (a.join_s or 0.0)
+        if began > window[1] + _EPS:
+            continue
+        later = [t for t in ended.get((a.server, a.player), []) if t >= began - _EPS]
+        stop = min(later[0] if later else window[1], window[1])
+        if later:
+            ended[(a.server, a.player)].remove(later[0])
+        length = max(0.0, stop - max(began, window[0]))
+        longest, last = out.get(a.server, (0.0, -math.inf))
+        out[a.server] = (max(longest, length), max(last, stop))
+    return out
+
+
+def tps_expected(
+    attempts: Sequence[JoinAttempt], ends: Sequence[SessionEnd], *, window: Window, span_s: float, min_updates: int
+) -> tuple[str, ...]:
+    """The servers a TPS figure is owed for: a player was in play on it, in one session, for at least
+    ``max(span_s, min_updates)`` seconds of the window (vanilla sends a world-time update every 20 ticks, one a
+    second at 20 TPS: a shorter stay cannot give a figure, so it is not counted as a gap)."""
+    need = max(span_s, float(max(2, min_updates)))
+    return tuple(
+        sorted(s for s, (longest, _) in in_play_until(attempts, ends, window=window).items() if longest >= need - _EPS)
     )
 
 
@@ -411,14 +571,29 @@ def compute_figures(
     alive_at_end: Iterable[tuple[str, str]] = (),
     tps_span_s: float = 5.0,
     min_tps_updates: int = 2,
+    servers_expected: Iterable[str] | None = None,
 ) -> PlayerFigures:
-    """Every player figure over one window."""
+    """Every player figure over one window.
+
+    ``servers_expected``: the servers that had players (a TPS figure is owed for each); default
+    :func:`tps_expected` of the attempts and session ends.
+    """
+    if servers_expected is None:
+        servers_expected = tps_expected(attempts, ends, window=window, span_s=tps_span_s, min_updates=min_tps_updates)
+    until = {s: last for s, (_, last) in in_play_until(attempts, ends, window=window).items()}
     return PlayerFigures(
         join_ratio=join_success_ratio(attempts, window=window),
         join_time=join_time(attempts, window=window),
         drops=session_drops(attempts, ends, window=window, alive_at_end=alive_at_end),
         rejoin=rejoin_times(attempts, ends, window=window),
-        tps=tick_rates(updates, window=window, span_s=tps_span_s, min_updates=min_tps_updates),
+        tps=tick_rates(
+            updates,
+            window=window,
+            span_s=tps_span_s,
+            min_updates=min_tps_updates,
+            expected=servers_expected,
+            observed_until=until,
+        ),
     )
 
 

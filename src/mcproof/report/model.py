@@ -11,7 +11,10 @@ the `Report` it returns. Three verdicts (`mcproof.verdict`): pass, fail, inconcl
   measurement it is `waived` when the environment waives it (reason + owner), `not in scope` when
   the suite that evidences it was not part of this run (`run_scope`), else `inconclusive` (declared,
   in scope, never measured). A measurement counts as passed only if its `passed` flag, its own
-  target and the environment's objective agree;
+  target and the environment's objective agree. A declared player SLO (`players.slo.<field>`, named
+  `players.<field>`, objective from the snapshot's `players.slo`) follows the same rule; besides, a
+  player verdict that was inconclusive over a *gap* (`PlayerEvidence.slos[].gap`: evidence that could hide
+  a miss) keeps it inconclusive even when another context measured a pass (a fail still fails);
 - overall: `fail` if any suite or SLO failed (a NO-GO); else `inconclusive` without a `run_end`
   record, when no check ran (none, or all skipped), when a suite or an in-scope SLO is inconclusive,
   or when the run ended with a non-zero exit status and nothing failed; else `pass`. Inconclusive is
@@ -31,7 +34,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mcproof.errors import EvidenceError
-from mcproof.evidence.records import CheckOutcome, Record, RunEnd, RunInfo, RunScope, SloMeasurement
+from mcproof.evidence.records import (
+    CheckOutcome,
+    PlayerEvidence,
+    Record,
+    RunEnd,
+    RunInfo,
+    RunScope,
+    SloMeasurement,
+)
 from mcproof.report.evidence_index import EvidenceItem, index_evidence
 from mcproof.report.hints import fix_hint
 from mcproof.report.players import PlayerPanel, build_player_panel
@@ -46,7 +57,16 @@ SLO_CATALOG: dict[str, tuple[str, str, str]] = {
     "concurrent_servers": ("load", ">=", "servers"),
     "status_latency_p95_ms": ("smoke", "<=", "ms"),
     "serving_ratio": ("smoke", ">=", "ratio"),
+    # players.slo.<field> (docs/players.md): the suite whose run evidences each in a sign-off
+    "players.join_success_ratio": ("smoke", ">=", "ratio"),  # suites/smoke/test_players.py (and load)
+    "players.join_time_p50_s": ("smoke", "<=", "s"),
+    "players.join_time_p95_s": ("smoke", "<=", "s"),
+    "players.session_drop_ratio": ("smoke", "<=", "ratio"),
+    "players.rejoin_time_max_s": ("chaos", "<=", "s"),  # kill-one-server-with-players
+    "players.tps_min": ("load", ">=", "tps"),  # the load run's player population
+    "players.tps_p5": ("load", ">=", "tps"),
 }
+PLAYER_PREFIX = "players."
 NOT_EVIDENCED = "inconclusive"  # a declared, in-scope SLO without a measurement
 WAIVED = "waived"
 OUT_OF_SCOPE = "not in scope"
@@ -272,6 +292,7 @@ def _slo(
     *,
     waiver: dict[str, str] | None = None,
     in_scope: bool = True,
+    gaps: tuple[str, ...] = (),
 ) -> SloResult:
     suite, comparator, unit = SLO_CATALOG.get(name, ("unknown", "", ""))
     if not comparator and measured:
@@ -279,6 +300,8 @@ def _slo(
     text = f"{name} {comparator} {objective:g} {unit}".strip() if objective is not None else name
     if not measured:
         verdict, notes = _unmeasured(name, suite, waiver, in_scope)
+        if verdict == NOT_EVIDENCED and gaps:
+            notes = tuple(f"inconclusive: {g}" for g in gaps)
         return SloResult(name, verdict, suite, text, objective, comparator, unit, notes=notes, waiver=waiver)
     rows = tuple(_judge(m, objective, comparator, index) for m in measured)
     target = objective if objective is not None else measured[0].target
@@ -288,9 +311,14 @@ def _slo(
         return value if math.isfinite(value) else -math.inf
 
     worst = min(rows, key=lambda r: (r.passed, margin(r)))
+    verdict = "pass" if all(r.passed for r in rows) else "fail"
+    notes = tuple(dict.fromkeys(n for r in rows for n in r.notes))
+    if verdict == "pass" and gaps:  # a pass elsewhere does not cover a gap that could hide a miss
+        verdict = WAIVED if waiver is not None else INCONCLUSIVE
+        notes += tuple(f"inconclusive where measured with a gap: {g}" for g in gaps)
     return SloResult(
         slo=name,
-        verdict="pass" if all(r.passed for r in rows) else "fail",
+        verdict=verdict,
         suite=suite,
         objective=measured[0].objective or text,
         target=target,
@@ -302,7 +330,7 @@ def _slo(
         samples=worst.samples,
         check=worst.check,
         evidence=tuple(dict.fromkeys(a for r in rows for a in r.evidence)),
-        notes=tuple(dict.fromkeys(n for r in rows for n in r.notes)),
+        notes=notes,
         measurements=rows,
         waiver=waiver,
     )
@@ -312,7 +340,11 @@ def _objectives(run: RunInfo) -> dict[str, float | None]:
     snapshot = run.environment_snapshot if isinstance(run.environment_snapshot, dict) else {}
     slo = snapshot.get("slo")
     if not isinstance(slo, dict) or not slo:
-        return dict.fromkeys(SLO_CATALOG)
+        return dict.fromkeys(k for k in SLO_CATALOG if not k.startswith(PLAYER_PREFIX))
+    players = snapshot.get("players")
+    player_slo = players.get("slo") if isinstance(players, dict) else None
+    if isinstance(player_slo, dict):
+        slo = {**slo, **{PLAYER_PREFIX + str(k): v for k, v in player_slo.items() if v is not None}}
     declared = snapshot.get("slo_declared")  # the SLOs the environment file names (older runs: all of them)
     names = [str(k) for k in declared if k in slo] if isinstance(declared, list) else list(map(str, slo))
     order = list(SLO_CATALOG)
@@ -327,6 +359,19 @@ def _waivers(run: RunInfo) -> dict[str, dict[str, str]]:
         if isinstance(item, dict) and item.get("slo"):
             found[str(item["slo"])] = {"reason": str(item.get("reason", "")), "owner": str(item.get("owner", ""))}
     return found
+
+
+def _player_gaps(records: Iterable[Record]) -> dict[str, tuple[str, ...]]:
+    """players.<field> -> "context: reason" of each inconclusive player verdict flagged ``gap`` (evidence that
+    could hide a miss: :class:`mcproof.players.judge.PlayerSloVerdict`)."""
+    found: dict[str, list[str]] = {}
+    for r in records:
+        if not isinstance(r, PlayerEvidence):
+            continue
+        for v in r.slos:
+            if isinstance(v, dict) and v.get("gap") and v.get("verdict") == INCONCLUSIVE and v.get("slo"):
+                found.setdefault(str(v["slo"]), []).append(f"{r.context} ({r.check}): {v.get('reason', '')}")
+    return {k: tuple(dict.fromkeys(v)) for k, v in found.items()}
 
 
 def _in_scope(name: str, scope: RunScope | None) -> bool:
@@ -357,6 +402,11 @@ def _overall(
         f"SLO {s.slo} declared but not measured in this run (run the {s.suite} suite)"
         for s in slos
         if s.verdict == NOT_EVIDENCED and not s.measurements
+    ]
+    unsure += [
+        f"SLO {s.slo} inconclusive: {'; '.join(s.notes) or 'a gap in its evidence'}"
+        for s in slos
+        if s.verdict == INCONCLUSIVE and s.measurements
     ]
     failed = [f"suite {s.suite} failed" for s in suites if s.verdict == "fail"]
     failed += [f"SLO {s.slo} failed" for s in slos if s.verdict == "fail"]
@@ -397,6 +447,7 @@ def build_report(records: Iterable[Record]) -> Report:
     for item in evidence:
         index.setdefault(item.check, []).append(item.anchor)
     measurements = [r for r in records if isinstance(r, SloMeasurement)]
+    gaps = _player_gaps(records)
     names = list(objectives) + sorted({m.slo for m in measurements} - set(objectives))
     slos = tuple(
         _slo(
@@ -406,6 +457,7 @@ def build_report(records: Iterable[Record]) -> Report:
             index,
             waiver=waivers.get(n),
             in_scope=_in_scope(n, scope),
+            gaps=gaps.get(n, ()) if n in objectives else (),
         )
         for n in names
     )

@@ -100,6 +100,7 @@ class TimeUpdate:
     world_age: int  # game ticks since the world was created (the packet's first field)
     received_mono: float
     day_time: int | None = None  # the time of day (1.21.4's second field; 26.x: the first clock's total ticks)
+    player: str = ""  # the player (user name) whose connection received it; "" when not known (older samples)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
