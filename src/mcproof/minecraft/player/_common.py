@@ -242,7 +242,9 @@ class SessionCore:
     def apply(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, WorldTime):
-                self._time_updates.append(TimeUpdate(self.target.id, event.world_age, time.monotonic(), event.day_time))
+                self._time_updates.append(
+                    TimeUpdate(self.target.id, event.world_age, time.monotonic(), event.day_time, player=self.player)
+                )
             elif isinstance(event, Disconnected):
                 reason = "client_timeout" if is_timeout_kick(event.reason) else "kicked"
                 self.finish(reason, event.reason or "(no reason)")
