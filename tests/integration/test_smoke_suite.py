@@ -16,6 +16,9 @@ pytestmark = pytest.mark.integration
 SandboxFactory = Callable[..., Sandbox]
 
 
+_MINECRAFT_CHECKS = ("smoke/test_minecraft.py", "smoke/test_players.py")
+
+
 def test_healthy_sandbox_passes_and_writes_every_output(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
     sandbox = sandbox_factory(servers=20)
     env_file = write_environment(tmp_path / "env.yaml", sandbox.state_dir)
@@ -29,8 +32,8 @@ def test_healthy_sandbox_passes_and_writes_every_output(sandbox_factory: Sandbox
     report = run.report()
     assert report["verdict"] == "pass"
     outcomes = check_outcomes(run)
-    minecraft = {k: o for k, o in outcomes.items() if "test_minecraft.py" in o["nodeid"]}
-    assert len(minecraft) == 6
+    minecraft = {k: o for k, o in outcomes.items() if o["nodeid"].split("::")[0].endswith(_MINECRAFT_CHECKS)}
+    assert len(minecraft) == 7  # six status/query checks and "a player can join"
     assert {o["outcome"] for o in minecraft.values()} == {"passed"}, minecraft
     others = [o for o in outcomes.values() if o not in minecraft.values()]
     assert all(o["outcome"] == "skipped" and o["message"] for o in others), others  # not configured here: say why
