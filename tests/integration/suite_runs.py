@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,16 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child a test will SIGINT: Ctrl-C's default disposition, whatever the test inherited.
+
+    A shell running the test run in the background without job control (``make test &`` in a script, some
+    CI runners) starts it with SIGINT *ignored*; that is inherited across exec, and Python then installs no
+    KeyboardInterrupt handler, so the child would never see the test's SIGINT.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def write_environment(path: Path, state_dir: Path, **overrides: Any) -> Path:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from suite_runs import ROOT, check_outcomes, run_cli, run_suite, write_environment
+from suite_runs import ROOT, check_outcomes, default_sigint, run_cli, run_suite, write_environment
 
 from mcproof.connect.sandbox import sandbox_targets
 from mcproof.minecraft.sweep import sweep_fleet
@@ -190,6 +190,7 @@ def test_ctrl_c_still_runs_the_rollbacks(sandbox_factory: SandboxFactory, tmp_pa
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         deadline = time.monotonic() + 20

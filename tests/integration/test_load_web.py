@@ -18,7 +18,7 @@ from typing import Any
 
 import psutil
 import pytest
-from suite_runs import ROOT, write_environment
+from suite_runs import ROOT, default_sigint, write_environment
 
 from mcproof.load.launcher import free_port
 from mcproof_sandbox.fleet import Sandbox
@@ -90,6 +90,7 @@ def web_command(sandbox_factory: SandboxFactory, tmp_path: Path) -> Iterator[Web
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # signals below go to the command only, as from a supervisor
+            preexec_fn=default_sigint,
         )
         started.append(proc)
         _wait_for(lambda: _answers(f"http://127.0.0.1:{port}/"), 60, "the web UI", proc)
@@ -139,10 +140,10 @@ def test_web_ui_swarms_stops_and_ends_on_sigint(web_command: WebCommand, tmp_pat
     _wait_for(lambda: json.loads(_http(f"{base}/stats/requests")[1])["state"] == "stopped", 15, "state stopped", proc)
 
     proc.send_signal(signal.SIGINT)
-    try:  # Locust gets SIGTERM, writes its reports (5 s grace), then the command ends: generous for slow CI
-        code = proc.wait(timeout=90)
+    try:  # Locust gets SIGTERM, writes its reports (5 s grace), then the command ends
+        code = proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"mcproof load --web did not end within 90 s of SIGINT; its log:\n{_log(tmp_path)}", pytrace=False)
+        pytest.fail(f"mcproof load --web did not end within 60 s of SIGINT; its log:\n{_log(tmp_path)}", pytrace=False)
     assert code == 130, _log(tmp_path)
     time.sleep(0.5)
     assert _alive(tree[1:]) == [], _log(tmp_path)  # no Locust process outlives the command
