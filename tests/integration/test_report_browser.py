@@ -212,7 +212,8 @@ def test_signoff_report_renders_in_headless_chromium(
         assert rows[f"suite-{suite['suite']}"]["links"], suite
 
     kinds = [f["kind"] for f in dom["figures"]]
-    assert sorted(kinds) == sorted(p["kind"] for p in report["plots"])
+    panel_plots = (report.get("players") or {}).get("plots", [])  # the player panel draws its own
+    assert sorted(kinds) == sorted(p["kind"] for p in [*report["plots"], *panel_plots])
     assert all(f["width"] > 200 and f["height"] > 100 and f["marks"] > 3 for f in dom["figures"]), dom["figures"]
     expected_evidence_plots = sum(1 for e in report["evidence"] if e["latency"] or e["bar"])
     assert len(dom["evidencePlots"]) == expected_evidence_plots > 0
