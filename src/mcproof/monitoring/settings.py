@@ -23,11 +23,40 @@ has its own scrape intervals and rules, and names its alert and metric in ``serv
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["SANDBOX", "MonitoringSettings"]
+__all__ = ["SANDBOX", "MonitoringSettings", "RunbookSettings"]
 
 SANDBOX = "sandbox"
+
+
+class RunbookSettings(BaseModel):
+    """``monitoring.runbooks``: where the alert rules and their runbooks are (docs/runbooks.md).
+
+    ``alert_rules``: a Prometheus rules file, or ``api`` (``/api/v1/rules`` of ``monitoring.prometheus_url``);
+    ``runbooks``: a directory (or an http(s) base URL: not fetched, inconclusive); ``experiments``: the chaos
+    library whose experiments must name their alert and runbook ("": not checked)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alert_rules: str
+    runbooks: str
+    required_sections: tuple[str, ...] = ("symptoms", "impact", "diagnosis", "mitigation", "escalation")
+    experiments: str = "suites/chaos/experiments"
+
+    @field_validator("alert_rules", "runbooks")
+    @classmethod
+    def _not_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must name a file, directory or URL (see docs/runbooks.md)")
+        return v
+
+    @field_validator("required_sections")
+    @classmethod
+    def _sections(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v or any(not s.strip() for s in v):
+            raise ValueError("list at least one non-empty section name, e.g. [symptoms, mitigation]")
+        return v
 
 
 class MonitoringSettings(BaseModel):
@@ -47,6 +76,8 @@ class MonitoringSettings(BaseModel):
     # smoke: the scrape job of the cluster's kube-apiserver, required when the environment has `kubernetes`
     # ("": not checked)
     kube_apiserver_job: str = "kube-apiserver"
+    # runbook coverage (suites/smoke/test_runbooks.py); None: not checked
+    runbooks: RunbookSettings | None = None
     # the sandbox Prometheus only
     sandbox_scrape_interval_s: float = Field(1.0, ge=0.2, le=300)
     sandbox_evaluation_interval_s: float = Field(1.0, ge=0.2, le=300)

@@ -29,6 +29,21 @@ __all__ = ["ALERT_NAMES", "KUBE_ALERT_NAMES", "kube_rule_group", "prom_duration"
 
 ALERT_NAMES = ("MinecraftServerDown", "MinecraftStatusLatencyHigh", "BackupTooOld", "MonitoringTargetDown")
 KUBE_ALERT_NAMES = ("KubeApiserverDown",)
+# runbook_url of each alert, relative to the platform's runbooks dir (docs/operations/, docs/runbooks.md)
+RUNBOOKS = {
+    "MinecraftServerDown": "minecraft-server-down.md#mitigation",
+    "MinecraftStatusLatencyHigh": "minecraft-status-latency-high.md#mitigation",
+    "BackupTooOld": "backup-too-old.md#mitigation",
+    "MonitoringTargetDown": "monitoring-target-down.md#mitigation",
+    "KubeApiserverDown": "kube-apiserver-down.md#mitigation",
+}
+
+
+def _with_runbooks(group: dict[str, Any]) -> dict[str, Any]:
+    for r in group["rules"]:
+        if r.get("alert") in RUNBOOKS:
+            r.setdefault("annotations", {}).setdefault("runbook_url", RUNBOOKS[r["alert"]])
+    return group
 
 
 def prom_duration(seconds: float) -> str:
@@ -97,6 +112,7 @@ def rule_groups(
             *extra_alerts,
         ],
     }
+    _with_runbooks(alerts)
     return (
         [recording, alerts, kube_rule_group(down_for_s=down_for_s, evaluation_interval_s=evaluation_interval_s)]
         if kube
@@ -110,25 +126,27 @@ def kube_rule_group(*, down_for_s: float = 2.0, evaluation_interval_s: float = 1
     >>> [r.get("record") or r.get("alert") for r in kube_rule_group()["rules"]]
     ['mcproof:kube_apiserver_up', 'mcproof:kube_apiserver_5xx:ratio_rate1m', 'KubeApiserverDown']
     """
-    return {
-        "name": "mcproof-kubernetes",
-        "interval": prom_duration(evaluation_interval_s),
-        "rules": [
-            {"record": "mcproof:kube_apiserver_up", "expr": 'max(up{job="kube-apiserver"})'},
-            {
-                "record": "mcproof:kube_apiserver_5xx:ratio_rate1m",
-                "expr": '(sum(rate(apiserver_request_total{code=~"5.."}[1m])) or vector(0)) '
-                "/ clamp_min(sum(rate(apiserver_request_total[1m])), 1e-9)",
-            },
-            {
-                "alert": "KubeApiserverDown",
-                "expr": 'up{job="kube-apiserver"} == 0 or absent(apiserver_request_total{job="kube-apiserver"})',
-                "for": prom_duration(max(down_for_s, evaluation_interval_s)),
-                "labels": {"severity": "page"},
-                "annotations": {"summary": "the embedded cluster's kube-apiserver /metrics is not scraped"},
-            },
-        ],
-    }
+    return _with_runbooks(
+        {
+            "name": "mcproof-kubernetes",
+            "interval": prom_duration(evaluation_interval_s),
+            "rules": [
+                {"record": "mcproof:kube_apiserver_up", "expr": 'max(up{job="kube-apiserver"})'},
+                {
+                    "record": "mcproof:kube_apiserver_5xx:ratio_rate1m",
+                    "expr": '(sum(rate(apiserver_request_total{code=~"5.."}[1m])) or vector(0)) '
+                    "/ clamp_min(sum(rate(apiserver_request_total[1m])), 1e-9)",
+                },
+                {
+                    "alert": "KubeApiserverDown",
+                    "expr": 'up{job="kube-apiserver"} == 0 or absent(apiserver_request_total{job="kube-apiserver"})',
+                    "for": prom_duration(max(down_for_s, evaluation_interval_s)),
+                    "labels": {"severity": "page"},
+                    "annotations": {"summary": "the embedded cluster's kube-apiserver /metrics is not scraped"},
+                },
+            ],
+        }
+    )
 
 
 def render_rules(groups: list[dict[str, Any]]) -> str:
