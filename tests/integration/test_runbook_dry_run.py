@@ -3,6 +3,7 @@ commands pass and change nothing; a nonexistent object or an invalid patch fails
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def test_bad_commands_fail_naming_the_command(api_client: client.ApiClient, kube
     bad = [
         (f"kubectl -n {ns} scale deployment/no-such --replicas=2", "404"),
         (f"kubectl -n {ns} get deployment no-such", "404"),
+        (f"kubectl -n {ns} logs no-such-pod", "404"),
         (f"kubectl -n {ns} delete pod no-such-pod", "404"),
         (f"kubectl -n {ns} rollout restart deployment/no-such", "404"),
         (f'kubectl -n {ns} patch deployment {proxy} --type=merge -p \'{{"spec": {{"replicas": "x"}}}}\'', "HTTP"),
@@ -79,3 +81,39 @@ def test_bad_commands_fail_naming_the_command(api_client: client.ApiClient, kube
         assert verdict == "fail", (text, detail)
         assert expect in detail, detail
         assert text in detail, detail
+
+
+def test_sandbox_runbooks_pass_and_a_weakened_command_fails(
+    api_client: client.ApiClient, kube_namespace: str, proxy: str, tmp_path: Path
+) -> None:
+    """docs/operations/ against a namespace shaped like a sandbox tenant (StatefulSet mc-000, Deployment
+    proxy): every kubectl command passes; a copy naming a release that does not exist fails naming the file."""
+    from mcproof.monitoring.runbooks import alerts_from_rule_groups, coverage
+    from mcproof_sandbox.kube.manifests import minecraft_statefulset
+    from mcproof_sandbox.monitoring.rules import rule_groups
+
+    ns = kube_namespace
+    client.AppsV1Api(api_client).create_namespaced_stateful_set(ns, minecraft_statefulset(ns, "mc-000"))
+    core = client.CoreV1Api(api_client)
+    deadline = time.monotonic() + 60
+    while not core.list_namespaced_pod(ns, field_selector="metadata.name=mc-000-0").items:
+        assert time.monotonic() < deadline, "pod mc-000-0 was not created within 60 s"
+        time.sleep(0.2)
+    ops = tmp_path / "ops"
+    ops.mkdir()
+    src = Path(__file__).resolve().parents[2] / "docs" / "operations"
+    for p in src.glob("*.md"):
+        (ops / p.name).write_text(p.read_text().replace("ns=minecraft", f"ns={ns}"))
+    alerts = alerts_from_rule_groups(rule_groups(kube=True))
+    rows, findings = coverage(alerts, str(ops), api_client=api_client)
+    bad = [f for f in findings if f.verdict != "pass"]
+    assert not bad, bad
+    assert all(r["dry_run"] == "pass" for r in rows), rows
+    weak = ops / "backup-too-old.md"
+    weak.write_text(weak.read_text().replace("release=mc-000", "release=mc-999"))
+    rows, findings = coverage(alerts, str(ops), api_client=api_client)
+    row = next(r for r in rows if r["alert"] == "BackupTooOld")
+    assert row["dry_run"] == "fail", row
+    failed = [f for f in findings if f.verdict == "fail"]
+    assert failed
+    assert all("backup-too-old.md" in f.subject and "mc-999" in f.detail for f in failed), failed

@@ -151,3 +151,43 @@ def test_settings_reject_bad_input() -> None:
     with pytest.raises(ValidationError, match="at least one"):
         RunbookSettings(alert_rules="api", runbooks="d", required_sections=())
     assert RunbookSettings(alert_rules="api", runbooks="d").required_sections[0] == "symptoms"
+
+
+def test_coverage_rows_and_report_table(weak: tuple[list[rb.Alert], Path, Path]) -> None:
+    from mcproof.evidence.records import RunbookCoverageEvidence
+    from mcproof.report.runbooks import build_runbook_panel
+
+    alerts, ops, exps = weak
+    rows, findings = rb.coverage(alerts, str(ops), experiments=exps, api_client=None)
+    by = {r["alert"]: r for r in rows}
+    assert by["MinecraftServerDown"]["link"] == "fail"
+    assert "sections" not in by["MinecraftServerDown"]
+    assert by["KubeApiserverDown"]["sections"] == "pass"
+    assert by["KubeApiserverDown"]["dry_run"] == "inconclusive"  # no cluster: never a pass
+    assert rb.overall(findings) == "fail"
+    assert rb.overall([]) == "inconclusive"
+    ev = RunbookCoverageEvidence("e", "m", "c", rb.overall(findings), rows, [f.__dict__ for f in findings])
+    panel = build_runbook_panel([ev])
+    assert panel.measured
+    assert [r.alert for r in panel.rows][0] == "MinecraftServerDown"
+    assert any("backup-too-old.md" in f for f in panel.failed)
+    assert not build_runbook_panel([]).measured
+
+
+def test_report_renders_runbook_table() -> None:
+    from dataclasses import replace
+
+    from mcproof.evidence import RunInfo
+    from mcproof.report.model import build_report
+    from mcproof.report.render_html import render_html
+    from mcproof.report.render_markdown import render_markdown
+    from mcproof.report.runbooks import RunbookPanel, RunbookRow
+
+    base = build_report([RunInfo("r1", "e", "dev", "t", "0", [], {}, "h")])
+    panel = RunbookPanel(True, "runbook coverage fail", (RunbookRow("A", "a.md#x", "pass", "fail", "pass", 2),))
+    report = replace(base, runbooks=panel)
+    md = render_markdown(report)
+    assert "## Runbook coverage" in md
+    assert "| A | a.md#x | pass | fail | pass (2) |" in md
+    assert "<td>a.md#x</td>" in render_html(report)
+    assert "not measured" in render_markdown(base).split("## Runbook coverage", 1)[1]

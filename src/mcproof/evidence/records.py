@@ -344,6 +344,22 @@ class DetectionEvidence(_Record):
     window_s: float
     passed: bool
     samples: list[dict[str, Any]]
+    # the fired alert's runbook_url annotation (from the rules API; None: the rule has none or it was unreadable)
+    runbook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RunbookCoverageEvidence(_Record):
+    """Runbook coverage (mcproof.monitoring.runbooks): one row per alert -- its runbook, the link's verdict,
+    the runbook's sections verdict and its commands' dry-run verdicts -- plus every finding."""
+
+    record_type: ClassVar[str] = "runbook_coverage"
+    environment: str
+    method: str
+    check: str
+    verdict: str
+    rows: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -618,6 +634,7 @@ RECORD_TYPES: dict[str, type[_Record]] = {
         RecoveryEvidence,
         DrEvidence,
         DetectionEvidence,
+        RunbookCoverageEvidence,
         AvailabilityEvidence,
         ProvisioningEvidence,
         ExposureEvidence,

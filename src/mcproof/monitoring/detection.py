@@ -21,7 +21,15 @@ from typing import Any
 from mcproof.evidence.records import DetectionEvidence
 from mcproof.monitoring.promql import ActiveAlert, PromClient, PromError
 
-__all__ = ["AlertPoll", "alert_matches", "await_alert", "await_alert_state", "first_firing", "measure_detection"]
+__all__ = [
+    "AlertPoll",
+    "alert_matches",
+    "await_alert",
+    "await_alert_state",
+    "first_firing",
+    "measure_detection",
+    "runbook_url_of",
+]
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,19 @@ def await_alert(
     return await_alert_state(prom, name, labels, "firing", until=until, poll_s=poll_s)
 
 
+def runbook_url_of(prom: PromClient, alert: str) -> str | None:
+    """The ``runbook_url`` annotation of ``alert``'s rule (None: no such annotation, or the rules API failed)."""
+    try:
+        rules = prom.rules()
+    except PromError:
+        return None
+    for r in rules:
+        if r.get("type") == "alerting" and r.get("name") == alert:
+            url = (r.get("annotations") or {}).get("runbook_url")
+            return str(url) if url else None
+    return None
+
+
 def measure_detection(
     prom: PromClient,
     *,
@@ -109,6 +130,7 @@ def measure_detection(
     fired_in_window = fired if fired is not None and fired - injected_at <= window_s else None
     shown = ", ".join(f"{k}={v}" for k, v in labels.items())
     return DetectionEvidence(
+        runbook_url=runbook_url_of(prom, alert) if fired is not None else None,
         environment=environment,
         method=f"outage: {outage or 'injected'}; polled {prom.base_url}/api/v1/alerts every {poll_s:g}s for "
         f"{alert}{{{shown}}}; fired_at = first poll seeing state 'firing' (resolution {poll_s:g}s)",

@@ -41,10 +41,12 @@ __all__ = [
     "check_experiments",
     "check_sections",
     "commands_in",
+    "coverage",
     "dry_run",
     "github_slug",
     "headings",
     "load_alerts",
+    "overall",
     "parse_kubectl",
     "resolve_runbook",
 ]
@@ -452,6 +454,13 @@ def _run(k: KubectlCommand, dyn: Any, base_dir: Path | None) -> None:
         res.patch(body={"metadata": {"annotations": {}}}, name=name, namespace=ns,
                   content_type="application/merge-patch+json", **dr)  # fmt: skip
         return
+    if k.verb == "logs":  # kubectl logs <pod> | pod/<pod> | deploy/<name>: the object must exist
+        if not k.args:
+            raise ValueError("kubectl logs: no pod named")
+        target = k.args[0] if "/" in k.args[0] else f"pod/{k.args[0]}"
+        api_version, kind, name, _ = _target([target])
+        dyn.resources.get(api_version=api_version, kind=kind).get(name=name, namespace=ns)
+        return
     if k.verb in _READ_ONLY and len(k.args) == 1 and "/" not in k.args[0]:
         if k.args[0].lower() not in _KINDS:
             raise ValueError(f"resource kind {k.args[0]} is not supported by the dry-run check")
@@ -495,3 +504,61 @@ def _run(k: KubectlCommand, dyn: Any, base_dir: Path | None) -> None:
             raise ValueError(f"--type {ptype}: expected strategic, merge or json")
         body = json.loads(k.flags.get("patch", ""))
         res.patch(body=body, name=name, namespace=nsarg, content_type=ctype, **dr)
+
+
+# ---------------------------------------------------------------- the whole coverage
+
+
+def coverage(
+    alerts: Sequence[Alert],
+    runbooks: str,
+    *,
+    required: Sequence[str] = DEFAULT_SECTIONS,
+    experiments: Path | None = None,
+    api_client: Any = None,
+) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """Every check over ``alerts`` and the runbooks they link: rows (alert -> runbook -> sections ->
+    dry-run, the report's table) and every finding. ``api_client`` None: dry runs are inconclusive."""
+    findings = check_alert_links(alerts, runbooks)
+    rows: list[dict[str, Any]] = []
+    checked: dict[Path, tuple[Finding, list[Finding]]] = {}
+
+    def check(path: Path) -> tuple[Finding, list[Finding]]:
+        if path not in checked:
+            runs = [
+                dry_run(c, api_client, subject=str(path), base_dir=path.parent)
+                if api_client is not None
+                else Finding("dry-run", f"{path}:{c.line}", "inconclusive", "no cluster in the environment")
+                for c in commands_in(path.read_text())
+                if c.text.startswith("kubectl ")
+            ]
+            checked[path] = (check_sections(path, required), runs)
+        return checked[path]
+
+    for alert, link in zip(alerts, findings, strict=True):
+        row: dict[str, Any] = {"alert": alert.name, "runbook": alert.runbook_url, "link": link.verdict}
+        path = resolve_runbook(alert.runbook_url, runbooks)[0] if alert.runbook_url else None
+        if link.verdict == "pass" and path is not None:
+            sections, runs = check(path)
+            row["sections"] = sections.verdict
+            row["dry_run"] = _worst([f.verdict for f in runs]) if runs else "no kubectl commands"
+            row["commands"] = len(runs)
+        rows.append(row)
+    base = Path(runbooks)
+    if not runbooks.startswith(("http://", "https://")) and base.is_dir():
+        for path in sorted(base.glob("*.md")):  # runbooks no alert links are judged too
+            check(path)
+    for sections, runs in checked.values():
+        findings += [sections, *runs]
+    if experiments is not None:
+        findings += check_experiments(experiments, alerts, runbooks)
+    return rows, findings
+
+
+def _worst(verdicts: Sequence[str]) -> str:
+    return "fail" if "fail" in verdicts else "inconclusive" if "inconclusive" in verdicts else "pass"
+
+
+def overall(findings: Sequence[Finding]) -> str:
+    """fail if any finding fails, else inconclusive if any is, else pass (no findings: inconclusive)."""
+    return _worst([f.verdict for f in findings]) if findings else "inconclusive"

@@ -15,6 +15,7 @@ from mcproof.report.fmt import fmt_margin, fmt_target, fmt_value, one_line
 from mcproof.report.model import Report, SloResult, SuiteResult
 from mcproof.report.players import PlayerPanel
 from mcproof.report.plots import Plot
+from mcproof.report.runbooks import RunbookPanel
 from mcproof.report.svg import bar_svg, latency_histogram_svg, plot_svg
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -170,6 +171,25 @@ def _rejoins(times: tuple[float | None, ...]) -> str:
     return shown + (f" (+{len(times) - 12} more)" if len(times) > 12 else "") if times else "—"
 
 
+def _runbooks(panel: RunbookPanel) -> str:
+    """The runbook coverage table: alert -> runbook -> link -> sections -> dry-run."""
+    head = '<section id="runbooks"><h2>Runbook coverage</h2>'
+    if not panel.measured:
+        return f"{head}<p><b>{_e(panel.note)}</b></p></section>"
+    rows = "".join(
+        f"<tr><td>{_e(r.alert)}</td><td>{_e(r.runbook)}</td><td>{_e(r.link)}</td><td>{_e(r.sections)}</td>"
+        f"<td>{_e(r.dry_run)} ({r.commands})</td></tr>"
+        for r in panel.rows
+    )
+    failed = "".join(f"<li>{_e(f)}</li>" for f in panel.failed[:20])
+    return (
+        f'{head}<p class="muted">{_e(panel.note)}</p><table><thead><tr><th>alert</th><th>runbook</th><th>link</th>'
+        f"<th>sections</th><th>dry-run (kubectl commands)</th></tr></thead><tbody>{rows}</tbody></table>"
+        + (f"<ul>{failed}</ul>" if failed else "")
+        + "</section>"
+    )
+
+
 def _players(panel: PlayerPanel) -> str:
     """The player panel: a row per measurement (context), its failed/inconclusive SLOs, the plots."""
     if not panel.measured:
@@ -285,6 +305,7 @@ def render_html(report: Report) -> str:
             ("slos", "SLOs"),
             ("plots", "Plots"),
             ("players", "Players"),
+            ("runbooks", "Runbooks"),
             ("failures", "Failures"),
             ("suites", "Suites"),
             ("evidence", "Evidence"),
@@ -302,6 +323,7 @@ def render_html(report: Report) -> str:
         f'<section id="slos"><h2>Verdict per SLO</h2>{slos}</section>'
         f"{plots_section}"
         f"{_players(report.players)}"
+        f"{_runbooks(report.runbooks)}"
         f'<section id="failures"><h2>Failures and inconclusive checks ({len(report.failures)})</h2>{failures}</section>'
         f'<section id="suites"><h2>Suites</h2>{suites}</section>'
         f"{missing_section}"

@@ -83,6 +83,25 @@ def player_lines(report: Report) -> list[str]:
     return lines + (["", *notes] if notes else [])
 
 
+def runbook_lines(report: Report) -> list[str]:
+    """The `## Runbook coverage` section: alert -> runbook -> link -> sections -> dry-run, or "not measured"."""
+    panel = report.runbooks
+    lines = ["", "## Runbook coverage", ""]
+    if not panel.measured:
+        return [*lines, f"**{_cell(panel.note)}**"]
+    lines += [
+        _cell(panel.note, 400),
+        "",
+        "| alert | runbook | link | sections | dry-run (kubectl commands) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in panel.rows:
+        lines.append(
+            f"| {_cell(r.alert)} | {_cell(r.runbook)} | {r.link} | {r.sections} | {r.dry_run} ({r.commands}) |"
+        )
+    return lines + (["", *(f"- {_cell(f, 300)}" for f in panel.failed[:20])] if panel.failed else [])
+
+
 def render_markdown(report: Report) -> str:
     """`report.md` text.
 
@@ -117,6 +136,7 @@ def render_markdown(report: Report) -> str:
     if notes:
         lines += ["", *(f"- note on {_cell(name)}: {_cell(note)}" for name, note in notes)]
     lines += player_lines(report)
+    lines += runbook_lines(report)
     lines += [
         "",
         "## Suites",
