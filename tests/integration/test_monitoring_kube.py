@@ -129,3 +129,61 @@ def test_smoke_targets_check_fails_when_the_cluster_is_not_scraped(
     outcome = check_outcomes(run)[CHECK]
     assert outcome["outcome"] == "failed", run.output
     assert "does not scrape it: no target of job 'apiserver'" in outcome["message"]
+
+
+RUNBOOK_CHECK = "test_every_alert_has_a_working_runbook"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _runbook_env(tmp_path: Path, state: Path, cluster: EmbeddedCluster, ns: str, ops: Path) -> Path:
+    return write_environment(
+        tmp_path / "env.yaml",
+        state,
+        sandbox={"servers": 2},
+        monitoring={
+            "prometheus_url": "sandbox",
+            "runbooks": {
+                "alert_rules": "api",
+                "runbooks": str(ops),
+                "experiments": str(REPO / "suites" / "chaos" / "experiments"),
+            },
+        },
+        kubernetes={"kubeconfig": str(cluster.kubeconfig), "namespaces": [ns]},
+    )
+
+
+def test_runbook_coverage_suite_passes_then_fails_on_a_weakened_runbook(
+    kube_stack: tuple[Path, MonitoringInfo, PromClient],
+    embedded_cluster: EmbeddedCluster,
+    kube_namespace: str,
+    tmp_path: Path,
+) -> None:
+    """The sandbox's rules API + docs/operations/ (its namespace pointed at a tenant-shaped test namespace):
+    the suite check passes; with one alert's runbook missing a section it fails naming the file."""
+    import time
+
+    from mcproof_sandbox.kube.manifests import minecraft_proxy_deployment, minecraft_statefulset
+
+    state, _, _ = kube_stack
+    ns = kube_namespace
+    api = embedded_cluster.api()
+    api.apps.create_namespaced_stateful_set(ns, minecraft_statefulset(ns, "mc-000"))
+    api.apps.create_namespaced_deployment(ns, minecraft_proxy_deployment(ns, replicas=1))
+    deadline = time.monotonic() + 60
+    while not api.core.list_namespaced_pod(ns, field_selector="metadata.name=mc-000-0").items:
+        assert time.monotonic() < deadline, "pod mc-000-0 was not created within 60 s"
+        time.sleep(0.2)
+    ops = tmp_path / "ops"
+    ops.mkdir()
+    for p in (REPO / "docs" / "operations").glob("*.md"):
+        (ops / p.name).write_text(p.read_text().replace("ns=minecraft", f"ns={ns}"))
+    env = _runbook_env(tmp_path, state, embedded_cluster, ns, ops)
+    run = run_suite(env, tmp_path / "reports", "-k", RUNBOOK_CHECK, suite="smoke/test_runbooks.py", timeout=90)
+    assert check_outcomes(run)[RUNBOOK_CHECK]["outcome"] == "passed", run.output
+    weak = ops / "minecraft-server-down.md"
+    weak.write_text(weak.read_text().replace("## Impact", "## Who is hit"))
+    run = run_suite(env, tmp_path / "reports2", "-k", RUNBOOK_CHECK, suite="smoke/test_runbooks.py", timeout=90)
+    outcome = check_outcomes(run)[RUNBOOK_CHECK]
+    assert outcome["outcome"] == "failed", run.output
+    assert "minecraft-server-down.md" in outcome["message"]
+    assert "impact" in outcome["message"]

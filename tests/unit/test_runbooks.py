@@ -169,7 +169,7 @@ def test_coverage_rows_and_report_table(weak: tuple[list[rb.Alert], Path, Path])
     ev = RunbookCoverageEvidence("e", "m", "c", rb.overall(findings), rows, [f.__dict__ for f in findings])
     panel = build_runbook_panel([ev])
     assert panel.measured
-    assert [r.alert for r in panel.rows][0] == "MinecraftServerDown"
+    assert next(r.alert for r in panel.rows) == "MinecraftServerDown"
     assert any("backup-too-old.md" in f for f in panel.failed)
     assert not build_runbook_panel([]).measured
 
