@@ -191,3 +191,28 @@ def test_report_renders_runbook_table() -> None:
     assert "| A | a.md#x | pass | fail | pass (2) |" in md
     assert "<td>a.md#x</td>" in render_html(report)
     assert "not measured" in render_markdown(base).split("## Runbook coverage", 1)[1]
+
+
+def test_detection_records_the_fired_alerts_runbook() -> None:
+    from typing import Any, cast
+
+    from mcproof.monitoring.detection import runbook_url_of
+    from mcproof.monitoring.promql import PromClient, PromError
+
+    class Rules:
+        def __init__(self, rules: list[dict[str, Any]] | None) -> None:
+            self._rules = rules
+
+        def rules(self) -> list[dict[str, Any]]:
+            if self._rules is None:
+                raise PromError("down")
+            return self._rules
+
+    rules = [
+        {"type": "recording", "name": "r"},
+        {"type": "alerting", "name": "A", "annotations": {"runbook_url": "a.md#mitigation"}},
+        {"type": "alerting", "name": "B", "annotations": {}},
+    ]
+    assert runbook_url_of(cast(PromClient, Rules(rules)), "A") == "a.md#mitigation"
+    assert runbook_url_of(cast(PromClient, Rules(rules)), "B") is None
+    assert runbook_url_of(cast(PromClient, Rules(None)), "A") is None
