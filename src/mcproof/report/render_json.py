@@ -39,6 +39,8 @@ three verdicts (`incomplete` became `inconclusive`), `counts.inconclusive`, SLO 
                               rejoin_s: [s|null per drop], unrecovered, tps_min, tps_p5,
                               tps_lowest_server, tps_unmeasured, slos: [{slo, verdict, reason, fix}]}],
                       plots: [plot (kinds player_join_time, player_tps)]}
+    runbooks        {measured: bool, note ("not measured: ..." without runbook coverage evidence),
+                      rows: [{alert, runbook, link, sections, dry_run, commands}], failed: [str]}
 
 See docs/report-schema.md for the full description.
 
