@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mcproof.config import Environment
-from mcproof.connect.prometheus import NoPrometheus, monitoring_settings, prometheus_client
+from mcproof.connect.prometheus import NoPrometheus, prometheus_client
 from mcproof.errors import McproofError
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import RunbookCoverageEvidence
@@ -36,8 +36,8 @@ def _path(value: str, root: Path) -> str:
 def test_every_alert_has_a_working_runbook(
     environment: Environment, evidence: RunStore, request: pytest.FixtureRequest
 ) -> None:
-    settings = monitoring_settings(environment)
-    cfg = settings.runbooks
+    settings = environment.monitoring
+    cfg = settings.runbooks if settings is not None else None
     if cfg is None:
         pytest.skip(f"environment '{environment.name}' has no monitoring.runbooks; runbook coverage does not apply")
     root = Path(str(request.config.rootpath))
