@@ -20,6 +20,7 @@ from typing import Any
 
 from mcproof.evidence.records import DetectionEvidence
 from mcproof.monitoring.promql import ActiveAlert, PromClient, PromError
+from mcproof.monitoring.runbooks import alerts_from_rule_groups
 
 __all__ = [
     "AlertPoll",
@@ -91,11 +92,7 @@ def runbook_url_of(prom: PromClient, alert: str) -> str | None:
         rules = prom.rules()
     except PromError:
         return None
-    for r in rules:
-        if r.get("type") == "alerting" and r.get("name") == alert:
-            url = (r.get("annotations") or {}).get("runbook_url")
-            return str(url) if url else None
-    return None
+    return next((a.runbook_url for a in alerts_from_rule_groups([{"rules": rules}]) if a.name == alert), None)
 
 
 def measure_detection(

@@ -23,7 +23,6 @@ import json
 import re
 import shlex
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,25 +92,24 @@ def alerts_from_rule_groups(groups: Iterable[Mapping[str, Any]]) -> list[Alert]:
     return out
 
 
-def load_alerts(source: str, *, timeout: float = 5.0) -> list[Alert]:
-    """Alerts from a rules file path, or from a Prometheus base URL's ``/api/v1/rules`` (loopback only)."""
+def load_alerts(source: str) -> list[Alert]:
+    """Alerts of a Prometheus rules file (``alert_rules: api`` reads the environment's Prometheus instead,
+    through :class:`mcproof.monitoring.promql.PromClient`)."""
     if source.startswith(("http://", "https://")):
-        if not _is_loopback(source):
-            raise ValueError(f"{source}: only loopback Prometheus URLs may be read from here; give a rules file")
-        url = source.rstrip("/") + "/api/v1/rules?type=alert"
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback checked above
-            body = json.load(resp)
-        return alerts_from_rule_groups(body.get("data", {}).get("groups", []))
+        raise ValueError(
+            f"{source}: alert rules are read from a file, or from the environment's Prometheus (loopback only) "
+            "with `alert_rules: api`"
+        )
     path = Path(source)
     if not path.is_file():
         raise ValueError(f"{path}: alert rules file not found; set monitoring.runbooks.alert_rules")
-    doc = yaml.safe_load(path.read_text()) or {}
-    return alerts_from_rule_groups(doc.get("groups", []))
-
-
-def _is_loopback(url: str) -> bool:
-    host = urllib.parse.urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: not a YAML rules file ({str(err).splitlines()[0]})") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: a rules file holds a mapping with `groups:`")
+    return alerts_from_rule_groups(doc.get("groups") or [])
 
 
 # ---------------------------------------------------------------- Markdown

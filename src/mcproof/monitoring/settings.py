@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mcproof.monitoring.runbooks import DEFAULT_SECTIONS
+
 __all__ = ["SANDBOX", "MonitoringSettings", "RunbookSettings"]
 
 SANDBOX = "sandbox"
@@ -41,7 +43,7 @@ class RunbookSettings(BaseModel):
 
     alert_rules: str
     runbooks: str
-    required_sections: tuple[str, ...] = ("symptoms", "impact", "diagnosis", "mitigation", "escalation")
+    required_sections: tuple[str, ...] = DEFAULT_SECTIONS
     experiments: str = "suites/chaos/experiments"
 
     @field_validator("alert_rules", "runbooks")
