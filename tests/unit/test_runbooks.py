@@ -216,3 +216,22 @@ def test_detection_records_the_fired_alerts_runbook() -> None:
     assert runbook_url_of(cast(PromClient, Rules(rules)), "A") == "a.md#mitigation"
     assert runbook_url_of(cast(PromClient, Rules(rules)), "B") is None
     assert runbook_url_of(cast(PromClient, Rules(None)), "A") is None
+
+
+def test_an_experiment_library_with_nothing_to_check_is_not_a_pass(tmp_path: Path) -> None:
+    alerts = [rb.Alert("A", "a.md")]
+    (missing,) = rb.check_experiments(tmp_path / "nope", alerts, str(tmp_path))
+    assert missing.verdict == "inconclusive"
+    assert "no experiment files" in missing.detail
+    (tmp_path / "broken.json").write_text("{not json")
+    (broken,) = rb.check_experiments(tmp_path, alerts, str(tmp_path))
+    assert broken.verdict == "fail"
+    assert broken.subject == "broken.json"
+
+
+def test_a_malformed_rules_file_is_a_one_line_error(tmp_path: Path) -> None:
+    p = tmp_path / "rules.yml"
+    p.write_text("groups: [unclosed\n")
+    with pytest.raises(ValueError, match="not a YAML rules file") as err:
+        rb.load_alerts(str(p))
+    assert "\n" not in str(err.value)

@@ -258,10 +258,27 @@ def check_sections(path: Path, required: Sequence[str] = DEFAULT_SECTIONS) -> Fi
 def check_experiments(experiments_dir: Path, alerts: Sequence[Alert], runbooks: str) -> list[Finding]:
     """Every experiment's ``mcproof`` extension names ``alert`` (a known alert) and ``runbook`` (a file)."""
     known = {a.name for a in alerts}
+    files = sorted(experiments_dir.glob("*.json")) if experiments_dir.is_dir() else []
+    if not files:  # nothing checked is not a pass
+        return [
+            Finding(
+                "experiment",
+                str(experiments_dir),
+                "inconclusive",
+                "no experiment files (*.json) there; set monitoring.runbooks.experiments to the chaos library",
+            )
+        ]
     out = []
-    for p in sorted(experiments_dir.glob("*.json")):
-        doc = json.loads(p.read_text())
-        ext: dict[str, Any] = next((e for e in doc.get("extensions", []) if e.get("name") == "mcproof"), {})
+    for p in files:
+        try:
+            doc = json.loads(p.read_text())
+        except (ValueError, OSError) as err:
+            out.append(Finding("experiment", p.name, "fail", f"unreadable experiment ({err}); fix the JSON"))
+            continue
+        extensions = doc.get("extensions") if isinstance(doc, dict) else None
+        ext: dict[str, Any] = next(
+            (e for e in extensions or [] if isinstance(e, dict) and e.get("name") == "mcproof"), {}
+        )
         alert, runbook = ext.get("alert"), ext.get("runbook")
         if not alert or not runbook:
             out.append(Finding("experiment", p.name, "fail", "the mcproof extension must name `alert` and `runbook`"))
