@@ -74,3 +74,20 @@ def test_bridge_serves_only_running_loopback_pods() -> None:
     assert desired_ip({"metadata": {}, "status": {"phase": "Pending", "podIP": "127.64.0.3"}}) is None
     assert desired_ip({"metadata": {}, "status": {"phase": "Running", "podIP": "203.0.113.3"}}) is None
     assert {shard_of("t1", f"mc-{i}-0", 3) for i in range(50)} == {0, 1, 2}
+
+
+def test_bridge_serves_the_release_a_pod_annotation_names() -> None:
+    from mcproof_sandbox.kube.bridge import PROTOCOL_ANNOTATION, VERSION_ANNOTATION, pod_release, slim_pod
+
+    pod = {
+        "metadata": {
+            "name": "proxy-1",
+            "annotations": {VERSION_ANNOTATION: "1.21.5", PROTOCOL_ANNOTATION: "770", "other": "x" * 4000},
+        },
+        "status": {"phase": "Running", "podIP": "127.64.0.3"},
+    }
+    slim = slim_pod(pod)
+    assert slim["metadata"]["annotations"] == {VERSION_ANNOTATION: "1.21.5", PROTOCOL_ANNOTATION: "770"}
+    assert pod_release(slim) == ("1.21.5", 770)
+    assert pod_release(slim_pod({"metadata": {"name": "a"}, "status": {}})) is None  # the cluster's version
+    assert pod_release({"metadata": {"annotations": {VERSION_ANNOTATION: "1.21.5", PROTOCOL_ANNOTATION: "x"}}}) is None

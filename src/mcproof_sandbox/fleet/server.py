@@ -110,6 +110,7 @@ class SimServer:
         "next_ka",
         "next_time",
         "players",
+        "release",
         "sessions",
         "tps",
         "udp",
@@ -133,6 +134,7 @@ class SimServer:
         self.udp: asyncio.DatagramTransport | None = None
         self.conns: set[asyncio.BaseTransport] | None = None
         self._reopen: asyncio.TimerHandle | None = None
+        self.release: tuple[str, int] | None = None  # this server's own (version name, protocol), else the spec's
 
     @property
     def listening(self) -> bool:
@@ -340,6 +342,8 @@ class SimServer:
         wrong = self.faults.get("wrong_version")
         if wrong:
             return str(wrong["version_name"]), int(wrong["protocol"])
+        if self.release is not None:
+            return self.release
         return self.fleet.spec.version_name, self.fleet.spec.protocol
 
     def status_bytes(self) -> bytes:

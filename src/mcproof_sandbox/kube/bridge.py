@@ -4,6 +4,9 @@ kwok fakes nodes and pods; no container runs. The bridge lists, then watches, th
 matching the selector (all namespaces; paginated list, resumable watch) and, for each one that
 has a loopback pod IP and is not terminating, serves a simulated Minecraft server
 (:class:`mcproof_sandbox.fleet.server.SimServer`: SLP, Query, RCON) at ``<pod IP>:25565`` (and 25575).
+The server speaks the cluster's version unless the pod (from its template) carries the annotations
+``mcproof.dev/minecraft-version`` and ``mcproof.dev/minecraft-protocol``: then it serves that release, so a
+workload update that names another version is a real new release (a wrong protocol a real bad one).
 When the pod goes (deleted, terminating, no longer Running, new IP)
 the server closes at once: a pod that turns terminating (a graceful delete: the container would get SIGTERM)
 stops cleanly, its players kicked with Disconnect "Server closed"; a pod deleted with grace 0 or that vanishes
@@ -41,11 +44,26 @@ from mcproof.target import is_loopback
 from mcproof_sandbox.fleet.server import Fleet, SimServer
 from mcproof_sandbox.fleet.spec import SandboxSpec
 
-__all__ = ["Bridge", "desired_ip", "main", "shard_of", "slim_pod"]
+__all__ = [
+    "PROTOCOL_ANNOTATION",
+    "VERSION_ANNOTATION",
+    "Bridge",
+    "desired_ip",
+    "main",
+    "pod_release",
+    "shard_of",
+    "slim_pod",
+]
 
 log = logging.getLogger("mcproof_sandbox.kube.bridge")
 _OPEN_RETRY_S = 0.1
-_OPEN_ATTEMPTS = 300  # an IP freed by another shard may take a moment to be released
+_OPEN_ATTEMPTS = 300
+VERSION_ANNOTATION = "mcproof.dev/minecraft-version"  # on a pod (template): the version name the pod serves
+PROTOCOL_ANNOTATION = "mcproof.dev/minecraft-protocol"  # ... and its protocol number (both or neither)
+RELEASE_ANNOTATIONS = (
+    VERSION_ANNOTATION,
+    PROTOCOL_ANNOTATION,
+)  # an IP freed by another shard may take a moment to be released
 
 
 def shard_of(namespace: str, name: str, shards: int) -> int:
@@ -109,7 +127,7 @@ class Bridge:
             self._stop(key, graceful=event_type != "DELETED" and _graceful_delete(meta))
             current = None
         if ip is not None and current is None:
-            self._start(key, uid, ip)
+            self._start(key, uid, ip, pod_release(pod))
 
     def sync(self, pods: list[dict[str, Any]]) -> None:
         """Apply a full list: serve what it holds, stop everything else."""
@@ -121,14 +139,15 @@ class Bridge:
         for key in [k for k in self.served if k not in seen]:
             self._stop(key)
 
-    def _start(self, key: str, uid: str, ip: str) -> None:
+    def _start(self, key: str, uid: str, ip: str, release: tuple[str, int] | None = None) -> None:
         server = SimServer(self.fleet, self._next_index)
         self._next_index += 1
         server.host = ip
+        server.release = release
         entry = _Served(uid, ip, server)
         self.served[key] = entry
         entry.opener = asyncio.ensure_future(self._open(key, entry))
-        log.info("serve %s (uid %s) at %s", key, uid[:8], ip)
+        log.info("serve %s (uid %s) at %s%s", key, uid[:8], ip, f" as {release[0]}/{release[1]}" if release else "")
 
     async def _open(self, key: str, entry: _Served) -> None:
         error = ""
@@ -181,10 +200,35 @@ def slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
     """
     meta, status = pod.get("metadata") or {}, pod.get("status") or {}
     keep_meta = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds")
-    return {
+    slim = {
         "metadata": {k: meta[k] for k in keep_meta if k in meta},
         "status": {k: status[k] for k in ("phase", "podIP") if k in status},
     }
+    release = {k: str(v) for k, v in (meta.get("annotations") or {}).items() if k in RELEASE_ANNOTATIONS}
+    if release:
+        slim["metadata"]["annotations"] = release
+    return slim
+
+
+def pod_release(pod: dict[str, Any]) -> tuple[str, int] | None:
+    """The (version name, protocol) a pod's annotations name (copied from its template, so a new release
+    of the workload really speaks a new version), or None for the cluster-wide spec. A version without a
+    protocol, or a protocol that is not an integer, is ignored (logged).
+
+    >>> pod_release({"metadata": {"annotations": {VERSION_ANNOTATION: "1.21.5", PROTOCOL_ANNOTATION: "770"}}})
+    ('1.21.5', 770)
+    >>> pod_release({"metadata": {"annotations": {PROTOCOL_ANNOTATION: "12"}}, "spec": {}})
+    >>> pod_release({"metadata": {}})
+    """
+    ann = (pod.get("metadata") or {}).get("annotations") or {}
+    name, proto = ann.get(VERSION_ANNOTATION), ann.get(PROTOCOL_ANNOTATION)
+    if not name or proto is None:
+        return None
+    try:
+        return str(name), int(str(proto))
+    except ValueError:
+        log.warning("pod annotation %s=%r is not an integer; serving the cluster's version", PROTOCOL_ANNOTATION, proto)
+        return None
 
 
 def _watch(api: KubeApi, selector: str, emit: Any, stop: threading.Event, mine: Any = lambda _ns, _name: True) -> None:
