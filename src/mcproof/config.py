@@ -24,6 +24,7 @@ from mcproof.load.settings import LoadSettings
 from mcproof.monitoring.settings import MonitoringSettings
 from mcproof.paths import project_root
 from mcproof.players.settings import PLAYER_SLO_NAMES, PlayerSettings
+from mcproof.rollout.settings import RolloutSettings
 from mcproof.secrets import SecretRef
 from mcproof.security.settings import SecuritySettings
 
@@ -293,6 +294,7 @@ class Environment(_Model):
     monitoring: MonitoringSettings | None = None
     players: PlayerSettings | None = None
     faults: FaultSettings | None = None
+    rollout: RolloutSettings | None = None  # `mcproof rollout gate` deadlines and SLOs (docs/rollout.md)
     source: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -238,6 +238,15 @@ def _mount_dr() -> None:
 _mount_dr()
 
 
+def _mount_rollout() -> None:
+    from mcproof.cli.rollout import rollout
+
+    main.add_command(rollout)
+
+
+_mount_rollout()
+
+
 # --- evidence bundle, verification and run comparison (report/delivery) -------------------------
 
 

@@ -45,11 +45,13 @@ from mcproof_sandbox.fleet.server import Fleet, SimServer
 from mcproof_sandbox.fleet.spec import SandboxSpec
 
 __all__ = [
+    "BOOT_ANNOTATION",
     "PROTOCOL_ANNOTATION",
     "VERSION_ANNOTATION",
     "Bridge",
     "desired_ip",
     "main",
+    "pod_boot_s",
     "pod_release",
     "shard_of",
     "slim_pod",
@@ -57,13 +59,11 @@ __all__ = [
 
 log = logging.getLogger("mcproof_sandbox.kube.bridge")
 _OPEN_RETRY_S = 0.1
-_OPEN_ATTEMPTS = 300
+_OPEN_ATTEMPTS = 300  # an IP freed by another shard may take a moment to be released
 VERSION_ANNOTATION = "mcproof.dev/minecraft-version"  # on a pod (template): the version name the pod serves
 PROTOCOL_ANNOTATION = "mcproof.dev/minecraft-protocol"  # ... and its protocol number (both or neither)
-RELEASE_ANNOTATIONS = (
-    VERSION_ANNOTATION,
-    PROTOCOL_ANNOTATION,
-)  # an IP freed by another shard may take a moment to be released
+BOOT_ANNOTATION = "mcproof.dev/server-boot-seconds"  # ... and its server's start-up time (default: the cluster's)
+RELEASE_ANNOTATIONS = (VERSION_ANNOTATION, PROTOCOL_ANNOTATION, BOOT_ANNOTATION)
 
 
 def shard_of(namespace: str, name: str, shards: int) -> int:
@@ -127,7 +127,7 @@ class Bridge:
             self._stop(key, graceful=event_type != "DELETED" and _graceful_delete(meta))
             current = None
         if ip is not None and current is None:
-            self._start(key, uid, ip, pod_release(pod))
+            self._start(key, uid, ip, pod_release(pod), pod_boot_s(pod, self.boot_s))
 
     def sync(self, pods: list[dict[str, Any]]) -> None:
         """Apply a full list: serve what it holds, stop everything else."""
@@ -139,20 +139,22 @@ class Bridge:
         for key in [k for k in self.served if k not in seen]:
             self._stop(key)
 
-    def _start(self, key: str, uid: str, ip: str, release: tuple[str, int] | None = None) -> None:
+    def _start(
+        self, key: str, uid: str, ip: str, release: tuple[str, int] | None = None, boot_s: float | None = None
+    ) -> None:
         server = SimServer(self.fleet, self._next_index)
         self._next_index += 1
         server.host = ip
         server.release = release
         entry = _Served(uid, ip, server)
         self.served[key] = entry
-        entry.opener = asyncio.ensure_future(self._open(key, entry))
+        entry.opener = asyncio.ensure_future(self._open(key, entry, self.boot_s if boot_s is None else boot_s))
         log.info("serve %s (uid %s) at %s%s", key, uid[:8], ip, f" as {release[0]}/{release[1]}" if release else "")
 
-    async def _open(self, key: str, entry: _Served) -> None:
+    async def _open(self, key: str, entry: _Served, boot_s: float) -> None:
         error = ""
-        if self.boot_s > 0:
-            await asyncio.sleep(self.boot_s)
+        if boot_s > 0:
+            await asyncio.sleep(boot_s)
         for _ in range(_OPEN_ATTEMPTS):
             if self.served.get(key) is not entry:
                 return
@@ -208,6 +210,21 @@ def slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
     if release:
         slim["metadata"]["annotations"] = release
     return slim
+
+
+def pod_boot_s(pod: dict[str, Any], default: float) -> float:
+    """The start-up time a pod's annotation names (0..600 s), else ``default``. kwok marks a pod Ready
+    when it turns Running (no probe runs), so a release with a start-up time is Ready before it answers:
+    a real readiness gap, which a release gate must catch.
+
+    >>> pod_boot_s({"metadata": {"annotations": {BOOT_ANNOTATION: "0"}}}, 0.5), pod_boot_s({"metadata": {}}, 0.5)
+    (0.0, 0.5)
+    """
+    raw = ((pod.get("metadata") or {}).get("annotations") or {}).get(BOOT_ANNOTATION)
+    try:
+        return min(600.0, max(0.0, float(raw))) if raw is not None else default
+    except ValueError:
+        return default
 
 
 def pod_release(pod: dict[str, Any]) -> tuple[str, int] | None:

@@ -1,0 +1,632 @@
+"""The release gate: apply an update to a Deployment, observe every endpoint through the rollout, judge
+the new pods, and (asked to) roll a failed release back the way ``kubectl rollout undo`` does.
+
+Method: before the update one baseline tick records what the old pods answer; the update is applied
+(a strategic-merge patch of the Deployment); then every ``interval_s`` a tick derives the Service's
+endpoints from the Ready pods (:mod:`mcproof.kubeapi.endpoints`, never a ClusterIP) and pings every one
+(mcstatus, each ping with its own deadline: a ping past it is a failed sample). A failed sample whose pod
+is still routed (Ready, not terminating) in the next listing is a request a Service sent to a backend
+that did not answer: a *routed failure* when the pod had answered before (it stopped serving while
+Ready: zero allowed on a Deployment), a *start-up failure* before its first answer (Ready before the
+server listens: the pod's readiness gap, judged against ``rollout.readiness_gap_s``, 0 by default). The new pods (a pod-template hash the Deployment did not have
+before) are judged on: version/protocol against the expectation, answering, Ready within
+``ready_deadline_s`` of creation, container restarts (a crash loop), their error ratio. The gate ends at
+the first definitive failure (a new pod answering the wrong version), or when the rollout completed
+and ``settle_s`` passed, or at ``rollout_deadline_s``.
+
+Verdicts: ``pass``; ``fail`` (reason names the pod and what it did); ``inconclusive`` when no sample was
+taken or the update did not change the pod template (nothing rolled). On ``fail`` with rollback, the
+Deployment's template is set back to the previous ReplicaSet's (by its revision annotation) and the gate
+measures time-to-rollback (decision -> undo applied) and time-to-healthy (undo applied -> every replica
+available and answering the old version).
+
+The pure parts (:func:`parse_workload`, :func:`resolve_max_unavailable`, :func:`previous_template`,
+:func:`judge`) are unit-tested; :func:`run_gate` talks to the cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcproof.chaos.deploy import _deployment, _service_for, _strategy, rollout_complete
+from mcproof.connect.kubernetes import endpoint_target
+from mcproof.errors import ConfigError, KubeError
+from mcproof.kubeapi import KubeApi
+from mcproof.kubeapi.endpoints import pod_is_ready, service_endpoints
+from mcproof.minecraft.sweep import sweep_fleet
+from mcproof.rollout.settings import RolloutSettings
+
+__all__ = [
+    "GateEvidence",
+    "Update",
+    "judge",
+    "load_update",
+    "parse_workload",
+    "previous_template",
+    "resolve_max_unavailable",
+    "run_gate",
+]
+
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+HASH_LABEL = "pod-template-hash"
+_KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment"}
+
+
+def parse_workload(ref: str) -> tuple[str, str, str]:
+    """``NS/KIND/NAME`` -> (namespace, Kind, name); ConfigError (one line, with the fix) otherwise.
+
+    >>> parse_workload("minecraft/deployment/proxy")
+    ('minecraft', 'Deployment', 'proxy')
+    """
+    parts = ref.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise ConfigError(f"--workload {ref!r} is not NS/KIND/NAME; use e.g. minecraft/deployment/proxy")
+    ns, kind, name = parts
+    if kind.lower() in ("statefulset", "statefulsets", "sts"):
+        raise ConfigError(f"--workload {ref!r}: StatefulSets are not gated yet; gate a Deployment (NS/deployment/NAME)")
+    if kind.lower() not in _KINDS:
+        raise ConfigError(f"--workload {ref!r}: unknown kind {kind!r}; use NS/deployment/NAME")
+    return ns, _KINDS[kind.lower()], name
+
+
+@dataclass(frozen=True)
+class Update:
+    """What the gate applies: a strategic-merge patch of the Deployment, and how it was given."""
+
+    patch: dict[str, Any]
+    described: str
+
+
+def load_update(value: str, container_names: Sequence[str]) -> Update:
+    """``--to``: a YAML/JSON file (a full Deployment manifest: its spec is applied; or a patch), or an image
+    (set on the first container). A path-like value that is not a file is an error, not an image.
+
+    >>> load_update("registry.example/mc:1.21.5", ["mc"]).patch
+    {'spec': {'template': {'spec': {'containers': [{'name': 'mc', 'image': 'registry.example/mc:1.21.5'}]}}}}
+    """
+    path = Path(value)
+    if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"--to {value}: no such file; give a manifest or patch file, or an image reference")
+        import yaml
+
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError(f"--to {value}: cannot read it as YAML/JSON ({str(err).splitlines()[0]})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("spec"), dict):
+            raise ConfigError(f"--to {value}: expected a Deployment manifest or a patch with a 'spec' mapping")
+        if doc.get("kind") not in (None, "Deployment"):
+            raise ConfigError(f"--to {value}: a {doc.get('kind')} manifest; give the Deployment's manifest or a patch")
+        patch: dict[str, Any] = {"spec": doc["spec"]}
+        return Update(patch, f"{'manifest' if 'kind' in doc else 'patch'} {path.name}")
+    if not value or any(c.isspace() for c in value) or not container_names:
+        raise ConfigError(f"--to {value!r}: not an image reference, and no such file")
+    return Update(
+        {"spec": {"template": {"spec": {"containers": [{"name": container_names[0], "image": value}]}}}},
+        f"image {value}",
+    )
+
+
+def resolve_max_unavailable(strategy: Mapping[str, Any] | None, replicas: int) -> int:
+    """The strategy's maxUnavailable in pods (a percentage rounds down, as the controller does;
+    Recreate allows every replica).
+
+    >>> resolve_max_unavailable({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}}, 10)
+    2
+    >>> resolve_max_unavailable({"type": "Recreate"}, 3)
+    3
+    """
+    strategy = strategy or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return replicas
+    raw = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%")
+    if isinstance(raw, str) and raw.endswith("%"):
+        return math.floor(replicas * float(raw[:-1]) / 100)
+    return int(raw)
+
+
+def _revision(obj: Mapping[str, Any]) -> int:
+    try:
+        return int(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION, 0))
+    except ValueError:
+        return 0
+
+
+def previous_template(
+    deployment: Mapping[str, Any], replicasets: Iterable[Mapping[str, Any]]
+) -> tuple[int, dict[str, Any]]:
+    """(revision, template) to undo to: the owned ReplicaSet with the highest revision below the
+    Deployment's, its template without the controller's ``pod-template-hash`` label (as kubectl does).
+
+    >>> dep = {"metadata": {"uid": "d", "annotations": {REVISION_ANNOTATION: "2"}}}
+    >>> rs = lambda rev, img: {"metadata": {"ownerReferences": [{"uid": "d"}], "annotations": {REVISION_ANNOTATION: rev}},
+    ...     "spec": {"template": {"metadata": {"labels": {"a": "b", HASH_LABEL: "h"}}, "spec": {"image": img}}}}
+    >>> previous_template(dep, [rs("1", "old"), rs("2", "new")])
+    (1, {'metadata': {'labels': {'a': 'b'}}, 'spec': {'image': 'old'}})
+    """
+    uid = (deployment.get("metadata") or {}).get("uid")
+    current = _revision(deployment)
+    owned = [
+        rs
+        for rs in replicasets
+        if any(o.get("uid") == uid for o in (rs.get("metadata") or {}).get("ownerReferences") or [])
+        and 0 < _revision(rs) < current
+    ]
+    if not owned:
+        raise KubeError("no previous revision to roll back to (no older ReplicaSet of the Deployment is kept)")
+    best = max(owned, key=_revision)
+    template = copy.deepcopy((best.get("spec") or {}).get("template") or {})
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    labels.pop(HASH_LABEL, None)
+    return _revision(best), template
+
+
+@dataclass(frozen=True)
+class GateEvidence:
+    """One gate run: what was observed (per endpoint, per new pod), the verdict and the rollback timeline.
+
+    Method: a ping of every Ready endpoint per tick (``interval_s``), each with ``ping_timeout_s``;
+    per-endpoint downtime = its failed samples x ``interval_s``."""
+
+    workload: str
+    service: str
+    update: str
+    strategy: str
+    replicas: int
+    max_unavailable_allowed: int
+    max_unavailable_observed: int
+    expected_version: str | None
+    expected_protocol: int | None
+    old_versions: list[str]
+    started_at: str
+    ended_at: str
+    interval_s: float
+    ping_timeout_s: float
+    template_changed: bool
+    rollout_completed: bool
+    rollout_s: float | None
+    samples: int
+    failed_requests: int
+    routed_failures: int
+    startup_failures: int
+    endpoints: list[dict[str, Any]]
+    new_pods: list[dict[str, Any]]
+    verdict: str
+    reason: str
+    decision_s: float | None
+    rollback: dict[str, Any]
+    ticks: list[dict[str, Any]] = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": "rollout_gate", **asdict(self)}
+
+    def summary(self) -> str:
+        line = (
+            f"{self.workload} -> {self.update}: {self.verdict}: {self.reason}; {self.samples} samples, "
+            f"{self.failed_requests} failed ({self.routed_failures} on serving routed endpoints, "
+            f"{self.startup_failures} on routed pods still starting), max unavailable "
+            f"{self.max_unavailable_observed}/{self.max_unavailable_allowed} allowed"
+        )
+        rb = self.rollback
+        if rb.get("performed"):
+            healthy = rb.get("time_to_healthy_s")
+            line += f"; rolled back to revision {rb['to_revision']} in {rb['time_to_rollback_s']:.3f}s, " + (
+                f"healthy after {healthy:.2f}s" if healthy is not None else f"NOT healthy: {rb.get('problem')}"
+            )
+        elif rb.get("problem"):
+            line += f"; rollback: {rb['problem']}"
+        return line
+
+
+def _pod_hash(pod: Mapping[str, Any]) -> str:
+    return str(((pod.get("metadata") or {}).get("labels") or {}).get(HASH_LABEL, ""))
+
+
+def _restarts(pod: Mapping[str, Any]) -> int:
+    return sum(int(c.get("restartCount", 0) or 0) for c in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
+def _created(pod: Mapping[str, Any]) -> float | None:
+    stamp = (pod.get("metadata") or {}).get("creationTimestamp")
+    if not stamp:
+        return None
+    return dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+
+
+def judge(
+    *,
+    samples: int,
+    template_changed: bool,
+    completed: bool,
+    new_pods: Sequence[Mapping[str, Any]],
+    routed_failures: int,
+    expected: tuple[str | None, int | None],
+    settings: RolloutSettings,
+) -> tuple[str, str]:
+    """(verdict, reason) from what the gate observed.
+
+    >>> s = RolloutSettings()
+    >>> pod = {"pod": "p-1", "samples": 3, "failed": 0, "versions": ["1.21.5/770"], "ready_after_s": 2.0, "restarts": 0}
+    >>> judge(samples=9, template_changed=True, completed=True, new_pods=[pod], routed_failures=0,
+    ...       expected=("1.21.5", 770), settings=s)
+    ('pass', 'every new pod answered 1.21.5/770, Ready in time, no restart, no failed request')
+    >>> judge(samples=9, template_changed=True, completed=True, new_pods=[{**pod, "versions": ["1.21.5/760"]}],
+    ...       routed_failures=0, expected=("1.21.5", 770), settings=s)[1]
+    'new pod p-1 answers 1.21.5/760, expected 1.21.5/770'
+    """
+    if not template_changed:
+        return (
+            "inconclusive",
+            "the update did not change the pod template, so nothing rolled; give a release that differs",
+        )
+    if samples == 0:
+        return "inconclusive", "no sample was taken (no Ready endpoint was ever seen); check the Service and its pods"
+    want_name, want_proto = expected
+    for pod in new_pods:
+        for seen in pod["versions"]:
+            name, _, proto = seen.rpartition("/")
+            if (want_name is not None and name != want_name) or (want_proto is not None and proto != str(want_proto)):
+                return "fail", f"new pod {pod['pod']} answers {seen}, expected {want_name or '*'}/{want_proto or '*'}"
+    for pod in new_pods:
+        if int(pod["restarts"]) > settings.max_restarts:
+            return "fail", (
+                f"new pod {pod['pod']} restarted {pod['restarts']} times (max {settings.max_restarts}): a crash loop"
+            )
+    for pod in new_pods:
+        ready = pod.get("ready_after_s")
+        if ready is None or ready > settings.ready_deadline_s:
+            shown = "never" if ready is None else f"after {ready:.1f}s"
+            return "fail", f"new pod {pod['pod']} was Ready {shown} (deadline {settings.ready_deadline_s:g}s)"
+    for pod in new_pods:
+        gap = pod.get("readiness_gap_s")
+        if pod.get("failed_before_answer") and (gap is None or gap > settings.readiness_gap_s):
+            shown = f"{gap:.2f}s" if gap is not None else "for every ping"
+            return "fail", (
+                f"new pod {pod['pod']} was Ready (routed) {shown} before it answered ({pod['failed_before_answer']} failed "
+                f"ping(s); SLO rollout.readiness_gap_s {settings.readiness_gap_s:g}s): its readiness probe does not "
+                "cover the server's start-up"
+            )
+    if routed_failures:
+        return "fail", (
+            f"{routed_failures} request(s) to serving, routed endpoints failed (a Deployment must show zero): "
+            "a pod stopped answering while still Ready"
+        )
+    if not completed:
+        return "fail", f"the rollout did not complete within {settings.rollout_deadline_s:g}s"
+    if not new_pods:
+        return "inconclusive", "no new pod was observed; raise rollout.rollout_deadline_s"
+    for pod in new_pods:
+        if not pod["samples"] or pod["failed"] == pod["samples"]:
+            return "fail", f"new pod {pod['pod']} never answered ({pod['samples']} pings)"
+    new_samples = sum(int(p["samples"]) for p in new_pods)
+    ratio = sum(int(p["failed"]) for p in new_pods) / new_samples
+    if ratio > settings.max_error_ratio:
+        return "fail", f"the new pods' error ratio {ratio:.3f} exceeds {settings.max_error_ratio:g}"
+    shown = f"{want_name or '*'}/{want_proto or '*'}" if want_name or want_proto else "a version (none expected)"
+    return "pass", f"every new pod answered {shown}, Ready in time, no restart, no failed request"
+
+
+class _Observer:
+    """Ticks: list the pods, ping every Ready endpoint, keep per-endpoint samples."""
+
+    def __init__(self, api: KubeApi, namespace: str, service: Mapping[str, Any], settings: RolloutSettings) -> None:
+        self.api, self.namespace, self.service, self.settings = api, namespace, service, settings
+        selector = (service.get("spec") or {}).get("selector") or {}
+        self.label_selector = ",".join(f"{k}={v}" for k, v in selector.items())
+        self.ticks: list[dict[str, Any]] = []
+        self.per_pod: dict[str, dict[str, Any]] = {}
+        self.pods_seen: dict[str, dict[str, Any]] = {}
+        self.ready_at: dict[str, float] = {}  # pod -> wall time first seen Ready
+        self._pending: list[tuple[str, dict[str, Any]]] = []  # failed samples awaiting the next listing
+
+    def pods(self) -> list[dict[str, Any]]:
+        return self.api.objects("pods", self.namespace, label_selector=self.label_selector)
+
+    def tick(self, t_s: float, phase: str) -> list[dict[str, Any]]:
+        pods = self.pods()
+        routed = {p["metadata"]["name"] for p in pods if pod_is_ready(p)}
+        for pod_name, sample in self._pending:  # a failure is routed when the pod is still routed after it
+            if pod_name in routed:
+                sample["routed"] = True
+        self._pending = []
+        now = time.time()
+        for pod in pods:
+            name = pod["metadata"]["name"]
+            self.pods_seen[name] = pod
+            if pod_is_ready(pod):
+                self.ready_at.setdefault(name, now)
+        eps = service_endpoints(self.service, pods, port_name=self.settings.port_name)
+        by_target = {endpoint_target(e).id: e.pod for e in eps}
+        targets = [endpoint_target(e) for e in eps]
+        answered = 0
+        if targets:
+            sweep = sweep_fleet(
+                targets, timeout=self.settings.ping_timeout_s, deadline_s=max(1.0, self.settings.ping_timeout_s * 2)
+            )
+            for r in sweep.results:
+                pod_name = by_target.get(r.target, r.target.split("/")[-1])
+                sample = {
+                    "t_s": t_s,
+                    "ok": r.ok,
+                    "version": f"{r.version_name}/{r.protocol}" if r.ok else None,
+                    "error": r.error_kind,
+                    "routed": False,
+                    "phase": phase,
+                }
+                entry = self.per_pod.setdefault(pod_name, {"pod": pod_name, "samples": [], "answered": False})
+                sample["startup"] = not entry["answered"]  # the pod has not answered yet: its start-up
+                entry["answered"] = entry["answered"] or r.ok
+                entry["samples"].append(sample)
+                answered += int(r.ok)
+                if not r.ok:
+                    self._pending.append((pod_name, sample))
+        tick = {
+            "t_s": t_s,
+            "phase": phase,
+            "endpoints": len(targets),
+            "answered": answered,
+            "ready_pods": sorted(e.pod for e in eps),
+        }
+        self.ticks.append(tick)
+        return pods
+
+    def finish(self) -> None:
+        """The last tick's failures are judged against one more listing."""
+        if self._pending:
+            routed = {p["metadata"]["name"] for p in self.pods() if pod_is_ready(p)}
+            for pod_name, sample in self._pending:
+                sample["routed"] = pod_name in routed
+            self._pending = []
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _patch(api: KubeApi, namespace: str, name: str, body: Any, what: str) -> None:
+    try:
+        api.apps.patch_namespaced_deployment(name, namespace, body, _request_timeout=api.timeout)
+    except Exception as err:  # ApiException or transport: one line, what to check
+        text = str(getattr(err, "body", "") or err).splitlines()[0][:300]
+        raise KubeError(
+            f"cannot patch Deployment {namespace}/{name} to {what} ({text}); check the update and RBAC (patch)"
+        ) from None
+
+
+def run_gate(
+    api: KubeApi,
+    workload: str,
+    to: str,
+    *,
+    settings: RolloutSettings,
+    expected: tuple[str | None, int | None] = (None, None),
+    rollback: bool = False,
+    echo: Callable[[str], None] = lambda _line: None,
+) -> GateEvidence:
+    """Gate the update ``to`` of ``workload`` (``NS/deployment/NAME``); bounded by the settings' deadlines."""
+    namespace, _kind, name = parse_workload(workload)
+    dep = _deployment(api, namespace, name)
+    service = _service_for(api, namespace, dep)
+    containers = [
+        str(c.get("name")) for c in ((dep["spec"].get("template") or {}).get("spec") or {}).get("containers") or []
+    ]
+    update = load_update(to, containers)
+    replicas = int(dep["spec"].get("replicas", 1))
+    allowed = resolve_max_unavailable(dep["spec"].get("strategy"), replicas)
+    obs = _Observer(api, namespace, service, settings)
+    started_at = _now()
+    t0 = time.monotonic()
+    before = obs.tick(0.0, "baseline")
+    old_hashes = {_pod_hash(p) for p in before}
+    old_versions = sorted({s["version"] for e in obs.per_pod.values() for s in e["samples"] if s["ok"]})
+    before_generation = int(dep["metadata"].get("generation", 0))
+    echo(f"mcproof: applying {update.described} to Deployment {namespace}/{name}")
+    _patch(api, namespace, name, update.patch, "apply the update")
+    current = _deployment(api, namespace, name)
+    template_changed = int(current["metadata"].get("generation", 0)) != before_generation and (
+        current["spec"].get("template") != dep["spec"].get("template")
+    )
+    t_apply = time.monotonic() - t0
+    done_at: float | None = None
+    decision: float | None = None
+    unavailable_max = 0
+    while template_changed:
+        tick_start = time.monotonic()
+        now = round(tick_start - t0, 3)
+        if now - t_apply > settings.rollout_deadline_s or (done_at is not None and now - done_at >= settings.settle_s):
+            break
+        pods = obs.tick(now, "rollout")
+        unavailable_max = max(unavailable_max, replicas - obs.ticks[-1]["endpoints"])
+        if done_at is None and rollout_complete(_deployment(api, namespace, name)):
+            done_at = now
+        if _wrong_version_seen(obs, pods, old_hashes, expected):
+            break  # definitive: no need to wait for the rest of the rollout
+        time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
+    obs.finish()
+    new_pods = _new_pods(obs, old_hashes)
+    rollout_samples = [s for e in obs.per_pod.values() for s in e["samples"]]
+    samples = len(rollout_samples)
+    routed_failures = sum(1 for s in rollout_samples if not s["ok"] and s["routed"] and not s["startup"])
+    startup_failures = sum(1 for s in rollout_samples if not s["ok"] and s["routed"] and s["startup"])
+    failed_requests = sum(1 for s in rollout_samples if not s["ok"])
+    verdict, reason = judge(
+        samples=samples,
+        template_changed=template_changed,
+        completed=done_at is not None,
+        new_pods=new_pods,
+        routed_failures=routed_failures,
+        expected=expected,
+        settings=settings,
+    )
+    decision = round(time.monotonic() - t0, 3)
+    rb: dict[str, Any] = {"requested": rollback, "performed": False}
+    if verdict == "fail" and rollback:
+        echo(f"mcproof: release failed ({reason}); rolling back")
+        rb = _rollback(api, namespace, name, obs, t0, decision, old_versions, replicas, settings)
+    elif verdict == "fail":
+        rb["problem"] = "not requested (--rollback)"
+    endpoints = [
+        _endpoint_summary(e, settings.interval_s) for e in sorted(obs.per_pod.values(), key=lambda e: e["pod"])
+    ]
+    return GateEvidence(
+        workload=f"Deployment {namespace}/{name}",
+        service=f"{namespace}/{service['metadata']['name']}",
+        update=update.described,
+        strategy=_strategy(dep),
+        replicas=replicas,
+        max_unavailable_allowed=allowed,
+        max_unavailable_observed=max(0, unavailable_max),
+        expected_version=expected[0],
+        expected_protocol=expected[1],
+        old_versions=old_versions,
+        started_at=started_at,
+        ended_at=_now(),
+        interval_s=settings.interval_s,
+        ping_timeout_s=settings.ping_timeout_s,
+        template_changed=template_changed,
+        rollout_completed=done_at is not None,
+        rollout_s=round(done_at - t_apply, 3) if done_at is not None else None,
+        samples=samples,
+        failed_requests=failed_requests,
+        routed_failures=routed_failures,
+        startup_failures=startup_failures,
+        endpoints=endpoints,
+        new_pods=new_pods,
+        verdict=verdict,
+        reason=reason,
+        decision_s=decision,
+        rollback=rb,
+        ticks=obs.ticks,
+    )
+
+
+def _wrong_version_seen(
+    obs: _Observer, pods: Sequence[Mapping[str, Any]], old_hashes: set[str], expected: tuple[str | None, int | None]
+) -> bool:
+    want_name, want_proto = expected
+    if want_name is None and want_proto is None:
+        return False
+    new = {p["metadata"]["name"] for p in pods if _pod_hash(p) not in old_hashes}
+    for pod_name in new:
+        for s in (obs.per_pod.get(pod_name) or {}).get("samples", []):
+            if s["ok"]:
+                name, _, proto = str(s["version"]).rpartition("/")
+                if (want_name is not None and name != want_name) or (
+                    want_proto is not None and proto != str(want_proto)
+                ):
+                    return True
+    return False
+
+
+def _new_pods(obs: _Observer, old_hashes: set[str]) -> list[dict[str, Any]]:
+    found = []
+    for name, pod in sorted(obs.pods_seen.items()):
+        if _pod_hash(pod) in old_hashes:
+            continue
+        created = _created(pod)
+        ready_wall = obs.ready_at.get(name)
+        ready_after = round(ready_wall - created, 3) if ready_wall is not None and created is not None else None
+        samples = [s for s in (obs.per_pod.get(name) or {}).get("samples", []) if s["phase"] != "rollback"]
+        first_ok = next((i for i, s in enumerate(samples) if s["ok"]), len(samples))
+        gap = (samples[first_ok]["t_s"] - samples[0]["t_s"]) if first_ok < len(samples) else None
+        found.append(
+            {
+                "pod": name,
+                "samples": len(samples),
+                "failed": sum(1 for s in samples if not s["ok"]),
+                "versions": sorted({str(s["version"]) for s in samples if s["ok"]}),
+                "ready_after_s": max(0.0, ready_after) if ready_after is not None else None,
+                "restarts": _restarts(pod),
+                "failed_before_answer": sum(1 for s in samples[:first_ok] if s["routed"]),
+                "readiness_gap_s": round(gap, 3) if gap is not None else None,
+            }
+        )
+    return found
+
+
+def _endpoint_summary(entry: Mapping[str, Any], interval_s: float) -> dict[str, Any]:
+    samples = entry["samples"]
+    failed = [s for s in samples if not s["ok"]]
+    return {
+        "pod": entry["pod"],
+        "samples": len(samples),
+        "failed": len(failed),
+        "routed_failures": sum(1 for s in failed if s["routed"] and not s["startup"]),
+        "startup_failures": sum(1 for s in failed if s["routed"] and s["startup"]),
+        "downtime_s": round(len(failed) * interval_s, 3),
+        "first_failure_s": failed[0]["t_s"] if failed else None,
+        "last_failure_s": failed[-1]["t_s"] if failed else None,
+        "versions": sorted({str(s["version"]) for s in samples if s["ok"]}),
+    }
+
+
+def _rollback(
+    api: KubeApi,
+    namespace: str,
+    name: str,
+    obs: _Observer,
+    t0: float,
+    decision: float,
+    old_versions: Sequence[str],
+    replicas: int,
+    settings: RolloutSettings,
+) -> dict[str, Any]:
+    """``rollout undo``: the template of the previous revision's ReplicaSet, as a JSON patch; then tick until
+    every replica is available and answering the old version (or the healthy deadline)."""
+    rb: dict[str, Any] = {"requested": True, "performed": False, "decision_s": decision}
+    try:
+        dep = _deployment(api, namespace, name)
+        revision, template = previous_template(dep, api.objects("replicasets", namespace))
+        _patch(api, namespace, name, [{"op": "replace", "path": "/spec/template", "value": template}], "roll it back")
+    except KubeError as err:
+        rb["problem"] = str(err)
+        return rb
+    applied = round(time.monotonic() - t0, 3)
+    rb.update(
+        performed=True, to_revision=revision, undo_applied_s=applied, time_to_rollback_s=round(applied - decision, 3)
+    )
+    healthy: float | None = None
+    old = set(old_versions)
+    first_tick = len(obs.ticks)
+    while True:
+        tick_start = time.monotonic()
+        now = round(tick_start - t0, 3)
+        if now - applied > settings.healthy_deadline_s:
+            break
+        before = {k: len(v["samples"]) for k, v in obs.per_pod.items()}
+        obs.tick(now, "rollback")
+        tick = obs.ticks[-1]
+        fresh = [s for k, v in obs.per_pod.items() for s in v["samples"][before.get(k, 0) :]]
+        answering_old = bool(fresh) and all(s["ok"] and (not old or s["version"] in old) for s in fresh)
+        if answering_old and tick["endpoints"] == replicas and rollout_complete(_deployment(api, namespace, name)):
+            healthy = now
+            break
+        time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
+    obs.finish()
+    rb["healthy"] = healthy is not None
+    rb_samples = [s for v in obs.per_pod.values() for s in v["samples"] if s["phase"] == "rollback"]
+    rb["samples"] = len(rb_samples)
+    rb["failed_requests"] = sum(1 for s in rb_samples if not s["ok"])
+    rb["ticks"] = len(obs.ticks) - first_tick
+    rb["time_to_healthy_s"] = round(healthy - applied, 3) if healthy is not None else None
+    if healthy is None:
+        rb["problem"] = (
+            f"not every replica answered {', '.join(sorted(old)) or 'the old version'} within {settings.healthy_deadline_s:g}s"
+        )
+    return rb
+
+
+def write_evidence(evidence: GateEvidence, path: Path) -> Path:
+    """The evidence as one JSON document (``type: rollout_gate``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(evidence.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,181 @@
+"""`mcproof rollout gate` against a real control plane and the pod bridge: the proxy Deployment
+(RollingUpdate maxUnavailable 0 / maxSurge 1) rolls to a release whose pod template names another
+Minecraft version (the bridge serves each pod the version its template annotates). A good release passes
+with zero failed requests; a bad one (wrong protocol) FAILS and, with --rollback, is rolled back by the
+harness (rollout undo through the API) with time-to-rollback and time-to-healthy recorded and the old
+version answering again. Bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from suite_runs import write_environment
+
+from mcproof_sandbox.kube.bridge import PROTOCOL_ANNOTATION, VERSION_ANNOTATION
+from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep
+from mcproof_sandbox.kube.embedded import wait_serving
+from mcproof_sandbox.kube.manifests import minecraft_proxy_deployment, minecraft_service
+from mcproof_sandbox.kube.workloads import wait_workloads_ready
+
+pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
+
+
+def _env(tmp_path: Path, cluster: EmbeddedCluster, namespace: str) -> Path:
+    return write_environment(
+        tmp_path / "env.yaml",
+        tmp_path / "unused",
+        minecraft={"discovery": {"kind": "kubernetes"}, "expect": {"name": "1.21.4", "protocol": 769}},
+        sandbox=None,
+        kubernetes={"kubeconfig": str(cluster.kubeconfig), "namespaces": [namespace]},
+        guards={"loopback_only": True, "allowed_namespaces": [namespace]},
+        rollout={
+            "interval_s": 0.2,
+            "rollout_deadline_s": 60,
+            "ready_deadline_s": 30,
+            "healthy_deadline_s": 60,
+            # kwok marks a pod Ready when it turns Running (no probe runs) and the bridge opens its server
+            # once it sees that: a start-up gap of a watch event (measured up to ~0.6 s on a busy 2-core box)
+            "readiness_gap_s": 2.0,
+        },
+    )
+
+
+def _deploy(cluster: EmbeddedCluster, namespace: str) -> None:
+    api = cluster.api()
+    create_or_keep(api, minecraft_service(namespace, "proxy"))
+    create_or_keep(api, minecraft_proxy_deployment(namespace, replicas=2, min_ready_s=1))
+    wait_workloads_ready(api, [namespace], timeout=60)
+    wait_serving(api, [namespace], timeout=30)
+
+
+def _release(tmp_path: Path, version: str, protocol: int) -> Path:
+    patch = {
+        "spec": {
+            "template": {"metadata": {"annotations": {VERSION_ANNOTATION: version, PROTOCOL_ANNOTATION: str(protocol)}}}
+        }
+    }
+    path = tmp_path / f"release-{protocol}.yaml"
+    path.write_text(yaml.safe_dump(patch), encoding="utf-8")
+    return path
+
+
+def _gate(env: Path, *args: str, out: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    run = subprocess.run(
+        [sys.executable, "-m", "mcproof.cli", "rollout", "gate", "--env", str(env), "-o", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ},
+        check=False,
+    )
+    evidence = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    return run, evidence
+
+
+def test_good_release_passes_with_zero_failed_requests(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    _deploy(embedded_cluster, kube_namespace)
+    run, ev = _gate(
+        _env(tmp_path, embedded_cluster, kube_namespace),
+        "--workload", f"{kube_namespace}/deployment/proxy",
+        "--to", str(_release(tmp_path, "1.21.5", 770)),
+        "--expect-version", "1.21.5", "--expect-protocol", "770", "--rollback",
+        out=tmp_path / "gate.json",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ev["verdict"] == "pass", ev["reason"]
+    assert ev["routed_failures"] == 0  # no serving pod dropped a request through the handoff
+    assert all(p["readiness_gap_s"] is not None and p["readiness_gap_s"] <= 2.0 for p in ev["new_pods"])
+    assert ev["old_versions"] == ["1.21.4/769"]
+    assert ev["rollout_completed"] is True
+    assert ev["max_unavailable_allowed"] == 0
+    assert ev["max_unavailable_observed"] == 0
+    assert len(ev["new_pods"]) == 2
+    assert all(p["versions"] == ["1.21.5/770"] and p["restarts"] == 0 for p in ev["new_pods"])
+    assert ev["rollback"]["performed"] is False
+    assert ev["samples"] >= 10
+
+
+def test_wrong_protocol_release_fails_and_is_rolled_back(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    _deploy(embedded_cluster, kube_namespace)
+    env = _env(tmp_path, embedded_cluster, kube_namespace)
+    run, ev = _gate(
+        env,
+        "--workload", f"{kube_namespace}/deployment/proxy",
+        "--to", str(_release(tmp_path, "1.21.5", 760)),
+        "--expect-version", "1.21.5", "--expect-protocol", "770", "--rollback",
+        out=tmp_path / "gate.json",
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert ev["verdict"] == "fail"
+    assert "answers 1.21.5/760, expected 1.21.5/770" in ev["reason"]
+    rb = ev["rollback"]
+    assert rb["performed"] is True, rb
+    assert rb["healthy"] is True, rb
+    assert rb["time_to_rollback_s"] >= 0
+    assert rb["time_to_healthy_s"] > 0
+    assert "rolled back to revision 1" in run.stdout
+    # the old version answers again on every replica, served by the real controllers' pods
+    last = [t for t in ev["ticks"] if t["phase"] == "rollback"][-1]
+    assert last["answered"] == 2
+    dep = embedded_cluster.api().apps.read_namespaced_deployment("proxy", kube_namespace)
+    assert VERSION_ANNOTATION not in (dep.spec.template.metadata.annotations or {})
+    # the same bad release without --rollback: fails, and stays (no rollback recorded)
+    run2, ev2 = _gate(
+        env,
+        "--workload", f"{kube_namespace}/deployment/proxy",
+        "--to", str(_release(tmp_path, "1.21.5", 760)),
+        "--expect-protocol", "770",
+        out=tmp_path / "gate2.json",
+    )  # fmt: skip
+    assert run2.returncode == 1
+    assert ev2["rollback"]["performed"] is False
+
+
+def test_release_ready_before_it_answers_fails(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    _deploy(embedded_cluster, kube_namespace)
+    run, ev = _gate(
+        _env(tmp_path, embedded_cluster, kube_namespace),
+        "--workload", f"{kube_namespace}/deployment/proxy",
+        "--to", str(_release(tmp_path, "1.21.5", 770, boot_s=6.0)),
+        "--expect-version", "1.21.5", "--expect-protocol", "770",
+        out=tmp_path / "gate.json",
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "before it answered" in ev["reason"]
+    assert "its readiness probe does not cover the server's start-up" in ev["reason"]
+    assert ev["startup_failures"] > 0
+
+
+def test_unchanged_template_is_inconclusive_and_bad_input_is_one_line(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    _deploy(embedded_cluster, kube_namespace)
+    env = _env(tmp_path, embedded_cluster, kube_namespace)
+    same = tmp_path / "same.yaml"
+    same.write_text(yaml.safe_dump({"spec": {"replicas": 2}}), encoding="utf-8")
+    run, ev = _gate(env, "--workload", f"{kube_namespace}/deployment/proxy", "--to", str(same), out=tmp_path / "g.json")
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert ev["verdict"] == "inconclusive"
+    assert "nothing rolled" in ev["reason"]
+    for args, text in (
+        (["--workload", "proxy", "--to", str(same)], "is not NS/KIND/NAME"),
+        (["--workload", f"{kube_namespace}/deployment/nope", "--to", str(same)], "not found"),
+        (["--workload", f"{kube_namespace}/deployment/proxy", "--to", str(tmp_path / "missing.yaml")], "no such file"),
+    ):
+        bad, _ = _gate(env, *args, out=tmp_path / "bad.json")
+        assert bad.returncode == 2, bad.stdout + bad.stderr
+        assert text in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
