@@ -18,7 +18,7 @@ import pytest
 import yaml
 from suite_runs import write_environment
 
-from mcproof_sandbox.kube.bridge import PROTOCOL_ANNOTATION, VERSION_ANNOTATION
+from mcproof_sandbox.kube.bridge import BOOT_ANNOTATION, PROTOCOL_ANNOTATION, VERSION_ANNOTATION
 from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep
 from mcproof_sandbox.kube.embedded import wait_serving
 from mcproof_sandbox.kube.manifests import minecraft_proxy_deployment, minecraft_service
@@ -55,13 +55,12 @@ def _deploy(cluster: EmbeddedCluster, namespace: str) -> None:
     wait_serving(api, [namespace], timeout=30)
 
 
-def _release(tmp_path: Path, version: str, protocol: int) -> Path:
-    patch = {
-        "spec": {
-            "template": {"metadata": {"annotations": {VERSION_ANNOTATION: version, PROTOCOL_ANNOTATION: str(protocol)}}}
-        }
-    }
-    path = tmp_path / f"release-{protocol}.yaml"
+def _release(tmp_path: Path, version: str, protocol: int, boot_s: float = 0.0) -> Path:
+    """A release patch: its pods serve ``version``/``protocol``, their servers up ``boot_s`` after Running
+    (kwok marks a pod Ready at Running: a start-up time is a readiness gap)."""
+    ann = {VERSION_ANNOTATION: version, PROTOCOL_ANNOTATION: str(protocol), BOOT_ANNOTATION: str(boot_s)}
+    patch = {"spec": {"template": {"metadata": {"annotations": ann}}}}
+    path = tmp_path / f"release-{protocol}-{boot_s:g}.yaml"
     path.write_text(yaml.safe_dump(patch), encoding="utf-8")
     return path
 
