@@ -608,7 +608,7 @@ def _rollback(
         fresh = [s for k, v in obs.per_pod.items() for s in v["samples"][before.get(k, 0) :]]
         answering_old = bool(fresh) and all(s["ok"] and (not old or s["version"] in old) for s in fresh)
         if answering_old and tick["endpoints"] == replicas and rollout_complete(_deployment(api, namespace, name)):
-            healthy = now
+            healthy = round(time.monotonic() - t0, 3)  # when the healthy state was seen: after this tick's reads
             break
         time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
     obs.finish()
