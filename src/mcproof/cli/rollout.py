@@ -55,7 +55,7 @@ def gate(
     from mcproof.config import Tier, load_environment
     from mcproof.connect.kubernetes import kube_api
     from mcproof.errors import ConfigError, GuardError, McproofError
-    from mcproof.rollout.gate import parse_workload, run_gate, write_evidence
+    from mcproof.rollout.gate import parse_workload, run_gate, summary, write_evidence
     from mcproof.rollout.settings import RolloutSettings
     from mcproof.verdict import exit_code
 
@@ -82,12 +82,19 @@ def gate(
             expect_protocol if expect_protocol is not None else base.protocol,
         )
         evidence = run_gate(
-            kube_api(env), workload, to, settings=settings, expected=expected, rollback=rollback, echo=click.echo
+            kube_api(env),
+            workload,
+            to,
+            settings=settings,
+            expected=expected,
+            rollback=rollback,
+            echo=click.echo,
+            environment=env.name,
         )
     except McproofError as err:
         fail(err)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = write_evidence(evidence, output or Path("reports") / f"rollout-gate-{stamp}.json")
-    click.echo(f"mcproof: {evidence.summary()}")
+    click.echo(f"mcproof: {summary(evidence)}")
     click.echo(f"mcproof: evidence {path}")
     sys.exit(exit_code(evidence.verdict))

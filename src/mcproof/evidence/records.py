@@ -553,6 +553,47 @@ class DeployEvidence(_Record):
 
 
 @dataclass(frozen=True)
+class RolloutGateEvidence(_Record):
+    """One gate run: what was observed (per endpoint, per new pod), the verdict and the rollback timeline.
+
+    Method: a ping of every Ready endpoint per tick (``interval_s``), each with ``ping_timeout_s``;
+    per-endpoint downtime = its failed samples x ``interval_s``."""
+
+    record_type: ClassVar[str] = "rollout_gate"
+    environment: str
+    method: str
+    check: str
+    workload: str
+    service: str
+    update: str
+    strategy: str
+    replicas: int
+    max_unavailable_allowed: int
+    max_unavailable_observed: int
+    expected_version: str | None
+    expected_protocol: int | None
+    old_versions: list[str]
+    started_at: str
+    ended_at: str
+    interval_s: float
+    ping_timeout_s: float
+    template_changed: bool
+    rollout_completed: bool
+    rollout_s: float | None
+    samples: int
+    failed_requests: int
+    routed_failures: int
+    startup_failures: int
+    endpoints: list[dict[str, Any]]
+    new_pods: list[dict[str, Any]]
+    verdict: str
+    reason: str
+    decision_s: float | None
+    rollback: dict[str, Any]
+    ticks: list[dict[str, Any]] = field(repr=False)  # one per observation: endpoints, answered, phase
+
+
+@dataclass(frozen=True)
 class PlayerJoinEvidence(_Record):
     """Players logging in: every attempt (a failed or timed-out one too) and how each session ended.
 
@@ -644,6 +685,7 @@ RECORD_TYPES: dict[str, type[_Record]] = {
         PolicyScanEvidence,
         ComplianceScoreEvidence,
         DeployEvidence,
+        RolloutGateEvidence,
         PlayerJoinEvidence,
         PlayerEvidence,
     )

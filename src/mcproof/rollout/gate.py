@@ -32,27 +32,30 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mcproof.chaos.deploy import _deployment, _service_for, _strategy, rollout_complete
 from mcproof.connect.kubernetes import endpoint_target
 from mcproof.errors import ConfigError, KubeError
+from mcproof.evidence.records import RolloutGateEvidence
 from mcproof.kubeapi import KubeApi
 from mcproof.kubeapi.endpoints import pod_is_ready, service_endpoints
 from mcproof.minecraft.sweep import sweep_fleet
 from mcproof.rollout.settings import RolloutSettings
 
 __all__ = [
-    "GateEvidence",
     "Update",
+    "deployment_template",
     "judge",
     "load_update",
     "parse_workload",
     "previous_template",
     "resolve_max_unavailable",
+    "restore_template",
     "run_gate",
+    "summary",
 ]
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
@@ -170,61 +173,23 @@ def previous_template(
     return _revision(best), template
 
 
-@dataclass(frozen=True)
-class GateEvidence:
-    """One gate run: what was observed (per endpoint, per new pod), the verdict and the rollback timeline.
-
-    Method: a ping of every Ready endpoint per tick (``interval_s``), each with ``ping_timeout_s``;
-    per-endpoint downtime = its failed samples x ``interval_s``."""
-
-    workload: str
-    service: str
-    update: str
-    strategy: str
-    replicas: int
-    max_unavailable_allowed: int
-    max_unavailable_observed: int
-    expected_version: str | None
-    expected_protocol: int | None
-    old_versions: list[str]
-    started_at: str
-    ended_at: str
-    interval_s: float
-    ping_timeout_s: float
-    template_changed: bool
-    rollout_completed: bool
-    rollout_s: float | None
-    samples: int
-    failed_requests: int
-    routed_failures: int
-    startup_failures: int
-    endpoints: list[dict[str, Any]]
-    new_pods: list[dict[str, Any]]
-    verdict: str
-    reason: str
-    decision_s: float | None
-    rollback: dict[str, Any]
-    ticks: list[dict[str, Any]] = field(repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"type": "rollout_gate", **asdict(self)}
-
-    def summary(self) -> str:
-        line = (
-            f"{self.workload} -> {self.update}: {self.verdict}: {self.reason}; {self.samples} samples, "
-            f"{self.failed_requests} failed ({self.routed_failures} on serving routed endpoints, "
-            f"{self.startup_failures} on routed pods still starting), max unavailable "
-            f"{self.max_unavailable_observed}/{self.max_unavailable_allowed} allowed"
+def summary(evidence: RolloutGateEvidence) -> str:
+    """One line: the verdict, the failed requests and the rollback timeline."""
+    line = (
+        f"{evidence.workload} -> {evidence.update}: {evidence.verdict}: {evidence.reason}; {evidence.samples} samples, "
+        f"{evidence.failed_requests} failed ({evidence.routed_failures} on serving routed endpoints, "
+        f"{evidence.startup_failures} on routed pods still starting), max unavailable "
+        f"{evidence.max_unavailable_observed}/{evidence.max_unavailable_allowed} allowed"
+    )
+    rb = evidence.rollback
+    if rb.get("performed"):
+        healthy = rb.get("time_to_healthy_s")
+        line += f"; rolled back to revision {rb['to_revision']} in {rb['time_to_rollback_s']:.3f}s, " + (
+            f"healthy after {healthy:.2f}s" if healthy is not None else f"NOT healthy: {rb.get('problem')}"
         )
-        rb = self.rollback
-        if rb.get("performed"):
-            healthy = rb.get("time_to_healthy_s")
-            line += f"; rolled back to revision {rb['to_revision']} in {rb['time_to_rollback_s']:.3f}s, " + (
-                f"healthy after {healthy:.2f}s" if healthy is not None else f"NOT healthy: {rb.get('problem')}"
-            )
-        elif rb.get("problem"):
-            line += f"; rollback: {rb['problem']}"
-        return line
+    elif rb.get("problem"):
+        line += f"; rollback: {rb['problem']}"
+    return line
 
 
 def _pod_hash(pod: Mapping[str, Any]) -> str:
@@ -307,12 +272,21 @@ def judge(
     for pod in new_pods:
         if not pod["samples"] or pod["failed"] == pod["samples"]:
             return "fail", f"new pod {pod['pod']} never answered ({pod['samples']} pings)"
-    new_samples = sum(int(p["samples"]) for p in new_pods)
-    ratio = sum(int(p["failed"]) for p in new_pods) / new_samples
+    # the error ratio once serving: a pod's pings from its first answer on (start-up failures are judged
+    # by the readiness-gap SLO above, not twice)
+    new_samples = sum(int(p.get("serving_samples", p["samples"])) for p in new_pods)
+    ratio = sum(int(p.get("serving_failed", p["failed"])) for p in new_pods) / max(1, new_samples)
     if ratio > settings.max_error_ratio:
-        return "fail", f"the new pods' error ratio {ratio:.3f} exceeds {settings.max_error_ratio:g}"
+        return "fail", f"the new pods' error ratio once serving {ratio:.3f} exceeds {settings.max_error_ratio:g}"
     shown = f"{want_name or '*'}/{want_proto or '*'}" if want_name or want_proto else "a version (none expected)"
-    return "pass", f"every new pod answered {shown}, Ready in time, no restart, no failed request"
+    startup = sum(int(p.get("failed_before_answer") or 0) for p in new_pods)
+    failed = (
+        f"{startup} failed ping(s) on pods still starting, within rollout.readiness_gap_s "
+        f"{settings.readiness_gap_s:g}s, none once serving"
+        if startup
+        else "no failed request"
+    )
+    return "pass", f"every new pod answered {shown}, Ready in time, no restart, {failed}"
 
 
 class _Observer:
@@ -411,7 +385,9 @@ def run_gate(
     expected: tuple[str | None, int | None] = (None, None),
     rollback: bool = False,
     echo: Callable[[str], None] = lambda _line: None,
-) -> GateEvidence:
+    environment: str = "",
+    check: str = "mcproof rollout gate",
+) -> RolloutGateEvidence:
     """Gate the update ``to`` of ``workload`` (``NS/deployment/NAME``); bounded by the settings' deadlines."""
     namespace, _kind, name = parse_workload(workload)
     dep = _deployment(api, namespace, name)
@@ -477,7 +453,14 @@ def run_gate(
     endpoints = [
         _endpoint_summary(e, settings.interval_s) for e in sorted(obs.per_pod.values(), key=lambda e: e["pod"])
     ]
-    return GateEvidence(
+    return RolloutGateEvidence(
+        environment=environment,
+        method=(
+            f"update applied as a patch; every Ready endpoint of {namespace}/{service['metadata']['name']} pinged "
+            f"every {settings.interval_s:g}s (mcstatus, {settings.ping_timeout_s:g}s deadline each), endpoints "
+            f"derived from Ready pods each tick; rollout deadline {settings.rollout_deadline_s:g}s"
+        ),
+        check=check,
         workload=f"Deployment {namespace}/{name}",
         service=f"{namespace}/{service['metadata']['name']}",
         update=update.described,
@@ -547,6 +530,9 @@ def _new_pods(obs: _Observer, old_hashes: set[str]) -> list[dict[str, Any]]:
                 "ready_after_s": max(0.0, ready_after) if ready_after is not None else None,
                 "restarts": _restarts(pod),
                 "failed_before_answer": sum(1 for s in samples[:first_ok] if s["routed"]),
+                # from its first answer on: what the error-ratio SLO judges (start-up has its own SLO)
+                "serving_samples": len(samples) - first_ok,
+                "serving_failed": sum(1 for s in samples[first_ok:] if not s["ok"]),
                 "readiness_gap_s": round(gap, 3) if gap is not None else None,
             }
         )
@@ -625,7 +611,29 @@ def _rollback(
     return rb
 
 
-def write_evidence(evidence: GateEvidence, path: Path) -> Path:
+def deployment_template(api: KubeApi, namespace: str, name: str) -> dict[str, Any]:
+    """The Deployment's pod template as it is now (to restore after a rehearsal)."""
+    return copy.deepcopy(_deployment(api, namespace, name)["spec"]["template"])
+
+
+def restore_template(
+    api: KubeApi, namespace: str, name: str, template: Mapping[str, Any], *, deadline_s: float, interval_s: float = 0.2
+) -> float:
+    """Put ``template`` back on the Deployment (a rehearsal's clean-up) and wait for its rollout to complete;
+    seconds taken. Raises :class:`KubeError` when it did not complete within ``deadline_s``."""
+    started = time.monotonic()
+    _patch(api, namespace, name, [{"op": "replace", "path": "/spec/template", "value": dict(template)}], "restore it")
+    while not rollout_complete(_deployment(api, namespace, name)):
+        if time.monotonic() - started > deadline_s:
+            raise KubeError(
+                f"Deployment {namespace}/{name} did not finish rolling back to its previous template within "
+                f"{deadline_s:g}s; check its pods (kubectl -n {namespace} rollout status deployment/{name})"
+            )
+        time.sleep(interval_s)
+    return round(time.monotonic() - started, 3)
+
+
+def write_evidence(evidence: RolloutGateEvidence, path: Path) -> Path:
     """The evidence as one JSON document (``type: rollout_gate``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(evidence.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")

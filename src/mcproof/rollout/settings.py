@@ -14,13 +14,33 @@ Example (YAML)::
       max_error_ratio: 0.0       # failed pings of the new pods / their pings (a Deployment also needs 0 routed failures)
       max_restarts: 0            # container restarts a new pod may show (more: a crash loop)
       readiness_gap_s: 0         # how long a new pod may be Ready (routed) before its server first answers
+      gate:                      # the release the chaos suite's release-gate check rolls (absent: skipped)
+        workload: ns/deployment/proxy   # absent: the first Deployment of 2+ replicas in scope
+        to: releases/next.yaml     # a manifest or patch (relative to the environment file) or an image
+        expect_version: 1.21.5     # absent: minecraft.expect
+        expect_protocol: 770
+        rollback: true             # roll a failed release back (rollout undo) and time it
+        restore: false             # a rehearsal: put the previous template back after a passed gate
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["RolloutSettings"]
+__all__ = ["GateRelease", "RolloutSettings"]
+
+
+class GateRelease(BaseModel):
+    """The release the suite's gate check rolls: what, to which release, what it must answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workload: str | None = None
+    to: str = Field(min_length=1)
+    expect_version: str | None = None
+    expect_protocol: int | None = Field(None, ge=0)
+    rollback: bool = True
+    restore: bool = False
 
 
 class RolloutSettings(BaseModel):
@@ -38,6 +58,7 @@ class RolloutSettings(BaseModel):
     max_restarts: int = Field(0, ge=0, le=100)
     readiness_gap_s: float = Field(0.0, ge=0, le=60)
     port_name: str = "minecraft"
+    gate: GateRelease | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RolloutSettings:
