@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,12 +54,13 @@ def _workload(kube: KubeApi, kube_settings: KubernetesSettings, named: str | Non
 
 
 def test_release_gate(
-    environment: Environment, kube: KubeApi, kube_settings: KubernetesSettings, evidence: RunStore
+    environment: Environment, kube_settings: KubernetesSettings, evidence: RunStore, request: pytest.FixtureRequest
 ) -> None:
     settings = environment.rollout
     if settings is None or settings.gate is None:
         pytest.skip("the environment names no release to gate; add rollout.gate (docs/rollout.md)")
     release = settings.gate
+    kube: KubeApi = request.getfixturevalue("kube")  # only now: an environment naming no release needs no cluster
     try:
         workload = _workload(kube, kube_settings, release.workload)
         namespace, _kind, name = parse_workload(workload)
@@ -75,6 +77,9 @@ def test_release_gate(
     )
     try:
         template = deployment_template(kube, namespace, name)
+    except McproofError as err:
+        pytest.fail(str(err), pytrace=False)
+    try:
         result = run_gate(
             kube,
             workload,
@@ -87,12 +92,18 @@ def test_release_gate(
         )
     except McproofError as err:
         pytest.fail(str(err), pytrace=False)
+    finally:
+        if release.restore:  # a rehearsal leaves the workload as it found it, whatever the verdict
+            _restore(kube, namespace, name, template, settings.healthy_deadline_s)
     evidence.append(result)
-    if result.verdict == "pass" and release.restore:
-        try:
-            restore_template(kube, namespace, name, template, deadline_s=settings.healthy_deadline_s)
-        except McproofError as err:
-            pytest.fail(f"the gate passed but the rehearsal's clean-up failed: {err}", pytrace=False)
     if result.verdict == "inconclusive":
         inconclusive(result.reason, "name a release that changes the pod template in rollout.gate.to")
     assert result.verdict == "pass", summary(result)
+
+
+def _restore(kube: KubeApi, namespace: str, name: str, template: dict[str, Any], deadline_s: float) -> None:
+    try:
+        if deployment_template(kube, namespace, name) != template:
+            restore_template(kube, namespace, name, template, deadline_s=deadline_s)
+    except McproofError as err:
+        pytest.fail(f"the rehearsal could not put the previous release back: {err}", pytrace=False)

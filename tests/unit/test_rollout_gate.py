@@ -9,15 +9,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from mcproof.errors import ConfigError, KubeError
+from mcproof.errors import ConfigError
 from mcproof.evidence.records import RolloutGateEvidence, load_record
 from mcproof.rollout.gate import (
-    HASH_LABEL,
-    REVISION_ANNOTATION,
+    baseline_problem,
     judge,
     load_update,
     parse_workload,
-    previous_template,
     resolve_max_unavailable,
 )
 from mcproof.rollout.settings import GateRelease, RolloutSettings
@@ -105,18 +103,32 @@ def test_max_unavailable() -> None:
     assert resolve_max_unavailable(None, 4) == 1  # the default 25 %
 
 
-def test_undo_needs_an_older_revision() -> None:
-    dep = {"metadata": {"uid": "d", "annotations": {REVISION_ANNOTATION: "1"}}}
-    rs = {
-        "metadata": {"ownerReferences": [{"uid": "d"}], "annotations": {REVISION_ANNOTATION: "1"}},
-        "spec": {"template": {"metadata": {"labels": {HASH_LABEL: "h"}}}},
-    }
-    with pytest.raises(KubeError, match="no previous revision"):
-        previous_template(dep, [rs])
-    other = {**rs, "metadata": {**rs["metadata"], "ownerReferences": [{"uid": "x"}]}}
-    dep2 = {"metadata": {"uid": "d", "annotations": {REVISION_ANNOTATION: "3"}}}
-    with pytest.raises(KubeError):
-        previous_template(dep2, [other])  # another Deployment's ReplicaSet is never a revision of this one
+def test_an_unhealthy_baseline_applies_nothing() -> None:
+    assert baseline_problem({"endpoints": 2}, [{"pod": "a", "samples": [{"ok": True}]}]) is None
+    problem = baseline_problem({"endpoints": 2}, [{"pod": "a", "samples": [{"ok": False, "error": "refused"}]}])
+    assert problem is not None
+    assert "pod a did not answer before the update (refused)" in problem
+    verdict, reason = _judge([GOOD], baseline=problem)
+    assert verdict == "inconclusive"
+    assert reason.startswith("nothing was applied: pod a")
+
+
+def test_an_api_failure_mid_rollout_is_inconclusive() -> None:
+    verdict, reason = _judge([GOOD], error="the gate lost the cluster mid-rollout (HTTP 503)")
+    assert verdict == "inconclusive"
+    assert "rerun the gate" in reason
+
+
+def test_more_unavailable_than_the_strategy_allows_fails() -> None:
+    assert _judge([GOOD], unavailable=(0, 0))[0] == "pass"
+    verdict, reason = _judge([GOOD], unavailable=(1, 0))
+    assert verdict == "fail"
+    assert "1 replica(s) were not serving at once" in reason
+
+
+def test_a_bad_max_unavailable_is_one_line() -> None:
+    with pytest.raises(ConfigError, match="neither a count nor a percentage"):
+        resolve_max_unavailable({"rollingUpdate": {"maxUnavailable": "lots"}}, 2)
 
 
 def test_settings() -> None:

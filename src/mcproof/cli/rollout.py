@@ -94,7 +94,12 @@ def gate(
     except McproofError as err:
         fail(err)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = write_evidence(evidence, output or Path("reports") / f"rollout-gate-{stamp}.json")
+    target = output or Path("reports") / f"rollout-gate-{stamp}.json"
+    try:
+        path = write_evidence(evidence, target)
+    except OSError as err:
+        click.echo(f"mcproof: {summary(evidence)}")
+        fail(ConfigError(f"cannot write the evidence to {target} ({err.strerror or err}); choose a writable -o path"))
     click.echo(f"mcproof: {summary(evidence)}")
     click.echo(f"mcproof: evidence {path}")
     sys.exit(exit_code(evidence.verdict))

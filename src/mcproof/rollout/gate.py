@@ -14,13 +14,16 @@ before) are judged on: version/protocol against the expectation, answering, Read
 the first definitive failure (a new pod answering the wrong version), or when the rollout completed
 and ``settle_s`` passed, or at ``rollout_deadline_s``.
 
-Verdicts: ``pass``; ``fail`` (reason names the pod and what it did); ``inconclusive`` when no sample was
-taken or the update did not change the pod template (nothing rolled). On ``fail`` with rollback, the
-Deployment's template is set back to the previous ReplicaSet's (by its revision annotation) and the gate
+Verdicts: ``pass``; ``fail`` (reason names the pod and what it did, or more replicas unavailable at once
+than the strategy allows); ``inconclusive`` when the baseline was not healthy (an old endpoint did not answer,
+or none was Ready: then nothing is applied), no sample was taken, the update did not change the pod template
+(nothing rolled), or the API failed mid-rollout. On ``fail`` (or an API failure after the update) with
+rollback, the
+Deployment's template is set back to the one the gate read before its update and the gate
 measures time-to-rollback (decision -> undo applied) and time-to-healthy (undo applied -> every replica
 available and answering the old version).
 
-The pure parts (:func:`parse_workload`, :func:`resolve_max_unavailable`, :func:`previous_template`,
+The pure parts (:func:`parse_workload`, :func:`resolve_max_unavailable`, :func:`baseline_problem`,
 :func:`judge`) are unit-tested; :func:`run_gate` talks to the cluster.
 """
 
@@ -47,11 +50,11 @@ from mcproof.rollout.settings import RolloutSettings
 
 __all__ = [
     "Update",
+    "baseline_problem",
     "deployment_template",
     "judge",
     "load_update",
     "parse_workload",
-    "previous_template",
     "resolve_max_unavailable",
     "restore_template",
     "run_gate",
@@ -132,9 +135,12 @@ def resolve_max_unavailable(strategy: Mapping[str, Any] | None, replicas: int) -
     if strategy.get("type", "RollingUpdate") != "RollingUpdate":
         return replicas
     raw = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%")
-    if isinstance(raw, str) and raw.endswith("%"):
-        return math.floor(replicas * float(raw[:-1]) / 100)
-    return int(raw)
+    try:
+        if isinstance(raw, str) and raw.endswith("%"):
+            return math.floor(replicas * float(raw[:-1]) / 100)
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"the Deployment's maxUnavailable {raw!r} is neither a count nor a percentage") from None
 
 
 def _revision(obj: Mapping[str, Any]) -> int:
@@ -142,35 +148,6 @@ def _revision(obj: Mapping[str, Any]) -> int:
         return int(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION, 0))
     except ValueError:
         return 0
-
-
-def previous_template(
-    deployment: Mapping[str, Any], replicasets: Iterable[Mapping[str, Any]]
-) -> tuple[int, dict[str, Any]]:
-    """(revision, template) to undo to: the owned ReplicaSet with the highest revision below the
-    Deployment's, its template without the controller's ``pod-template-hash`` label (as kubectl does).
-
-    >>> dep = {"metadata": {"uid": "d", "annotations": {REVISION_ANNOTATION: "2"}}}
-    >>> rs = lambda rev, img: {"metadata": {"ownerReferences": [{"uid": "d"}], "annotations": {REVISION_ANNOTATION: rev}},
-    ...     "spec": {"template": {"metadata": {"labels": {"a": "b", HASH_LABEL: "h"}}, "spec": {"image": img}}}}
-    >>> previous_template(dep, [rs("1", "old"), rs("2", "new")])
-    (1, {'metadata': {'labels': {'a': 'b'}}, 'spec': {'image': 'old'}})
-    """
-    uid = (deployment.get("metadata") or {}).get("uid")
-    current = _revision(deployment)
-    owned = [
-        rs
-        for rs in replicasets
-        if any(o.get("uid") == uid for o in (rs.get("metadata") or {}).get("ownerReferences") or [])
-        and 0 < _revision(rs) < current
-    ]
-    if not owned:
-        raise KubeError("no previous revision to roll back to (no older ReplicaSet of the Deployment is kept)")
-    best = max(owned, key=_revision)
-    template = copy.deepcopy((best.get("spec") or {}).get("template") or {})
-    labels = (template.get("metadata") or {}).get("labels") or {}
-    labels.pop(HASH_LABEL, None)
-    return _revision(best), template
 
 
 def summary(evidence: RolloutGateEvidence) -> str:
@@ -200,11 +177,26 @@ def _restarts(pod: Mapping[str, Any]) -> int:
     return sum(int(c.get("restartCount", 0) or 0) for c in (pod.get("status") or {}).get("containerStatuses") or [])
 
 
-def _created(pod: Mapping[str, Any]) -> float | None:
-    stamp = (pod.get("metadata") or {}).get("creationTimestamp")
-    if not stamp:
+def _stamp(value: Any) -> float | None:
+    if not value:
         return None
-    return dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _created(pod: Mapping[str, Any]) -> float | None:
+    return _stamp((pod.get("metadata") or {}).get("creationTimestamp"))
+
+
+def _ready_since(pod: Mapping[str, Any]) -> float | None:
+    """When the API server recorded the pod Ready (its condition's lastTransitionTime): the same clock as
+    its creationTimestamp, so no skew with the gate's host enters the readiness figure."""
+    for cond in (pod.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready" and cond.get("status") == "True":
+            return _stamp(cond.get("lastTransitionTime"))
+    return None
 
 
 def judge(
@@ -216,8 +208,12 @@ def judge(
     routed_failures: int,
     expected: tuple[str | None, int | None],
     settings: RolloutSettings,
+    baseline: str | None = None,
+    error: str | None = None,
+    unavailable: tuple[int, int] = (0, 0),
 ) -> tuple[str, str]:
-    """(verdict, reason) from what the gate observed.
+    """(verdict, reason) from what the gate observed (``unavailable``: the most replicas seen not serving,
+    and the strategy's maxUnavailable).
 
     >>> s = RolloutSettings()
     >>> pod = {"pod": "p-1", "samples": 3, "failed": 0, "versions": ["1.21.5/770"], "ready_after_s": 2.0, "restarts": 0}
@@ -228,6 +224,10 @@ def judge(
     ...       routed_failures=0, expected=("1.21.5", 770), settings=s)[1]
     'new pod p-1 answers 1.21.5/760, expected 1.21.5/770'
     """
+    if baseline is not None:
+        return "inconclusive", f"nothing was applied: {baseline}"
+    if error is not None:
+        return "inconclusive", f"{error}; rerun the gate once the API server answers"
     if not template_changed:
         return (
             "inconclusive",
@@ -265,6 +265,9 @@ def judge(
             f"{routed_failures} request(s) to serving, routed endpoints failed (a Deployment must show zero): "
             "a pod stopped answering while still Ready"
         )
+    seen, allowed = unavailable
+    if seen > allowed:
+        return "fail", f"{seen} replica(s) were not serving at once during the rollout; its strategy allows {allowed}"
     if not completed:
         return "fail", f"the rollout did not complete within {settings.rollout_deadline_s:g}s"
     if not new_pods:
@@ -301,6 +304,7 @@ class _Observer:
         self.pods_seen: dict[str, dict[str, Any]] = {}
         self.ready_at: dict[str, float] = {}  # pod -> wall time first seen Ready
         self._pending: list[tuple[str, dict[str, Any]]] = []  # failed samples awaiting the next listing
+        self.baseline: set[str] = set()  # pods listed before the update: their failures are never start-up
 
     def pods(self) -> list[dict[str, Any]]:
         return self.api.objects("pods", self.namespace, label_selector=self.label_selector)
@@ -337,7 +341,8 @@ class _Observer:
                     "phase": phase,
                 }
                 entry = self.per_pod.setdefault(pod_name, {"pod": pod_name, "samples": [], "answered": False})
-                sample["startup"] = not entry["answered"]  # the pod has not answered yet: its start-up
+                # a new pod that has not answered yet: its start-up (an old pod's failure never is)
+                sample["startup"] = pod_name not in self.baseline and not entry["answered"]
                 entry["answered"] = entry["answered"] or r.ok
                 entry["samples"].append(sample)
                 answered += int(r.ok)
@@ -402,34 +407,29 @@ def run_gate(
     started_at = _now()
     t0 = time.monotonic()
     before = obs.tick(0.0, "baseline")
+    obs.baseline = {p["metadata"]["name"] for p in before}
     old_hashes = {_pod_hash(p) for p in before}
     old_versions = sorted({s["version"] for e in obs.per_pod.values() for s in e["samples"] if s["ok"]})
-    before_generation = int(dep["metadata"].get("generation", 0))
-    echo(f"mcproof: applying {update.described} to Deployment {namespace}/{name}")
-    _patch(api, namespace, name, update.patch, "apply the update")
-    current = _deployment(api, namespace, name)
-    template_changed = int(current["metadata"].get("generation", 0)) != before_generation and (
-        current["spec"].get("template") != dep["spec"].get("template")
-    )
-    t_apply = time.monotonic() - t0
+    baseline = baseline_problem(obs.ticks[0], obs.per_pod.values())
+    template_changed = False
+    error: str | None = None
     done_at: float | None = None
-    decision: float | None = None
+    t_apply = 0.0
     unavailable_max = 0
-    while template_changed:
-        tick_start = time.monotonic()
-        now = round(tick_start - t0, 3)
-        if now - t_apply > settings.rollout_deadline_s or (done_at is not None and now - done_at >= settings.settle_s):
-            break
-        pods = obs.tick(now, "rollout")
-        unavailable_max = max(unavailable_max, replicas - obs.ticks[-1]["endpoints"])
-        if done_at is None and rollout_complete(_deployment(api, namespace, name)):
-            done_at = now
-        if _wrong_version_seen(obs, pods, old_hashes, expected):
-            break  # definitive: no need to wait for the rest of the rollout
-        time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
-    obs.finish()
+    if baseline is None:  # never roll onto an environment that was not healthy: its failures are not the release's
+        echo(f"mcproof: applying {update.described} to Deployment {namespace}/{name}")
+        _patch(api, namespace, name, update.patch, "apply the update")
+        current = _deployment(api, namespace, name)
+        template_changed = int(current["metadata"].get("generation", 0)) != int(
+            dep["metadata"].get("generation", 0)
+        ) and (current["spec"].get("template") != dep["spec"].get("template"))
+        t_apply = time.monotonic() - t0
+        try:
+            done_at, unavailable_max = _observe_rollout(api, namespace, name, obs, t0, t_apply, old_hashes, expected)
+        except KubeError as err:  # the release is applied but unjudged: inconclusive, rolled back when asked
+            error = f"the gate lost the cluster mid-rollout ({err})"
     new_pods = _new_pods(obs, old_hashes)
-    rollout_samples = [s for e in obs.per_pod.values() for s in e["samples"]]
+    rollout_samples = [s for e in obs.per_pod.values() for s in e["samples"] if s["phase"] == "rollout"]
     samples = len(rollout_samples)
     routed_failures = sum(1 for s in rollout_samples if not s["ok"] and s["routed"] and not s["startup"])
     startup_failures = sum(1 for s in rollout_samples if not s["ok"] and s["routed"] and s["startup"])
@@ -442,12 +442,15 @@ def run_gate(
         routed_failures=routed_failures,
         expected=expected,
         settings=settings,
+        baseline=baseline,
+        error=error,
+        unavailable=(unavailable_max, allowed),
     )
     decision = round(time.monotonic() - t0, 3)
     rb: dict[str, Any] = {"requested": rollback, "performed": False}
-    if verdict == "fail" and rollback:
-        echo(f"mcproof: release failed ({reason}); rolling back")
-        rb = _rollback(api, namespace, name, obs, t0, decision, old_versions, replicas, settings)
+    if rollback and template_changed and (verdict == "fail" or error is not None):
+        echo(f"mcproof: release {'failed' if verdict == 'fail' else 'unjudged'} ({reason}); rolling back")
+        rb = _rollback(api, namespace, name, obs, t0, decision, old_versions, settings, dep)
     elif verdict == "fail":
         rb["problem"] = "not requested (--rollback)"
     endpoints = [
@@ -492,6 +495,63 @@ def run_gate(
     )
 
 
+def _observe_rollout(
+    api: KubeApi,
+    namespace: str,
+    name: str,
+    obs: _Observer,
+    t0: float,
+    t_apply: float,
+    old_hashes: set[str],
+    expected: tuple[str | None, int | None],
+) -> tuple[float | None, int]:
+    """Tick until the rollout completed and ``settle_s`` passed (at least one full tick after completion),
+    a new pod answered the wrong version, or ``rollout_deadline_s``: (completed at, max unavailable seen)."""
+    settings = obs.settings
+    done_at: float | None = None
+    done_tick = 0
+    unavailable_max = 0
+    while True:
+        tick_start = time.monotonic()
+        now = round(tick_start - t0, 3)
+        settled = done_at is not None and now - done_at >= settings.settle_s and len(obs.ticks) > done_tick
+        if now - t_apply > settings.rollout_deadline_s or settled:
+            break
+        pods = obs.tick(now, "rollout")
+        current = _deployment(api, namespace, name)
+        want = int((current.get("spec") or {}).get("replicas", 1))  # re-read: the update may change replicas
+        unavailable_max = max(unavailable_max, want - obs.ticks[-1]["endpoints"])
+        if done_at is None and rollout_complete(current):
+            done_at, done_tick = now, len(obs.ticks)
+        if _wrong_version_seen(obs, pods, old_hashes, expected):
+            break  # definitive: no need to wait for the rest of the rollout
+        time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
+    obs.finish()
+    return done_at, unavailable_max
+
+
+def baseline_problem(tick: Mapping[str, Any], per_pod: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why the environment was not healthy before the update (then nothing is applied), or None.
+
+    >>> baseline_problem({"endpoints": 0}, [])
+    'no Ready endpoint answered before the update, so nothing could be compared; check the Service and its pods'
+    >>> baseline_problem({"endpoints": 1}, [{"pod": "p", "samples": [{"ok": False, "error": "timeout"}]}])
+    'pod p did not answer before the update (timeout): the environment was not healthy; fix it before gating'
+    """
+    if not tick.get("endpoints"):
+        return (
+            "no Ready endpoint answered before the update, so nothing could be compared; check the Service and its pods"
+        )
+    for entry in per_pod:
+        bad = [s for s in entry["samples"] if not s["ok"]]
+        if bad:
+            return (
+                f"pod {entry['pod']} did not answer before the update ({bad[0].get('error')}): the environment was "
+                "not healthy; fix it before gating"
+            )
+    return None
+
+
 def _wrong_version_seen(
     obs: _Observer, pods: Sequence[Mapping[str, Any]], old_hashes: set[str], expected: tuple[str | None, int | None]
 ) -> bool:
@@ -516,7 +576,9 @@ def _new_pods(obs: _Observer, old_hashes: set[str]) -> list[dict[str, Any]]:
         if _pod_hash(pod) in old_hashes:
             continue
         created = _created(pod)
-        ready_wall = obs.ready_at.get(name)
+        ready_wall = _ready_since(pod) if name in obs.ready_at else None
+        if ready_wall is None:
+            ready_wall = obs.ready_at.get(name)  # no transition time recorded: when the gate first saw it Ready
         ready_after = round(ready_wall - created, 3) if ready_wall is not None and created is not None else None
         samples = [s for s in (obs.per_pod.get(name) or {}).get("samples", []) if s["phase"] != "rollback"]
         first_ok = next((i for i, s in enumerate(samples) if s["ok"]), len(samples))
@@ -563,48 +625,57 @@ def _rollback(
     t0: float,
     decision: float,
     old_versions: Sequence[str],
-    replicas: int,
     settings: RolloutSettings,
+    before: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """``rollout undo``: the template of the previous revision's ReplicaSet, as a JSON patch; then tick until
-    every replica is available and answering the old version (or the healthy deadline)."""
+    """``rollout undo`` to what ran before the gate: the Deployment's template as the gate read it before its
+    update (not the ReplicaSet history, which a ``revisionHistoryLimit: 0`` or a paused Deployment makes wrong),
+    as a JSON patch; then tick until every replica is available and answering the old version (or the
+    healthy deadline)."""
     rb: dict[str, Any] = {"requested": True, "performed": False, "decision_s": decision}
+    template = copy.deepcopy((before.get("spec") or {}).get("template") or {})
     try:
-        dep = _deployment(api, namespace, name)
-        revision, template = previous_template(dep, api.objects("replicasets", namespace))
         _patch(api, namespace, name, [{"op": "replace", "path": "/spec/template", "value": template}], "roll it back")
     except KubeError as err:
         rb["problem"] = str(err)
         return rb
     applied = round(time.monotonic() - t0, 3)
     rb.update(
-        performed=True, to_revision=revision, undo_applied_s=applied, time_to_rollback_s=round(applied - decision, 3)
+        performed=True,
+        to_revision=_revision(before),
+        undo_applied_s=applied,
+        time_to_rollback_s=round(applied - decision, 3),
     )
     healthy: float | None = None
     old = set(old_versions)
     first_tick = len(obs.ticks)
-    while True:
-        tick_start = time.monotonic()
-        now = round(tick_start - t0, 3)
-        if now - applied > settings.healthy_deadline_s:
-            break
-        before = {k: len(v["samples"]) for k, v in obs.per_pod.items()}
-        obs.tick(now, "rollback")
-        tick = obs.ticks[-1]
-        fresh = [s for k, v in obs.per_pod.items() for s in v["samples"][before.get(k, 0) :]]
-        answering_old = bool(fresh) and all(s["ok"] and (not old or s["version"] in old) for s in fresh)
-        if answering_old and tick["endpoints"] == replicas and rollout_complete(_deployment(api, namespace, name)):
-            healthy = round(time.monotonic() - t0, 3)  # when the healthy state was seen: after this tick's reads
-            break
-        time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
-    obs.finish()
+    try:
+        while True:
+            tick_start = time.monotonic()
+            now = round(tick_start - t0, 3)
+            if now - applied > settings.healthy_deadline_s:
+                break
+            before_counts = {k: len(v["samples"]) for k, v in obs.per_pod.items()}
+            obs.tick(now, "rollback")
+            tick = obs.ticks[-1]
+            fresh = [s for k, v in obs.per_pod.items() for s in v["samples"][before_counts.get(k, 0) :]]
+            answering_old = bool(fresh) and all(s["ok"] and (not old or s["version"] in old) for s in fresh)
+            current = _deployment(api, namespace, name)
+            want = int((current.get("spec") or {}).get("replicas", 1))
+            if answering_old and tick["endpoints"] == want and rollout_complete(current):
+                healthy = round(time.monotonic() - t0, 3)  # when the healthy state was seen: after this tick's reads
+                break
+            time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
+        obs.finish()
+    except KubeError as err:
+        rb["problem"] = f"the undo was applied but the gate lost the cluster while awaiting health ({err})"
     rb["healthy"] = healthy is not None
     rb_samples = [s for v in obs.per_pod.values() for s in v["samples"] if s["phase"] == "rollback"]
     rb["samples"] = len(rb_samples)
     rb["failed_requests"] = sum(1 for s in rb_samples if not s["ok"])
     rb["ticks"] = len(obs.ticks) - first_tick
     rb["time_to_healthy_s"] = round(healthy - applied, 3) if healthy is not None else None
-    if healthy is None:
+    if healthy is None and "problem" not in rb:
         rb["problem"] = (
             f"not every replica answered {', '.join(sorted(old)) or 'the old version'} within {settings.healthy_deadline_s:g}s"
         )
