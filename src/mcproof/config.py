@@ -20,6 +20,7 @@ from mcproof.chaos.settings import ChaosSettings
 from mcproof.compliance.settings import ComplianceSettings
 from mcproof.dr.settings import DrSettings
 from mcproof.errors import ConfigError
+from mcproof.kube.settings import AutoscalingSettings
 from mcproof.load.settings import LoadSettings
 from mcproof.monitoring.settings import MonitoringSettings
 from mcproof.paths import project_root
@@ -205,6 +206,7 @@ class EmbeddedKubernetes(_Model):
     replicas: int = Field(1, ge=1, le=1000)
     persistence: bool = True  # volumeClaimTemplates bound to static PVs (kwok has no provisioner)
     proxy_replicas: int = Field(2, ge=0, le=100)  # per tenant: a proxy/lobby Deployment (0: none)
+    autoscaling: bool = True  # per tenant: PDBs for every release and the proxy, an HPA for the proxy
     bridge_shards: int = Field(1, ge=1, le=16)
     pod_cidr: str = "127.64.0.0/16"
 
@@ -219,6 +221,7 @@ class KubernetesSettings(_Model):
     max_restarts: int = Field(3, ge=0)  # smoke: a pod restarted more often than this fails
     request_timeout_s: float = Field(10.0, gt=0, le=120)
     embedded: EmbeddedKubernetes | None = None  # set: `mcproof sandbox up` starts this cluster
+    autoscaling: AutoscalingSettings | None = None  # set: smoke checks every workload's HPA and PDB (docs/autoscaling.md)
 
 
 class PlatformApiSettings(_Model):

@@ -57,6 +57,7 @@ def tenants(env: Environment | None, settings: EmbeddedKubernetes) -> list[Tenan
             persistence=settings.persistence,
             version_name=version,
             proxy_replicas=settings.proxy_replicas,
+            autoscaling=settings.autoscaling,
         )
         for ns in settings.tenants
     ]

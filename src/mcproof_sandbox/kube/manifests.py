@@ -26,6 +26,8 @@ __all__ = [
     "MINECRAFT_LABEL",
     "STATIC_STORAGE_CLASS",
     "kwok_node",
+    "minecraft_hpa",
+    "minecraft_pdb",
     "minecraft_proxy_deployment",
     "minecraft_service",
     "minecraft_statefulset",
@@ -213,7 +215,15 @@ def minecraft_statefulset(
                 "topologyKey": "kubernetes.io/hostname",
                 "whenUnsatisfiable": "ScheduleAnyway",
                 "labelSelector": {"matchLabels": {MINECRAFT_LABEL[0]: MINECRAFT_LABEL[1]}},
-            }
+            },
+            # ... and one release's replicas over different nodes: with a PodDisruptionBudget of
+            # maxUnavailable 1, a drain of one node then never needs two of its evictions at once.
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": dict(labels)},
+            },
         ],
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
@@ -286,6 +296,47 @@ def minecraft_proxy_deployment(
             "selector": {"matchLabels": dict(labels)},
             "template": template,
         },
+    }
+
+
+def minecraft_hpa(
+    namespace: str, name: str = "proxy", *, min_replicas: int = 2, max_replicas: int = 6, cpu_utilization: int = 70
+) -> Manifest:
+    """An autoscaling/v2 HPA scaling the Deployment ``name`` on average CPU utilization (of the pods' CPU
+    requests). The embedded cluster serves no metrics.k8s.io, so its controller holds the bounds only.
+
+    >>> minecraft_hpa("t1")["spec"]["metrics"][0]["resource"]
+    {'name': 'cpu', 'target': {'type': 'Utilization', 'averageUtilization': 70}}
+    """
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": namespace, "labels": {MANAGED_BY[0]: MANAGED_BY[1]}},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicas": min_replicas,
+            "maxReplicas": max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": cpu_utilization},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def minecraft_pdb(namespace: str, name: str, selector: dict[str, str], *, max_unavailable: int = 1) -> Manifest:
+    """A policy/v1 PodDisruptionBudget: at most ``max_unavailable`` of the selected pods go at once on a
+    voluntary disruption (a drain's evictions beyond it are refused until the evicted pod serves again)."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": name, "namespace": namespace, "labels": {MANAGED_BY[0]: MANAGED_BY[1]}},
+        "spec": {"maxUnavailable": max_unavailable, "selector": {"matchLabels": dict(selector)}},
     }
 
 

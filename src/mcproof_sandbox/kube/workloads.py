@@ -21,6 +21,9 @@ import yaml
 from mcproof.kubeapi import KubeApi, KubeError
 from mcproof_sandbox.kube.cluster import create_or_keep
 from mcproof_sandbox.kube.manifests import (
+    PROXY_COMPONENT,
+    minecraft_hpa,
+    minecraft_pdb,
     minecraft_proxy_deployment,
     minecraft_service,
     minecraft_statefulset,
@@ -47,6 +50,10 @@ class Tenant:
     version_name: str = "1.21.4"
     motd: str = "mcproof sandbox"
     proxy_replicas: int = 0  # > 0: a proxy/lobby Deployment "proxy" of that many pods (rolls without downtime)
+    # A PodDisruptionBudget (maxUnavailable 1) per release and for the proxy, and an HPA (CPU, min
+    # proxy_replicas, max proxy_max_replicas) for the proxy: what docs/autoscaling.md checks.
+    autoscaling: bool = False
+    proxy_max_replicas: int = 6
 
     @property
     def release_names(self) -> list[str]:
@@ -85,9 +92,16 @@ def tenant_manifests(tenant: Tenant, *, labels: dict[str, str] | None = None) ->
                 persistence=tenant.persistence,
             )
         )
+        if tenant.autoscaling:
+            out.append(minecraft_pdb(ns, release, {"app.kubernetes.io/instance": release}))
     if tenant.proxy_replicas > 0:
         out.append(minecraft_service(ns, "proxy"))
         out.append(minecraft_proxy_deployment(ns, replicas=tenant.proxy_replicas, version=tenant.version_name))
+        if tenant.autoscaling:
+            selector = {"app.kubernetes.io/instance": "proxy", PROXY_COMPONENT[0]: PROXY_COMPONENT[1]}
+            out.append(minecraft_pdb(ns, "proxy", selector))
+            top = max(tenant.proxy_max_replicas, tenant.proxy_replicas)
+            out.append(minecraft_hpa(ns, "proxy", min_replicas=tenant.proxy_replicas, max_replicas=top))
     return out
 
 
