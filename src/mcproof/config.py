@@ -221,7 +221,9 @@ class KubernetesSettings(_Model):
     max_restarts: int = Field(3, ge=0)  # smoke: a pod restarted more often than this fails
     request_timeout_s: float = Field(10.0, gt=0, le=120)
     embedded: EmbeddedKubernetes | None = None  # set: `mcproof sandbox up` starts this cluster
-    autoscaling: AutoscalingSettings | None = None  # set: smoke checks every workload's HPA and PDB (docs/autoscaling.md)
+    autoscaling: AutoscalingSettings | None = (
+        None  # set: smoke checks every workload's HPA and PDB (docs/autoscaling.md)
+    )
 
 
 class PlatformApiSettings(_Model):

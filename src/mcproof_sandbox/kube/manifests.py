@@ -215,16 +215,23 @@ def minecraft_statefulset(
                 "topologyKey": "kubernetes.io/hostname",
                 "whenUnsatisfiable": "ScheduleAnyway",
                 "labelSelector": {"matchLabels": {MINECRAFT_LABEL[0]: MINECRAFT_LABEL[1]}},
-            },
-            # ... and one release's replicas over different nodes: with a PodDisruptionBudget of
-            # maxUnavailable 1, a drain of one node then never needs two of its evictions at once.
-            {
-                "maxSkew": 1,
-                "topologyKey": "kubernetes.io/hostname",
-                "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": dict(labels)},
-            },
+            }
         ],
+        # ... and one release's replicas onto different nodes where possible: with a PodDisruptionBudget of
+        # maxUnavailable 1, a drain of one node then needs no two evictions of one release at once.
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "topologyKey": "kubernetes.io/hostname",
+                            "labelSelector": {"matchLabels": dict(labels)},
+                        },
+                    }
+                ]
+            }
+        },
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
