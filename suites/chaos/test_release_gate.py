@@ -63,7 +63,7 @@ def test_release_gate(
     kube: KubeApi = request.getfixturevalue("kube")  # only now: an environment naming no release needs no cluster
     try:
         workload = _workload(kube, kube_settings, release.workload)
-        namespace, _kind, name = parse_workload(workload)
+        namespace, _kind, _name = parse_workload(workload)
         check_tier(environment, EXPERIMENT, [t.value for t in Tier], os.environ.get("MCPROOF_ACK_PRODUCTION") == "1")
         check_namespace(environment, namespace, EXPERIMENT)
     except GuardError as err:
@@ -76,7 +76,7 @@ def test_release_gate(
         release.expect_protocol if release.expect_protocol is not None else expect.protocol,
     )
     try:
-        template = deployment_template(kube, namespace, name)
+        template = deployment_template(kube, workload)
     except McproofError as err:
         pytest.fail(str(err), pytrace=False)
     try:
@@ -94,16 +94,16 @@ def test_release_gate(
         pytest.fail(str(err), pytrace=False)
     finally:
         if release.restore:  # a rehearsal leaves the workload as it found it, whatever the verdict
-            _restore(kube, namespace, name, template, settings.healthy_deadline_s)
+            _restore(kube, workload, template, settings.healthy_deadline_s)
     evidence.append(result)
     if result.verdict == "inconclusive":
         inconclusive(result.reason, "name a release that changes the pod template in rollout.gate.to")
     assert result.verdict == "pass", summary(result)
 
 
-def _restore(kube: KubeApi, namespace: str, name: str, template: dict[str, Any], deadline_s: float) -> None:
+def _restore(kube: KubeApi, workload: str, template: dict[str, Any], deadline_s: float) -> None:
     try:
-        if deployment_template(kube, namespace, name) != template:
-            restore_template(kube, namespace, name, template, deadline_s=deadline_s)
+        if deployment_template(kube, workload) != template:
+            restore_template(kube, workload, template, deadline_s=deadline_s)
     except McproofError as err:
         pytest.fail(f"the rehearsal could not put the previous release back: {err}", pytrace=False)

@@ -21,7 +21,7 @@ from suite_runs import write_environment
 from mcproof_sandbox.kube.bridge import BOOT_ANNOTATION, PROTOCOL_ANNOTATION, VERSION_ANNOTATION
 from mcproof_sandbox.kube.cluster import EmbeddedCluster, create_or_keep
 from mcproof_sandbox.kube.embedded import wait_serving
-from mcproof_sandbox.kube.manifests import minecraft_proxy_deployment, minecraft_service
+from mcproof_sandbox.kube.manifests import minecraft_proxy_deployment, minecraft_service, minecraft_statefulset
 from mcproof_sandbox.kube.workloads import wait_workloads_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.kubernetes]
@@ -178,3 +178,48 @@ def test_unchanged_template_is_inconclusive_and_bad_input_is_one_line(
         assert bad.returncode == 2, bad.stdout + bad.stderr
         assert text in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_statefulset_release_measures_each_servers_downtime_and_rolls_back(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    """Game servers: a StatefulSet replaces each pod under its own name, so each server is down through its
+    replacement; that downtime is measured per server and judged against rollout.max_server_downtime_s."""
+    api = embedded_cluster.api()
+    create_or_keep(api, minecraft_service(kube_namespace, "mc"))
+    create_or_keep(api, minecraft_statefulset(kube_namespace, "mc", replicas=2))
+    wait_workloads_ready(api, [kube_namespace], timeout=60)
+    wait_serving(api, [kube_namespace], timeout=30)
+    env = _env(tmp_path, embedded_cluster, kube_namespace)
+    run, ev = _gate(
+        env,
+        "--workload", f"{kube_namespace}/statefulset/mc",
+        "--to", str(_release(tmp_path, "1.21.5", 770)),
+        "--expect-version", "1.21.5", "--expect-protocol", "770", "--rollback",
+        out=tmp_path / "sts-good.json",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ev["workload"] == f"StatefulSet {kube_namespace}/mc"
+    assert ev["rollout_completed"] is True
+    servers = {d["server"]: d for d in ev["server_downtime"]}
+    assert sorted(servers) == ["mc-0", "mc-1"]  # both servers replaced, each measured
+    assert all(d["downtime_s"] is not None and 0 < d["downtime_s"] <= 60 for d in servers.values())
+    assert all(p["versions"] == ["1.21.5/770"] for p in ev["new_pods"])
+    # a server-downtime SLO the replacement cannot meet fails the same good release
+    strict = tmp_path / "strict.yaml"
+    doc = yaml.safe_load(env.read_text(encoding="utf-8"))
+    doc["rollout"]["max_server_downtime_s"] = 0.01
+    strict.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    run2, ev2 = _gate(
+        strict,
+        "--workload", f"{kube_namespace}/sts/mc",
+        "--to", str(_release(tmp_path, "1.21.6", 771)),
+        "--expect-version", "1.21.6", "--expect-protocol", "771", "--rollback",
+        out=tmp_path / "sts-strict.json",
+    )  # fmt: skip
+    assert run2.returncode == 1, run2.stdout + run2.stderr
+    assert "through its replacement (SLO rollout.max_server_downtime_s 0.01s)" in ev2["reason"]
+    assert ev2["rollback"]["performed"] is True
+    assert ev2["rollback"]["healthy"] is True, ev2["rollback"]
+    sts = api.apps.read_namespaced_stateful_set("mc", kube_namespace)
+    assert sts.spec.template.metadata.annotations[VERSION_ANNOTATION] == "1.21.5"  # back on the release before

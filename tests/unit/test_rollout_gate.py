@@ -19,6 +19,7 @@ from mcproof.rollout.gate import (
     resolve_max_unavailable,
 )
 from mcproof.rollout.settings import GateRelease, RolloutSettings
+from mcproof.rollout.workload import KINDS, max_unavailable, statefulset_rollout_complete
 
 GOOD = {"pod": "p-1", "samples": 5, "failed": 0, "versions": ["1.21.5/770"], "ready_after_s": 1.0, "restarts": 0}
 
@@ -77,7 +78,8 @@ def test_nothing_rolled_or_observed_is_inconclusive() -> None:
 
 def test_workload_refs() -> None:
     assert parse_workload("mc/deploy/proxy") == ("mc", "Deployment", "proxy")
-    for bad, text in (("proxy", "NS/KIND/NAME"), ("mc/sts/a", "not gated yet"), ("mc/job/a", "unknown kind")):
+    assert parse_workload("mc/sts/mc-000") == ("mc", "StatefulSet", "mc-000")
+    for bad, text in (("proxy", "NS/KIND/NAME"), ("mc/job/a", "unknown kind")):
         with pytest.raises(ConfigError, match=text):
             parse_workload(bad)
 
@@ -124,6 +126,40 @@ def test_more_unavailable_than_the_strategy_allows_fails() -> None:
     verdict, reason = _judge([GOOD], unavailable=(1, 0))
     assert verdict == "fail"
     assert "1 replica(s) were not serving at once" in reason
+
+
+def test_each_server_downtime_is_judged_against_its_slo() -> None:
+    ok = [{"server": "mc-0", "downtime_s": 3.0}]
+    assert _judge([GOOD], server_downtime=ok)[0] == "pass"
+    verdict, reason = _judge([GOOD], server_downtime=[{"server": "mc-1", "downtime_s": 90.0}])
+    assert verdict == "fail"
+    assert "server mc-1 was down 90.0s" in reason
+    verdict, reason = _judge([GOOD], server_downtime=[{"server": "mc-1", "downtime_s": None}])
+    assert verdict == "fail"
+    assert "did not answer on its new release" in reason
+
+
+def test_statefulset_strategy_and_completion() -> None:
+    sts = KINDS["StatefulSet"]
+    assert (
+        max_unavailable(sts, {"spec": {"replicas": 4, "updateStrategy": {"rollingUpdate": {"maxUnavailable": 2}}}}) == 2
+    )
+    with pytest.raises(ConfigError, match="OnDelete"):
+        max_unavailable(sts, {"spec": {"updateStrategy": {"type": "OnDelete"}}})
+    done = {
+        "metadata": {"generation": 3},
+        "spec": {"replicas": 2},
+        "status": {"observedGeneration": 3, "replicas": 2, "readyReplicas": 2, "updatedReplicas": 2},
+    }
+    assert not statefulset_rollout_complete(
+        {**done, "status": {**done["status"], "currentRevision": "a", "updateRevision": "b"}}
+    )
+    assert not statefulset_rollout_complete(
+        {**done, "status": {**done["status"], "observedGeneration": 2, "currentRevision": "b", "updateRevision": "b"}}
+    )
+    assert statefulset_rollout_complete(
+        {**done, "status": {**done["status"], "currentRevision": "b", "updateRevision": "b"}}
+    )
 
 
 def test_a_bad_max_unavailable_is_one_line() -> None:
@@ -175,6 +211,7 @@ def test_the_record_round_trips() -> None:
         "decision_s": 4.0,
         "rollback": {"requested": True, "performed": False},
         "ticks": [],
+        "server_downtime": [{"server": "mc-0", "last_old_answer_s": 1.0, "first_new_answer_s": 2.5, "downtime_s": 1.5}],
     }
     record = load_record(data)
     assert isinstance(record, RolloutGateEvidence)

@@ -24,7 +24,7 @@ def rollout() -> None:
 
 @rollout.command("gate")
 @click.option("--env", "env_ref", default="local", show_default=True, help=ENV_HELP)
-@click.option("--workload", required=True, help="NS/deployment/NAME of the workload to update")
+@click.option("--workload", required=True, help="NS/deployment/NAME or NS/statefulset/NAME of the workload to update")
 @click.option("--to", "to", required=True, help="the release: a manifest or patch file (YAML/JSON), or an image")
 @click.option(
     "--expect-version", default=None, help="version name the new pods must report (default: minecraft.expect)"

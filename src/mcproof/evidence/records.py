@@ -591,6 +591,8 @@ class RolloutGateEvidence(_Record):
     decision_s: float | None
     rollback: dict[str, Any]
     ticks: list[dict[str, Any]] = field(repr=False)  # one per observation: endpoints, answered, phase
+    # a StatefulSet's servers: downtime through their replacement (last old answer -> first new answer)
+    server_downtime: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

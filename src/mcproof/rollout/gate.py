@@ -32,14 +32,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcproof.chaos.deploy import _deployment, _service_for, _strategy, rollout_complete
+from mcproof.chaos.deploy import _service_for
 from mcproof.connect.kubernetes import endpoint_target
 from mcproof.errors import ConfigError, KubeError
 from mcproof.evidence.records import RolloutGateEvidence
@@ -47,6 +46,18 @@ from mcproof.kubeapi import KubeApi
 from mcproof.kubeapi.endpoints import pod_is_ready, service_endpoints
 from mcproof.minecraft.sweep import sweep_fleet
 from mcproof.rollout.settings import RolloutSettings
+from mcproof.rollout.workload import (
+    KINDS,
+    WorkloadKind,
+    complete,
+    kind_named,
+    max_unavailable,
+    patch,
+    pod_key,
+    pod_revision,
+    read,
+    strategy,
+)
 
 __all__ = [
     "Update",
@@ -62,8 +73,6 @@ __all__ = [
 ]
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-HASH_LABEL = "pod-template-hash"
-_KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment"}
 
 
 def parse_workload(ref: str) -> tuple[str, str, str]:
@@ -76,11 +85,10 @@ def parse_workload(ref: str) -> tuple[str, str, str]:
     if len(parts) != 3 or not all(parts):
         raise ConfigError(f"--workload {ref!r} is not NS/KIND/NAME; use e.g. minecraft/deployment/proxy")
     ns, kind, name = parts
-    if kind.lower() in ("statefulset", "statefulsets", "sts"):
-        raise ConfigError(f"--workload {ref!r}: StatefulSets are not gated yet; gate a Deployment (NS/deployment/NAME)")
-    if kind.lower() not in _KINDS:
-        raise ConfigError(f"--workload {ref!r}: unknown kind {kind!r}; use NS/deployment/NAME")
-    return ns, _KINDS[kind.lower()], name
+    found = kind_named(kind)
+    if found is None:
+        raise ConfigError(f"--workload {ref!r}: unknown kind {kind!r}; use NS/deployment/NAME or NS/statefulset/NAME")
+    return ns, found.kind, name
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class Update:
     described: str
 
 
-def load_update(value: str, container_names: Sequence[str]) -> Update:
+def load_update(value: str, container_names: Sequence[str], kind: str = "Deployment") -> Update:
     """``--to``: a YAML/JSON file (a full Deployment manifest: its spec is applied; or a patch), or an image
     (set on the first container). A path-like value that is not a file is an error, not an image.
 
@@ -109,9 +117,9 @@ def load_update(value: str, container_names: Sequence[str]) -> Update:
         except (OSError, yaml.YAMLError) as err:
             raise ConfigError(f"--to {value}: cannot read it as YAML/JSON ({str(err).splitlines()[0]})") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("spec"), dict):
-            raise ConfigError(f"--to {value}: expected a Deployment manifest or a patch with a 'spec' mapping")
-        if doc.get("kind") not in (None, "Deployment"):
-            raise ConfigError(f"--to {value}: a {doc.get('kind')} manifest; give the Deployment's manifest or a patch")
+            raise ConfigError(f"--to {value}: expected a {kind} manifest or a patch with a 'spec' mapping")
+        if doc.get("kind") not in (None, kind):
+            raise ConfigError(f"--to {value}: a {doc.get('kind')} manifest; give the {kind}'s manifest or a patch")
         patch: dict[str, Any] = {"spec": doc["spec"]}
         return Update(patch, f"{'manifest' if 'kind' in doc else 'patch'} {path.name}")
     if not value or any(c.isspace() for c in value) or not container_names:
@@ -123,24 +131,14 @@ def load_update(value: str, container_names: Sequence[str]) -> Update:
 
 
 def resolve_max_unavailable(strategy: Mapping[str, Any] | None, replicas: int) -> int:
-    """The strategy's maxUnavailable in pods (a percentage rounds down, as the controller does;
-    Recreate allows every replica).
+    """A Deployment strategy's maxUnavailable in pods (see :func:`mcproof.rollout.workload.max_unavailable`).
 
     >>> resolve_max_unavailable({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}}, 10)
     2
     >>> resolve_max_unavailable({"type": "Recreate"}, 3)
     3
     """
-    strategy = strategy or {}
-    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
-        return replicas
-    raw = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%")
-    try:
-        if isinstance(raw, str) and raw.endswith("%"):
-            return math.floor(replicas * float(raw[:-1]) / 100)
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"the Deployment's maxUnavailable {raw!r} is neither a count nor a percentage") from None
+    return max_unavailable(KINDS["Deployment"], {"spec": {"replicas": replicas, "strategy": strategy or {}}})
 
 
 def _revision(obj: Mapping[str, Any]) -> int:
@@ -167,10 +165,6 @@ def summary(evidence: RolloutGateEvidence) -> str:
     elif rb.get("problem"):
         line += f"; rollback: {rb['problem']}"
     return line
-
-
-def _pod_hash(pod: Mapping[str, Any]) -> str:
-    return str(((pod.get("metadata") or {}).get("labels") or {}).get(HASH_LABEL, ""))
 
 
 def _restarts(pod: Mapping[str, Any]) -> int:
@@ -211,6 +205,7 @@ def judge(
     baseline: str | None = None,
     error: str | None = None,
     unavailable: tuple[int, int] = (0, 0),
+    server_downtime: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[str, str]:
     """(verdict, reason) from what the gate observed (``unavailable``: the most replicas seen not serving,
     and the strategy's maxUnavailable).
@@ -265,6 +260,15 @@ def judge(
             f"{routed_failures} request(s) to serving, routed endpoints failed (a Deployment must show zero): "
             "a pod stopped answering while still Ready"
         )
+    for server in server_downtime:  # a StatefulSet's servers: each one's measured downtime against the SLO
+        down = server.get("downtime_s")
+        if down is None:
+            return "fail", f"server {server['server']} did not answer on its new release (no downtime could be closed)"
+        if down > settings.max_server_downtime_s:
+            return "fail", (
+                f"server {server['server']} was down {down:.1f}s through its replacement "
+                f"(SLO rollout.max_server_downtime_s {settings.max_server_downtime_s:g}s)"
+            )
     seen, allowed = unavailable
     if seen > allowed:
         return "fail", f"{seen} replica(s) were not serving at once during the rollout; its strategy allows {allowed}"
@@ -295,13 +299,20 @@ def judge(
 class _Observer:
     """Ticks: list the pods, ping every Ready endpoint, keep per-endpoint samples."""
 
-    def __init__(self, api: KubeApi, namespace: str, service: Mapping[str, Any], settings: RolloutSettings) -> None:
-        self.api, self.namespace, self.service, self.settings = api, namespace, service, settings
+    def __init__(
+        self,
+        api: KubeApi,
+        namespace: str,
+        service: Mapping[str, Any],
+        settings: RolloutSettings,
+        kind: WorkloadKind = KINDS["Deployment"],
+    ) -> None:
+        self.api, self.namespace, self.service, self.settings, self.kind = api, namespace, service, settings, kind
         selector = (service.get("spec") or {}).get("selector") or {}
         self.label_selector = ",".join(f"{k}={v}" for k, v in selector.items())
         self.ticks: list[dict[str, Any]] = []
-        self.per_pod: dict[str, dict[str, Any]] = {}
-        self.pods_seen: dict[str, dict[str, Any]] = {}
+        self.per_pod: dict[str, dict[str, Any]] = {}  # pod key (pod_key) -> its samples
+        self.pods_seen: dict[str, dict[str, Any]] = {}  # pod key -> its last listing
         self.ready_at: dict[str, float] = {}  # pod -> wall time first seen Ready
         self._pending: list[tuple[str, dict[str, Any]]] = []  # failed samples awaiting the next listing
         self.baseline: set[str] = set()  # pods listed before the update: their failures are never start-up
@@ -309,21 +320,26 @@ class _Observer:
     def pods(self) -> list[dict[str, Any]]:
         return self.api.objects("pods", self.namespace, label_selector=self.label_selector)
 
+    def key(self, pod: Mapping[str, Any]) -> str:
+        return pod_key(self.kind, pod)
+
     def tick(self, t_s: float, phase: str) -> list[dict[str, Any]]:
         pods = self.pods()
-        routed = {p["metadata"]["name"] for p in pods if pod_is_ready(p)}
+        routed = {self.key(p) for p in pods if pod_is_ready(p)}
         for pod_name, sample in self._pending:  # a failure is routed when the pod is still routed after it
             if pod_name in routed:
                 sample["routed"] = True
         self._pending = []
         now = time.time()
+        by_name = {}
         for pod in pods:
-            name = pod["metadata"]["name"]
-            self.pods_seen[name] = pod
+            key = self.key(pod)
+            by_name[pod["metadata"]["name"]] = key
+            self.pods_seen[key] = pod
             if pod_is_ready(pod):
-                self.ready_at.setdefault(name, now)
+                self.ready_at.setdefault(key, now)
         eps = service_endpoints(self.service, pods, port_name=self.settings.port_name)
-        by_target = {endpoint_target(e).id: e.pod for e in eps}
+        by_target = {endpoint_target(e).id: by_name.get(e.pod, e.pod) for e in eps}
         targets = [endpoint_target(e) for e in eps]
         answered = 0
         if targets:
@@ -353,7 +369,7 @@ class _Observer:
             "phase": phase,
             "endpoints": len(targets),
             "answered": answered,
-            "ready_pods": sorted(e.pod for e in eps),
+            "ready_pods": sorted(by_name.get(e.pod, e.pod) for e in eps),
         }
         self.ticks.append(tick)
         return pods
@@ -361,7 +377,7 @@ class _Observer:
     def finish(self) -> None:
         """The last tick's failures are judged against one more listing."""
         if self._pending:
-            routed = {p["metadata"]["name"] for p in self.pods() if pod_is_ready(p)}
+            routed = {self.key(p) for p in self.pods() if pod_is_ready(p)}
             for pod_name, sample in self._pending:
                 sample["routed"] = pod_name in routed
             self._pending = []
@@ -369,16 +385,6 @@ class _Observer:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
-
-
-def _patch(api: KubeApi, namespace: str, name: str, body: Any, what: str) -> None:
-    try:
-        api.apps.patch_namespaced_deployment(name, namespace, body, _request_timeout=api.timeout)
-    except Exception as err:  # ApiException or transport: one line, what to check
-        text = str(getattr(err, "body", "") or err).splitlines()[0][:300]
-        raise KubeError(
-            f"cannot patch Deployment {namespace}/{name} to {what} ({text}); check the update and RBAC (patch)"
-        ) from None
 
 
 def run_gate(
@@ -393,22 +399,24 @@ def run_gate(
     environment: str = "",
     check: str = "mcproof rollout gate",
 ) -> RolloutGateEvidence:
-    """Gate the update ``to`` of ``workload`` (``NS/deployment/NAME``); bounded by the settings' deadlines."""
-    namespace, _kind, name = parse_workload(workload)
-    dep = _deployment(api, namespace, name)
+    """Gate the update ``to`` of ``workload`` (``NS/deployment/NAME`` or ``NS/statefulset/NAME``); bounded by
+    the settings' deadlines."""
+    namespace, kind_name, name = parse_workload(workload)
+    kind = KINDS[kind_name]
+    dep = read(api, kind, namespace, name)
     service = _service_for(api, namespace, dep)
     containers = [
         str(c.get("name")) for c in ((dep["spec"].get("template") or {}).get("spec") or {}).get("containers") or []
     ]
-    update = load_update(to, containers)
+    update = load_update(to, containers, kind.kind)
     replicas = int(dep["spec"].get("replicas", 1))
-    allowed = resolve_max_unavailable(dep["spec"].get("strategy"), replicas)
-    obs = _Observer(api, namespace, service, settings)
+    allowed = max_unavailable(kind, dep)
+    obs = _Observer(api, namespace, service, settings, kind)
     started_at = _now()
     t0 = time.monotonic()
     before = obs.tick(0.0, "baseline")
-    obs.baseline = {p["metadata"]["name"] for p in before}
-    old_hashes = {_pod_hash(p) for p in before}
+    obs.baseline = {obs.key(p) for p in before}
+    old_hashes = {pod_revision(kind, p) for p in before}
     old_versions = sorted({s["version"] for e in obs.per_pod.values() for s in e["samples"] if s["ok"]})
     baseline = baseline_problem(obs.ticks[0], obs.per_pod.values())
     template_changed = False
@@ -417,9 +425,9 @@ def run_gate(
     t_apply = 0.0
     unavailable_max = 0
     if baseline is None:  # never roll onto an environment that was not healthy: its failures are not the release's
-        echo(f"mcproof: applying {update.described} to Deployment {namespace}/{name}")
-        _patch(api, namespace, name, update.patch, "apply the update")
-        current = _deployment(api, namespace, name)
+        echo(f"mcproof: applying {update.described} to {kind.kind} {namespace}/{name}")
+        patch(api, kind, namespace, name, update.patch, "apply the update")
+        current = read(api, kind, namespace, name)
         template_changed = int(current["metadata"].get("generation", 0)) != int(
             dep["metadata"].get("generation", 0)
         ) and (current["spec"].get("template") != dep["spec"].get("template"))
@@ -429,6 +437,7 @@ def run_gate(
         except KubeError as err:  # the release is applied but unjudged: inconclusive, rolled back when asked
             error = f"the gate lost the cluster mid-rollout ({err})"
     new_pods = _new_pods(obs, old_hashes)
+    downtime = server_downtime(obs, old_hashes) if kind.kind == "StatefulSet" else []
     rollout_samples = [s for e in obs.per_pod.values() for s in e["samples"] if s["phase"] == "rollout"]
     samples = len(rollout_samples)
     routed_failures = sum(1 for s in rollout_samples if not s["ok"] and s["routed"] and not s["startup"])
@@ -445,6 +454,7 @@ def run_gate(
         baseline=baseline,
         error=error,
         unavailable=(unavailable_max, allowed),
+        server_downtime=downtime,
     )
     decision = round(time.monotonic() - t0, 3)
     rb: dict[str, Any] = {"requested": rollback, "performed": False}
@@ -464,10 +474,10 @@ def run_gate(
             f"derived from Ready pods each tick; rollout deadline {settings.rollout_deadline_s:g}s"
         ),
         check=check,
-        workload=f"Deployment {namespace}/{name}",
+        workload=f"{kind.kind} {namespace}/{name}",
         service=f"{namespace}/{service['metadata']['name']}",
         update=update.described,
-        strategy=_strategy(dep),
+        strategy=strategy(kind, dep),
         replicas=replicas,
         max_unavailable_allowed=allowed,
         max_unavailable_observed=max(0, unavailable_max),
@@ -492,6 +502,7 @@ def run_gate(
         decision_s=decision,
         rollback=rb,
         ticks=obs.ticks,
+        server_downtime=downtime,
     )
 
 
@@ -518,10 +529,10 @@ def _observe_rollout(
         if now - t_apply > settings.rollout_deadline_s or settled:
             break
         pods = obs.tick(now, "rollout")
-        current = _deployment(api, namespace, name)
+        current = read(api, obs.kind, namespace, name)
         want = int((current.get("spec") or {}).get("replicas", 1))  # re-read: the update may change replicas
         unavailable_max = max(unavailable_max, want - obs.ticks[-1]["endpoints"])
-        if done_at is None and rollout_complete(current):
+        if done_at is None and complete(obs.kind, current):
             done_at, done_tick = now, len(obs.ticks)
         if _wrong_version_seen(obs, pods, old_hashes, expected):
             break  # definitive: no need to wait for the rest of the rollout
@@ -552,13 +563,41 @@ def baseline_problem(tick: Mapping[str, Any], per_pod: Iterable[Mapping[str, Any
     return None
 
 
+def server_downtime(obs: _Observer, old_hashes: set[str]) -> list[dict[str, Any]]:
+    """Per server of a StatefulSet (a pod name keeps its server through the rollout): from its old
+    release's last answer to its new release's first (``None`` when the new one never answered), in
+    tick times; servers not yet replaced are not listed."""
+    out = []
+    names = sorted({str(p["metadata"]["name"]) for p in obs.pods_seen.values()})
+    for server in names:
+        old_ok: list[float] = []
+        new_ok: list[float] = []
+        replaced = False
+        for key, pod in obs.pods_seen.items():
+            if pod["metadata"]["name"] != server:
+                continue
+            is_new = pod_revision(obs.kind, pod) not in old_hashes
+            replaced = replaced or is_new
+            samples = [s for s in (obs.per_pod.get(key) or {}).get("samples", []) if s["phase"] != "rollback"]
+            (new_ok if is_new else old_ok).extend(float(s["t_s"]) for s in samples if s["ok"])
+        if not replaced:
+            continue
+        last_old = max(old_ok) if old_ok else None
+        first_new = min(new_ok) if new_ok else None
+        down = round(first_new - last_old, 3) if first_new is not None and last_old is not None else None
+        out.append(
+            {"server": server, "last_old_answer_s": last_old, "first_new_answer_s": first_new, "downtime_s": down}
+        )
+    return out
+
+
 def _wrong_version_seen(
     obs: _Observer, pods: Sequence[Mapping[str, Any]], old_hashes: set[str], expected: tuple[str | None, int | None]
 ) -> bool:
     want_name, want_proto = expected
     if want_name is None and want_proto is None:
         return False
-    new = {p["metadata"]["name"] for p in pods if _pod_hash(p) not in old_hashes}
+    new = {obs.key(p) for p in pods if pod_revision(obs.kind, p) not in old_hashes}
     for pod_name in new:
         for s in (obs.per_pod.get(pod_name) or {}).get("samples", []):
             if s["ok"]:
@@ -573,7 +612,7 @@ def _wrong_version_seen(
 def _new_pods(obs: _Observer, old_hashes: set[str]) -> list[dict[str, Any]]:
     found = []
     for name, pod in sorted(obs.pods_seen.items()):
-        if _pod_hash(pod) in old_hashes:
+        if pod_revision(obs.kind, pod) in old_hashes:
             continue
         created = _created(pod)
         ready_wall = _ready_since(pod) if name in obs.ready_at else None
@@ -635,14 +674,23 @@ def _rollback(
     rb: dict[str, Any] = {"requested": True, "performed": False, "decision_s": decision}
     template = copy.deepcopy((before.get("spec") or {}).get("template") or {})
     try:
-        _patch(api, namespace, name, [{"op": "replace", "path": "/spec/template", "value": template}], "roll it back")
+        patch(
+            api,
+            obs.kind,
+            namespace,
+            name,
+            [{"op": "replace", "path": "/spec/template", "value": template}],
+            "roll it back",
+        )
     except KubeError as err:
         rb["problem"] = str(err)
         return rb
     applied = round(time.monotonic() - t0, 3)
     rb.update(
         performed=True,
-        to_revision=_revision(before),
+        to_revision=_revision(before)
+        if obs.kind.kind == "Deployment"
+        else (before.get("status") or {}).get("currentRevision"),
         undo_applied_s=applied,
         time_to_rollback_s=round(applied - decision, 3),
     )
@@ -660,9 +708,9 @@ def _rollback(
             tick = obs.ticks[-1]
             fresh = [s for k, v in obs.per_pod.items() for s in v["samples"][before_counts.get(k, 0) :]]
             answering_old = bool(fresh) and all(s["ok"] and (not old or s["version"] in old) for s in fresh)
-            current = _deployment(api, namespace, name)
+            current = read(api, obs.kind, namespace, name)
             want = int((current.get("spec") or {}).get("replicas", 1))
-            if answering_old and tick["endpoints"] == want and rollout_complete(current):
+            if answering_old and tick["endpoints"] == want and complete(obs.kind, current):
                 healthy = round(time.monotonic() - t0, 3)  # when the healthy state was seen: after this tick's reads
                 break
             time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
@@ -682,23 +730,27 @@ def _rollback(
     return rb
 
 
-def deployment_template(api: KubeApi, namespace: str, name: str) -> dict[str, Any]:
-    """The Deployment's pod template as it is now (to restore after a rehearsal)."""
-    return copy.deepcopy(_deployment(api, namespace, name)["spec"]["template"])
+def deployment_template(api: KubeApi, workload: str) -> dict[str, Any]:
+    """The workload's pod template as it is now (to restore after a rehearsal)."""
+    namespace, kind_name, name = parse_workload(workload)
+    return copy.deepcopy(read(api, KINDS[kind_name], namespace, name)["spec"]["template"])
 
 
 def restore_template(
-    api: KubeApi, namespace: str, name: str, template: Mapping[str, Any], *, deadline_s: float, interval_s: float = 0.2
+    api: KubeApi, workload: str, template: Mapping[str, Any], *, deadline_s: float, interval_s: float = 0.2
 ) -> float:
-    """Put ``template`` back on the Deployment (a rehearsal's clean-up) and wait for its rollout to complete;
+    """Put ``template`` back on the workload (a rehearsal's clean-up) and wait for its rollout to complete;
     seconds taken. Raises :class:`KubeError` when it did not complete within ``deadline_s``."""
+    namespace, kind_name, name = parse_workload(workload)
+    kind = KINDS[kind_name]
     started = time.monotonic()
-    _patch(api, namespace, name, [{"op": "replace", "path": "/spec/template", "value": dict(template)}], "restore it")
-    while not rollout_complete(_deployment(api, namespace, name)):
+    body = [{"op": "replace", "path": "/spec/template", "value": dict(template)}]
+    patch(api, kind, namespace, name, body, "restore it")
+    while not complete(kind, read(api, kind, namespace, name)):
         if time.monotonic() - started > deadline_s:
             raise KubeError(
-                f"Deployment {namespace}/{name} did not finish rolling back to its previous template within "
-                f"{deadline_s:g}s; check its pods (kubectl -n {namespace} rollout status deployment/{name})"
+                f"{kind.kind} {namespace}/{name} did not finish rolling back to its previous template within "
+                f"{deadline_s:g}s; check its pods (kubectl -n {namespace} rollout status {kind.kind.lower()}/{name})"
             )
         time.sleep(interval_s)
     return round(time.monotonic() - started, 3)

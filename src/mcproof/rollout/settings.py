@@ -14,6 +14,7 @@ Example (YAML)::
       max_error_ratio: 0.0       # failed pings of the new pods / their pings (a Deployment also needs 0 routed failures)
       max_restarts: 0            # container restarts a new pod may show (more: a crash loop)
       readiness_gap_s: 0         # how long a new pod may be Ready (routed) before its server first answers
+      max_server_downtime_s: 60  # a StatefulSet's server: its old release's last answer to its new one's first
       gate:                      # the release the chaos suite's release-gate check rolls (absent: skipped)
         workload: ns/deployment/proxy   # absent: the first Deployment of 2+ replicas in scope
         to: releases/next.yaml     # a manifest or patch (relative to the environment file) or an image
@@ -57,6 +58,7 @@ class RolloutSettings(BaseModel):
     max_error_ratio: float = Field(0.0, ge=0, le=1)
     max_restarts: int = Field(0, ge=0, le=100)
     readiness_gap_s: float = Field(0.0, ge=0, le=60)
+    max_server_downtime_s: float = Field(60.0, gt=0, le=3600)  # a StatefulSet server's downtime through its replacement
     port_name: str = "minecraft"
     gate: GateRelease | None = None
 
