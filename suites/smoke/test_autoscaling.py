@@ -167,7 +167,7 @@ def test_workloads_have_pdb_allowing_one_disruption(
     workloads = _workloads(kube_inventory)
     if not workloads:
         pytest.skip(f"no StatefulSet or Deployment matches {kube_inventory.scope}")
-    problems = []
+    least: list[tuple[dict[str, Any], int]] = []
     for kind, obj in workloads:
         replicas = int((obj.get("spec") or {}).get("replicas", 1))
         for hpa in autoscaling_objects.hpas:  # an autoscaled workload runs as few as minReplicas
@@ -177,7 +177,10 @@ def test_workloads_have_pdb_allowing_one_disruption(
                 ref.get("name"),
             ) == (kind, obj["metadata"].get("name")):
                 replicas = min(replicas, int(hpa["spec"].get("minReplicas", 1)))
-        problems += pdb_findings(kind, obj, autoscaling_objects.pdbs, replicas=replicas)
+        least.append((obj, replicas))
+    problems = []
+    for (kind, obj), (_obj, replicas) in zip(workloads, least, strict=True):
+        problems += pdb_findings(kind, obj, autoscaling_objects.pdbs, replicas=replicas, peers=least)
     assert not problems, describe_problems(
         problems,
         len(workloads),

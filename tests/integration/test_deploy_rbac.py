@@ -43,6 +43,8 @@ SIGNOFF_ONLY: list[Access] = [
     ("list", "persistentvolumeclaims", "", FLEET_NS),
     ("list", "networkpolicies", "networking.k8s.io", FLEET_NS),
     ("list", "resourcequotas", "", FLEET_NS),
+    ("list", "horizontalpodautoscalers", "autoscaling", FLEET_NS),
+    ("list", "poddisruptionbudgets", "policy", FLEET_NS),
     ("list", "nodes", "", ""),
     ("list", "namespaces", "", ""),
     ("list", "clusterrolebindings", "rbac.authorization.k8s.io", ""),

@@ -198,3 +198,33 @@ def test_metric_apis_needed_and_not_served() -> None:
 def test_settings_refuse_bad_input(section: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         KubernetesSettings(autoscaling=section)  # type: ignore[arg-type]
+
+
+def test_requests_judged_as_the_hpa_controller_reads_pods() -> None:
+    average = {
+        "type": "Resource",
+        "resource": {"name": "cpu", "target": {"type": "AverageValue", "averageValue": "200m"}},
+    }
+    assert hpa_findings("Deployment", _workload(), [_hpa(metrics=[average])], ceiling=50) == []  # absolute: no request
+    limited = _workload()
+    limited["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"cpu": "500m"}}
+    assert hpa_findings("Deployment", limited, [_hpa(metrics=[_cpu()])], ceiling=50) == []  # the limit becomes it
+    zero = _workload({"cpu": "0"})
+    assert "missing on c0" in hpa_findings("Deployment", zero, [_hpa(metrics=[_cpu()])], ceiling=50)[0][1]
+    sidecar = _workload(CPU)
+    sidecar["spec"]["template"]["spec"]["initContainers"] = [{"name": "log", "restartPolicy": "Always"}]
+    assert "missing on log" in hpa_findings("Deployment", sidecar, [_hpa(metrics=[_cpu()])], ceiling=50)[0][1]
+
+
+def test_a_pdb_shared_by_workloads_is_judged_over_all_their_pods() -> None:
+    shared = _pdb(selector={"matchLabels": {"app.kubernetes.io/name": "minecraft"}}, maxUnavailable="50%")
+    me = _workload(CPU)
+    peers = [(me, 2)] + [(_workload(CPU), 2) for _ in range(4)]
+    found = pdb_findings("Deployment", me, [shared], replicas=2, peers=peers)
+    assert len(found) == 1
+    assert "also selects 4 other workload(s); its budget of 5 over 10 pods lets all 2" in found[0][1]
+    assert pdb_findings("Deployment", me, [shared], replicas=2) == []  # alone, 50 % of 2 allows 1
+
+
+def test_a_workload_scaled_to_zero_needs_no_budget() -> None:
+    assert pdb_findings("Deployment", _workload(CPU), [], replicas=0) == []

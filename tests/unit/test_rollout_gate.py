@@ -162,6 +162,27 @@ def test_statefulset_strategy_and_completion() -> None:
     )
 
 
+def test_strategy_arithmetic_follows_the_controllers() -> None:
+    sts, dep = KINDS["StatefulSet"], KINDS["Deployment"]
+    pct = {"spec": {"replicas": 3, "updateStrategy": {"rollingUpdate": {"maxUnavailable": "10%"}}}}
+    assert max_unavailable(sts, pct) == 1  # a StatefulSet's percentage rounds up, never below 1
+    with pytest.raises(ConfigError, match="partition is above 0"):
+        max_unavailable(sts, {"spec": {"updateStrategy": {"rollingUpdate": {"partition": 1}}}})
+    zero = {"spec": {"replicas": 3, "strategy": {"rollingUpdate": {"maxUnavailable": "10%", "maxSurge": 0}}}}
+    assert max_unavailable(dep, zero) == 1  # both resolve to 0: the Deployment controller allows 1
+    assert max_unavailable(dep, {"spec": {"replicas": 2}}) == 0  # 25 % of 2 rounds down, surge rounds up to 1
+
+
+def test_a_baseline_short_of_replicas_or_mid_rollout_applies_nothing() -> None:
+    answered = [{"pod": "a", "samples": [{"ok": True}]}]
+    short = baseline_problem({"endpoints": 1}, answered, replicas=3)
+    assert short is not None
+    assert "only 1 of 3 replicas were Ready" in short
+    busy = baseline_problem({"endpoints": 1}, answered, replicas=1, settled=False)
+    assert busy is not None
+    assert "still in progress" in busy
+
+
 def test_a_bad_max_unavailable_is_one_line() -> None:
     with pytest.raises(ConfigError, match="neither a count nor a percentage"):
         resolve_max_unavailable({"rollingUpdate": {"maxUnavailable": "lots"}}, 2)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -102,7 +103,24 @@ def platform_scaled(kind: str, obj: Obj, entries: Iterable[str]) -> bool:
 
 
 def _containers(obj: Obj) -> list[Mapping[str, Any]]:
-    return list((((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [])
+    """The containers whose usage an HPA averages: the regular ones and native sidecars (init containers
+    with ``restartPolicy: Always``)."""
+    pod = (((obj.get("spec") or {}).get("template") or {}).get("spec")) or {}
+    sidecars = [c for c in pod.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
+    return list(pod.get("containers") or []) + sidecars
+
+
+_ZERO = re.compile(r"^\+?0+(\.0+)?[A-Za-z]*$")
+
+
+def _has_request(container: Mapping[str, Any], resource: Any) -> bool:
+    """A non-zero request, or a limit (admission copies a limit into a missing request)."""
+    res = container.get("resources") or {}
+    for part in ("requests", "limits"):
+        value = (res.get(part) or {}).get(resource)
+        if value is not None and not _ZERO.match(str(value).strip()):
+            return True
+    return False
 
 
 def _metrics(hpa: Obj) -> list[Mapping[str, Any]]:
@@ -141,15 +159,15 @@ def _metric_findings(hpa: Obj, kind: str, obj: Obj) -> list[str]:
             continue
         source = metric.get("resource" if mtype == "Resource" else "containerResource") or {}
         resource = source.get("name")
+        if (source.get("target") or {}).get("type", "Utilization") != "Utilization":
+            continue  # an AverageValue target is absolute: it needs no request
         scoped = [c for c in containers if mtype == "Resource" or c.get("name") == source.get("container")]
         if mtype == "ContainerResource" and not scoped:
             out.append(
                 f"ContainerResource metric names container {source.get('container')!r}, which the pod lacks "
                 "(fix: name one of the pod template's containers)"
             )
-        lacking = [
-            str(c.get("name")) for c in scoped if resource not in (((c.get("resources") or {}).get("requests")) or {})
-        ]
+        lacking = [str(c.get("name")) for c in scoped if not _has_request(c, resource)]
         if lacking:
             out.append(
                 f"{mtype} metric {resource} needs a {resource} request on every container, missing on "
@@ -253,8 +271,16 @@ def _resolve(value: Any, replicas: int) -> int:
     return int(value)
 
 
-def pdb_findings(kind: str, obj: Obj, pdbs: Iterable[Obj], *, replicas: int) -> list[Finding]:
+def _template_labels(obj: Obj) -> Mapping[str, Any]:
+    return ((((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")) or {}
+
+
+def pdb_findings(
+    kind: str, obj: Obj, pdbs: Iterable[Obj], *, replicas: int, peers: Iterable[tuple[Obj, int]] = ()
+) -> list[Finding]:
     """What is wrong with the PodDisruptionBudget of a workload running ``replicas`` pods at the least.
+    ``peers``: the other workloads in scope and their replicas; a PDB selecting them too shares its budget
+    over all their pods (the disruption controller counts every selected pod), judged that way.
 
     >>> sts = {"metadata": {"namespace": "t1", "name": "mc"}, "spec": {"template": {"metadata": {"labels": {"a": "1"}}}}}
     >>> pdb = {"metadata": {"namespace": "t1", "name": "mc"}, "spec": {"selector": {"matchLabels": {"a": "1"}},
@@ -265,8 +291,10 @@ def pdb_findings(kind: str, obj: Obj, pdbs: Iterable[Obj], *, replicas: int) -> 
     'maxUnavailable 1 lets all 1 pods'
     """
     ref = workload_ref(kind, obj)
+    if replicas == 0:
+        return []  # scaled to zero (an idle server): nothing a drain could disrupt
     meta = obj.get("metadata") or {}
-    labels = ((((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")) or {}
+    labels = _template_labels(obj)
     mine = [
         p
         for p in pdbs
@@ -287,11 +315,19 @@ def pdb_findings(kind: str, obj: Obj, pdbs: Iterable[Obj], *, replicas: int) -> 
     pdb = mine[0]
     spec = pdb.get("spec") or {}
     name = f"pdb {(pdb.get('metadata') or {}).get('name')}"
+    shared = [
+        (o, r)
+        for o, r in peers
+        if o is not obj
+        and (o.get("metadata") or {}).get("namespace") == meta.get("namespace")
+        and label_selector_matches(spec.get("selector"), _template_labels(o))
+    ]
+    total = replicas + sum(r for _o, r in shared)
     if "maxUnavailable" in spec:
-        allowed = _resolve(spec["maxUnavailable"], replicas)
+        allowed = _resolve(spec["maxUnavailable"], total)
         shown = f"maxUnavailable {spec['maxUnavailable']}"
     elif "minAvailable" in spec:
-        allowed = replicas - _resolve(spec["minAvailable"], replicas)
+        allowed = total - _resolve(spec["minAvailable"], total)
         shown = f"minAvailable {spec['minAvailable']}"
     else:
         return [(ref, f"{name} sets neither minAvailable nor maxUnavailable (fix: maxUnavailable: 1)")]
@@ -299,8 +335,16 @@ def pdb_findings(kind: str, obj: Obj, pdbs: Iterable[Obj], *, replicas: int) -> 
         return [
             (
                 ref,
-                f"{name}: {shown} allows no disruption at {replicas} replica(s): a node drain blocks forever "
+                f"{name}: {shown} allows no disruption at {total} selected pod(s): a node drain blocks forever "
                 "(fix: maxUnavailable: 1, or minAvailable below the replica count)",
+            )
+        ]
+    if shared and allowed >= replicas:
+        return [
+            (
+                ref,
+                f"{name} also selects {len(shared)} other workload(s); its budget of {allowed} over {total} pods lets "
+                f"all {replicas} of this one go at once (fix: one PDB per workload)",
             )
         ]
     if allowed >= replicas:

@@ -418,7 +418,7 @@ def run_gate(
     obs.baseline = {obs.key(p) for p in before}
     old_hashes = {pod_revision(kind, p) for p in before}
     old_versions = sorted({s["version"] for e in obs.per_pod.values() for s in e["samples"] if s["ok"]})
-    baseline = baseline_problem(obs.ticks[0], obs.per_pod.values())
+    baseline = baseline_problem(obs.ticks[0], obs.per_pod.values(), replicas=replicas, settled=complete(kind, dep))
     template_changed = False
     error: str | None = None
     done_at: float | None = None
@@ -541,8 +541,11 @@ def _observe_rollout(
     return done_at, unavailable_max
 
 
-def baseline_problem(tick: Mapping[str, Any], per_pod: Iterable[Mapping[str, Any]]) -> str | None:
-    """Why the environment was not healthy before the update (then nothing is applied), or None.
+def baseline_problem(
+    tick: Mapping[str, Any], per_pod: Iterable[Mapping[str, Any]], *, replicas: int = 0, settled: bool = True
+) -> str | None:
+    """Why the environment was not healthy before the update (then nothing is applied), or None: no Ready
+    endpoint, fewer than ``replicas``, a rollout still in progress (not ``settled``), an old pod not answering.
 
     >>> baseline_problem({"endpoints": 0}, [])
     'no Ready endpoint answered before the update, so nothing could be compared; check the Service and its pods'
@@ -553,6 +556,13 @@ def baseline_problem(tick: Mapping[str, Any], per_pod: Iterable[Mapping[str, Any
         return (
             "no Ready endpoint answered before the update, so nothing could be compared; check the Service and its pods"
         )
+    if int(tick["endpoints"]) < replicas:
+        return (
+            f"only {tick['endpoints']} of {replicas} replicas were Ready before the update: the environment was not "
+            "healthy; fix it before gating"
+        )
+    if not settled:
+        return "an earlier rollout of the workload was still in progress; gate once it completed"
     for entry in per_pod:
         bad = [s for s in entry["samples"] if not s["ok"]]
         if bad:
@@ -580,8 +590,8 @@ def server_downtime(obs: _Observer, old_hashes: set[str]) -> list[dict[str, Any]
             replaced = replaced or is_new
             samples = [s for s in (obs.per_pod.get(key) or {}).get("samples", []) if s["phase"] != "rollback"]
             (new_ok if is_new else old_ok).extend(float(s["t_s"]) for s in samples if s["ok"])
-        if not replaced:
-            continue
+        if not replaced or not old_ok:
+            continue  # not replaced yet, or a server the baseline did not serve (no downtime to close)
         last_old = max(old_ok) if old_ok else None
         first_new = min(new_ok) if new_ok else None
         down = round(first_new - last_old, 3) if first_new is not None and last_old is not None else None

@@ -153,16 +153,26 @@ def max_unavailable(kind: WorkloadKind, obj: Mapping[str, Any]) -> int:
                 "the StatefulSet's updateStrategy is OnDelete: its pods change only when deleted, so no update "
                 "rolls; gate it with updateStrategy RollingUpdate"
             )
-        default: Any = 1
-    else:
-        strat = spec.get("strategy") or {}
-        if strat.get("type", "RollingUpdate") != "RollingUpdate":
-            return replicas
-        default = "25%"
-    raw = (strat.get("rollingUpdate") or {}).get("maxUnavailable", default)
+        if int((strat.get("rollingUpdate") or {}).get("partition", 0) or 0) > 0:
+            raise ConfigError(
+                "the StatefulSet's rollingUpdate.partition is above 0: a staged (canary) rollout never completes "
+                "by itself; gate it with partition 0, or roll the canary ordinals as their own release"
+            )
+        # a StatefulSet's percentage rounds up and is at least 1 (the controller's rule)
+        return max(1, _resolve(kind, (strat.get("rollingUpdate") or {}).get("maxUnavailable", 1), replicas, math.ceil))
+    strat = spec.get("strategy") or {}
+    if strat.get("type", "RollingUpdate") != "RollingUpdate":
+        return replicas
+    rolling = strat.get("rollingUpdate") or {}
+    unavailable = _resolve(kind, rolling.get("maxUnavailable", "25%"), replicas, math.floor)
+    surge = _resolve(kind, rolling.get("maxSurge", "25%"), replicas, math.ceil)
+    return 1 if unavailable == 0 and surge == 0 else unavailable  # both 0: the controller allows 1
+
+
+def _resolve(kind: WorkloadKind, raw: Any, replicas: int, rounding: Any) -> int:
     try:
         if isinstance(raw, str) and raw.endswith("%"):
-            return math.floor(replicas * float(raw[:-1]) / 100)
+            return int(rounding(replicas * float(raw[:-1]) / 100))
         return int(raw)
     except ValueError:
         raise ConfigError(f"the {kind.kind}'s maxUnavailable {raw!r} is neither a count nor a percentage") from None

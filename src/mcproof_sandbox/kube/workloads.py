@@ -100,8 +100,9 @@ def tenant_manifests(tenant: Tenant, *, labels: dict[str, str] | None = None) ->
         if tenant.autoscaling:
             selector = {"app.kubernetes.io/instance": "proxy", PROXY_COMPONENT[0]: PROXY_COMPONENT[1]}
             out.append(minecraft_pdb(ns, "proxy", selector))
-            top = max(tenant.proxy_max_replicas, tenant.proxy_replicas)
-            out.append(minecraft_hpa(ns, "proxy", min_replicas=tenant.proxy_replicas, max_replicas=top))
+            low = max(2, tenant.proxy_replicas)  # one pod under a PDB of maxUnavailable 1 could all go
+            top = max(tenant.proxy_max_replicas, low)
+            out.append(minecraft_hpa(ns, "proxy", min_replicas=low, max_replicas=top))
     return out
 
 
