@@ -94,7 +94,9 @@ def test_missing_and_insane_hpa_and_pdb_fail_by_name(
     pdbs = outcomes["test_workloads_have_pdb_allowing_one_disruption"]
     assert pdbs["outcome"] == "failed"
     assert f"{ns}/deployment/bare (no PodDisruptionBudget selects its pods" in pdbs["message"]
-    assert f"{ns}/deployment/wide (pdb wide: minAvailable 2 allows no disruption at 2 replica(s)" in pdbs["message"]
+    assert (
+        f"{ns}/deployment/wide (pdb wide: minAvailable 2 allows no disruption at 2 selected pod(s)" in pdbs["message"]
+    )
 
 
 def test_the_apiserver_refuses_min_above_max(embedded_cluster: EmbeddedCluster, kube_namespace: str) -> None:
