@@ -47,6 +47,7 @@ from mcproof.report.evidence_index import EvidenceItem, index_evidence
 from mcproof.report.hints import fix_hint
 from mcproof.report.players import PlayerPanel, build_player_panel
 from mcproof.report.plots import Plot, build_plots
+from mcproof.report.releases import ReleasePanel, build_release_panel
 from mcproof.report.runbooks import RunbookPanel, build_runbook_panel
 
 # slo key -> (suite that evidences it, comparator, unit)
@@ -186,6 +187,7 @@ class Report(_AsDict):
     plots: tuple[Plot, ...] = ()
     players: PlayerPanel = field(default_factory=lambda: build_player_panel(()))
     runbooks: RunbookPanel = field(default_factory=lambda: build_runbook_panel(()))
+    releases: ReleasePanel = field(default_factory=lambda: build_release_panel(()))
 
     @property
     def not_evidenced(self) -> tuple[SloResult, ...]:
@@ -502,4 +504,5 @@ def build_report(records: Iterable[Record]) -> Report:
         build_plots(records, objectives),
         build_player_panel(records),
         build_runbook_panel(records),
+        build_release_panel(records),
     )

@@ -15,6 +15,7 @@ from mcproof.report.fmt import fmt_margin, fmt_target, fmt_value, one_line
 from mcproof.report.model import Report, SloResult, SuiteResult
 from mcproof.report.players import PlayerPanel
 from mcproof.report.plots import Plot
+from mcproof.report.releases import ReleasePanel
 from mcproof.report.runbooks import RunbookPanel
 from mcproof.report.svg import bar_svg, latency_histogram_svg, plot_svg
 
@@ -190,6 +191,30 @@ def _runbooks(panel: RunbookPanel) -> str:
     )
 
 
+def _releases(panel: ReleasePanel) -> str:
+    """The Releases table: a row per gated release (verdict, failed requests, downtime, rollback timeline)."""
+    head = '<section id="releases"><h2>Releases</h2>'
+    if not panel.measured:
+        return f"{head}<p><b>{_e(panel.note)}</b></p></section>"
+    rows = "".join(
+        f"<tr><td>{_e(r.workload)}</td><td>{_e(r.update)}</td><td>{_badge(r.verdict)}</td><td>{_e(r.reason)}</td>"
+        f"<td>{r.samples}</td><td>{r.failed_requests} ({r.routed_failures} / {r.startup_failures})</td>"
+        f"<td>{r.max_unavailable_observed} / {r.max_unavailable_allowed}</td>"
+        f"<td>{'not completed' if r.rollout_s is None else f'{r.rollout_s:.3g} s'}</td>"
+        f"<td>{_e(r.downtime_text)}</td><td>{_e(r.rollback_text)}</td></tr>"
+        for r in panel.rows
+    )
+    failed = "".join(f"<li>{_e(f)}</li>" for f in panel.failed[:20])
+    return (
+        f'{head}<p class="muted">{_e(panel.note)}</p><table><thead><tr><th>workload</th><th>update</th>'
+        "<th>verdict</th><th>reason</th><th>samples</th><th>failed (routed / start-up)</th>"
+        "<th>max unavailable (observed / allowed)</th><th>rollout</th><th>worst server downtime</th>"
+        f"<th>rollback</th></tr></thead><tbody>{rows}</tbody></table>"
+        + (f"<ul>{failed}</ul>" if failed else "")
+        + "</section>"
+    )
+
+
 def _players(panel: PlayerPanel) -> str:
     """The player panel: a row per measurement (context), its failed/inconclusive SLOs, the plots."""
     if not panel.measured:
@@ -306,6 +331,7 @@ def render_html(report: Report) -> str:
             ("plots", "Plots"),
             ("players", "Players"),
             ("runbooks", "Runbooks"),
+            ("releases", "Releases"),
             ("failures", "Failures"),
             ("suites", "Suites"),
             ("evidence", "Evidence"),
@@ -324,6 +350,7 @@ def render_html(report: Report) -> str:
         f"{plots_section}"
         f"{_players(report.players)}"
         f"{_runbooks(report.runbooks)}"
+        f"{_releases(report.releases)}"
         f'<section id="failures"><h2>Failures and inconclusive checks ({len(report.failures)})</h2>{failures}</section>'
         f'<section id="suites"><h2>Suites</h2>{suites}</section>'
         f"{missing_section}"

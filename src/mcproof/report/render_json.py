@@ -41,6 +41,13 @@ three verdicts (`incomplete` became `inconclusive`), `counts.inconclusive`, SLO 
                       plots: [plot (kinds player_join_time, player_tps)]}
     runbooks        {measured: bool, note ("not measured: ..." without runbook coverage evidence),
                       rows: [{alert, runbook, link, sections, dry_run, commands}], failed: [str]}
+    releases        {measured: bool, note ("not measured: ..." without rollout gate evidence),
+                      rows: [{workload, update, verdict, reason, samples, failed_requests,
+                              routed_failures, startup_failures, max_unavailable_observed,
+                              max_unavailable_allowed, rollout_s|null, servers, worst_server,
+                              worst_server_downtime_s|null, rollback_performed,
+                              time_to_rollback_s|null, time_to_healthy_s|null, rollback_result}],
+                      failed: [str]}
 
 See docs/report-schema.md for the full description.
 

@@ -102,6 +102,30 @@ def runbook_lines(report: Report) -> list[str]:
     return lines + (["", *(f"- {_cell(f, 300)}" for f in panel.failed[:20])] if panel.failed else [])
 
 
+def release_lines(report: Report) -> list[str]:
+    """The `## Releases` section: a row per gated release (verdict, failures, rollback), or "not measured"."""
+    panel = report.releases
+    lines = ["", "## Releases", ""]
+    if not panel.measured:
+        return [*lines, f"**{_cell(panel.note)}**"]
+    lines += [
+        _cell(panel.note, 400),
+        "",
+        "| workload | update | verdict | reason | samples | failed (routed / start-up) "
+        "| max unavailable (observed / allowed) | rollout | worst server downtime | rollback |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in panel.rows:
+        lines.append(
+            f"| {_cell(r.workload)} | {_cell(r.update)} | {ROW_MARK.get(r.verdict, _cell(r.verdict))} "
+            f"| {_cell(r.reason, 300)} | {r.samples} | {r.failed_requests} ({r.routed_failures} / {r.startup_failures}) "
+            f"| {r.max_unavailable_observed} / {r.max_unavailable_allowed} "
+            f"| {_s(r.rollout_s) if r.rollout_s is not None else 'not completed'} | {_cell(r.downtime_text)} "
+            f"| {_cell(r.rollback_text, 300)} |"
+        )
+    return lines + (["", *(f"- {_cell(f, 300)}" for f in panel.failed[:20])] if panel.failed else [])
+
+
 def render_markdown(report: Report) -> str:
     """`report.md` text.
 
@@ -137,6 +161,7 @@ def render_markdown(report: Report) -> str:
         lines += ["", *(f"- note on {_cell(name)}: {_cell(note)}" for name, note in notes)]
     lines += player_lines(report)
     lines += runbook_lines(report)
+    lines += release_lines(report)
     lines += [
         "",
         "## Suites",
