@@ -18,7 +18,13 @@ import pytest
 
 from mcproof.config import Environment, KubernetesSettings
 from mcproof.errors import McproofError
-from mcproof.kube.autoscaling import hpa_findings, metric_api_findings, metric_groups_needed, pdb_findings
+from mcproof.kube.autoscaling import (
+    hpa_findings,
+    metric_api_findings,
+    metric_groups_needed,
+    pdb_findings,
+    platform_scaled,
+)
 from mcproof.kube.checks import Inventory, describe_problems
 from mcproof.kube.settings import AutoscalingSettings
 from mcproof.kubeapi import KubeApi
@@ -96,19 +102,19 @@ def test_scalable_workloads_have_sane_hpa(
     autoscaling_objects: AutoscalingObjects,
     environment: Environment,
 ) -> None:
-    workloads = _workloads(kube_inventory)
-    if not workloads:
+    every = _workloads(kube_inventory)
+    if not every:
         pytest.skip(f"no StatefulSet or Deployment matches {kube_inventory.scope}")
+    workloads = [(k, o) for k, o in every if not platform_scaled(k, o, autoscaling.platform_scaled)]
+    if not workloads:  # nothing judged is not a pass: the platform's autoscaler is outside this check
+        pytest.skip(
+            f"all {len(every)} workload(s) are declared kubernetes.autoscaling.platform_scaled, so no HPA is "
+            "judged; the platform's own autoscaler is not checked here"
+        )
     problems = [
         f
         for kind, obj in workloads
-        for f in hpa_findings(
-            kind,
-            obj,
-            autoscaling_objects.hpas,
-            ceiling=autoscaling.max_replicas_ceiling,
-            platform=autoscaling.platform_scaled,
-        )
+        for f in hpa_findings(kind, obj, autoscaling_objects.hpas, ceiling=autoscaling.max_replicas_ceiling)
     ]
     assert not problems, describe_problems(
         problems, len(workloads), "have one sane autoscaling/v2 HPA", environment.minecraft.failure_list_cap
@@ -178,12 +184,15 @@ def test_workloads_have_pdb_allowing_one_disruption(
             ) == (kind, obj["metadata"].get("name")):
                 replicas = min(replicas, int(hpa["spec"].get("minReplicas", 1)))
         least.append((obj, replicas))
+    judged = [(k, o, r) for (k, o), (_o, r) in zip(workloads, least, strict=True) if r > 0]
+    if not judged:  # scaled to zero needs no budget, but nothing judged is not a pass
+        pytest.skip(f"all {len(workloads)} workload(s) run 0 replicas at the least; no disruption budget to judge")
     problems = []
-    for (kind, obj), (_obj, replicas) in zip(workloads, least, strict=True):
+    for kind, obj, replicas in judged:
         problems += pdb_findings(kind, obj, autoscaling_objects.pdbs, replicas=replicas, peers=least)
     assert not problems, describe_problems(
         problems,
-        len(workloads),
+        len(judged),
         "have a PodDisruptionBudget allowing one disruption but not all",
         environment.minecraft.failure_list_cap,
     )

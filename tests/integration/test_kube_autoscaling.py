@@ -1,7 +1,8 @@
 """The static autoscaling checks (suites/smoke/test_autoscaling.py), run as the product runs them on the
 embedded cluster: a tenant as the sandbox deploys it (PDB per release and proxy, CPU HPA for the proxy)
 passes, with the unserved metrics.k8s.io SKIPPED when declared and FAILED when not; a Deployment with no
-HPA and no PDB, and one whose HPA exceeds the ceiling and whose PDB allows no disruption, FAIL by name."""
+HPA and no PDB, and one whose HPA exceeds the ceiling and whose PDB allows no disruption, FAIL by name;
+a scope where nothing is judged SKIPS."""
 
 from __future__ import annotations
 
@@ -97,6 +98,23 @@ def test_missing_and_insane_hpa_and_pdb_fail_by_name(
     assert (
         f"{ns}/deployment/wide (pdb wide: minAvailable 2 allows no disruption at 2 selected pod(s)" in pdbs["message"]
     )
+
+
+def test_nothing_judged_is_skipped_not_passed(
+    embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
+) -> None:
+    """Every workload platform-scaled, or at 0 replicas: the HPA and PDB checks judged nothing, so they SKIP
+    with the reason instead of passing."""
+    ns = kube_namespace
+    create_or_keep(embedded_cluster.api(), minecraft_proxy_deployment(ns, "idle", replicas=0))
+    env = _env(tmp_path, embedded_cluster, ns, platform_scaled=["*/*/*"], metrics_api_gaps=GAP)
+    _code, outcomes = _outcomes(tmp_path, env)
+    hpa = outcomes["test_scalable_workloads_have_sane_hpa"]
+    assert hpa["outcome"] == "skipped", hpa
+    assert "all 1 workload(s) are declared kubernetes.autoscaling.platform_scaled" in hpa["message"]
+    pdbs = outcomes["test_workloads_have_pdb_allowing_one_disruption"]
+    assert pdbs["outcome"] == "skipped", pdbs
+    assert "all 1 workload(s) run 0 replicas at the least" in pdbs["message"]
 
 
 def test_the_apiserver_refuses_min_above_max(embedded_cluster: EmbeddedCluster, kube_namespace: str) -> None:
