@@ -180,6 +180,14 @@ class Guards(_Model):
     loopback_only: bool = False
 
 
+class SandboxFleetBuffer(_Model):
+    """The sandbox platform's game-server fleet autoscaler (Agones-style buffer of ready servers)."""
+
+    size: int = Field(ge=1, le=1000)  # ready servers kept for allocations
+    pool: int = Field(ge=1, le=5000)  # servers the fleet may use in all, taken from the top of the sandbox's ids
+    boot_s: float = Field(2.0, gt=0, le=600)  # a cold server answers this long after the autoscaler started it
+
+
 class SandboxSettings(_Model):
     """How `mcproof sandbox up` builds the embedded platform for this environment."""
 
@@ -195,6 +203,9 @@ class SandboxSettings(_Model):
     # provisioned at start with its first scheduled backup, so backup freshness is measured, not skipped
     backup_interval_s: float = Field(10.0, ge=0, le=86400)
     provision_server: bool = True
+    # a fleet autoscaler over pool servers kept apart from the fleet (absent: none); its cold servers do not
+    # answer, so an environment whose sweeps cover every sandbox server leaves it off (docs/autoscaling.md)
+    fleet_buffer: SandboxFleetBuffer | None = None
 
 
 class EmbeddedKubernetes(_Model):

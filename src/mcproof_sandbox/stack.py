@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from mcproof.config import Environment
+from mcproof.config import Environment, SandboxFleetBuffer
 from mcproof.monitoring.settings import SANDBOX
 from mcproof_sandbox.fleet.control import Sandbox
 from mcproof_sandbox.fleet.spec import SandboxSpec
@@ -87,6 +88,12 @@ def _start_cluster(env: Environment, echo: Callable[[str], None]) -> Path | None
     return kube_dir
 
 
+def _fleet_buffer(buffer: SandboxFleetBuffer | None) -> dict[str, Any]:
+    if buffer is None:
+        return {}
+    return {"fleet_buffer_size": buffer.size, "fleet_pool_size": buffer.pool, "fleet_boot_s": buffer.boot_s}
+
+
 def _start_platform(env: Environment, state_dir: Path, echo: Callable[[str], None]) -> PlatformServices | None:
     """Start the sandbox's platform API (servers, power, backups) unless the environment names its own
     or it already runs; the handle if we started it."""
@@ -101,6 +108,7 @@ def _start_platform(env: Environment, state_dir: Path, echo: Callable[[str], Non
         environment=env.name,
         backup_interval_s=sandbox.backup_interval_s if sandbox is not None else 0.0,
         provision_tenant=tenant if sandbox is not None and sandbox.provision_server else "",
+        **_fleet_buffer(sandbox.fleet_buffer if sandbox is not None else None),
     )
     info = services.up(config, timeout=60.0)
     echo(f"mcproof: sandbox platform API at {info.url}")

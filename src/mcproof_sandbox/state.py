@@ -21,6 +21,7 @@ from mcproof_sandbox.processes import alive
 
 __all__ = [
     "APPLIED_DIR",
+    "FLEET_POOL_FILE",
     "MONITORING_INFO_FILE",
     "PLATFORM_INFO_FILE",
     "MonitoringInfo",
@@ -29,6 +30,7 @@ __all__ = [
     "applied_manifests_dir",
     "cluster_audit_log",
     "cluster_record",
+    "fleet_pool",
     "fleet_servers",
     "read_cluster_file",
     "read_monitoring_info",
@@ -40,11 +42,16 @@ __all__ = [
 PLATFORM_INFO_FILE = "platform.json"
 MONITORING_INFO_FILE = "monitoring.json"
 CLUSTER_FILE = "cluster.json"
+FLEET_POOL_FILE = "platform/fleet-pool.json"  # the servers the platform's fleet autoscaler holds
 APPLIED_DIR = "applied"  # <kube dir>/applied/<namespace>.yaml: the manifests the sandbox applied
 
 
 def fleet_servers(state_dir: Path) -> list[dict[str, Any]]:
-    """The address records of the running fleet (``state.json`` ``servers``); SandboxError says what to do."""
+    """The address records of the running fleet (``state.json`` ``servers``); SandboxError says what to do.
+
+    The servers of the platform's game-server fleet (``FLEET_POOL_FILE``) are left out: they come and go
+    with its autoscaler, and are reached through its fleet API, as an Agones fleet's game servers are.
+    """
     state_file = Path(state_dir) / STATE_FILE
     state = read_state(Path(state_dir))
     if state is None:
@@ -57,7 +64,17 @@ def fleet_servers(state_dir: Path) -> list[dict[str, Any]]:
         raise SandboxError(
             f"sandbox state {state_file} is unreadable ({err!r}); run 'mcproof sandbox down' then 'up'"
         ) from None
-    return servers
+    pool = fleet_pool(Path(state_dir))
+    return [s for s in servers if s["id"] not in pool]
+
+
+def fleet_pool(state_dir: Path) -> set[str]:
+    """The ids the platform's fleet autoscaler holds (empty when it runs none)."""
+    try:
+        data = json.loads((state_dir / FLEET_POOL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {str(i) for i in data.get("servers", [])} if isinstance(data, dict) else set()
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,32 @@ from mcproof.config import Environment
 from mcproof.evidence import RunStore
 from mcproof.evidence.records import PolicyScanEvidence
 from mcproof.platform.adapter import ApiCallError
+from mcproof.platform.client import PlatformClient
 from mcproof.security.api_fuzz import run_schemathesis
 from mcproof.security.platform_api import ApiTarget
 from mcproof.security.settings import SecuritySettings
 from mcproof.verdict import inconclusive
 
 pytestmark = pytest.mark.security
+
+
+def _allocations(tenant: PlatformClient) -> set[str]:
+    """This tenant's fleet allocations (none when the platform runs no fleet autoscaler)."""
+    try:
+        return {str(s["id"]) for s in tenant.fleet().get("servers", []) if s.get("mine")}
+    except ApiCallError:
+        return set()
+
+
+def _release_new_allocations(tenant: PlatformClient, before: set[str]) -> list[str]:
+    """Give back the fleet servers the fuzzer allocated; the ones that could not be given back."""
+    leftovers = []
+    for server_id in sorted(_allocations(tenant) - before):
+        try:
+            tenant.release(server_id)
+        except ApiCallError as err:
+            leftovers.append(f"allocation {server_id} ({err.status})")
+    return leftovers
 
 
 def test_api_conforms_to_openapi(
@@ -31,6 +51,7 @@ def test_api_conforms_to_openapi(
     if not document.is_file():
         pytest.fail(f"OpenAPI document {document} not found; set security.api_fuzz.openapi", pytrace=False)
     before = {s.id for s in tenant.list_servers()}
+    allocated_before = _allocations(tenant)
     try:
         run = run_schemathesis(
             document,
@@ -51,6 +72,7 @@ def test_api_conforms_to_openapi(
                     tenant.delete_server(server.id)
                 except ApiCallError as err:
                     leftovers.append(f"{server.id} ({err.status})")
+        leftovers += _release_new_allocations(tenant, allocated_before)
     evidence.append(
         PolicyScanEvidence(
             environment=environment.name,

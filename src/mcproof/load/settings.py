@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mcproof.load.thresholds import PLAYER_METRICS, parse_threshold
 
@@ -41,6 +41,31 @@ class ProvisioningSettings(BaseModel):
     ready_timeout_s: float = Field(30.0, gt=0, le=3600)
     deadline_s: float = Field(120.0, gt=0, le=6 * 3600)
     time_to_ready_p95_s: float = Field(10.0, gt=0, le=3600)  # the threshold the check holds
+
+
+class FleetBufferSettings(BaseModel):
+    """``load.fleet_buffer``: a join rush against the platform's game-server fleet autoscaler (a buffer of
+    ready servers, Agones-style) and the SLOs it is held to; bounded by its deadlines."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rush: int = Field(3, ge=1, le=500)  # allocations made at once
+    keep: int = Field(2, ge=1, le=500)  # of them, held with a player on each through the scale-in
+    interval_s: float = Field(0.25, ge=0.05, le=10)  # one observation of the buffer (listed + pinged) per tick
+    ping_timeout_s: float = Field(1.0, gt=0, le=10)
+    allocation_deadline_s: float = Field(30.0, gt=0, le=600)  # one allocation, retried while the buffer is dry
+    refill_deadline_s: float = Field(60.0, gt=0, le=3600)  # the buffer full again after the rush
+    scale_in_deadline_s: float = Field(60.0, gt=0, le=3600)  # the surplus gone after the releases
+    settle_s: float = Field(3.0, ge=0, le=600)  # the held servers still observed this long after the scale-in
+    ready_min: int = Field(1, ge=1)  # SLO: ready servers answering, at least this many throughout the rush
+    allocation_p95_s: float = Field(5.0, gt=0, le=600)  # SLO: request -> allocated server answering, p95
+    scale_out_s: float = Field(30.0, gt=0, le=3600)  # SLO: buffer below its size -> full again
+
+    @model_validator(mode="after")
+    def _keep_within_rush(self) -> FleetBufferSettings:
+        if self.keep > self.rush:
+            raise ValueError(f"load.fleet_buffer.keep ({self.keep}) must not exceed rush ({self.rush})")
+        return self
 
 
 class SaturationSettings(BaseModel):
@@ -120,6 +145,7 @@ class LoadSettings(BaseModel):
     failure_targets_cap: int = Field(50, ge=1, le=10_000)
     web_port: int = Field(8089, ge=1, le=65535)
     provisioning: ProvisioningSettings = ProvisioningSettings()
+    fleet_buffer: FleetBufferSettings = FleetBufferSettings()
     saturation: SaturationSettings = SaturationSettings()
     players: PlayerLoadSettings = PlayerLoadSettings()
 

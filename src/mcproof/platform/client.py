@@ -143,3 +143,17 @@ class PlatformClient:
 
     def check_repository(self) -> dict[str, Any]:
         return dict(self._json("POST", "/v1/backups/check"))
+
+    # --- the game-server fleet autoscaler (sandbox extension; 404: the platform runs none) ----------------
+
+    def fleet(self) -> dict[str, Any]:
+        """The fleet's policy (``buffer_size``...), a count per state and every pool server with its state."""
+        return dict(self._json("GET", "/v1/fleet"))
+
+    def allocate(self) -> dict[str, Any]:
+        """A ready server of the buffer, allocated to this tenant (ApiCallError 409: none is ready)."""
+        return dict(self._json("POST", "/v1/fleet/allocations", {}))
+
+    def release(self, server_id: str) -> None:
+        """Give an allocated server back to the buffer."""
+        self._json("DELETE", f"/v1/fleet/allocations/{server_id}")

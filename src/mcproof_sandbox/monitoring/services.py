@@ -145,8 +145,10 @@ class MonitoringServices:
             raise SandboxError("no prometheus binary on PATH; install the Debian package (tools/debian-packages.txt)")
         from mcproof_sandbox.fleet import Sandbox
         from mcproof_sandbox.platform.control import read_platform_info
+        from mcproof_sandbox.state import fleet_pool
 
-        servers = Sandbox(self.state_dir).servers()
+        pool = fleet_pool(self.state_dir)  # the platform's game-server fleet: reached through its API, not scraped
+        servers = [s for s in Sandbox(self.state_dir).servers() if s.id not in pool]
         if not servers:
             raise SandboxError(f"no sandbox fleet runs in {self.state_dir}; start it first (`mcproof sandbox up`)")
         self.dir.mkdir(parents=True, exist_ok=True)

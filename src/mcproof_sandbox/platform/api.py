@@ -52,6 +52,11 @@ def _delete(engine: PlatformEngine, tenant: str, server_id: str) -> dict[str, st
     return {}
 
 
+def _release(engine: PlatformEngine, tenant: str, server_id: str) -> dict[str, str]:
+    engine.release(tenant, server_id)
+    return {}
+
+
 def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
     """(method, path regex, route name, handler(engine, tenant, path params, body) -> (status, json))."""
     r: list[tuple[str, str, str, Handler]] = [
@@ -103,6 +108,9 @@ def _routes() -> list[tuple[str, re.Pattern[str], str, Handler]]:
             "files",
             lambda e, t, p, b: (200, e.write_file(t, p["sid"], str(b.get("file", "")), str(b.get("content", "")))),
         ),
+        ("GET", r"/v1/fleet", "fleet", lambda e, t, p, b: (200, e.fleet_status(t))),
+        ("POST", r"/v1/fleet/allocations", "allocations", lambda e, t, p, b: (201, e.allocate(t))),
+        ("DELETE", rf"/v1/fleet/allocations/{_SID}", "allocation", lambda e, t, p, b: (204, _release(e, t, p["sid"]))),
         ("GET", r"/v1/backups/policy", "backup_policy", lambda e, t, p, b: (200, e.backup_policy())),
         ("GET", r"/v1/audit/policy", "audit_policy", lambda e, t, p, b: (200, e.audit_policy())),
         ("POST", r"/v1/backups/check", "check", lambda e, t, p, b: (200, e.check_repository())),

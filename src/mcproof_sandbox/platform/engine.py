@@ -32,9 +32,12 @@ from typing import Any
 from mcproof.minecraft.rcon import RconError, rcon_command
 from mcproof_sandbox.exposition import counter, gauge, render
 from mcproof_sandbox.fleet import Sandbox, read_rcon_password
+from mcproof_sandbox.fleet.state import write_json_atomic
 from mcproof_sandbox.platform.backups import BackupError, Restic
+from mcproof_sandbox.platform.fleet_buffer import BufferPolicy, FleetBuffer
 from mcproof_sandbox.platform.store import PlatformStore
 from mcproof_sandbox.platform.world import WorldWriter, read_marks, storage_reply, verify_world
+from mcproof_sandbox.state import FLEET_POOL_FILE, fleet_pool
 
 __all__ = ["ApiError", "EngineConfig", "PlatformEngine"]
 
@@ -84,6 +87,11 @@ class EngineConfig:
     pterodactyl_rate_limit: int = 720  # requests per key per period (the panel's default: 720 a minute)
     pterodactyl_rate_period_s: float = 60.0
     weak_backup_never_completes: bool = False  # a backup made through that face stays in progress forever
+    # the game-server fleet autoscaler (fleet_buffer.py): an Agones-style buffer of ready servers; 0: none
+    fleet_buffer_size: int = 0
+    fleet_pool_size: int = 0  # servers the fleet may use in all; taken from the top of the sandbox's ids
+    fleet_boot_s: float = 2.0
+    weak_fleet_scale_in: bool = False  # scale-in stops allocated servers (players on them) first
 
 
 class PlatformEngine:
@@ -112,6 +120,7 @@ class PlatformEngine:
         self._counter_lock = threading.Lock()
         self._assign_lock = threading.Lock()
         self._scheduled: dict[str, tuple[float, int]] = {}  # server -> (last scheduled backup or created, count)
+        self.fleet: FleetBuffer | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -130,6 +139,7 @@ class PlatformEngine:
         for row in self.store.servers():
             self.world.manage(row["id"])
         self.world.start()
+        self._start_fleet()
         self._provision()
         if self.config.backup_interval_s > 0:
             self._scheduler = threading.Thread(target=self._schedule, name="backup-scheduler", daemon=True)
@@ -139,8 +149,53 @@ class PlatformEngine:
     def stop(self) -> None:
         self._stop.set()
         self.world.stop()
+        if self.fleet is not None:
+            self.fleet.stop()
         if self._scheduler is not None:
             self._scheduler.join(10.0)
+
+    def _start_fleet(self) -> None:
+        """The fleet autoscaler over the top ``fleet_pool_size`` sandbox servers no tenant holds; their ids go
+        to ``FLEET_POOL_FILE``, which the fleet's discovery leaves out. A pool left by an earlier start with
+        no autoscaler now is given back to the fleet (its servers started again)."""
+        c = self.config
+        pool_file = self.sandbox.state_dir / FLEET_POOL_FILE
+        earlier = fleet_pool(self.sandbox.state_dir)
+        pool = []
+        if c.fleet_buffer_size > 0:
+            taken = {r["id"] for r in self.store.servers()}
+            free = [s for s in self.sandbox.servers() if s.id not in taken]
+            pool = free[-max(c.fleet_pool_size, c.fleet_buffer_size) :]
+        given_back = earlier - {s.id for s in pool}
+        if given_back:  # an earlier pool's servers are the fleet's again: started, and listed again
+            self.sandbox.clear(sorted(given_back))
+        if not pool:
+            pool_file.unlink(missing_ok=True)
+            return
+        write_json_atomic(pool_file, {"servers": [s.id for s in pool]})
+        policy = BufferPolicy(c.fleet_buffer_size, len(pool), c.fleet_boot_s, weak_scale_in=c.weak_fleet_scale_in)
+        servers = [(s.id, s.host, s.port) for s in pool]
+        self.fleet = FleetBuffer(policy, self.sandbox, servers, time.time, down=self._down_ids).start()
+        log.info("fleet autoscaler: buffer %d over a pool of %d servers", policy.buffer_size, len(pool))
+
+    def _fleet(self) -> FleetBuffer:
+        if self.fleet is None:
+            raise ApiError(404, "this platform runs no game-server fleet autoscaler (sandbox.fleet_buffer is off)")
+        return self.fleet
+
+    def fleet_status(self, tenant: str) -> dict[str, Any]:
+        return self._fleet().status(tenant)
+
+    def allocate(self, tenant: str) -> dict[str, Any]:
+        """A ready server of the fleet's buffer, allocated to ``tenant`` (409 when the buffer has none)."""
+        server = self._fleet().allocate(tenant)
+        if server is None:
+            raise ApiError(409, "no ready server in the fleet buffer; retry when the autoscaler has refilled it")
+        return server
+
+    def release(self, tenant: str, server_id: str) -> None:
+        if not self._fleet().release(tenant, server_id):
+            raise ApiError(404, f"no allocation of server {server_id!r} for this tenant")
 
     def _provision(self) -> None:
         """``provision_tenant``: one server (unless the tenant has one) and its first scheduled backup now."""
@@ -184,6 +239,14 @@ class PlatformEngine:
         down = set(status.down) | {sid for sid, faults in status.faults.items() if _DOWN_FAULTS & set(faults)}
         return {s.id for s in status.servers} - down
 
+    def _down_ids(self) -> set[str] | None:
+        """Servers not serving now (None: the fleet's control socket did not answer; it then reports every
+        server down, with no shard pids, which says nothing about any one server)."""
+        status = self.sandbox.status()
+        if status is None or not status.shard_pids:
+            return None
+        return set(status.down) | {sid for sid, faults in status.faults.items() if _DOWN_FAULTS & set(faults)}
+
     def _rcon_save(self, server_id: str) -> None:
         row = self.store.server(server_id)
         if row is None:
@@ -212,7 +275,7 @@ class PlatformEngine:
 
     def create_server(self, tenant: str, name: str) -> dict[str, Any]:
         with self._assign_lock:  # pick + assign is one step: concurrent creates must not take the same server
-            taken = {r["id"] for r in self.store.servers()}
+            taken = {r["id"] for r in self.store.servers()} | (self.fleet.ids if self.fleet is not None else set())
             free = [s for s in self.sandbox.servers() if s.id not in taken]
             if not free:
                 raise ApiError(409, "no free sandbox server; delete one or start the sandbox with more servers")
