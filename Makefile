@@ -31,7 +31,7 @@ unit: bootstrap
 	$(PY) -m pytest tests/unit -q --doctest-modules src/mcproof src/mcproof_sandbox
 
 integration: bootstrap
-	$(PY) -m pytest tests/integration -q
+	$(PY) -m pytest tests/integration -q --durations=25
 
 # The suites against the embedded sandbox: started if needed, stopped afterwards.
 suites: bootstrap

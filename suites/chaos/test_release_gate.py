@@ -23,6 +23,7 @@ from mcproof.errors import GuardError, McproofError
 from mcproof.evidence import RunStore
 from mcproof.kubeapi import KubeApi
 from mcproof.rollout.gate import deployment_template, parse_workload, restore_template, run_gate, summary
+from mcproof.rollout.slos import rollout_slos
 from mcproof.verdict import inconclusive
 
 pytestmark = [pytest.mark.chaos, pytest.mark.destructive]
@@ -96,9 +97,14 @@ def test_release_gate(
         if release.restore:  # a rehearsal leaves the workload as it found it, whatever the verdict
             _restore(kube, workload, template, settings.healthy_deadline_s)
     evidence.append(result)
+    rows = rollout_slos(result.as_dict(), settings, environment=environment.name, check="test_release_gate")
+    for row in rows:
+        evidence.append(row)
     if result.verdict == "inconclusive":
         inconclusive(result.reason, "name a release that changes the pod template in rollout.gate.to")
+    missed = [f"{r.slo} {r.measured:g} (objective {r.comparator} {r.target:g} {r.unit})" for r in rows if not r.passed]
     assert result.verdict == "pass", summary(result)
+    assert not missed, f"the gate passed but SLO rows missed: {'; '.join(missed)}"
 
 
 def _restore(kube: KubeApi, workload: str, template: dict[str, Any], deadline_s: float) -> None:

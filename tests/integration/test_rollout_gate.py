@@ -78,6 +78,11 @@ def _gate(env: Path, *args: str, out: Path) -> tuple[subprocess.CompletedProcess
     return run, evidence
 
 
+def _rows(ev: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The gate's SLO rows (mcproof.rollout.slos) by name."""
+    return {r["slo"]: r for r in ev.get("slos", [])}
+
+
 def test_good_release_passes_with_zero_failed_requests(
     embedded_cluster: EmbeddedCluster, kube_namespace: str, tmp_path: Path
 ) -> None:
@@ -101,6 +106,14 @@ def test_good_release_passes_with_zero_failed_requests(
     assert all(p["versions"] == ["1.21.5/770"] and p["restarts"] == 0 for p in ev["new_pods"])
     assert ev["rollback"]["performed"] is False
     assert ev["samples"] >= 10
+    rows = _rows(ev)
+    assert set(rows) == {
+        "rollout.routed_failures", "rollout.max_unavailable", "rollout.rollout_s", "rollout.readiness_gap_s",
+        "rollout.error_ratio",
+    }  # fmt: skip
+    assert all(r["passed"] and r["samples"] > 0 for r in rows.values()), rows
+    assert rows["rollout.rollout_s"]["measured"] == ev["rollout_s"]
+    assert "SLO rollout.routed_failures 0 <= 0 requests" in run.stdout
 
 
 def test_wrong_protocol_release_fails_and_is_rolled_back(
@@ -124,6 +137,10 @@ def test_wrong_protocol_release_fails_and_is_rolled_back(
     assert rb["time_to_rollback_s"] >= 0
     assert rb["time_to_healthy_s"] > 0
     assert "rolled back to revision 1" in run.stdout
+    rows = _rows(ev)
+    assert "rollout.rollout_s" not in rows  # stopped at the wrong version: neither completed nor timed out
+    assert rows["rollout.time_to_healthy_s"]["passed"] is True
+    assert rows["rollout.time_to_healthy_s"]["measured"] == rb["time_to_healthy_s"]
     # the old version answers again on every replica, served by the real controllers' pods
     last = [t for t in ev["ticks"] if t["phase"] == "rollback"][-1]
     assert last["answered"] == 2
@@ -156,6 +173,11 @@ def test_release_ready_before_it_answers_fails(
     assert "before it answered" in ev["reason"]
     assert "its readiness probe does not cover the server's start-up" in ev["reason"]
     assert ev["startup_failures"] > 0
+    gap = _rows(ev)["rollout.readiness_gap_s"]
+    assert gap["passed"] is False, gap
+    assert gap["samples"] >= 1  # the new pods sampled (one that never answered: its observed span, failed)
+    assert "SLO rollout.readiness_gap_s" in run.stdout
+    assert "MISSED" in run.stdout
 
 
 def test_unchanged_template_is_inconclusive_and_bad_input_is_one_line(
@@ -169,6 +191,7 @@ def test_unchanged_template_is_inconclusive_and_bad_input_is_one_line(
     assert run.returncode == 3, run.stdout + run.stderr
     assert ev["verdict"] == "inconclusive"
     assert "nothing rolled" in ev["reason"]
+    assert ev["slos"] == []  # nothing measured: no SLO row, never a pass
     for args, text in (
         (["--workload", "proxy", "--to", str(same)], "is not NS/KIND/NAME"),
         (["--workload", f"{kube_namespace}/deployment/nope", "--to", str(same)], "not found"),
@@ -205,6 +228,10 @@ def test_statefulset_release_measures_each_servers_downtime_and_rolls_back(
     assert sorted(servers) == ["mc-0", "mc-1"]  # both servers replaced, each measured
     assert all(d["downtime_s"] is not None and 0 < d["downtime_s"] <= 60 for d in servers.values())
     assert all(p["versions"] == ["1.21.5/770"] for p in ev["new_pods"])
+    down = _rows(ev)["rollout.max_server_downtime_s"]
+    assert down["passed"] is True
+    assert down["samples"] == 2
+    assert down["measured"] == max(d["downtime_s"] for d in servers.values())
     # a server-downtime SLO the replacement cannot meet fails the same good release
     strict = tmp_path / "strict.yaml"
     doc = yaml.safe_load(env.read_text(encoding="utf-8"))
@@ -221,5 +248,9 @@ def test_statefulset_release_measures_each_servers_downtime_and_rolls_back(
     assert "through its replacement (SLO rollout.max_server_downtime_s 0.01s)" in ev2["reason"]
     assert ev2["rollback"]["performed"] is True
     assert ev2["rollback"]["healthy"] is True, ev2["rollback"]
+    strict_down = _rows(ev2)["rollout.max_server_downtime_s"]
+    assert strict_down["passed"] is False
+    assert strict_down["measured"] > 0.01
+    assert _rows(ev2)["rollout.time_to_healthy_s"]["passed"] is True
     sts = api.apps.read_namespaced_stateful_set("mc", kube_namespace)
     assert sts.spec.template.metadata.annotations[VERSION_ANNOTATION] == "1.21.5"  # back on the release before

@@ -57,6 +57,7 @@ def gate(
     from mcproof.errors import ConfigError, GuardError, McproofError
     from mcproof.rollout.gate import parse_workload, run_gate, summary, write_evidence
     from mcproof.rollout.settings import RolloutSettings
+    from mcproof.rollout.slos import rollout_slos
     from mcproof.verdict import exit_code
 
     try:
@@ -93,13 +94,20 @@ def gate(
         )
     except McproofError as err:
         fail(err)
+    rows = rollout_slos(evidence.as_dict(), settings, environment=env.name, check="mcproof rollout gate")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     target = output or Path("reports") / f"rollout-gate-{stamp}.json"
     try:
-        path = write_evidence(evidence, target)
+        path = write_evidence(evidence, target, rows)
     except OSError as err:
         click.echo(f"mcproof: {summary(evidence)}")
         fail(ConfigError(f"cannot write the evidence to {target} ({err.strerror or err}); choose a writable -o path"))
+    for row in rows:
+        shown = "met" if row.passed else "MISSED"
+        click.echo(
+            f"mcproof: SLO {row.slo} {row.measured:g} {row.comparator} {row.target:g} {row.unit} "
+            f"({row.samples} samples): {shown}"
+        )
     click.echo(f"mcproof: {summary(evidence)}")
     click.echo(f"mcproof: evidence {path}")
     sys.exit(exit_code(evidence.verdict))

@@ -41,7 +41,7 @@ from typing import Any
 from mcproof.chaos.deploy import _service_for
 from mcproof.connect.kubernetes import endpoint_target
 from mcproof.errors import ConfigError, KubeError
-from mcproof.evidence.records import RolloutGateEvidence
+from mcproof.evidence.records import RolloutGateEvidence, SloMeasurement
 from mcproof.kubeapi import KubeApi
 from mcproof.kubeapi.endpoints import pod_is_ready, service_endpoints
 from mcproof.minecraft.sweep import sweep_fleet
@@ -766,8 +766,9 @@ def restore_template(
     return round(time.monotonic() - started, 3)
 
 
-def write_evidence(evidence: RolloutGateEvidence, path: Path) -> Path:
-    """The evidence as one JSON document (``type: rollout_gate``)."""
+def write_evidence(evidence: RolloutGateEvidence, path: Path, slos: Sequence[SloMeasurement] = ()) -> Path:
+    """The evidence as one JSON document (``type: rollout_gate``), with its SLO rows under ``slos``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(evidence.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    doc = {**evidence.as_dict(), "slos": [row.as_dict() for row in slos]}
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path

@@ -1,0 +1,204 @@
+"""The release gate's SLO rows: what `mcproof rollout gate` measured, held against the `rollout:` SLOs.
+
+A row is written only for what the gate measured and judged (an inconclusive gate: it applied nothing, took
+no sample or lost the cluster, writes none, so a partial window never shows as a met SLO); a row that
+failed is never left out. The rows carry the same figures the gate's verdict judged, so
+the report's SLO table, the controls catalog and the verdict cannot disagree.
+
+>>> from mcproof.rollout.settings import RolloutSettings
+>>> ev = {"template_changed": True, "samples": 40, "routed_failures": 0, "max_unavailable_observed": 0,
+...       "max_unavailable_allowed": 0, "ticks": [{"t_s": 0.0, "phase": "baseline"}], "new_pods": [],
+...       "server_downtime": [], "rollout_completed": True, "rollout_s": 3.2, "rollback": {}, "interval_s": 0.2}
+>>> [(r.slo, r.measured, r.passed) for r in rollout_slos(ev, RolloutSettings(), environment="e", check="c")]
+[('rollout.routed_failures', 0.0, True), ('rollout.max_unavailable', 0.0, True), ('rollout.rollout_s', 3.2, True)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from mcproof.evidence.records import SloMeasurement
+from mcproof.rollout.settings import RolloutSettings
+
+__all__ = ["ALWAYS_ROWS", "SLO_ROWS", "rollout_slos"]
+
+SLO_ROWS = (
+    "rollout.routed_failures",
+    "rollout.max_unavailable",
+    "rollout.rollout_s",
+    "rollout.readiness_gap_s",
+    "rollout.error_ratio",
+    "rollout.max_server_downtime_s",
+    "rollout.time_to_healthy_s",
+)
+# written for every gate that applied a change and took a sample: what a control may require of any release
+ALWAYS_ROWS = ("rollout.routed_failures", "rollout.max_unavailable")
+
+_Row = Callable[[str, str, float, float, str, bool, int], SloMeasurement]
+
+
+def _last_t(ticks: Sequence[Mapping[str, Any]], phase: str) -> float | None:
+    times = [float(t["t_s"]) for t in ticks if t.get("phase") == phase]
+    return max(times) if times else None
+
+
+def _first_t(ticks: Sequence[Mapping[str, Any]], phase: str) -> float | None:
+    times = [float(t["t_s"]) for t in ticks if t.get("phase") == phase]
+    return min(times) if times else None
+
+
+def rollout_slos(
+    evidence: Mapping[str, Any], settings: RolloutSettings, *, environment: str, check: str
+) -> list[SloMeasurement]:
+    """The SLO rows of one gate run (``evidence``: a ``RolloutGateEvidence`` as a dict)."""
+    if evidence.get("verdict") == "inconclusive" or not evidence["template_changed"] or not evidence["samples"]:
+        return []  # nothing rolled, nothing sampled or the gate could not judge it: its reason says why
+    interval = float(evidence["interval_s"])
+    ticks: Sequence[Mapping[str, Any]] = evidence["ticks"]
+    method = (
+        f"release gate: every Ready endpoint pinged every {interval:g}s (mcstatus, {settings.ping_timeout_s:g}s "
+        "deadline each) through the rollout"
+    )
+
+    def row(slo: str, objective: str, target: float, measured: float, unit: str, ok: bool, n: int) -> SloMeasurement:
+        return SloMeasurement(
+            environment, slo, objective, float(target), round(float(measured), 3), unit, "<=", ok, method, check, n
+        )
+
+    rollout_ticks = sum(1 for t in ticks if t.get("phase") == "rollout")
+    routed = int(evidence["routed_failures"])
+    rows = [
+        row(
+            "rollout.routed_failures",
+            "requests to serving, routed endpoints that failed during the rollout = 0",
+            0,
+            routed,
+            "requests",
+            routed == 0,
+            int(evidence["samples"]),
+        ),
+        row(
+            "rollout.max_unavailable",
+            f"replicas not serving at once <= the strategy's maxUnavailable ({evidence['max_unavailable_allowed']})",
+            int(evidence["max_unavailable_allowed"]),
+            int(evidence["max_unavailable_observed"]),
+            "replicas",
+            int(evidence["max_unavailable_observed"]) <= int(evidence["max_unavailable_allowed"]),
+            rollout_ticks,
+        ),
+    ]
+    first, last = _first_t(ticks, "rollout"), _last_t(ticks, "rollout")
+    span = (last - first) if first is not None and last is not None else 0.0
+    if evidence["rollout_completed"] or span >= settings.rollout_deadline_s - interval:
+        # a rollout the gate stopped early (a wrong version) was neither completed nor timed out: no row
+        done = evidence["rollout_completed"] and evidence["rollout_s"] is not None
+        measured = float(evidence["rollout_s"]) if done else span
+        rows.append(
+            row(
+                "rollout.rollout_s",
+                f"update applied -> every replica updated and available <= {settings.rollout_deadline_s:g}s",
+                settings.rollout_deadline_s,
+                measured,
+                "s",
+                bool(done) and measured <= settings.rollout_deadline_s,
+                rollout_ticks,
+            )
+        )
+    new_pods: Sequence[Mapping[str, Any]] = evidence["new_pods"]
+    rows += _new_pod_rows(new_pods, settings, interval, row)
+    rows += _server_rows(evidence["server_downtime"], settings, last, row)
+    rows += _rollback_rows(evidence["rollback"], settings, _last_t(ticks, "rollback"), row)
+    return rows
+
+
+def _new_pod_rows(
+    new_pods: Sequence[Mapping[str, Any]], settings: RolloutSettings, interval: float, row: _Row
+) -> list[SloMeasurement]:
+    out = []
+    sampled = [p for p in new_pods if int(p.get("samples") or 0)]
+    if sampled:
+        # a pod routed (Ready) before it answered: its gap; one that never answered: at least its observed span
+        late = [p for p in sampled if p.get("failed_before_answer")]
+        gaps = [
+            float(p["readiness_gap_s"]) if p.get("readiness_gap_s") is not None else int(p["samples"]) * interval
+            for p in late
+        ]
+        never = any(p.get("readiness_gap_s") is None for p in late)
+        worst = max(gaps, default=0.0)
+        out.append(
+            row(
+                "rollout.readiness_gap_s",
+                f"a new pod routed (Ready) before its server answers, worst <= {settings.readiness_gap_s:g}s",
+                settings.readiness_gap_s,
+                worst,
+                "s",
+                not never and worst <= settings.readiness_gap_s,
+                len(sampled),
+            )
+        )
+    serving = sum(int(p.get("serving_samples", 0)) for p in new_pods)
+    if serving:
+        ratio = sum(int(p.get("serving_failed", 0)) for p in new_pods) / serving
+        out.append(
+            row(
+                "rollout.error_ratio",
+                f"failed pings of the new pods once serving / their pings <= {settings.max_error_ratio:g}",
+                settings.max_error_ratio,
+                ratio,
+                "ratio",
+                ratio <= settings.max_error_ratio,
+                serving,
+            )
+        )
+    return out
+
+
+def _server_rows(
+    servers: Sequence[Mapping[str, Any]], settings: RolloutSettings, last_t: float | None, row: _Row
+) -> list[SloMeasurement]:
+    if not servers:
+        return []
+    downs = []
+    for s in servers:  # a server whose new release never answered: down at least until the last observation
+        if s.get("downtime_s") is not None:
+            downs.append(float(s["downtime_s"]))
+        else:
+            downs.append(max(0.0, (last_t or 0.0) - float(s.get("last_old_answer_s") or 0.0)))
+    closed = all(s.get("downtime_s") is not None for s in servers)
+    worst = max(downs)
+    return [
+        row(
+            "rollout.max_server_downtime_s",
+            f"a StatefulSet server's old release's last answer -> its new release's first, worst <= "
+            f"{settings.max_server_downtime_s:g}s",
+            settings.max_server_downtime_s,
+            worst,
+            "s",
+            closed and worst <= settings.max_server_downtime_s,
+            len(servers),
+        )
+    ]
+
+
+def _rollback_rows(
+    rb: Mapping[str, Any], settings: RolloutSettings, last_t: float | None, row: _Row
+) -> list[SloMeasurement]:
+    if not rb.get("performed"):
+        return []
+    healthy = rb.get("time_to_healthy_s")
+    measured = (
+        float(healthy) if healthy is not None else max(0.0, (last_t or 0.0) - float(rb.get("undo_applied_s") or 0.0))
+    )
+    return [
+        row(
+            "rollout.time_to_healthy_s",
+            f"rollback applied -> every replica available and answering the old release <= "
+            f"{settings.healthy_deadline_s:g}s",
+            settings.healthy_deadline_s,
+            measured,
+            "s",
+            healthy is not None and measured <= settings.healthy_deadline_s,
+            int(rb.get("ticks") or 0),
+        )
+    ]
