@@ -75,12 +75,29 @@ def test_a_pod_routed_that_never_answered_fails_the_gap_row_whatever_its_span() 
     assert not row.passed
 
 
-def test_a_rollout_stopped_early_has_no_duration_row_and_one_timed_out_fails() -> None:
-    assert "rollout.rollout_s" not in _rows(_ev(rollout_completed=False, rollout_s=None))
-    long = [{"t_s": float(i), "phase": "rollout"} for i in range(1, 12)]
-    row = _rows(_ev(rollout_completed=False, rollout_s=None, ticks=long))["rollout.rollout_s"]
+def test_a_rollout_not_completed_fails_its_duration_row_however_slow_the_ticks() -> None:
+    # slow ticks: the last one started before the deadline, so the span is short of it; still at least that long
+    slow = [{"t_s": 0.3 + 0.6 * i, "phase": "rollout"} for i in range(16)]
+    row = _rows(_ev(rollout_completed=False, rollout_s=None, ticks=slow))["rollout.rollout_s"]
     assert not row.passed
     assert row.measured == 10.0
+
+
+def test_a_rollout_stopped_at_a_wrong_version_writes_only_its_failed_rows() -> None:
+    wrong = _pod(versions=["1.20.1/760"])
+    ev = _ev(rollout_completed=False, rollout_s=None, new_pods=[wrong], expected_version="1.21.5", routed_failures=2)
+    rows = _rows(ev)
+    assert set(rows) == {"rollout.routed_failures"}  # the met ones over 2 s of the rollout prove nothing
+    assert not rows["rollout.routed_failures"].passed
+    assert _rows({**ev, "routed_failures": 0}) == {}
+    # the same versions on a completed rollout that expected them: every row
+    assert "rollout.error_ratio" in _rows(_ev(new_pods=[wrong], expected_version="1.20.1"))
+
+
+def test_a_tiny_error_ratio_is_not_rounded_to_zero() -> None:
+    row = _rows(_ev(new_pods=[_pod(serving_samples=3000, serving_failed=1)]))["rollout.error_ratio"]
+    assert not row.passed
+    assert row.measured > 0
 
 
 def test_statefulset_downtime_row_fails_when_over_the_slo_or_never_closed() -> None:
@@ -105,3 +122,10 @@ def test_rollback_row_times_health_and_fails_when_never_healthy() -> None:
     assert not row.passed
     assert row.measured == 7.0
     assert "rollout.time_to_healthy_s" not in _rows(_ev(rollback={"requested": True, "performed": False}))
+    # the wait cut off by a lost cluster: not measured, no row; a never-healthy rollback after an
+    # inconclusive gate still fails its row
+    lost = {**stuck, "health_wait": "lost", "problem": "the undo was applied but the gate lost the cluster (x)"}
+    assert "rollout.time_to_healthy_s" not in _rows(_ev(rollback=lost, ticks=ticks))
+    after = _rows(_ev(rollback={**stuck, "health_wait": "deadline"}, ticks=ticks, verdict="inconclusive"))
+    assert set(after) == {"rollout.time_to_healthy_s"}
+    assert not after["rollout.time_to_healthy_s"].passed

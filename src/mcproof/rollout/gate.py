@@ -721,12 +721,16 @@ def _rollback(
             current = read(api, obs.kind, namespace, name)
             want = int((current.get("spec") or {}).get("replicas", 1))
             if answering_old and tick["endpoints"] == want and complete(obs.kind, current):
-                healthy = round(time.monotonic() - t0, 3)  # when the healthy state was seen: after this tick's reads
+                seen = round(time.monotonic() - t0, 3)  # when the healthy state was seen: after this tick's reads
+                # one deadline rule: healthy only if seen within it (the record and its SLO row agree)
+                healthy = seen if seen - applied <= settings.healthy_deadline_s else None
                 break
             time.sleep(max(0.0, settings.interval_s - (time.monotonic() - tick_start)))
         obs.finish()
+        rb["health_wait"] = "healthy" if healthy is not None else "deadline"
     except KubeError as err:
         rb["problem"] = f"the undo was applied but the gate lost the cluster while awaiting health ({err})"
+        rb["health_wait"] = "lost"  # not measured: no time-to-healthy figure either way
     rb["healthy"] = healthy is not None
     rb_samples = [s for v in obs.per_pod.values() for s in v["samples"] if s["phase"] == "rollback"]
     rb["samples"] = len(rb_samples)

@@ -51,9 +51,9 @@ def _first_t(ticks: Sequence[Mapping[str, Any]], phase: str) -> float | None:
 def rollout_slos(
     evidence: Mapping[str, Any], settings: RolloutSettings, *, environment: str, check: str
 ) -> list[SloMeasurement]:
-    """The SLO rows of one gate run (``evidence``: a ``RolloutGateEvidence`` as a dict)."""
-    if evidence.get("verdict") == "inconclusive" or not evidence["template_changed"] or not evidence["samples"]:
-        return []  # nothing rolled, nothing sampled or the gate could not judge it: its reason says why
+    """The SLO rows of one gate run (``evidence``: a ``RolloutGateEvidence`` as a dict). A rollout the gate
+    stopped early (a new pod answered a wrong version) was observed only in part: of its rows only the
+    failed ones are written. A performed rollback is measured on its own, whatever the gate's verdict."""
     interval = float(evidence["interval_s"])
     ticks: Sequence[Mapping[str, Any]] = evidence["ticks"]
     method = (
@@ -62,9 +62,33 @@ def rollout_slos(
     )
 
     def row(slo: str, objective: str, target: float, measured: float, unit: str, ok: bool, n: int) -> SloMeasurement:
-        return SloMeasurement(
-            environment, slo, objective, float(target), round(float(measured), 3), unit, "<=", ok, method, check, n
-        )
+        shown = float(measured) if unit == "ratio" else round(float(measured), 3)  # a tiny ratio never shows as 0
+        return SloMeasurement(environment, slo, objective, float(target), shown, unit, "<=", ok, method, check, n)
+
+    rollback = _rollback_rows(evidence["rollback"], settings, _last_t(ticks, "rollback"), row)
+    if evidence.get("verdict") == "inconclusive" or not evidence["template_changed"] or not evidence["samples"]:
+        return rollback  # nothing rolled, nothing sampled or the gate could not judge it: its reason says why
+    window = _rollout_rows(evidence, settings, interval, row)
+    if not evidence["rollout_completed"] and _wrong_version_seen(evidence):
+        window = [r for r in window if not r.passed]  # a partial window: a met SLO there proves nothing
+    return window + rollback
+
+
+def _wrong_version_seen(evidence: Mapping[str, Any]) -> bool:
+    """A new pod answered another release than expected: what stops the gate before the rollout ends."""
+    want_name, want_proto = evidence.get("expected_version"), evidence.get("expected_protocol")
+    for pod in evidence["new_pods"]:
+        for seen in pod.get("versions") or ():
+            name, _, proto = str(seen).rpartition("/")
+            if (want_name is not None and name != want_name) or (want_proto is not None and proto != str(want_proto)):
+                return True
+    return False
+
+
+def _rollout_rows(
+    evidence: Mapping[str, Any], settings: RolloutSettings, interval: float, row: _Row
+) -> list[SloMeasurement]:
+    ticks: Sequence[Mapping[str, Any]] = evidence["ticks"]
 
     rollout_ticks = sum(1 for t in ticks if t.get("phase") == "rollout")
     routed = int(evidence["routed_failures"])
@@ -90,10 +114,11 @@ def rollout_slos(
     ]
     first, last = _first_t(ticks, "rollout"), _last_t(ticks, "rollout")
     span = (last - first) if first is not None and last is not None else 0.0
-    if evidence["rollout_completed"] or span >= settings.rollout_deadline_s - interval:
-        # a rollout the gate stopped early (a wrong version) was neither completed nor timed out: no row
-        done = evidence["rollout_completed"] and evidence["rollout_s"] is not None
-        measured = float(evidence["rollout_s"]) if done else span
+    done = evidence["rollout_completed"] and evidence["rollout_s"] is not None
+    if done or not _wrong_version_seen(evidence):
+        # not completed and not stopped at a wrong version: the gate watched it to its deadline, so it took
+        # at least that long (a lower bound, failed); stopped at a wrong version: neither, no row
+        measured = float(evidence["rollout_s"]) if done else max(span, settings.rollout_deadline_s)
         rows.append(
             row(
                 "rollout.rollout_s",
@@ -105,10 +130,8 @@ def rollout_slos(
                 rollout_ticks,
             )
         )
-    new_pods: Sequence[Mapping[str, Any]] = evidence["new_pods"]
-    rows += _new_pod_rows(new_pods, settings, interval, row)
+    rows += _new_pod_rows(evidence["new_pods"], settings, interval, row)
     rows += _server_rows(evidence["server_downtime"], settings, last, row)
-    rows += _rollback_rows(evidence["rollback"], settings, _last_t(ticks, "rollback"), row)
     return rows
 
 
@@ -129,7 +152,8 @@ def _new_pod_rows(
         out.append(
             row(
                 "rollout.readiness_gap_s",
-                f"a new pod routed (Ready) before its server answers, worst <= {settings.readiness_gap_s:g}s",
+                f"a new pod routed (Ready) before its server answers, worst <= {settings.readiness_gap_s:g}s "
+                "(samples: new pods judged)",
                 settings.readiness_gap_s,
                 worst,
                 "s",
@@ -186,6 +210,8 @@ def _rollback_rows(
 ) -> list[SloMeasurement]:
     if not rb.get("performed"):
         return []
+    if rb.get("health_wait") == "lost" or "lost the cluster" in str(rb.get("problem") or ""):
+        return []  # the wait for health was cut off: not measured either way
     healthy = rb.get("time_to_healthy_s")
     measured = (
         float(healthy) if healthy is not None else max(0.0, (last_t or 0.0) - float(rb.get("undo_applied_s") or 0.0))
@@ -194,7 +220,7 @@ def _rollback_rows(
         row(
             "rollout.time_to_healthy_s",
             f"rollback applied -> every replica available and answering the old release <= "
-            f"{settings.healthy_deadline_s:g}s",
+            f"{settings.healthy_deadline_s:g}s (samples: ticks)",
             settings.healthy_deadline_s,
             measured,
             "s",
