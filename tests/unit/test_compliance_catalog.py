@@ -10,13 +10,11 @@ from typing import Any
 
 import pytest
 
-from mcproof.compliance.catalog import Catalog, catalog_problems, load_catalog, suite_check_names
+from mcproof.compliance.catalog import Catalog, catalog_problems, known_slos, load_catalog, suite_check_names
 from mcproof.compliance.score import RUN_KEY, gather_runs, score_catalog
-from mcproof.config import Slo, Waiver
+from mcproof.config import Waiver
 from mcproof.errors import ConfigError
 from mcproof.evidence.records import RECORD_TYPES
-from mcproof.load.fleet_buffer import SLO_ROWS as FLEET_BUFFER_ROWS
-from mcproof.rollout.slos import SLO_ROWS as ROLLOUT_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +28,7 @@ def test_repo_catalog_is_consistent() -> None:
         catalog,
         checks=suite_check_names(ROOT / "suites"),
         record_types=set(RECORD_TYPES),
-        slos=set(Slo.model_fields) | set(FLEET_BUFFER_ROWS) | set(ROLLOUT_ROWS),  # the environment's + measured rows
+        slos=known_slos(),
     )
     assert problems == []
 

@@ -18,7 +18,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mcproof.errors import ConfigError
 
-__all__ = ["Catalog", "Control", "Requirement", "catalog_problems", "load_catalog", "suite_check_names"]
+__all__ = ["Catalog", "Control", "Requirement", "catalog_problems", "known_slos", "load_catalog", "suite_check_names"]
+
+
+def known_slos() -> set[str]:
+    """Every SLO name a control may require: the environment file's ``slos:``, the player SLOs and the rows
+    checks measure against their own section's SLOs (``fleet_buffer.*``, ``rollout.*``).
+
+    >>> {"mttr_s", "players.join_time_p95_s", "fleet_buffer.ready_min", "rollout.routed_failures"} <= known_slos()
+    True
+    """
+    from mcproof.config import Slo
+    from mcproof.load.fleet_buffer import SLO_ROWS as FLEET_BUFFER_ROWS
+    from mcproof.players.settings import PLAYER_SLO_NAMES
+    from mcproof.rollout.slos import SLO_ROWS as ROLLOUT_ROWS
+
+    return set(Slo.model_fields) | set(PLAYER_SLO_NAMES) | set(FLEET_BUFFER_ROWS) | set(ROLLOUT_ROWS)
 
 
 class _Model(BaseModel):
@@ -113,5 +128,7 @@ def catalog_problems(catalog: Catalog, *, checks: set[str], record_types: set[st
             if req.evidence is not None and req.evidence not in record_types:
                 out.append(f"control {control.id}: evidence type {req.evidence!r} is not a known record type")
             if req.slo is not None and req.slo not in slos:
-                out.append(f"control {control.id}: SLO {req.slo!r} is not an SLO of the environment model")
+                out.append(
+                    f"control {control.id}: SLO {req.slo!r} is not an SLO the environment declares or a check measures"
+                )
     return out
