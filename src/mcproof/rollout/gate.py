@@ -171,6 +171,19 @@ def _restarts(pod: Mapping[str, Any]) -> int:
     return sum(int(c.get("restartCount", 0) or 0) for c in (pod.get("status") or {}).get("containerStatuses") or [])
 
 
+def other_release(seen: str, expected: tuple[str | None, int | None]) -> bool:
+    """``seen`` (``name/protocol``, as a pod answered) is not the expected release (``None``: any).
+
+    >>> other_release("1.21.5/770", ("1.21.5", 770)), other_release("1.21.5/760", ("1.21.5", 770))
+    (False, True)
+    >>> other_release("1.20.1/763", (None, None))
+    False
+    """
+    want_name, want_proto = expected
+    name, _, proto = seen.rpartition("/")
+    return (want_name is not None and name != want_name) or (want_proto is not None and proto != str(want_proto))
+
+
 def _stamp(value: Any) -> float | None:
     if not value:
         return None
@@ -233,8 +246,7 @@ def judge(
     want_name, want_proto = expected
     for pod in new_pods:
         for seen in pod["versions"]:
-            name, _, proto = seen.rpartition("/")
-            if (want_name is not None and name != want_name) or (want_proto is not None and proto != str(want_proto)):
+            if other_release(seen, expected):
                 return "fail", f"new pod {pod['pod']} answers {seen}, expected {want_name or '*'}/{want_proto or '*'}"
     for pod in new_pods:
         if int(pod["restarts"]) > settings.max_restarts:
@@ -604,19 +616,14 @@ def server_downtime(obs: _Observer, old_hashes: set[str]) -> list[dict[str, Any]
 def _wrong_version_seen(
     obs: _Observer, pods: Sequence[Mapping[str, Any]], old_hashes: set[str], expected: tuple[str | None, int | None]
 ) -> bool:
-    want_name, want_proto = expected
-    if want_name is None and want_proto is None:
+    if expected == (None, None):
         return False
     new = {obs.key(p) for p in pods if pod_revision(obs.kind, p) not in old_hashes}
-    for pod_name in new:
-        for s in (obs.per_pod.get(pod_name) or {}).get("samples", []):
-            if s["ok"]:
-                name, _, proto = str(s["version"]).rpartition("/")
-                if (want_name is not None and name != want_name) or (
-                    want_proto is not None and proto != str(want_proto)
-                ):
-                    return True
-    return False
+    return any(
+        s["ok"] and other_release(str(s["version"]), expected)
+        for pod_name in new
+        for s in (obs.per_pod.get(pod_name) or {}).get("samples", [])
+    )
 
 
 def _new_pods(obs: _Observer, old_hashes: set[str]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mcproof.evidence.records import SloMeasurement
+from mcproof.rollout.gate import other_release
 from mcproof.rollout.settings import RolloutSettings
 
 __all__ = ["ALWAYS_ROWS", "SLO_ROWS", "rollout_slos"]
@@ -38,14 +39,9 @@ ALWAYS_ROWS = ("rollout.routed_failures", "rollout.max_unavailable")
 _Row = Callable[[str, str, float, float, str, bool, int], SloMeasurement]
 
 
-def _last_t(ticks: Sequence[Mapping[str, Any]], phase: str) -> float | None:
-    times = [float(t["t_s"]) for t in ticks if t.get("phase") == phase]
-    return max(times) if times else None
-
-
-def _first_t(ticks: Sequence[Mapping[str, Any]], phase: str) -> float | None:
-    times = [float(t["t_s"]) for t in ticks if t.get("phase") == phase]
-    return min(times) if times else None
+def _times(ticks: Sequence[Mapping[str, Any]], phase: str) -> list[float]:
+    """The tick times of one phase (``rollout``, ``rollback``), in order."""
+    return [float(t["t_s"]) for t in ticks if t.get("phase") == phase]
 
 
 def rollout_slos(
@@ -65,7 +61,7 @@ def rollout_slos(
         shown = float(measured) if unit == "ratio" else round(float(measured), 3)  # a tiny ratio never shows as 0
         return SloMeasurement(environment, slo, objective, float(target), shown, unit, "<=", ok, method, check, n)
 
-    rollback = _rollback_rows(evidence["rollback"], settings, _last_t(ticks, "rollback"), row)
+    rollback = _rollback_rows(evidence["rollback"], settings, max(_times(ticks, "rollback"), default=None), row)
     if evidence.get("verdict") == "inconclusive" or not evidence["template_changed"] or not evidence["samples"]:
         return rollback  # nothing rolled, nothing sampled or the gate could not judge it: its reason says why
     window = _rollout_rows(evidence, settings, interval, row)
@@ -76,21 +72,15 @@ def rollout_slos(
 
 def _wrong_version_seen(evidence: Mapping[str, Any]) -> bool:
     """A new pod answered another release than expected: what stops the gate before the rollout ends."""
-    want_name, want_proto = evidence.get("expected_version"), evidence.get("expected_protocol")
-    for pod in evidence["new_pods"]:
-        for seen in pod.get("versions") or ():
-            name, _, proto = str(seen).rpartition("/")
-            if (want_name is not None and name != want_name) or (want_proto is not None and proto != str(want_proto)):
-                return True
-    return False
+    expected = (evidence.get("expected_version"), evidence.get("expected_protocol"))
+    return any(other_release(str(seen), expected) for pod in evidence["new_pods"] for seen in pod.get("versions") or ())
 
 
 def _rollout_rows(
     evidence: Mapping[str, Any], settings: RolloutSettings, interval: float, row: _Row
 ) -> list[SloMeasurement]:
-    ticks: Sequence[Mapping[str, Any]] = evidence["ticks"]
-
-    rollout_ticks = sum(1 for t in ticks if t.get("phase") == "rollout")
+    times = _times(evidence["ticks"], "rollout")
+    rollout_ticks = len(times)
     routed = int(evidence["routed_failures"])
     rows = [
         row(
@@ -112,8 +102,8 @@ def _rollout_rows(
             rollout_ticks,
         ),
     ]
-    first, last = _first_t(ticks, "rollout"), _last_t(ticks, "rollout")
-    span = (last - first) if first is not None and last is not None else 0.0
+    last = max(times, default=None)
+    span = last - min(times) if last is not None else 0.0
     done = evidence["rollout_completed"] and evidence["rollout_s"] is not None
     if done or not _wrong_version_seen(evidence):
         # not completed and not stopped at a wrong version: the gate watched it to its deadline, so it took
@@ -210,7 +200,7 @@ def _rollback_rows(
 ) -> list[SloMeasurement]:
     if not rb.get("performed"):
         return []
-    if rb.get("health_wait") == "lost" or "lost the cluster" in str(rb.get("problem") or ""):
+    if rb.get("health_wait") == "lost":
         return []  # the wait for health was cut off: not measured either way
     healthy = rb.get("time_to_healthy_s")
     measured = (
